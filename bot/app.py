@@ -1,0 +1,251 @@
+"""The composition root: builds the Application, registers every handler in one ordered place,
+creates the services in ``post_init`` and closes them in ``post_stop`` / ``post_shutdown``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from dataclasses import dataclass
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.repo import Repo
+from bot.domain.roster import Directory, Roster, Team
+from bot.geo.area import ServiceArea
+from bot.geo.geocoder import Geocoder
+from bot.handlers import common, guards, officer, patrol, reporter
+from bot.i18n import LANGUAGES, t
+from bot.jobs.outbox import OutboxSender
+from bot.services.base import Clock, Deps, utc_now
+from bot.services.cards import CardService
+from bot.services.field import FieldService
+from bot.services.registry import Services
+from bot.services.reports import ReportService
+from bot.services.users import UserService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Overrides:
+    """Seams for tests and the sandbox; production uses the defaults."""
+
+    clock: Clock = utc_now
+    geocoder: Geocoder | None = None
+
+
+def directory_from(config: Config) -> Directory:
+    teams = tuple(
+        Team(g.key, g.name, g.chat_id, g.leader, frozenset(g.members)) for g in config.groups
+    )
+    return Directory(teams, frozenset(config.officers.user_ids))
+
+
+def roster_from(config: Config) -> Roster:
+    hour, minute = (int(part) for part in config.roster.handover.split(":"))
+    return Roster(
+        anchor=config.roster.anchor,
+        handover=dt.time(hour, minute),
+        order=tuple(config.roster.order),
+        overrides=dict(config.roster.overrides),
+    )
+
+
+def service_area(config: Config) -> ServiceArea:
+    a = config.service_area
+    return ServiceArea(south=a.south, west=a.west, north=a.north, east=a.east)
+
+
+def geocoder_from(config: Config) -> Geocoder:
+    g = config.geocoder
+    return Geocoder(
+        provider=g.provider,
+        area=service_area(config),
+        domain=g.domain,
+        scheme=g.scheme,
+        user_agent=g.user_agent,
+        timeout=g.timeout,
+    )
+
+
+def build_application(config: Config, overrides: Overrides | None = None) -> Application:
+    overrides = overrides or Overrides()
+    tz = zoneinfo.ZoneInfo(config.station.timezone)
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.telegram.rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.bot_data["config"] = config
+    app.bot_data["overrides"] = overrides
+    register_handlers(app, config)
+    return app
+
+
+def register_handlers(app: Application, config: Config) -> None:
+    """Every handler, in the order they are tried. Guards first (groups -3 … -1).
+
+    PTB runs at most one handler per group, groups in ascending order; a guard that raises
+    ApplicationHandlerStop ends the update's processing.
+    """
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    flood = guards.FloodGuard(
+        config.reporting.flood_max_updates, config.reporting.flood_window_seconds
+    )
+    app.add_handler(TypeHandler(Update, flood), group=-3)
+    app.add_handler(TypeHandler(Update, guards.unknown_group), group=-2)
+    # Remember names and app languages (staff names appear on cards; cached, rarely writes).
+    app.add_handler(TypeHandler(Update, common.touch_user), group=-1)
+
+    app.add_handlers(
+        [
+            # Commands for everyone.
+            CommandHandler("start", common.start),
+            CommandHandler("help", common.help_command),
+            CommandHandler("whoami", common.whoami),
+            CommandHandler("language", common.language_command),
+            CommandHandler("cancel", common.cancel),
+            # The reporter.
+            CommandHandler("report", reporter.report_command),
+            CommandHandler("mytips", reporter.mytips),
+            # The duty officer.
+            CommandHandler("newtip", officer.newtip),
+            CommandHandler("open", officer.open_tips),
+            # Buttons.
+            CallbackQueryHandler(reporter.on_button, pattern=r"^r:"),
+            CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
+            CallbackQueryHandler(common.stale_button),
+            # Evidence: media sent as a reply to a tip's message (group or officer's chat).
+            MessageHandler(
+                filters.REPLY
+                & (
+                    filters.PHOTO
+                    | filters.VIDEO
+                    | filters.VOICE
+                    | filters.VIDEO_NOTE
+                    | filters.AUDIO
+                    | filters.Document.ALL
+                )
+                & (groups | filters.User(config.officers.user_ids or [0])),
+                patrol.on_evidence,
+            ),
+            # Unknown commands in private chats get a pointer to /help.
+            MessageHandler(private & filters.COMMAND, common.unknown_command),
+            # Everything else a person sends privately belongs to their report.
+            MessageHandler(
+                private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reporter.on_message
+            ),
+        ]
+    )
+    app.add_error_handler(common.on_error)
+
+
+async def _post_init(app: Application) -> None:
+    config: Config = app.bot_data["config"]
+    overrides: Overrides = app.bot_data["overrides"]
+    db = await Database(config.station.database).open()
+    deps = Deps(
+        config=config,
+        db=db,
+        repo=Repo(db),
+        directory=directory_from(config),
+        roster=roster_from(config),
+        clock=overrides.clock,
+    )
+    users = UserService(deps)
+    cards = CardService(deps)
+    geocoder = overrides.geocoder or geocoder_from(config)
+    services = Services(
+        deps=deps,
+        users=users,
+        reports=ReportService(deps, geocoder, service_area(config)),
+        field=FieldService(deps),
+        cards=cards,
+    )
+    sender = OutboxSender(app.bot, deps, users, cards)
+    deps.wake = sender.wake
+    app.bot_data["services"] = services
+    app.bot_data["outbox"] = sender
+    await users.sync_staff()
+    await set_command_menus(app, config)
+    sender.start()  # also resumes whatever was pending before a restart
+    log.info("warmline ready: %s, database %s", config.station.name, config.station.database)
+
+
+async def _post_stop(app: Application) -> None:
+    sender: OutboxSender | None = app.bot_data.get("outbox")
+    if sender is not None:
+        await sender.stop()
+
+
+async def _post_shutdown(app: Application) -> None:
+    services: Services | None = app.bot_data.get("services")
+    if services is not None:
+        await services.deps.db.close()
+
+
+REPORTER_COMMANDS = ("report", "mytips", "cancel", "language", "help")
+GROUP_COMMANDS = ("help", "whoami")
+OFFICER_COMMANDS = ("newtip", "open", "report", "mytips", "cancel", "language", "help", "whoami")
+
+
+def _commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:
+    return [BotCommand(name, t(lang, f"cmd.{name}")) for name in names]
+
+
+async def set_command_menus(app: Application, config: Config) -> None:
+    """Each person sees only their own commands (per scope, in zh and en)."""
+    menus: list[tuple[tuple[str, ...], object]] = [
+        (REPORTER_COMMANDS, BotCommandScopeAllPrivateChats()),
+        *[(GROUP_COMMANDS, BotCommandScopeChat(g.chat_id)) for g in config.groups],
+        *[(OFFICER_COMMANDS, BotCommandScopeChat(o)) for o in config.officers.user_ids],
+    ]
+    for names, scope in menus:
+        for lang in LANGUAGES:
+            # The station's language is the default menu; the other one by language code.
+            code = None if lang == config.station.language else lang
+            try:
+                await app.bot.set_my_commands(
+                    _commands(names, lang), scope=scope, language_code=code
+                )
+            except TelegramError as exc:  # a convenience: never block start-up on it
+                # (e.g. an officer who has not opened a chat with the bot yet)
+                log.warning("could not set the command menu for %s: %s", scope, exc)

@@ -1,0 +1,94 @@
+"""The ``warmline`` command: run the bot, check a config file."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import zoneinfo
+from collections.abc import Sequence
+
+from bot.config import Config, ConfigError, load_config, require_token
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warmline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot (long polling)")
+    run.add_argument("-c", "--config", required=True, help="path to config.toml")
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    check = sub.add_parser("check-config", help="validate a config file and show what it means")
+    check.add_argument("-c", "--config", required=True, help="path to config.toml")
+    return parser
+
+
+def describe(config: Config, now: dt.datetime | None = None) -> str:
+    """What the bot understood from the config: groups, officers, roster, service area."""
+    from bot.app import roster_from  # local: keeps `check-config` light
+
+    tz = zoneinfo.ZoneInfo(config.station.timezone)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
+    lines = [
+        f"station: {config.station.name} (hotline {config.station.hotline}, "
+        f"{config.station.timezone}, language {config.station.language})",
+        f"database: {config.station.database}",
+        f"bot api: {config.telegram.base_url} "
+        f"(token {'set' if config.telegram.token else 'MISSING'})",
+        "groups:",
+    ]
+    for g in config.groups:
+        lines.append(
+            f"  {g.key}: {g.name} — chat {g.chat_id}, leader {g.leader}, "
+            f"{len(g.members)} member(s): {', '.join(map(str, g.members)) or '—'}"
+        )
+    lines.append(f"officers: {', '.join(map(str, config.officers.user_ids)) or '— (none!)'}")
+    area = config.service_area
+    lines.append(
+        f"service area: south {area.south}, west {area.west}, north {area.north}, east {area.east}"
+    )
+    g = config.geocoder
+    where = "offline gazetteer only" if g.provider == "offline" else f"{g.scheme}://{g.domain}"
+    lines.append(f"geocoder: {g.provider} ({where})")
+    roster = roster_from(config)
+    names = {grp.key: grp.name for grp in config.groups}
+    lines.append(f"roster (hand-over at {config.roster.handover}), next 48 h:")
+    for start, until, key in roster.schedule(now, 48):
+        lines.append(
+            f"  {start:%a %m-%d %H:%M} → {until:%a %m-%d %H:%M}  {key} ({names.get(key, key)})"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if args.command == "check-config":
+            print(describe(config))
+            if not config.telegram.token:
+                print("note: telegram.token is empty; set it or WARMLINE_TOKEN before `run`.")
+            return 0
+        require_token(config, args.config)
+    except ConfigError as exc:
+        print(f"warmline: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.app import build_application
+
+    app = build_application(config)
+    app.run_polling(
+        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+        timeout=config.telegram.poll_timeout,
+    )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The SQLite database: one file, WAL, foreign keys, numbered migrations, one writer.
+
+aiosqlite runs every call of a connection on one thread, but two coroutines that each open a
+transaction on a shared connection would interleave their statements. :meth:`Database.write`
+therefore hands out the connection under an asyncio lock for one whole transaction.
+Reads (:meth:`Database.read`) use the same connection without the lock; they never observe a
+half-finished transaction of their own task because every write commits before releasing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_db_time(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: store aware UTC times only")
+    return moment.astimezone(dt.UTC).strftime(TIME_FORMAT)
+
+
+def from_db_time(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped in ``bot/db/migrations``, in order."""
+    found = []
+    folder = resources.files("bot.db").joinpath("migrations")
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 0001, 0002, ... without gaps: {versions}")
+    return found
+
+
+class Database:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock: asyncio.Lock | None = None  # created in open(), on the running loop
+
+    async def open(self) -> Database:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA foreign_keys=ON")
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._lock = asyncio.Lock()
+        await self.migrate()
+        return self
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def version(self) -> int:
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0])
+
+    async def migrate(self) -> int:
+        """Apply every migration newer than ``PRAGMA user_version``; returns the new version."""
+        current = await self.version()
+        for version, _name, sql in migrations():
+            if version <= current:
+                continue
+            async with self.write() as conn:
+                for statement in _split_sql(sql):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {version}")
+            current = version
+        return current
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error)."""
+        assert self._lock is not None, "database is not open"
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def backup_to(self, target: str | Path) -> None:
+        """Copy the live database with SQLite's online backup API."""
+        async with aiosqlite.connect(str(target)) as dest:
+            await self.conn.backup(dest)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements; keeps ``BEGIN … END;`` trigger bodies whole."""
+    statements: list[str] = []
+    buffer: list[str] = []
+    in_trigger = False
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not buffer and (not stripped or stripped.startswith("--")):
+            continue
+        buffer.append(line)
+        upper = stripped.upper()
+        if upper.startswith("CREATE TRIGGER"):
+            in_trigger = True
+        if in_trigger:
+            if upper.endswith("END;"):
+                statements.append("\n".join(buffer))
+                buffer, in_trigger = [], False
+        elif stripped.endswith(";"):
+            statements.append("\n".join(buffer))
+            buffer = []
+    if "".join(buffer).strip():
+        statements.append("\n".join(buffer))
+    return statements

@@ -1,0 +1,557 @@
+"""Repositories: every SQL statement of warmline lives here.
+
+Read methods run on their own; write methods take ``tx``, the connection handed out by
+:meth:`Database.write`, so a service can put several writes into one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.db.database import Database, from_db_time, to_db_time
+from bot.domain.dedup import BBox, Candidate
+from bot.domain.draft import Draft, Source, Step
+from bot.domain.tips import (
+    Flag,
+    Outcome,
+    People,
+    Seen,
+    State,
+    Supply,
+    Tip,
+)
+
+Tx = aiosqlite.Connection
+
+
+def _csv(values: Iterable[str]) -> str:
+    return ",".join(sorted(values))
+
+
+def _uncsv(text: str | None) -> list[str]:
+    return [part for part in (text or "").split(",") if part]
+
+
+def _tip(row: aiosqlite.Row) -> Tip:
+    return Tip(
+        id=row["id"],
+        code=row["code"],
+        source=row["source"],
+        lat=row["lat"],
+        lon=row["lon"],
+        address=row["address"],
+        place_label=row["place_label"],
+        district=row["district"],
+        seen=Seen(row["seen"]),
+        people=People(row["people"]),
+        flags=frozenset(Flag(f) for f in _uncsv(row["flags"])),
+        urgent=bool(row["urgent"]),
+        description=row["description"],
+        state=State(row["state"]),
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        duplicate_of=row["duplicate_of"],
+        supplies=frozenset(Supply(s) for s in _uncsv(row["supplies"])),
+        group_key=row["group_key"],
+        claimed_by=row["claimed_by"],
+        closed_by=row["closed_by"],
+        created_at=from_db_time(row["created_at"]),
+        claimed_at=from_db_time(row["claimed_at"]),
+        arrived_at=from_db_time(row["arrived_at"]),
+        closed_at=from_db_time(row["closed_at"]),
+        version=row["version"],
+        has_reporter=row["reporter_id"] is not None,
+    )
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return to_db_time(value)
+    if isinstance(value, State | Outcome):
+        return value.value
+    if isinstance(value, frozenset | set):
+        return _csv(getattr(v, "value", v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    chat_id: int | None
+    tip_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    chat_id: int
+    message_id: int
+    tip_id: int
+    kind: str
+
+
+_OPEN = tuple(
+    s.value for s in (State.NEW, State.DISPATCHED, State.CLAIMED, State.EN_ROUTE, State.ON_SCENE)
+)
+_OPEN_SQL = "(" + ",".join(f"'{s}'" for s in _OPEN) + ")"
+
+
+class Repo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- users ------------------------------------------------------------------------------
+    async def upsert_user(
+        self,
+        tx: Tx,
+        user_id: int,
+        first_name: str,
+        username: str | None,
+        tg_language: str | None,
+        now: dt.datetime,
+    ) -> None:
+        t = to_db_time(now)
+        await tx.execute(
+            """INSERT INTO users
+                   (user_id, first_name, username, tg_language, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT(user_id) DO UPDATE SET first_name = excluded.first_name,
+                   username = excluded.username, tg_language = excluded.tg_language,
+                   updated_at = excluded.updated_at""",
+            (user_id, first_name[:64], username, tg_language, t, t),
+        )
+
+    async def user_languages(self, user_id: int) -> tuple[str | None, str | None]:
+        """(chosen language, Telegram app language) of a user."""
+        row = await self.db.fetchone(
+            "SELECT language, tg_language FROM users WHERE user_id = ?", (user_id,)
+        )
+        return (row["language"], row["tg_language"]) if row else (None, None)
+
+    async def set_user_language(
+        self, tx: Tx, user_id: int, language: str, now: dt.datetime
+    ) -> None:
+        t = to_db_time(now)
+        await tx.execute(
+            """INSERT INTO users (user_id, language, created_at, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT(user_id) DO UPDATE SET language = excluded.language,
+                   updated_at = excluded.updated_at""",
+            (user_id, language, t, t),
+        )
+
+    async def first_names(self, user_ids: Iterable[int]) -> dict[int, str]:
+        ids = sorted({i for i in user_ids if i is not None})
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self.db.fetchall(
+            f"SELECT user_id, first_name FROM users WHERE user_id IN ({marks})", tuple(ids)
+        )
+        return {row["user_id"]: row["first_name"] for row in rows}
+
+    # -- staff ------------------------------------------------------------------------------
+    async def sync_staff(
+        self, tx: Tx, entries: list[tuple[int, str, str | None]], now: dt.datetime
+    ) -> None:
+        """Make the staff table equal to ``entries`` (user id, role, group key)."""
+        await tx.execute("DELETE FROM staff")
+        await tx.executemany(
+            "INSERT INTO staff (user_id, role, group_key, synced_at) VALUES (?, ?, ?, ?)",
+            [(uid, role, group, to_db_time(now)) for uid, role, group in entries],
+        )
+
+    # -- drafts -----------------------------------------------------------------------------
+    async def get_draft(self, user_id: int) -> Draft | None:
+        row = await self.db.fetchone("SELECT * FROM drafts WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        data = json.loads(row["data"])
+        return Draft(
+            user_id=user_id,
+            source=Source(row["source"]),
+            step=Step(row["step"]),
+            lat=data.get("lat"),
+            lon=data.get("lon"),
+            address=data.get("address"),
+            place_label=data.get("place_label"),
+            candidates=tuple(tuple(c) for c in data.get("candidates", ())),
+            seen=Seen(data["seen"]) if data.get("seen") else None,
+            people=People(data["people"]) if data.get("people") else None,
+            flags=frozenset(Flag(f) for f in data.get("flags", ())),
+            description=data.get("description"),
+            photo_file_id=data.get("photo_file_id"),
+            photo_unique_id=data.get("photo_unique_id"),
+        )
+
+    async def save_draft(self, tx: Tx, draft: Draft, now: dt.datetime) -> None:
+        data = {
+            "lat": draft.lat,
+            "lon": draft.lon,
+            "address": draft.address,
+            "place_label": draft.place_label,
+            "candidates": [list(c) for c in draft.candidates],
+            "seen": draft.seen.value if draft.seen else None,
+            "people": draft.people.value if draft.people else None,
+            "flags": sorted(f.value for f in draft.flags),
+            "description": draft.description,
+            "photo_file_id": draft.photo_file_id,
+            "photo_unique_id": draft.photo_unique_id,
+        }
+        await tx.execute(
+            """INSERT INTO drafts (user_id, source, step, data, updated_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT(user_id) DO UPDATE SET source = excluded.source, step = excluded.step,
+                   data = excluded.data, updated_at = excluded.updated_at""",
+            (
+                draft.user_id,
+                draft.source.value,
+                draft.step.value,
+                json.dumps(data),
+                to_db_time(now),
+            ),
+        )
+
+    async def delete_draft(self, tx: Tx, user_id: int) -> None:
+        await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+
+    # -- tips -------------------------------------------------------------------------------
+    async def insert_tip(
+        self,
+        tx: Tx,
+        *,
+        code_prefix: str,
+        draft: Draft,
+        reporter_id: int | None,
+        logged_by: int | None,
+        district: str | None,
+        description: str | None,
+        urgent: bool,
+        group_key: str,
+        state: State,
+        now: dt.datetime,
+    ) -> int:
+        t = to_db_time(now)
+        cur = await tx.execute(
+            """INSERT INTO tips (code, source, reporter_id, logged_by, lat, lon, address,
+                   place_label,
+                   district, seen, people, flags, urgent, description, state, group_key,
+                   created_at, updated_at)
+               VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                draft.source.value,
+                reporter_id,
+                logged_by,
+                draft.lat,
+                draft.lon,
+                draft.address,
+                draft.place_label,
+                district,
+                draft.seen.value if draft.seen else None,
+                draft.people.value if draft.people else None,
+                _csv(f.value for f in draft.flags),
+                int(urgent),
+                description,
+                state.value,
+                group_key,
+                t,
+                t,
+            ),
+        )
+        tip_id = cur.lastrowid
+        assert tip_id is not None
+        await tx.execute(
+            "UPDATE tips SET code = ? WHERE id = ?", (f"{code_prefix}-{tip_id:04d}", tip_id)
+        )
+        return tip_id
+
+    async def get_tip(self, tip_id: int) -> Tip | None:
+        row = await self.db.fetchone("SELECT * FROM tips WHERE id = ?", (tip_id,))
+        return _tip(row) if row else None
+
+    async def tip_by_code(self, code: str) -> Tip | None:
+        row = await self.db.fetchone("SELECT * FROM tips WHERE code = ?", (code,))
+        return _tip(row) if row else None
+
+    async def reporter_of(self, tip_id: int) -> int | None:
+        """The reporter's user id — for private notifications only, never for rendering."""
+        row = await self.db.fetchone("SELECT reporter_id FROM tips WHERE id = ?", (tip_id,))
+        return row["reporter_id"] if row else None
+
+    async def update_tip(
+        self,
+        tx: Tx,
+        tip_id: int,
+        *,
+        expect_state: State,
+        expect_version: int,
+        changes: dict[str, Any],
+    ) -> bool:
+        """Compare-and-set: apply ``changes`` only if the tip is still as the caller saw it."""
+        sets = ", ".join(f"{column} = ?" for column in changes)
+        values = [_db_value(v) for v in changes.values()]
+        cur = await tx.execute(
+            f"""UPDATE tips SET {sets}, version = version + 1
+                WHERE id = ? AND state = ? AND version = ?""",
+            (*values, tip_id, expect_state.value, expect_version),
+        )
+        return cur.rowcount == 1
+
+    async def open_tips(self, group_key: str | None = None) -> list[Tip]:
+        sql = f"SELECT * FROM tips WHERE state IN {_OPEN_SQL}"
+        params: tuple = ()
+        if group_key is not None:
+            sql += " AND group_key = ?"
+            params = (group_key,)
+        sql += " ORDER BY urgent DESC, created_at"
+        return [_tip(r) for r in await self.db.fetchall(sql, params)]
+
+    async def tips_of_reporter(self, reporter_id: int, limit: int = 10) -> list[Tip]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM tips WHERE reporter_id = ? ORDER BY id DESC LIMIT ?",
+            (reporter_id, limit),
+        )
+        return [_tip(r) for r in rows]
+
+    async def count_reporter_tips_since(self, reporter_id: int, since: dt.datetime) -> int:
+        row = await self.db.fetchone(
+            """SELECT COUNT(*) AS n FROM tips
+               WHERE reporter_id = ? AND created_at >= ? AND state != 'withdrawn'""",
+            (reporter_id, to_db_time(since)),
+        )
+        return int(row["n"]) if row else 0
+
+    async def open_tips_in_box(self, box: BBox, since: dt.datetime) -> list[Candidate]:
+        rows = await self.db.fetchall(
+            f"""SELECT id, lat, lon FROM tips
+                WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?
+                  AND created_at >= ? AND state IN {_OPEN_SQL}""",
+            (box.south, box.north, box.west, box.east, to_db_time(since)),
+        )
+        return [Candidate(r["id"], r["lat"], r["lon"]) for r in rows]
+
+    async def codes(self, tip_ids: Iterable[int]) -> dict[int, str]:
+        ids = sorted(set(tip_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self.db.fetchall(
+            f"SELECT id, code FROM tips WHERE id IN ({marks})", tuple(ids)
+        )
+        return {r["id"]: r["code"] for r in rows}
+
+    # -- events -----------------------------------------------------------------------------
+    async def add_event(
+        self,
+        tx: Tx,
+        *,
+        tip_id: int | None,
+        actor_id: int | None,
+        actor_role: str | None,
+        action: str,
+        from_state: str | None,
+        to_state: str | None,
+        now: dt.datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        await tx.execute(
+            """INSERT INTO events (tip_id, actor_id, actor_role, action, from_state, to_state,
+                   detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                tip_id,
+                actor_id,
+                actor_role,
+                action,
+                from_state,
+                to_state,
+                json.dumps(detail, ensure_ascii=False) if detail else None,
+                to_db_time(now),
+            ),
+        )
+
+    async def events(self, tip_id: int | None = None) -> list[dict[str, Any]]:
+        if tip_id is None:
+            rows = await self.db.fetchall("SELECT * FROM events ORDER BY id")
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM events WHERE tip_id = ? ORDER BY id", (tip_id,)
+            )
+        return [dict(r) for r in rows]
+
+    async def count_events(self, tip_id: int, action: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM events WHERE tip_id = ? AND action = ?", (tip_id, action)
+        )
+        return int(row["n"]) if row else 0
+
+    # -- media ------------------------------------------------------------------------------
+    async def add_media(
+        self,
+        tx: Tx,
+        *,
+        tip_id: int,
+        kind: str,
+        file_id: str,
+        file_unique_id: str | None,
+        added_by: int | None,
+        now: dt.datetime,
+    ) -> bool:
+        cur = await tx.execute(
+            """INSERT OR IGNORE INTO media
+                   (tip_id, kind, file_id, file_unique_id, added_by, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (tip_id, kind, file_id, file_unique_id, added_by, to_db_time(now)),
+        )
+        return cur.rowcount == 1
+
+    async def media_of(self, tip_id: int) -> list[dict[str, Any]]:
+        rows = await self.db.fetchall("SELECT * FROM media WHERE tip_id = ? ORDER BY id", (tip_id,))
+        return [dict(r) for r in rows]
+
+    async def evidence_count(self, tip_id: int) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM media WHERE tip_id = ? AND kind != 'report_photo'", (tip_id,)
+        )
+        return int(row["n"]) if row else 0
+
+    # -- sent messages ----------------------------------------------------------------------
+    async def add_message(
+        self, tx: Tx, chat_id: int, message_id: int, tip_id: int, kind: str, now: dt.datetime
+    ) -> None:
+        await tx.execute(
+            """INSERT OR REPLACE INTO messages (chat_id, message_id, tip_id, kind, created_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (chat_id, message_id, tip_id, kind, to_db_time(now)),
+        )
+
+    async def tip_for_message(self, chat_id: int, message_id: int) -> int | None:
+        row = await self.db.fetchone(
+            "SELECT tip_id FROM messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return row["tip_id"] if row else None
+
+    async def messages_of(
+        self, tip_id: int, kind: str | None = None, chat_id: int | None = None
+    ) -> list[SentMessage]:
+        sql = "SELECT * FROM messages WHERE tip_id = ?"
+        params: list[Any] = [tip_id]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        if chat_id is not None:
+            sql += " AND chat_id = ?"
+            params.append(chat_id)
+        rows = await self.db.fetchall(sql + " ORDER BY created_at, message_id", tuple(params))
+        return [SentMessage(r["chat_id"], r["message_id"], r["tip_id"], r["kind"]) for r in rows]
+
+    async def forget_message(self, tx: Tx, chat_id: int, message_id: int) -> None:
+        await tx.execute(
+            "DELETE FROM messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+
+    # -- outbox -----------------------------------------------------------------------------
+    async def enqueue(
+        self,
+        tx: Tx,
+        *,
+        kind: str,
+        chat_id: int | None,
+        tip_id: int | None,
+        payload: dict[str, Any],
+        now: dt.datetime,
+        coalesce: bool = False,
+    ) -> int | None:
+        """Record a message to deliver. With ``coalesce``, skip it if an identical pending one
+        (same kind, chat and tip) is already waiting — card edits render the latest state anyway."""
+        if coalesce:
+            row = await (
+                await tx.execute(
+                    """SELECT id FROM outbox WHERE status = 'pending' AND kind = ?
+                       AND chat_id IS ? AND tip_id IS ?""",
+                    (kind, chat_id, tip_id),
+                )
+            ).fetchone()
+            if row is not None:
+                return None
+        t = to_db_time(now)
+        cur = await tx.execute(
+            """INSERT INTO outbox (kind, chat_id, tip_id, payload, next_at, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (kind, chat_id, tip_id, json.dumps(payload, ensure_ascii=False), t, t),
+        )
+        return cur.lastrowid
+
+    async def due_outbox(self, now: dt.datetime, limit: int = 50) -> list[OutboxItem]:
+        rows = await self.db.fetchall(
+            """SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ?
+               ORDER BY id LIMIT ?""",
+            (to_db_time(now), limit),
+        )
+        return [
+            OutboxItem(
+                r["id"],
+                r["kind"],
+                r["chat_id"],
+                r["tip_id"],
+                json.loads(r["payload"]),
+                r["attempts"],
+            )
+            for r in rows
+        ]
+
+    async def next_outbox_time(self) -> dt.datetime | None:
+        row = await self.db.fetchone(
+            "SELECT MIN(next_at) AS t FROM outbox WHERE status = 'pending'"
+        )
+        return from_db_time(row["t"]) if row and row["t"] else None
+
+    async def pending_outbox(self, kind: str, tip_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM outbox WHERE status = 'pending' AND kind = ? AND tip_id = ? LIMIT 1",
+            (kind, tip_id),
+        )
+        return row is not None
+
+    async def outbox_done(self, tx: Tx, item_id: int, now: dt.datetime) -> None:
+        await tx.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db_time(now), item_id),
+        )
+
+    async def outbox_retry(self, tx: Tx, item_id: int, next_at: dt.datetime, error: str) -> None:
+        await tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?",
+            (to_db_time(next_at), error[:500], item_id),
+        )
+
+    async def outbox_failed(self, tx: Tx, item_id: int, error: str) -> None:
+        await tx.execute(
+            """UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?
+               WHERE id = ?""",
+            (error[:500], item_id),
+        )
+
+    async def outbox_counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+    # -- chats ------------------------------------------------------------------------------
+    async def set_chat_active(
+        self, tx: Tx, chat_id: int, active: bool, note: str | None, now: dt.datetime
+    ) -> None:
+        await tx.execute(
+            """INSERT INTO chats (chat_id, active, note, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT(chat_id) DO UPDATE SET active = excluded.active, note = excluded.note,
+                   updated_at = excluded.updated_at""",
+            (chat_id, int(active), note, to_db_time(now)),
+        )
+
+    async def chat_active(self, chat_id: int) -> bool:
+        row = await self.db.fetchone("SELECT active FROM chats WHERE chat_id = ?", (chat_id,))
+        return bool(row["active"]) if row else True

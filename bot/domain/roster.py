@@ -1,0 +1,117 @@
+"""Who is on duty when, and who is who. Pure functions over plain values.
+
+A *duty day* runs from the hand-over time on one calendar day to the hand-over time on the
+next (station time). Groups take turns day by day in ``order`` from ``anchor``; explicit
+``overrides`` name the group for particular duty days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Roster:
+    anchor: dt.date
+    handover: dt.time
+    order: tuple[str, ...]
+    overrides: dict[dt.date, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.order:
+            raise ValueError("a roster needs at least one group")
+
+    def duty_day(self, local: dt.datetime) -> dt.date:
+        """The duty day a local (naive or station-aware) time belongs to."""
+        day = local.date()
+        if local.time().replace(tzinfo=None) < self.handover:
+            day -= dt.timedelta(days=1)
+        return day
+
+    def on_duty(self, local: dt.datetime) -> str:
+        day = self.duty_day(local)
+        if day in self.overrides:
+            return self.overrides[day]
+        return self.order[(day - self.anchor).days % len(self.order)]
+
+    def next_handover(self, local: dt.datetime) -> dt.datetime:
+        """The first hand-over strictly after ``local`` (same tzinfo as ``local``)."""
+        candidate = dt.datetime.combine(local.date(), self.handover, tzinfo=local.tzinfo)
+        if candidate <= local:
+            candidate += dt.timedelta(days=1)
+        return candidate
+
+    def schedule(
+        self, start: dt.datetime, hours: int
+    ) -> list[tuple[dt.datetime, dt.datetime, str]]:
+        """Duty periods covering ``[start, start + hours)``: (from, until, group key)."""
+        end = start + dt.timedelta(hours=hours)
+        periods: list[tuple[dt.datetime, dt.datetime, str]] = []
+        cursor = start
+        while cursor < end:
+            until = min(self.next_handover(cursor), end)
+            periods.append((cursor, until, self.on_duty(cursor)))
+            cursor = until
+        return periods
+
+
+@dataclass(frozen=True)
+class Team:
+    key: str
+    name: str
+    chat_id: int
+    leader: int
+    members: frozenset[int]
+
+    def includes(self, user_id: int) -> bool:
+        return user_id == self.leader or user_id in self.members
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Everyone on staff, from the configuration."""
+
+    teams: tuple[Team, ...]
+    officers: frozenset[int]
+
+    def team(self, key: str) -> Team:
+        for team in self.teams:
+            if team.key == key:
+                return team
+        raise KeyError(key)
+
+    def team_of(self, user_id: int) -> Team | None:
+        for team in self.teams:
+            if team.includes(user_id):
+                return team
+        return None
+
+    def team_by_chat(self, chat_id: int) -> Team | None:
+        for team in self.teams:
+            if team.chat_id == chat_id:
+                return team
+        return None
+
+    def is_officer(self, user_id: int) -> bool:
+        return user_id in self.officers
+
+    def is_leader(self, user_id: int) -> bool:
+        return any(team.leader == user_id for team in self.teams)
+
+    def is_staff(self, user_id: int) -> bool:
+        return self.is_officer(user_id) or self.team_of(user_id) is not None
+
+    def staff_ids(self) -> frozenset[int]:
+        ids = set(self.officers)
+        for team in self.teams:
+            ids.add(team.leader)
+            ids.update(team.members)
+        return frozenset(ids)
+
+    def replace_chat_id(self, old: int, new: int) -> Directory:
+        teams = tuple(
+            Team(t.key, t.name, new, t.leader, t.members) if t.chat_id == old else t
+            for t in self.teams
+        )
+        return Directory(teams, self.officers)

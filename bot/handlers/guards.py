@@ -1,0 +1,77 @@
+"""Guards that run before every other handler (group -1 in the composition root)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.handlers.common import language, services
+from bot.i18n import t
+
+
+class FloodGuard:
+    """At most ``limit`` updates per user in ``window`` seconds; the rest are dropped.
+
+    The first dropped update in a burst gets one polite reply; the others get none, so a
+    flood cannot make the bot flood back.
+    """
+
+    def __init__(self, limit: int, window: float, clock=time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    def allow(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, should_warn)."""
+        now = self.clock()
+        times = self._seen.setdefault(user_id, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        if len(times) < self.limit:
+            times.append(now)
+            return True, False
+        warned_at = self._warned.get(user_id)
+        warn = warned_at is None or now - warned_at > self.window
+        if warn:
+            self._warned[user_id] = now
+        return False, warn
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        allowed, warn = self.allow(user.id)
+        if allowed:
+            return
+        if warn:
+            lang = await language(update, context)
+            if update.callback_query is not None:
+                await update.callback_query.answer(t(lang, "flood"), show_alert=True)
+            elif (
+                update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+            ):
+                await update.effective_chat.send_message(t(lang, "flood"))
+        raise ApplicationHandlerStop
+
+
+async def unknown_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group that is not a configured patrol group, answer only /whoami and /help."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
+        if chat is not None and chat.type == ChatType.CHANNEL:
+            raise ApplicationHandlerStop
+        return
+    if services(context).deps.directory.team_by_chat(chat.id) is not None:
+        return
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+    if command in ("/whoami", "/help", "/start"):
+        return
+    raise ApplicationHandlerStop

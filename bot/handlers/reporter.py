@@ -1,0 +1,317 @@
+"""The reporter's private flow: location → when → how many → flags → words → photo → review.
+
+The draft lives in the database; this module only reads the update, calls the report service
+and renders the next prompt. Any message at any step gets a reply that fits the step.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Message, ReplyKeyboardRemove, Update
+from telegram.ext import ContextTypes
+
+from bot.domain.draft import Draft, Source, Step
+from bot.domain.tips import Flag, People, Seen, is_urgent
+from bot.handlers.common import is_private, language, reply, services, set_language
+from bot.i18n import t
+from bot.services.reports import LocationVerdict, SubmitRefusal, WithdrawResult
+from bot.views import reporter as rv
+from bot.views.callbacks import ROp, parse_reporter
+
+
+async def send_prompt(update: Update, draft: Draft, lang: str) -> None:
+    text, markup = rv.prompt(draft, lang)
+    await reply(update, text, markup)
+
+
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Source) -> None:
+    """Start a fresh report (``/report``, the start button, an officer's ``/newtip``)."""
+    lang = await language(update, context)
+    draft = await services(context).reports.start(update.effective_user.id, source)
+    await send_prompt(update, draft, lang)
+
+
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not is_private(update):
+        await reply(update, t(await language(update, context), "private_only"))
+        return
+    await begin(update, context, Source.REPORTER)
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+def _location_of(message: Message) -> tuple[float, float, str | None, str | None] | None:
+    if message.venue is not None:
+        venue = message.venue
+        return venue.location.latitude, venue.location.longitude, venue.title, venue.address
+    if message.location is not None:
+        return message.location.latitude, message.location.longitude, None, None
+    return None
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every non-command message in a private chat."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    svc = services(context)
+    lang = await language(update, context)
+    draft = await svc.reports.draft(user.id)
+    location = _location_of(message)
+
+    if draft is None:
+        if location is None and not message.text:
+            # Not something a report can start from: say how to report.
+            await reply(update, t(lang, "hint.start"), rv.location_keyboard(lang))
+            return
+        draft = await svc.reports.start(user.id)
+
+    step = draft.step
+    if step in (Step.LOCATION, Step.CONFIRM_PLACE) and location is not None:
+        await _take_location(update, context, draft, lang, *location)
+    elif step in (Step.LOCATION, Step.CONFIRM_PLACE) and message.text:
+        await _take_address(update, context, draft, lang, message.text)
+    elif step is Step.DESCRIPTION and message.text:
+        draft, cut = await svc.reports.set_description(draft, message.text)
+        if cut:
+            limit = svc.deps.config.reporting.description_max_chars
+            await reply(update, t(lang, "description.cut", limit=limit))
+        await send_prompt(update, draft, lang)
+    elif step in (Step.DESCRIPTION, Step.PHOTO) and message.photo:
+        await _take_photo(update, context, draft, lang, message)
+    elif step in (Step.DESCRIPTION, Step.PHOTO) and _is_image_document(message):
+        await reply(update, t(lang, "photo.as_file"))
+    elif location is not None:
+        await reply(update, t(lang, "location.already"))
+        await send_prompt(update, draft, lang)
+    else:
+        await reply(update, t(lang, f"wrong.{step.value}"))
+        await send_prompt(update, draft, lang)
+
+
+def _is_image_document(message: Message) -> bool:
+    doc = message.document
+    return doc is not None and (doc.mime_type or "").startswith("image/")
+
+
+async def _take_location(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: Draft,
+    lang: str,
+    lat: float,
+    lon: float,
+    label: str | None,
+    address: str | None,
+) -> None:
+    svc = services(context)
+    verdict, draft = await svc.reports.set_location(draft, lat, lon, label, address)
+    if verdict is LocationVerdict.OUTSIDE:
+        station = svc.deps.config.station
+        await reply(
+            update, t(lang, "location.outside", hotline=station.hotline, station=station.name)
+        )
+        return
+    if verdict is LocationVerdict.INVALID:
+        await reply(update, t(lang, "location.invalid"))
+        return
+    await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
+    await send_prompt(update, draft, lang)
+
+
+async def _take_address(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, lang: str, text: str
+) -> None:
+    svc = services(context)
+    text = text.strip()
+    if len(text) < 2 or len(text) > 200:
+        await reply(update, t(lang, "address.bad"))
+        return
+    chat = update.effective_chat
+    await chat.send_action("find_location")
+    lookup, draft = await svc.reports.lookup_address(draft, text, lang)
+    if lookup.fell_back:
+        await reply(update, t(lang, "address.offline"))
+    if not lookup.results:
+        station = svc.deps.config.station
+        await reply(
+            update,
+            t(lang, "address.not_found", hotline=station.hotline),
+            rv.location_keyboard(lang),
+        )
+        return
+    best = lookup.results[0]
+    # Show the best match back as a pin, then ask whether that is the place.
+    await chat.send_venue(best.lat, best.lon, title=best.label[:100], address=text[:100])
+    await send_prompt(update, draft, lang)
+
+
+async def _take_photo(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, lang: str, message: Message
+) -> None:
+    svc = services(context)
+    if draft.step is Step.DESCRIPTION:
+        # A photo instead of words: keep its caption as the description.
+        draft, _ = await svc.reports.set_description(draft, message.caption)
+    largest = message.photo[-1]
+    draft = await svc.reports.set_photo(draft, largest.file_id, largest.file_unique_id)
+    await reply(update, t(lang, "photo.ok"))
+    await send_prompt(update, draft, lang)
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+_STEP_OF = {
+    ROp.PLACE: Step.CONFIRM_PLACE,
+    ROp.SEEN: Step.SEEN,
+    ROp.PEOPLE: Step.PEOPLE,
+    ROp.FLAG: Step.FLAGS,
+    ROp.FLAGS_DONE: Step.FLAGS,
+    ROp.SKIP_DESC: Step.DESCRIPTION,
+    ROp.SKIP_PHOTO: Step.PHOTO,
+    ROp.SUBMIT: Step.REVIEW,
+}
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Buttons with ``r:`` data (the reporter's flow, /mytips, /language)."""
+    query = update.callback_query
+    user = update.effective_user
+    svc = services(context)
+    lang = await language(update, context)
+    button = parse_reporter(query.data)
+    if button is None or not is_private(update):
+        await svc.field.record_denied(None, user.id, "reporter_button")
+        await query.answer(t(lang, "button.invalid"), show_alert=True)
+        return
+    if button.op is ROp.LANG:
+        await query.answer()
+        await set_language(update, context, button.arg or "zh")
+        return
+    if button.op is ROp.REPORT:
+        await query.answer()
+        await begin(update, context, Source.REPORTER)
+        return
+    if button.op is ROp.WITHDRAW:
+        await _withdraw(update, context, lang, int(button.arg or 0))
+        return
+    if button.op is ROp.CANCEL:
+        await query.answer()
+        await svc.reports.cancel(user.id)
+        await query.edit_message_reply_markup(None)
+        await reply(update, t(lang, "cancel.done"), ReplyKeyboardRemove())
+        return
+
+    draft = await svc.reports.draft(user.id)
+    if draft is None or draft.step is not _STEP_OF[button.op]:
+        # A button from an earlier step or an older report.
+        await query.answer(t(lang, "button.stale"))
+        if draft is not None:
+            await send_prompt(update, draft, lang)
+        return
+    await query.answer()
+
+    if button.op is ROp.PLACE:
+        if button.arg == "none":
+            draft = await svc.reports.reject_candidates(draft)
+            await query.edit_message_reply_markup(None)
+            await send_prompt(update, draft, lang)
+            return
+        chosen = await svc.reports.choose_candidate(draft, int(button.arg or 0))
+        if chosen is None:
+            await send_prompt(update, draft, lang)
+            return
+        await query.edit_message_text(
+            rv.choice_echo(lang, "place.chosen") + f" {escape(chosen.place_label or '')}"
+        )
+        await send_prompt(update, chosen, lang)
+    elif button.op is ROp.SEEN:
+        draft = await svc.reports.set_seen(draft, Seen(button.arg))
+        await query.edit_message_text(rv.choice_echo(lang, f"seen.{button.arg}"))
+        await send_prompt(update, draft, lang)
+    elif button.op is ROp.PEOPLE:
+        draft = await svc.reports.set_people(draft, People(button.arg))
+        await query.edit_message_text(rv.choice_echo(lang, f"people.{button.arg}"))
+        await send_prompt(update, draft, lang)
+    elif button.op is ROp.FLAG:
+        flag = Flag(button.arg)
+        was_urgent = is_urgent(draft.flags)
+        draft = await svc.reports.toggle_flag(draft, flag)
+        await query.edit_message_reply_markup(rv.flags_keyboard(draft, lang))
+        if is_urgent(draft.flags) and not was_urgent:
+            await reply(update, t(lang, "urgent.advice"))
+    elif button.op is ROp.FLAGS_DONE:
+        draft = await svc.reports.flags_done(draft)
+        await query.edit_message_reply_markup(None)
+        await send_prompt(update, draft, lang)
+    elif button.op is ROp.SKIP_DESC:
+        draft, _ = await svc.reports.set_description(draft, None)
+        await query.edit_message_reply_markup(None)
+        await send_prompt(update, draft, lang)
+    elif button.op is ROp.SKIP_PHOTO:
+        draft = await svc.reports.set_photo(draft, None, None)
+        await query.edit_message_reply_markup(None)
+        await send_prompt(update, draft, lang)
+    elif button.op is ROp.SUBMIT:
+        await _submit(update, context, lang, draft)
+
+
+async def _submit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, draft: Draft
+) -> None:
+    svc = services(context)
+    query = update.callback_query
+    result = await svc.reports.submit(draft.user_id)
+    if result.refusal is SubmitRefusal.TOO_MANY:
+        limit = svc.deps.config.reporting.max_open_tips_per_hour
+        hotline = svc.deps.config.station.hotline
+        await reply(update, t(lang, "submit.too_many", limit=limit, hotline=hotline))
+        return
+    if result.submitted is None:
+        await reply(update, t(lang, "button.stale"))
+        return
+    # The tip is committed (and its card is in the outbox) — only now say it was received.
+    tip = result.submitted.tip
+    await query.edit_message_reply_markup(None)
+    group = svc.deps.directory.team(tip.group_key).name
+    if draft.source is Source.HOTLINE:
+        await reply(update, t(lang, "submit.logged", code=tip.code, group=escape(group)))
+    else:
+        key = "submit.received_urgent" if tip.urgent else "submit.received"
+        await reply(update, t(lang, key, code=tip.code), ReplyKeyboardRemove())
+
+
+# -- after submitting ---------------------------------------------------------------------------
+
+
+async def mytips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = await language(update, context)
+    if not is_private(update):
+        await reply(update, t(lang, "private_only"))
+        return
+    svc = services(context)
+    tips = await svc.reports.my_tips(update.effective_user.id)
+    text, markup = rv.my_tips(tips, lang, svc.deps.tz)
+    await reply(update, text, markup)
+
+
+async def _withdraw(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip_id: int
+) -> None:
+    svc = services(context)
+    query = update.callback_query
+    result = await svc.reports.withdraw(update.effective_user.id, tip_id)
+    if result is WithdrawResult.NOT_YOURS:
+        await svc.field.record_denied(tip_id, update.effective_user.id, "withdraw")
+        await query.answer(t(lang, "button.invalid"), show_alert=True)
+        return
+    if result is WithdrawResult.TOO_LATE:
+        await query.answer(t(lang, "withdraw.too_late"), show_alert=True)
+        return
+    await query.answer(t(lang, "withdraw.done"))
+    tips = await svc.reports.my_tips(update.effective_user.id)
+    text, markup = rv.my_tips(tips, lang, svc.deps.tz)
+    await query.edit_message_text(text, reply_markup=markup)

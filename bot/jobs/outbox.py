@@ -1,0 +1,261 @@
+"""The outbox sender: delivers what services recorded, survives Telegram faults and restarts.
+
+Services write an ``outbox`` row in the same transaction as the change it announces. This
+task sends due rows in order and marks them sent. A card is sent in parts (card text, pin,
+photo) and each sent part is recorded at once, so a retry after a fault or a restart sends
+only what is missing. Card edits render the tip's *current* state at send time, so pending
+edits coalesce into one.
+
+Faults: ``RetryAfter`` waits as told; timeouts and network errors back off exponentially;
+``Forbidden`` (blocked / removed) marks the chat inactive; ``ChatMigrated`` follows the group
+to its new id; an edit of a card that is gone re-posts the card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from telegram import Bot, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from bot.db.repo import OutboxItem
+from bot.domain.tips import Tip
+from bot.i18n import t
+from bot.services.base import Deps
+from bot.services.cards import CardService
+from bot.services.users import UserService
+from bot.views.cards import card_keyboard, render_card
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 300.0
+MAX_ATTEMPTS = 50  # ~4 hours of retries with the capped backoff
+
+
+class OutboxSender:
+    def __init__(self, bot: Bot, deps: Deps, users: UserService, cards: CardService) -> None:
+        self.bot = bot
+        self.d = deps
+        self.users = users
+        self.cards = cards
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.idle_poll_s = 1.0
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="warmline-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let one bad row stop all delivery
+                log.exception("outbox pass failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)
+
+    async def flush(self) -> int:
+        """Deliver every due item; returns how many were handled."""
+        handled = 0
+        while True:
+            items = await self.d.repo.due_outbox(self.d.now())
+            if not items:
+                return handled
+            for item in items:
+                await self.deliver(item)
+                handled += 1
+
+    # -- one item ---------------------------------------------------------------------------
+    async def deliver(self, item: OutboxItem) -> None:
+        try:
+            if item.kind == "card":
+                await self._send_card(item)
+            elif item.kind == "card_edit":
+                await self._edit_cards(item)
+            elif item.kind == "notice":
+                await self._send_notice(item)
+            else:
+                raise ValueError(f"unknown outbox kind {item.kind!r}")
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay)
+            await self._retry(item, seconds, f"RetryAfter {seconds}")
+        except Forbidden as exc:
+            await self._chat_gone(item, str(exc))
+        except ChatMigrated as exc:
+            await self._migrated(item, exc.new_chat_id)
+        except BadRequest as exc:
+            log.error("outbox item %s refused by Telegram: %s", item.id, exc)
+            async with self.d.db.write() as tx:
+                await self.d.repo.outbox_failed(tx, item.id, f"BadRequest: {exc}")
+        except NetworkError as exc:  # includes TimedOut
+            backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))
+            await self._retry(item, backoff, f"{type(exc).__name__}: {exc}")
+        else:
+            async with self.d.db.write() as tx:
+                await self.d.repo.outbox_done(tx, item.id, self.d.now())
+
+    async def _retry(self, item: OutboxItem, seconds: float, error: str) -> None:
+        async with self.d.db.write() as tx:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                await self.d.repo.outbox_failed(tx, item.id, error)
+            else:
+                next_at = self.d.now() + dt.timedelta(seconds=seconds)
+                await self.d.repo.outbox_retry(tx, item.id, next_at, error)
+
+    async def _chat_gone(self, item: OutboxItem, error: str) -> None:
+        log.warning(
+            "chat %s is unreachable (%s); outbox item %s dropped", item.chat_id, error, item.id
+        )
+        async with self.d.db.write() as tx:
+            if item.chat_id is not None:
+                await self.d.repo.set_chat_active(
+                    tx, item.chat_id, False, error[:200], self.d.now()
+                )
+            await self.d.repo.outbox_failed(tx, item.id, f"Forbidden: {error}")
+
+    async def _migrated(self, item: OutboxItem, new_chat_id: int) -> None:
+        old = item.chat_id
+        log.warning("group %s migrated to %s; update chat_id in the config file", old, new_chat_id)
+        if old is not None:
+            self.d.directory = self.d.directory.replace_chat_id(old, new_chat_id)
+        async with self.d.db.write() as tx:
+            await self.d.repo.outbox_failed(tx, item.id, f"ChatMigrated to {new_chat_id}")
+            await self.d.repo.enqueue(
+                tx,
+                kind=item.kind,
+                chat_id=new_chat_id,
+                tip_id=item.tip_id,
+                payload=item.payload,
+                now=self.d.now(),
+            )
+
+    # -- cards ------------------------------------------------------------------------------
+    async def _card_language(self, chat_id: int) -> str:
+        if chat_id > 0:  # an officer's private copy: their language
+            return await self.users.language(chat_id)
+        return self.d.config.station.language
+
+    async def _render(self, tip: Tip, lang: str) -> tuple[str, object]:
+        ctx = await self.cards.context(tip)
+        return render_card(tip, ctx, lang, self.d.tz), card_keyboard(tip, lang)
+
+    async def _record(self, message: Message, tip_id: int, kind: str) -> None:
+        async with self.d.db.write() as tx:
+            await self.d.repo.add_message(
+                tx, message.chat_id, message.message_id, tip_id, kind, self.d.now()
+            )
+
+    async def _send_card(self, item: OutboxItem) -> None:
+        assert item.chat_id is not None and item.tip_id is not None
+        tip = await self.d.repo.get_tip(item.tip_id)
+        if tip is None:
+            return
+        chat = item.chat_id
+        lang = await self._card_language(chat)
+        copy = bool(item.payload.get("copy"))
+        sent = {m.kind: m for m in await self.d.repo.messages_of(tip.id, chat_id=chat)}
+        card = None if copy else sent.get("card")
+        if card is None:
+            text, keyboard = await self._render(tip, lang)
+            message = await self.bot.send_message(
+                chat,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                disable_web_page_preview=True,
+            )
+            await self._record(message, tip.id, "card")
+            card_id = message.message_id
+        else:
+            card_id = card.message_id
+        if copy or "location" not in sent:
+            if tip.place_label or tip.address:
+                title = tip.place_label or tip.code
+                address = tip.address or tip.district or tip.code
+                message = await self.bot.send_venue(
+                    chat,
+                    tip.lat,
+                    tip.lon,
+                    title=title[:100],
+                    address=address[:100],
+                    reply_to_message_id=card_id,
+                )
+            else:
+                message = await self.bot.send_location(
+                    chat, tip.lat, tip.lon, reply_to_message_id=card_id
+                )
+            await self._record(message, tip.id, "location")
+        if copy or "photo" not in sent:
+            photos = [m for m in await self.d.repo.media_of(tip.id) if m["kind"] == "report_photo"]
+            if photos:
+                message = await self.bot.send_photo(
+                    chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
+                )
+                await self._record(message, tip.id, "photo")
+
+    async def _edit_cards(self, item: OutboxItem) -> None:
+        assert item.tip_id is not None
+        tip = await self.d.repo.get_tip(item.tip_id)
+        if tip is None:
+            return
+        rendered: dict[str, tuple[str, object]] = {}
+        for message in await self.d.repo.messages_of(tip.id, kind="card"):
+            lang = await self._card_language(message.chat_id)
+            if lang not in rendered:
+                rendered[lang] = await self._render(tip, lang)
+            text, keyboard = rendered[lang]
+            try:
+                await self.bot.edit_message_text(
+                    text,
+                    chat_id=message.chat_id,
+                    message_id=message.message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    disable_web_page_preview=True,
+                )
+            except BadRequest as exc:
+                reason = str(exc).lower()
+                if "not modified" in reason:
+                    continue
+                if "not found" in reason or "can't be edited" in reason:
+                    # The card was deleted: post it again so the chat shows the truth.
+                    async with self.d.db.write() as tx:
+                        await self.d.repo.forget_message(tx, message.chat_id, message.message_id)
+                        await self.d.repo.enqueue(
+                            tx,
+                            kind="card",
+                            chat_id=message.chat_id,
+                            tip_id=tip.id,
+                            payload={},
+                            now=self.d.now(),
+                        )
+                    continue
+                raise
+
+    # -- notices ----------------------------------------------------------------------------
+    async def _send_notice(self, item: OutboxItem) -> None:
+        assert item.chat_id is not None
+        payload = item.payload
+        lang = await self.users.language(payload.get("user_id") or item.chat_id)
+        text = t(lang, payload["key"], **payload.get("params", {}))
+        await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)

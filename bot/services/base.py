@@ -1,0 +1,44 @@
+"""What every service shares: the database, the staff directory, the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.repo import Repo
+from bot.domain.roster import Directory, Roster
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Deps:
+    config: Config
+    db: Database
+    repo: Repo
+    directory: Directory
+    roster: Roster
+    clock: Clock = utc_now
+    # Called after a transaction that enqueued outbox items, to wake the sender at once.
+    wake: Callable[[], None] = field(default=lambda: None)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.config.station.timezone)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def local(self, moment: dt.datetime | None = None) -> dt.datetime:
+        return (moment or self.clock()).astimezone(self.tz)
+
+    def on_duty(self, moment: dt.datetime | None = None) -> str:
+        return self.roster.on_duty(self.local(moment))

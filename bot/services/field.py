@@ -1,0 +1,320 @@
+"""The patrol's side: claim, release, go, arrive, close with an outcome, attach evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.tips import (
+    Action,
+    Actor,
+    Outcome,
+    Refusal,
+    Role,
+    Supply,
+    Tip,
+    decide,
+)
+from bot.services.base import Deps
+
+#: Reporter notices: which transitions a reporter hears about, and with which message.
+_REPORTER_NOTICE_ON_CLOSE = {
+    Outcome.BROUGHT_IN: "notice.closed_helped",
+    Outcome.HOSPITAL: "notice.closed_helped",
+    Outcome.SUPPLIES_ONLY: "notice.closed_helped",
+    Outcome.FAMILY: "notice.closed_helped",
+    Outcome.NOT_FOUND: "notice.closed_not_found",
+    Outcome.GONE: "notice.closed_not_found",
+    Outcome.DUPLICATE: "notice.closed_duplicate",
+    Outcome.INVALID: "notice.closed_invalid",
+}
+
+
+class ActError(StrEnum):
+    NO_TIP = "no_tip"
+    NOT_ALLOWED = "not_allowed"
+    WRONG_STATE = "wrong_state"
+    BAD_OUTCOME = "bad_outcome"
+    BAD_DUPLICATE = "bad_duplicate"
+    RACE = "race"  # someone else changed the tip first
+
+
+_ERRORS = {
+    Refusal.NOT_ALLOWED: ActError.NOT_ALLOWED,
+    Refusal.WRONG_STATE: ActError.WRONG_STATE,
+    Refusal.BAD_OUTCOME: ActError.BAD_OUTCOME,
+}
+
+
+@dataclass(frozen=True)
+class ActResult:
+    tip: Tip | None
+    error: ActError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class EvidenceResult(StrEnum):
+    ADDED = "added"
+    ALREADY = "already"
+    NOT_A_CARD = "not_a_card"
+    NOT_ALLOWED = "not_allowed"
+
+
+class FieldService:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    def actor(self, tip: Tip, user_id: int) -> Actor:
+        """The roles ``user_id`` holds towards this tip (from the configured directory)."""
+        roles: set[Role] = set()
+        directory = self.d.directory
+        if directory.is_officer(user_id):
+            roles.add(Role.OFFICER)
+        try:
+            team = directory.team(tip.group_key)
+        except KeyError:
+            team = None
+        if team is not None:
+            if team.leader == user_id:
+                roles.add(Role.LEADER)
+            if team.includes(user_id):
+                roles.add(Role.MEMBER)
+        if tip.claimed_by == user_id and roles:
+            roles.add(Role.CLAIMER)
+        return Actor(user_id, frozenset(roles))
+
+    async def check(
+        self, tip: Tip, user_id: int, action: Action, outcome: Outcome | None = None
+    ) -> ActError | None:
+        """Would ``act`` be allowed? (For buttons that open a picker.) Records refusals."""
+        actor = self.actor(tip, user_id)
+        decision = decide(action, tip.state, actor, outcome)
+        if decision:
+            return None
+        error = _ERRORS[decision.refusal or Refusal.NOT_ALLOWED]
+        await self._record_refusal(tip, actor, action, error, outcome)
+        return error
+
+    async def refresh_card(self, tip_id: int) -> None:
+        """Queue an edit so every copy of the card shows the tip's current state."""
+        async with self.d.db.write() as tx:
+            await self.d.repo.enqueue(
+                tx,
+                kind="card_edit",
+                chat_id=None,
+                tip_id=tip_id,
+                payload={},
+                now=self.d.now(),
+                coalesce=True,
+            )
+        self.d.wake()
+
+    async def act(
+        self,
+        tip_id: int,
+        action: Action,
+        user_id: int,
+        *,
+        outcome: Outcome | None = None,
+        supplies: frozenset[Supply] = frozenset(),
+        duplicate_of: int | None = None,
+    ) -> ActResult:
+        tip = await self.d.repo.get_tip(tip_id)
+        if tip is None:
+            return ActResult(None, ActError.NO_TIP)
+        actor = self.actor(tip, user_id)
+        decision = decide(action, tip.state, actor, outcome)
+        now = self.d.now()
+        if not decision:
+            error = _ERRORS[decision.refusal or Refusal.NOT_ALLOWED]
+            await self._record_refusal(tip, actor, action, error, outcome)
+            return ActResult(tip, error)
+        if outcome is Outcome.DUPLICATE:
+            original = await self.d.repo.get_tip(duplicate_of) if duplicate_of else None
+            if original is None or original.id == tip.id or original.duplicate_of == tip.id:
+                return ActResult(tip, ActError.BAD_DUPLICATE)
+        assert decision.target is not None
+        changes: dict[str, object] = {"state": decision.target, "updated_at": now}
+        if action is Action.CLAIM:
+            changes |= {"claimed_by": user_id, "claimed_at": now}
+        elif action is Action.RELEASE:
+            changes |= {"claimed_by": None, "claimed_at": None}
+        elif action is Action.ARRIVE:
+            changes |= {"arrived_at": now}
+        elif action is Action.CLOSE:
+            changes |= {"outcome": outcome, "closed_at": now, "closed_by": user_id}
+            if outcome is Outcome.SUPPLIES_ONLY:
+                changes["supplies"] = supplies
+            if outcome is Outcome.DUPLICATE:
+                changes["duplicate_of"] = duplicate_of
+        role = actor.primary_role()
+        async with self.d.db.write() as tx:
+            changed = await self.d.repo.update_tip(
+                tx, tip.id, expect_state=tip.state, expect_version=tip.version, changes=changes
+            )
+            if not changed:
+                # Two members pressed at once: the first one won; nothing happens for the second.
+                return ActResult(await self.d.repo.get_tip(tip.id), ActError.RACE)
+            detail: dict[str, object] = {}
+            if outcome is not None:
+                detail["outcome"] = outcome.value
+            if supplies:
+                detail["supplies"] = sorted(s.value for s in supplies)
+            if duplicate_of:
+                detail["duplicate_of"] = duplicate_of
+            await self.d.repo.add_event(
+                tx,
+                tip_id=tip.id,
+                actor_id=user_id,
+                actor_role=role.value if role else None,
+                action=action.value,
+                from_state=tip.state.value,
+                to_state=decision.target.value,
+                now=now,
+                detail=detail or None,
+            )
+            await self.d.repo.enqueue(
+                tx,
+                kind="card_edit",
+                chat_id=None,
+                tip_id=tip.id,
+                payload={},
+                now=now,
+                coalesce=True,
+            )
+            await self._notify_reporter(tx, tip, action, outcome, now)
+        self.d.wake()
+        return ActResult(await self.d.repo.get_tip(tip.id))
+
+    async def _notify_reporter(
+        self, tx, tip: Tip, action: Action, outcome: Outcome | None, now
+    ) -> None:
+        reporter = await self.d.repo.reporter_of(tip.id)
+        if reporter is None:
+            return
+        if action is Action.CLAIM:
+            # Only the first claim is news to the reporter; a re-claim after release is not.
+            if await self.d.repo.count_events(tip.id, Action.CLAIM.value) > 1:
+                return
+            key = "notice.claimed"
+        elif action is Action.CLOSE and outcome is not None:
+            key = _REPORTER_NOTICE_ON_CLOSE[outcome]
+        else:
+            return
+        await self.d.repo.enqueue(
+            tx,
+            kind="notice",
+            chat_id=reporter,
+            tip_id=tip.id,
+            payload={"key": key, "params": {"code": tip.code}, "user_id": reporter},
+            now=now,
+        )
+
+    async def _record_refusal(
+        self, tip: Tip, actor: Actor, action: Action, error: ActError, outcome: Outcome | None
+    ) -> None:
+        role = actor.primary_role()
+        async with self.d.db.write() as tx:
+            await self.d.repo.add_event(
+                tx,
+                tip_id=tip.id,
+                actor_id=actor.user_id,
+                actor_role=role.value if role else "stranger",
+                action=f"refused:{action.value}",
+                from_state=tip.state.value,
+                to_state=None,
+                now=self.d.now(),
+                detail={"reason": error.value, **({"outcome": outcome.value} if outcome else {})},
+            )
+
+    async def record_denied(self, tip_id: int | None, user_id: int, what: str) -> None:
+        """Record an attempt that never reached a tip (forged button, staff-only command)."""
+        async with self.d.db.write() as tx:
+            await self.d.repo.add_event(
+                tx,
+                tip_id=tip_id if tip_id and await self.d.repo.get_tip(tip_id) else None,
+                actor_id=user_id,
+                actor_role="staff" if self.d.directory.is_staff(user_id) else "stranger",
+                action=f"refused:{what}"[:64],
+                from_state=None,
+                to_state=None,
+                now=self.d.now(),
+            )
+
+    async def attach_evidence(
+        self,
+        chat_id: int,
+        reply_to_message_id: int,
+        user_id: int,
+        kind: str,
+        file_id: str,
+        file_unique_id: str | None,
+    ) -> tuple[EvidenceResult, Tip | None, int]:
+        """A photo/voice/video sent as a reply to one of a tip's messages becomes evidence."""
+        tip_id = await self.d.repo.tip_for_message(chat_id, reply_to_message_id)
+        tip = await self.d.repo.get_tip(tip_id) if tip_id else None
+        if tip is None:
+            return EvidenceResult.NOT_A_CARD, None, 0
+        actor = self.actor(tip, user_id)
+        if not actor.is_staff:
+            await self._record_refusal(tip, actor, Action.CLOSE, ActError.NOT_ALLOWED, None)
+            return EvidenceResult.NOT_ALLOWED, tip, 0
+        now = self.d.now()
+        async with self.d.db.write() as tx:
+            added = await self.d.repo.add_media(
+                tx,
+                tip_id=tip.id,
+                kind=kind,
+                file_id=file_id,
+                file_unique_id=file_unique_id,
+                added_by=user_id,
+                now=now,
+            )
+            if added:
+                await self.d.repo.add_event(
+                    tx,
+                    tip_id=tip.id,
+                    actor_id=user_id,
+                    actor_role=(actor.primary_role() or Role.MEMBER).value,
+                    action="evidence",
+                    from_state=tip.state.value,
+                    to_state=tip.state.value,
+                    now=now,
+                    detail={"kind": kind},
+                )
+                await self.d.repo.enqueue(
+                    tx,
+                    kind="card_edit",
+                    chat_id=None,
+                    tip_id=tip.id,
+                    payload={},
+                    now=now,
+                    coalesce=True,
+                )
+        self.d.wake()
+        count = await self.d.repo.evidence_count(tip.id)
+        return (EvidenceResult.ADDED if added else EvidenceResult.ALREADY), tip, count
+
+    # -- the duty officer's view ------------------------------------------------------------
+    async def open_tips(self) -> list[Tip]:
+        return await self.d.repo.open_tips()
+
+    async def show_card(self, tip_id: int, chat_id: int, user_id: int) -> bool:
+        """Send a live copy of a tip's card (with its buttons) to an officer's private chat."""
+        tip = await self.d.repo.get_tip(tip_id)
+        if tip is None or not self.d.directory.is_officer(user_id):
+            return False
+        async with self.d.db.write() as tx:
+            await self.d.repo.enqueue(
+                tx,
+                kind="card",
+                chat_id=chat_id,
+                tip_id=tip.id,
+                payload={"copy": True},
+                now=self.d.now(),
+            )
+        self.d.wake()
+        return True

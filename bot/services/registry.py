@@ -1,0 +1,20 @@
+"""The set of services the composition root builds and hands to handlers and jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.base import Deps
+from bot.services.cards import CardService
+from bot.services.field import FieldService
+from bot.services.reports import ReportService
+from bot.services.users import UserService
+
+
+@dataclass
+class Services:
+    deps: Deps
+    users: UserService
+    reports: ReportService
+    field: FieldService
+    cards: CardService

@@ -1,0 +1,57 @@
+"""People talking to the bot: their language and their (staff) display names."""
+
+from __future__ import annotations
+
+from bot.i18n import normalize_language
+from bot.services.base import Deps
+
+
+class UserService:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+        # user id → (first name, username, Telegram language) as last stored
+        self._known: dict[int, tuple[str, str | None, str | None]] = {}
+        # user id → (chosen language, Telegram language)
+        self._language: dict[int, tuple[str | None, str | None]] = {}
+
+    async def touch(
+        self, user_id: int, first_name: str, username: str | None, tg_language: str | None
+    ) -> None:
+        """Remember a user's current name and app language (no write when nothing changed)."""
+        current = (first_name, username, tg_language)
+        if self._known.get(user_id) == current:
+            return
+        async with self.d.db.write() as tx:
+            await self.d.repo.upsert_user(
+                tx, user_id, first_name, username, tg_language, self.d.now()
+            )
+        self._known[user_id] = current
+        chosen = self._language.get(user_id, (None, None))[0]
+        if user_id in self._language:
+            self._language[user_id] = (chosen, tg_language)
+
+    async def language(self, user_id: int | None, telegram_code: str | None = None) -> str:
+        """The user's chosen language, else their Telegram app's, else the station's."""
+        default = self.d.config.station.language
+        if user_id is None:
+            return normalize_language(telegram_code, default)
+        if user_id not in self._language:
+            self._language[user_id] = await self.d.repo.user_languages(user_id)
+        chosen, stored_tg = self._language[user_id]
+        return chosen or normalize_language(telegram_code or stored_tg, default)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        async with self.d.db.write() as tx:
+            await self.d.repo.set_user_language(tx, user_id, language, self.d.now())
+        previous = self._language.get(user_id, (None, None))
+        self._language[user_id] = (language, previous[1])
+
+    async def sync_staff(self) -> None:
+        entries: list[tuple[int, str, str | None]] = []
+        for team in self.d.directory.teams:
+            entries.append((team.leader, "leader", team.key))
+            entries.extend((m, "member", team.key) for m in sorted(team.members))
+        listed = {e[0] for e in entries}
+        entries.extend((o, "officer", None) for o in sorted(self.d.directory.officers - listed))
+        async with self.d.db.write() as tx:
+            await self.d.repo.sync_staff(tx, entries, self.d.now())

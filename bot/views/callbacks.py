@@ -1,0 +1,158 @@
+"""Callback data: the one place that builds and parses button payloads.
+
+Patrol buttons are stateless and keyed by tip id (``tip:claim:42``); the truth is in the
+database. Anything that does not parse is treated as a forged or stale button.
+Telegram allows 1–64 bytes of callback data; every builder here stays far below that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.tips import Action, Flag, Outcome, People, Seen, supplies_from_mask
+
+
+class TipOp(StrEnum):
+    CLAIM = "claim"
+    RELEASE = "release"
+    GO = "go"
+    ARRIVE = "arrive"
+    ASK = "ask"  # show the confirmation for an outcome
+    SUPPLIES = "sup"  # show / toggle the supplies picker (mask)
+    DUPS = "dups"  # show the duplicate picker
+    CLOSE = "close"  # close with outcome (+ supplies mask or duplicate-of id)
+    BACK = "back"  # back to the card's normal buttons
+    SHOW = "show"  # officer: send me a live copy of this card
+
+
+OP_ACTIONS: dict[TipOp, Action] = {
+    TipOp.CLAIM: Action.CLAIM,
+    TipOp.RELEASE: Action.RELEASE,
+    TipOp.GO: Action.GO,
+    TipOp.ARRIVE: Action.ARRIVE,
+}
+
+_TIP = re.compile(r"^tip:([a-z]{2,8}):(\d{1,9})(?::([a-z_]{1,16}))?(?::(\d{1,9}))?$")
+_MAX_ID = 999_999_999
+
+
+@dataclass(frozen=True)
+class TipButton:
+    op: TipOp
+    tip_id: int
+    outcome: Outcome | None = None
+    number: int | None = None  # supplies mask (SUPPLIES / CLOSE supplies_only) or duplicate-of id
+
+    def data(self) -> str:
+        parts = ["tip", self.op.value, str(self.tip_id)]
+        if self.outcome is not None:
+            parts.append(self.outcome.value)
+        if self.number is not None:
+            if self.outcome is None:
+                parts.append("n")  # keeps positions unambiguous: tip:sup:42:n:5
+            parts.append(str(self.number))
+        return ":".join(parts)
+
+
+def parse_tip(data: str | None) -> TipButton | None:
+    if not data:
+        return None
+    match = _TIP.fullmatch(data)
+    if not match:
+        return None
+    op_text, id_text, word, number_text = match.groups()
+    try:
+        op = TipOp(op_text)
+    except ValueError:
+        return None
+    tip_id = int(id_text)
+    if not 0 < tip_id <= _MAX_ID:
+        return None
+    outcome = None
+    if word is not None and word != "n":
+        try:
+            outcome = Outcome(word)
+        except ValueError:
+            return None
+    number = int(number_text) if number_text is not None else None
+    # Shape checks per operation: anything else is forged.
+    if op in OP_ACTIONS or op in (TipOp.BACK, TipOp.SHOW, TipOp.DUPS):
+        ok = outcome is None and number is None and word is None
+    elif op is TipOp.ASK:
+        ok = outcome is not None and number is None
+    elif op is TipOp.SUPPLIES:
+        ok = word == "n" and number is not None
+    else:  # CLOSE
+        ok = outcome is not None and (
+            (outcome is Outcome.SUPPLIES_ONLY and number is not None)
+            or (outcome is Outcome.DUPLICATE and number is not None)
+            or (outcome not in (Outcome.SUPPLIES_ONLY, Outcome.DUPLICATE) and number is None)
+        )
+    if ok and number is not None and (op is TipOp.SUPPLIES or outcome is Outcome.SUPPLIES_ONLY):
+        try:
+            supplies_from_mask(number)
+        except ValueError:
+            ok = False
+    return TipButton(op, tip_id, outcome, number) if ok else None
+
+
+# -- the reporter's buttons ----------------------------------------------------------------
+
+
+class ROp(StrEnum):
+    REPORT = "report"
+    PLACE = "place"  # r:place:<index> | r:place:none
+    SEEN = "seen"
+    PEOPLE = "ppl"
+    FLAG = "flag"
+    FLAGS_DONE = "flagsok"
+    SKIP_DESC = "nodesc"
+    SKIP_PHOTO = "nophoto"
+    SUBMIT = "submit"
+    CANCEL = "cancel"
+    WITHDRAW = "wd"  # r:wd:<tip id>
+    LANG = "lang"
+
+
+_R = re.compile(r"^r:([a-z]{2,8})(?::([a-z0-9+_]{1,12}))?$")
+
+
+@dataclass(frozen=True)
+class ReporterButton:
+    op: ROp
+    arg: str | None = None
+
+    def data(self) -> str:
+        return f"r:{self.op.value}" + (f":{self.arg}" if self.arg is not None else "")
+
+
+_ARGS = {
+    ROp.SEEN: {s.value for s in Seen},
+    ROp.PEOPLE: {p.value for p in People},
+    ROp.FLAG: {f.value for f in Flag},
+    ROp.LANG: {"zh", "en"},
+}
+
+
+def parse_reporter(data: str | None) -> ReporterButton | None:
+    if not data:
+        return None
+    match = _R.fullmatch(data)
+    if not match:
+        return None
+    op_text, arg = match.groups()
+    try:
+        op = ROp(op_text)
+    except ValueError:
+        return None
+    if op in _ARGS:
+        return ReporterButton(op, arg) if arg in _ARGS[op] else None
+    if op is ROp.PLACE:
+        return ReporterButton(op, arg) if arg in {"0", "1", "2", "none"} else None
+    if op is ROp.WITHDRAW:
+        return (
+            ReporterButton(op, arg) if arg and arg.isdigit() and 0 < int(arg) <= _MAX_ID else None
+        )
+    return ReporterButton(op) if arg is None else None

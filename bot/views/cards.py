@@ -1,0 +1,262 @@
+"""The tip's live card in the patrol group (and officers' copies): text and buttons.
+
+Nothing here may identify the reporter: the card is built from a :class:`Tip` (which carries
+no reporter fields) and from staff names only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.tips import (
+    FLAG_ORDER,
+    SUPPLY_ORDER,
+    Outcome,
+    State,
+    Supply,
+    Tip,
+    supplies_from_mask,
+    supplies_to_mask,
+)
+from bot.geo.coords import map_links
+from bot.i18n import t
+from bot.views.callbacks import TipButton, TipOp
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    action: str  # dispatch | claim | release | go | arrive | close | withdraw | evidence | …
+    actor: str | None  # staff first name, or None for the system / a reporter
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class CardContext:
+    group_name: str
+    claimer: str | None = None
+    closer: str | None = None
+    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (code, metres)
+    duplicate_of: str | None = None
+    evidence: int = 0
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+
+def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
+def state_label(tip: Tip, lang: str) -> str:
+    if tip.state is State.CLOSED and tip.outcome is not None:
+        return t(lang, "card.state_closed", outcome=t(lang, f"outcome.{tip.outcome.value}"))
+    return t(lang, f"state.{tip.state.value}")
+
+
+def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) -> str:
+    lines: list[str] = []
+    head = t(lang, "card.urgent") if tip.urgent else t(lang, "card.normal")
+    lines.append(
+        t(lang, "card.head", mark=head, code=escape(tip.code), state=escape(state_label(tip, lang)))
+    )
+    people = t(lang, f"people.{tip.people.value}")
+    flags = [t(lang, f"flag.{f.value}") for f in FLAG_ORDER if f in tip.flags]
+    lines.append(
+        t(
+            lang,
+            "card.people",
+            people=people,
+            flags=escape("、".join(flags) if lang == "zh" else ", ".join(flags)) or "—",
+        )
+    )
+    lines.append(
+        t(
+            lang,
+            "card.seen",
+            seen=t(lang, f"seen.{tip.seen.value}"),
+            at=_hm(tip.created_at, tz),
+            source=t(lang, f"source.{tip.source}"),
+        )
+    )
+    place = " · ".join(
+        escape(part) for part in (tip.district, tip.place_label, tip.address) if part
+    )
+    lines.append(t(lang, "card.place", place=place or "—"))
+    if tip.description:
+        lines.append(t(lang, "card.description", text=escape(tip.description)))
+    links = " · ".join(
+        f'<a href="{escape(link.url)}">{t(lang, "map." + link.key)}</a>'
+        for link in map_links(tip.lat, tip.lon, tip.code)
+    )
+    lines.append(t(lang, "card.maps", links=links))
+    if ctx.duplicates:
+        dups = ", ".join(f"{escape(code)} ({metres} m)" for code, metres in ctx.duplicates)
+        lines.append(t(lang, "card.duplicates", tips=dups))
+    lines.append(t(lang, "card.group", group=escape(ctx.group_name)))
+    if ctx.claimer and tip.state in (State.CLAIMED, State.EN_ROUTE, State.ON_SCENE):
+        lines.append(t(lang, "card.claimed_by", name=escape(ctx.claimer)))
+    if tip.state is State.CLOSED:
+        lines.append(t(lang, "card.closed_by", name=escape(ctx.closer or "—")))
+        if tip.outcome is Outcome.SUPPLIES_ONLY and tip.supplies:
+            given = [t(lang, f"supply.{s.value}") for s in SUPPLY_ORDER if s in tip.supplies]
+            lines.append(
+                t(
+                    lang,
+                    "card.supplies",
+                    items=escape("、".join(given) if lang == "zh" else ", ".join(given)),
+                )
+            )
+        if tip.outcome is Outcome.DUPLICATE and ctx.duplicate_of:
+            lines.append(t(lang, "card.duplicate_of", code=escape(ctx.duplicate_of)))
+    lines.append(t(lang, "card.evidence", count=ctx.evidence))
+    if ctx.timeline:
+        lines.append("")
+        for entry in ctx.timeline[-6:]:
+            what = t(lang, f"timeline.{entry.action}", name=escape(entry.actor or ""))
+            if entry.outcome:
+                what += f" · {t(lang, 'outcome.' + entry.outcome)}"
+            lines.append(f"<i>{_hm(entry.at, tz)} {what}</i>")
+    if tip.is_open:
+        lines.append("")
+        lines.append(t(lang, "card.reply_hint"))
+    return "\n".join(lines)
+
+
+def _button(lang: str, key: str, button: TipButton, **params: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t(lang, key, **params), callback_data=button.data())
+
+
+def card_keyboard(tip: Tip, lang: str) -> InlineKeyboardMarkup | None:
+    """The buttons for the tip's current state (everyone in the group sees the same ones)."""
+    i = tip.id
+    rows: list[list[InlineKeyboardButton]] = []
+    if tip.state in (State.NEW, State.DISPATCHED):
+        rows.append([_button(lang, "btn.claim", TipButton(TipOp.CLAIM, i))])
+        rows.append(
+            [
+                _button(lang, "btn.duplicate", TipButton(TipOp.DUPS, i)),
+                _button(lang, "btn.invalid", TipButton(TipOp.ASK, i, Outcome.INVALID)),
+            ]
+        )
+    elif tip.state is State.CLAIMED:
+        rows.append(
+            [
+                _button(lang, "btn.go", TipButton(TipOp.GO, i)),
+                _button(lang, "btn.arrive", TipButton(TipOp.ARRIVE, i)),
+            ]
+        )
+        rows.append(
+            [
+                _button(lang, "btn.release", TipButton(TipOp.RELEASE, i)),
+                _button(lang, "btn.duplicate", TipButton(TipOp.DUPS, i)),
+                _button(lang, "btn.invalid", TipButton(TipOp.ASK, i, Outcome.INVALID)),
+            ]
+        )
+    elif tip.state is State.EN_ROUTE:
+        rows.append([_button(lang, "btn.arrive", TipButton(TipOp.ARRIVE, i))])
+        rows.append(
+            [
+                _button(lang, "outcome.not_found", TipButton(TipOp.ASK, i, Outcome.NOT_FOUND)),
+                _button(lang, "outcome.gone", TipButton(TipOp.ASK, i, Outcome.GONE)),
+            ]
+        )
+        rows.append([_button(lang, "btn.release", TipButton(TipOp.RELEASE, i))])
+    elif tip.state is State.ON_SCENE:
+        rows.append(
+            [
+                _button(lang, "outcome.brought_in", TipButton(TipOp.ASK, i, Outcome.BROUGHT_IN)),
+                _button(lang, "outcome.hospital", TipButton(TipOp.ASK, i, Outcome.HOSPITAL)),
+            ]
+        )
+        rows.append(
+            [
+                _button(lang, "outcome.supplies_only", TipButton(TipOp.SUPPLIES, i, number=0)),
+                _button(lang, "outcome.family", TipButton(TipOp.ASK, i, Outcome.FAMILY)),
+            ]
+        )
+        rows.append(
+            [
+                _button(lang, "outcome.not_found", TipButton(TipOp.ASK, i, Outcome.NOT_FOUND)),
+                _button(lang, "outcome.gone", TipButton(TipOp.ASK, i, Outcome.GONE)),
+            ]
+        )
+        rows.append(
+            [
+                _button(lang, "btn.duplicate", TipButton(TipOp.DUPS, i)),
+                _button(lang, "btn.invalid", TipButton(TipOp.ASK, i, Outcome.INVALID)),
+            ]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def confirm_keyboard(tip: Tip, outcome: Outcome, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(
+                    lang,
+                    "btn.confirm_outcome",
+                    TipButton(TipOp.CLOSE, tip.id, outcome),
+                    outcome=t(lang, f"outcome.{outcome.value}"),
+                )
+            ],
+            [_button(lang, "btn.back", TipButton(TipOp.BACK, tip.id))],
+        ]
+    )
+
+
+def supplies_keyboard(tip: Tip, mask: int, lang: str) -> InlineKeyboardMarkup:
+    chosen = supplies_from_mask(mask)
+    rows: list[list[InlineKeyboardButton]] = []
+    row: list[InlineKeyboardButton] = []
+    for supply in SUPPLY_ORDER:
+        toggled = supplies_to_mask(set(chosen) ^ {supply})
+        mark = "✅ " if supply in chosen else "▫️ "
+        row.append(
+            InlineKeyboardButton(
+                mark + t(lang, f"supply.{supply.value}"),
+                callback_data=TipButton(TipOp.SUPPLIES, tip.id, number=toggled).data(),
+            )
+        )
+        if len(row) == 2:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    rows.append(
+        [
+            _button(
+                lang,
+                "btn.supplies_done",
+                TipButton(TipOp.CLOSE, tip.id, Outcome.SUPPLIES_ONLY, mask),
+            )
+        ]
+    )
+    rows.append([_button(lang, "btn.back", TipButton(TipOp.BACK, tip.id))])
+    return InlineKeyboardMarkup(rows)
+
+
+def duplicates_keyboard(
+    tip: Tip, candidates: list[tuple[int, str]], lang: str
+) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            _button(
+                lang,
+                "btn.duplicate_of",
+                TipButton(TipOp.CLOSE, tip.id, Outcome.DUPLICATE, other_id),
+                code=code,
+            )
+        ]
+        for other_id, code in candidates[:5]
+    ]
+    rows.append([_button(lang, "btn.back", TipButton(TipOp.BACK, tip.id))])
+    return InlineKeyboardMarkup(rows)
+
+
+def supplies_text(items: frozenset[Supply], lang: str) -> str:
+    return ", ".join(t(lang, f"supply.{s.value}") for s in SUPPLY_ORDER if s in items)

@@ -1,0 +1,172 @@
+"""What the reporter sees at each step of a report, and their list of tips."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from html import escape
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from bot.domain.draft import Draft, Source, Step
+from bot.domain.tips import FLAG_ORDER, People, Seen, State, Tip
+from bot.i18n import t
+from bot.views.callbacks import ReporterButton, ROp
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+
+
+def _b(
+    lang: str, key: str, op: ROp, arg: str | None = None, **params: object
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        t(lang, key, **params), callback_data=ReporterButton(op, arg).data()
+    )
+
+
+def location_keyboard(lang: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t(lang, "btn.send_location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+        input_field_placeholder=t(lang, "placeholder.address"),
+    )
+
+
+def start_keyboard(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_b(lang, "btn.report", ROp.REPORT)]])
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_b("zh", "lang.name", ROp.LANG, "zh"), _b("en", "lang.name", ROp.LANG, "en")]]
+    )
+
+
+def prompt(draft: Draft, lang: str) -> tuple[str, Markup]:
+    """The question for the draft's current step and its buttons."""
+    step = draft.step
+    if step is Step.LOCATION:
+        key = "ask.location_hotline" if draft.source is Source.HOTLINE else "ask.location"
+        return t(lang, key), location_keyboard(lang)
+    if step is Step.CONFIRM_PLACE:
+        rows = [
+            [
+                _b(
+                    lang,
+                    "btn.place_yes" if i == 0 else "btn.place_other",
+                    ROp.PLACE,
+                    str(i),
+                    label=label[:40],
+                )
+            ]
+            for i, (_lat, _lon, label) in enumerate(draft.candidates)
+        ]
+        rows.append([_b(lang, "btn.place_none", ROp.PLACE, "none")])
+        return t(lang, "ask.confirm_place"), InlineKeyboardMarkup(rows)
+    if step is Step.SEEN:
+        return t(lang, "ask.seen"), InlineKeyboardMarkup(
+            [[_b(lang, f"seen.{s.value}", ROp.SEEN, s.value)] for s in Seen]
+        )
+    if step is Step.PEOPLE:
+        return t(lang, "ask.people"), InlineKeyboardMarkup(
+            [[_b(lang, f"people.{p.value}", ROp.PEOPLE, p.value) for p in People]]
+        )
+    if step is Step.FLAGS:
+        return t(lang, "ask.flags"), flags_keyboard(draft, lang)
+    if step is Step.DESCRIPTION:
+        return t(lang, "ask.description"), InlineKeyboardMarkup(
+            [[_b(lang, "btn.skip", ROp.SKIP_DESC)]]
+        )
+    if step is Step.PHOTO:
+        return t(lang, "ask.photo"), InlineKeyboardMarkup([[_b(lang, "btn.skip", ROp.SKIP_PHOTO)]])
+    return review(draft, lang), InlineKeyboardMarkup(
+        [[_b(lang, "btn.submit", ROp.SUBMIT)], [_b(lang, "btn.cancel_report", ROp.CANCEL)]]
+    )
+
+
+def flags_keyboard(draft: Draft, lang: str) -> InlineKeyboardMarkup:
+    rows = []
+    for flag in FLAG_ORDER:
+        mark = "✅ " if flag in draft.flags else "▫️ "
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    mark + t(lang, f"flag.{flag.value}"),
+                    callback_data=ReporterButton(ROp.FLAG, flag.value).data(),
+                )
+            ]
+        )
+    rows.append([_b(lang, "btn.flags_done", ROp.FLAGS_DONE)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _join(lang: str, items: list[str]) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def review(draft: Draft, lang: str) -> str:
+    place = (
+        draft.place_label
+        or draft.address
+        or (
+            f"{draft.lat:.5f}, {draft.lon:.5f}"
+            if draft.lat is not None and draft.lon is not None
+            else "—"
+        )
+    )
+    flags = [t(lang, f"flag.{f.value}") for f in FLAG_ORDER if f in draft.flags]
+    return t(
+        lang,
+        "review",
+        place=escape(place),
+        seen=t(lang, f"seen.{draft.seen.value}") if draft.seen else "—",
+        people=t(lang, f"people.{draft.people.value}") if draft.people else "—",
+        flags=escape(_join(lang, flags)) or "—",
+        description=escape(draft.description or "—"),
+        photo=t(lang, "yes") if draft.photo_file_id else t(lang, "no"),
+    )
+
+
+def choice_echo(lang: str, key: str) -> str:
+    """Replaces a step's prompt once answered, so the chat reads as a record."""
+    return "✓ " + t(lang, key)
+
+
+def my_tips(
+    tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not tips:
+        return t(lang, "mytips.none"), None
+    lines = [t(lang, "mytips.head")]
+    buttons = []
+    for tip in tips:
+        when = tip.created_at.astimezone(tz).strftime("%m-%d %H:%M")
+        lines.append(
+            t(
+                lang,
+                "mytips.line",
+                code=tip.code,
+                when=when,
+                state=escape(reporter_state(tip, lang)),
+            )
+        )
+        if tip.state in (State.NEW, State.DISPATCHED):
+            buttons.append([_b(lang, "btn.withdraw", ROp.WITHDRAW, str(tip.id), code=tip.code)])
+    return "\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def reporter_state(tip: Tip, lang: str) -> str:
+    """The state in plain words, never with more about the person than the reporter gave."""
+    if tip.state is State.CLOSED and tip.outcome is not None:
+        return t(lang, f"reporter_outcome.{tip.outcome.value}")
+    return t(lang, f"reporter_state.{tip.state.value}")
+
+
+def age_minutes(created: dt.datetime, now: dt.datetime) -> int:
+    return max(0, int((now - created).total_seconds() // 60))

@@ -1,0 +1,246 @@
+"""End-to-end harness: the real PTB Application over HTTP against the Bot API emulator.
+
+Everything here is invented: users, ids, names, phone numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+from bot.app import Overrides, build_application  # noqa: E402
+from bot.config import Config, parse_config  # noqa: E402
+from bot.db.database import Database  # noqa: E402
+from bot.db.repo import Repo  # noqa: E402
+from bot.geo.area import HUANGSHI  # noqa: E402
+from bot.geo.geocoder import Geocoder  # noqa: E402
+from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
+from bot.sandbox.runner import serving  # noqa: E402
+from bot.services.registry import Services  # noqa: E402
+
+# -- the cast (all invented) ----------------------------------------------------------------
+REPORTER = 5001  # 李小梅, a courier
+REPORTER_EN = 5002  # Alex Doe
+STRANGER = 5009
+G1_CHAT, G2_CHAT = -1001000000111, -1001000000222
+G1_LEADER, G1_MEMBER, G1_MEMBER2 = 7101, 7102, 7103
+G2_LEADER, G2_MEMBER = 7201, 7202
+OFFICER = 7901
+
+NAMES = {
+    REPORTER: ("小梅", "li_xiaomei_courier", "zh-hans"),
+    REPORTER_EN: ("Alex", "alex_doe_rider", "en"),
+    STRANGER: ("路人甲", "passerby_a", "zh-hans"),
+    G1_LEADER: ("王组长", None, "zh-hans"),
+    G1_MEMBER: ("赵队员", None, "zh-hans"),
+    G1_MEMBER2: ("钱队员", None, "zh-hans"),
+    G2_LEADER: ("孙组长", None, "zh-hans"),
+    G2_MEMBER: ("周队员", None, "zh-hans"),
+    OFFICER: ("吴值班", None, "zh-hans"),
+}
+
+# A duty day anchor such that g1 is on duty on 2026-12-01 (after the 08:30 hand-over).
+T0 = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)  # 21:00 in Huangshi
+
+CENTRE = (30.2000, 115.0400)  # central Huangshi
+OUTSIDE = (31.2304, 121.4737)  # Shanghai: outside the service area
+
+
+def config_text(emu: BotApiEmulator, db_path: Path, **extra: str) -> str:
+    return f"""
+[telegram]
+token = "{emu.token}"
+base_url = "{emu.base_url}"
+base_file_url = "{emu.base_file_url}"
+rate_limiter = false
+poll_timeout = 1
+
+[station]
+name = "黄石市救助管理站"
+hotline = "0714-0000000"
+database = "{db_path}"
+language = "{extra.get("language", "zh")}"
+
+[[groups]]
+key = "g1"
+name = "第一小组"
+chat_id = {G1_CHAT}
+leader = {G1_LEADER}
+members = [{G1_MEMBER}, {G1_MEMBER2}]
+
+[[groups]]
+key = "g2"
+name = "第二小组"
+chat_id = {G2_CHAT}
+leader = {G2_LEADER}
+members = [{G2_MEMBER}]
+
+[roster]
+anchor = 2026-12-01
+handover = "08:30"
+order = ["g1", "g2"]
+
+[officers]
+user_ids = [{OFFICER}]
+
+[geocoder]
+provider = "{extra.get("provider", "offline")}"
+domain = "{extra.get("domain", "127.0.0.1:9")}"
+scheme = "http"
+timeout = 1.0
+
+[reporting]
+max_open_tips_per_hour = {extra.get("max_per_hour", "3")}
+flood_max_updates = {extra.get("flood_max", "200")}
+"""
+
+
+class FakeClock:
+    def __init__(self, start: dt.datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+@dataclass
+class World:
+    emu: BotApiEmulator
+    config: Config
+    clock: FakeClock
+    app: Any
+    db_path: Path
+    marks: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]
+
+    @property
+    def repo(self) -> Repo:
+        return self.services.deps.repo
+
+    # -- reading the chats ---------------------------------------------------------------------
+    def bot_msgs(self, chat_id: int) -> list[dict]:
+        return self.emu.bot_messages(chat_id)
+
+    def mark(self, chat_id: int) -> None:
+        """Remember how many bot messages a chat has, to wait for the next ones."""
+        self.marks[chat_id] = len(self.bot_msgs(chat_id))
+
+    async def next_bot(
+        self, chat_id: int, contains: str | None = None, timeout: float = 5.0
+    ) -> dict:
+        """The first bot message after the mark (that contains ``contains``)."""
+        start = self.marks.get(chat_id, 0)
+
+        def found() -> dict | None:
+            for message in self.bot_msgs(chat_id)[start:]:
+                if contains is None or contains in (message.get("text") or ""):
+                    return message
+            return None
+
+        try:
+            message = await self.emu.until(found, timeout=timeout)
+        except TimeoutError:
+            texts = [m.get("text") for m in self.bot_msgs(chat_id)[start:]]
+            raise AssertionError(f"no bot message with {contains!r} in {chat_id}: {texts}") from None
+        self.marks[chat_id] = self.bot_msgs(chat_id).index(message) + 1
+        return message
+
+    async def until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        return await self.emu.until(predicate, timeout=timeout)
+
+    def message(self, chat_id: int, message_id: int) -> dict:
+        message = self.emu.message(chat_id, message_id)
+        assert message is not None
+        return message
+
+    async def settle(self) -> None:
+        """Wait until the bot has consumed every update and the outbox is empty."""
+        sender = self.app.bot_data["outbox"]
+        await self.emu.until(lambda: self.emu.pending_updates() == 0, timeout=5)
+        await sender.flush()
+
+    def buttons(self, message: dict) -> list[str]:
+        markup = message.get("reply_markup") or {}
+        return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+    async def press(self, user: int, chat_id: int, message: dict, text: str) -> dict | None:
+        """Press a button by its text; returns the callback answer."""
+        qid = self.emu.press(user, chat_id, message["message_id"], text=text)
+        return await self.emu.until(lambda: self.emu.callback_answer(qid), timeout=5)
+
+    async def press_data(self, user: int, chat_id: int, message_id: int, data: str) -> dict:
+        qid = self.emu.press_button(user, chat_id, message_id, data)
+        return await self.emu.until(lambda: self.emu.callback_answer(qid), timeout=5)
+
+    def card(self, chat_id: int, code: str) -> dict | None:
+        for message in self.bot_msgs(chat_id):
+            if (message.get("text") or "").startswith(("🔴", "🟠")) and code in message["text"]:
+                return message
+        return None
+
+    async def wait_card(self, chat_id: int, code: str, contains: str | None = None) -> dict:
+        def ready() -> dict | None:
+            card = self.card(chat_id, code)
+            if card and (contains is None or contains in card["text"]):
+                return card
+            return None
+
+        try:
+            return await self.emu.until(ready, timeout=5)
+        except TimeoutError:
+            raise AssertionError(
+                f"card {code} with {contains!r} not in {chat_id}: {self.card(chat_id, code)}"
+            ) from None
+
+
+def cast(emu: BotApiEmulator) -> None:
+    for user_id, (first, username, lang) in NAMES.items():
+        emu.add_user(user_id, first, username=username, language_code=lang)
+    emu.add_group(G1_CHAT, "第一小组 巡查")
+    emu.add_group(G2_CHAT, "第二小组 巡查")
+
+
+@asynccontextmanager
+async def world(
+    tmp_path: Path,
+    *,
+    geocoder: Geocoder | None = None,
+    emu: BotApiEmulator | None = None,
+    **extra: str,
+) -> AsyncIterator[World]:
+    own_emu = emu is None
+    emu = emu or BotApiEmulator().start()
+    cast(emu)
+    db_path = tmp_path / "warmline.sqlite3"
+    config = parse_config(config_text(emu, db_path, **extra), tmp_path / "config.toml", env={})
+    clock = FakeClock()
+    app = build_application(config, Overrides(clock=clock, geocoder=geocoder))
+    try:
+        async with serving(app):
+            yield World(emu, config, clock, app, db_path)
+    finally:
+        if own_emu:
+            emu.stop()
+
+
+async def open_db(path: Path) -> tuple[Database, Repo]:
+    db = await Database(path).open()
+    return db, Repo(db)
+
+
+def offline_geocoder() -> Geocoder:
+    return Geocoder(provider="offline", area=HUANGSHI)
