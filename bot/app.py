@@ -37,6 +37,7 @@ from bot.domain.roster import Directory, Roster, Team
 from bot.geo.area import ServiceArea
 from bot.geo.geocoder import Geocoder
 from bot.handlers import common, guards, officer, patrol, reporter
+from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES, t
 from bot.jobs.outbox import OutboxSender
 from bot.services.base import Clock, Deps, utc_now
@@ -106,6 +107,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .concurrent_updates(PerUserUpdateProcessor(config.telegram.max_concurrent_updates))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -41,6 +41,8 @@ class TelegramConfig(_Section):
     # emulator switch it off so that they do not wait out per-group minute limits.
     rate_limiter: bool = True
     poll_timeout: Annotated[int, Field(ge=0, le=50)] = 30
+    # Updates from different people are handled in parallel (one person's stay in order).
+    max_concurrent_updates: Annotated[int, Field(ge=1, le=1024)] = 64
 
 
 class StationConfig(_Section):
@@ -166,8 +168,7 @@ class Config(_Section):
             if group.key in first_with_key:
                 other = _group_label(first_with_key[group.key], group.key)
                 raise ValueError(
-                    f"{other} and {label} use the same key → give each group its own key "
-                    "(and list every key in roster.order)"
+                    f"{other} and {label} use the same key → give each group its own key"
                 )
             first_with_key[group.key] = index
             if group.chat_id in first_with_chat:

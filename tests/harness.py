@@ -6,25 +6,30 @@ Everything here is invented: users, ids, names, phone numbers.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
 
-from bot.app import Overrides, build_application  # noqa: E402
-from bot.config import Config, parse_config  # noqa: E402
-from bot.db.database import Database  # noqa: E402
-from bot.db.repo import Repo  # noqa: E402
-from bot.geo.area import HUANGSHI  # noqa: E402
-from bot.geo.geocoder import Geocoder  # noqa: E402
-from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
-from bot.sandbox.runner import serving  # noqa: E402
-from bot.services.registry import Services  # noqa: E402
+from bot.app import Overrides, build_application
+from bot.config import Config, parse_config
+from bot.db.database import Database
+from bot.db.repo import Repo
+from bot.geo.area import HUANGSHI
+from bot.geo.geocoder import Geocoder
+from bot.i18n import t
+from bot.sandbox.emulator import BotApiEmulator, parse_html
+from bot.sandbox.runner import serving
+from bot.services.registry import Services
 
 # -- the cast (all invented) ----------------------------------------------------------------
 REPORTER = 5001  # 李小梅, a courier
@@ -140,7 +145,10 @@ class World:
         self.marks[chat_id] = len(self.bot_msgs(chat_id))
 
     async def next_bot(
-        self, chat_id: int, contains: str | None = None, timeout: float = 5.0
+        self,
+        chat_id: int,
+        contains: str | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> dict:
         """The first bot message after the mark (that contains ``contains``)."""
         start = self.marks.get(chat_id, 0)
@@ -155,11 +163,13 @@ class World:
             message = await self.emu.until(found, timeout=timeout)
         except TimeoutError:
             texts = [m.get("text") for m in self.bot_msgs(chat_id)[start:]]
-            raise AssertionError(f"no bot message with {contains!r} in {chat_id}: {texts}") from None
+            raise AssertionError(
+                f"no bot message with {contains!r} in {chat_id}: {texts}"
+            ) from None
         self.marks[chat_id] = self.bot_msgs(chat_id).index(message) + 1
         return message
 
-    async def until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    async def until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
         return await self.emu.until(predicate, timeout=timeout)
 
     def message(self, chat_id: int, message_id: int) -> dict:
@@ -205,6 +215,155 @@ class World:
             raise AssertionError(
                 f"card {code} with {contains!r} not in {chat_id}: {self.card(chat_id, code)}"
             ) from None
+
+    # -- helpers added for the role-by-role end-to-end tests -----------------------------------
+    async def roundtrip(self, user: int, chat_id: int | None = None) -> dict:
+        """Send /whoami and wait for its answer. Updates are handled one at a time, in order,
+        so once it is answered every update sent before it has been handled too. Returns the
+        /whoami answer (so a test can leave it out of what it compares)."""
+        chat = chat_id if chat_id is not None else user
+        before = len(self.bot_msgs(chat))
+        self.emu.send_text(user, "/whoami", chat_id=chat_id)
+
+        def answered() -> dict | None:
+            for message in self.bot_msgs(chat)[before:]:
+                if f"{user}" in (message.get("text") or "") and f"{chat}" in message["text"]:
+                    return message
+            return None
+
+        return await self.emu.until(answered, timeout=5)
+
+    async def outbox_idle(self) -> None:
+        """Wait until the outbox has delivered everything it holds."""
+
+        async def idle() -> bool:
+            return (await self.repo.outbox_counts()).get("pending", 0) == 0
+
+        await self.emu.until(idle, timeout=5)
+
+    async def quiet(self, user: int, chat_id: int | None = None) -> list[dict]:
+        """Bot messages in the chat after everything ``user`` sent so far was handled and the
+        outbox is empty; excludes the /whoami round trip. Use with ``mark`` to prove silence."""
+        chat = chat_id if chat_id is not None else user
+        start = self.marks.get(chat, 0)
+        probe = await self.roundtrip(user, chat_id)
+        await self.outbox_idle()
+        return [m for m in self.bot_msgs(chat)[start:] if m["message_id"] != probe["message_id"]]
+
+    async def answer_text(self, user: int, chat_id: int, message_id: int, data: str) -> str:
+        """Press a (possibly forged) button by its data; the callback answer's text."""
+        answer = await self.press_data(user, chat_id, message_id, data)
+        return answer.get("text") or ""
+
+    async def events_named(self, prefix: str) -> list[dict[str, Any]]:
+        return [e for e in await self.repo.events() if e["action"].startswith(prefix)]
+
+    def api_faults(self) -> list[dict]:
+        """Bot API calls the emulator refused, except the harmless "not modified" edits."""
+        return [
+            e for e in self.emu.api_errors if "not modified" not in e["description"].lower()
+        ] + self.emu.internal_errors
+
+
+def plain(html: str) -> str:
+    """What a chat shows for an HTML message (tags dropped, entities decoded)."""
+    return parse_html(html)[0]
+
+
+def tr(lang: str, key: str, /, **params: object) -> str:
+    """A catalog message as the chat shows it."""
+    return plain(t(lang, key, **params))
+
+
+CODE = re.compile(r"HS-\d{4}")
+
+
+async def submit_tip(
+    w: World,
+    user: int,
+    *,
+    lang: str = "zh",
+    where: tuple[float, float] = CENTRE,
+    seen: str = "now",
+    people: str = "1",
+    flags: tuple[str, ...] = (),
+    description: str | None = None,
+    photo: bool = False,
+) -> str:
+    """Play a reporter's whole flow from a bare location, using catalog texts; the tip's code."""
+    w.mark(user)
+    w.emu.send_location(user, *where)
+    await w.next_bot(user, tr(lang, "location.ok"))
+    review = await answer_questions(
+        w,
+        user,
+        lang=lang,
+        seen=seen,
+        people=people,
+        flags=flags,
+        description=description,
+        photo=photo,
+    )
+    return await send_review(w, user, review, lang=lang)
+
+
+async def answer_questions(
+    w: World,
+    user: int,
+    *,
+    lang: str = "zh",
+    seen: str = "now",
+    people: str = "1",
+    flags: tuple[str, ...] = (),
+    description: str | None = None,
+    photo: bool = False,
+) -> dict:
+    """From the "when" question to the review; returns the review message."""
+    ask = await w.next_bot(user, tr(lang, "ask.seen"))
+    await w.press(user, user, ask, tr(lang, f"seen.{seen}"))
+    ask = await w.next_bot(user, tr(lang, "ask.people"))
+    await w.press(user, user, ask, tr(lang, f"people.{people}"))
+    ask = await w.next_bot(user, tr(lang, "ask.flags"))
+    for flag in flags:
+        await w.press(user, user, w.message(user, ask["message_id"]), tr(lang, f"flag.{flag}"))
+    await w.press(user, user, w.message(user, ask["message_id"]), tr(lang, "btn.flags_done"))
+    ask = await w.next_bot(user, tr(lang, "ask.description"))
+    if description is None:
+        await w.press(user, user, ask, tr(lang, "btn.skip"))
+    else:
+        w.emu.send_text(user, description)
+    ask = await w.next_bot(user, tr(lang, "ask.photo"))
+    if photo:
+        w.emu.send_photo(user)
+        await w.next_bot(user, tr(lang, "photo.ok"))
+    else:
+        await w.press(user, user, ask, tr(lang, "btn.skip"))
+    return await w.next_bot(user, review_head(lang))
+
+
+def review_head(lang: str) -> str:
+    """The first line of the review ("请确认：")."""
+    blank = dict.fromkeys(("place", "seen", "people", "flags", "description", "photo"), "")
+    return tr(lang, "review", **blank).split("\n")[0]
+
+
+async def send_review(w: World, user: int, review: dict, *, lang: str = "zh") -> str:
+    """Press "send" on the review; the code the bot answers with."""
+    await w.press(user, user, review, tr(lang, "btn.submit"))
+    done = await w.next_bot(user, "HS-")
+    match = CODE.search(done["text"])
+    assert match, done["text"]
+    return match.group(0)
+
+
+@pytest.fixture
+def clean_log(caplog: pytest.LogCaptureFixture):
+    """Fail a test that logged an error (an unhandled exception in a handler, a card the
+    outbox could not deliver...)."""
+    caplog.set_level(logging.WARNING)
+    yield caplog
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
 
 
 def cast(emu: BotApiEmulator) -> None:

@@ -17,6 +17,7 @@ from bot.config import (
     Config,
     ConfigError,
     GeocoderConfig,
+    GroupConfig,
     ReportingConfig,
     RosterConfig,
     ServiceAreaConfig,
@@ -151,8 +152,6 @@ def test_example_shows_every_option() -> None:
         assert section in data, f"[{section}] is missing from config.example.toml"
         model = field.annotation
         if section == "groups":
-            from bot.config import GroupConfig
-
             for group in data["groups"]:
                 assert set(group) == set(GroupConfig.model_fields)
             continue
@@ -181,7 +180,9 @@ order = ["solo"]
 
 
 def test_overrides_parse_to_dates() -> None:
-    text = edit("[roster.overrides]\n", '[roster.overrides]\n"2026-12-24" = "g2"\n2026-12-25 = "g1"\n')
+    text = edit(
+        "[roster.overrides]\n", '[roster.overrides]\n"2026-12-24" = "g2"\n2026-12-25 = "g1"\n'
+    )
     config = parse_config(text, env={})
     assert config.roster.overrides == {dt.date(2026, 12, 24): "g2", dt.date(2026, 12, 25): "g1"}
 
@@ -226,6 +227,9 @@ def test_require_token_on_empty_token() -> None:
 # -- bad files -----------------------------------------------------------------------------
 
 NO_GROUPS = VALID.split("[[groups]]")[0] + '[roster]\norder = ["g1"]\n'
+
+
+HOTLINE = 'hotline = "0000-1111111"'
 
 
 def line_of(line: str, text: str = VALID) -> int:
@@ -321,7 +325,7 @@ BAD_FILES = [
     ),
     pytest.param(
         edit('hotline = "0000-1111111"', 'hotline = "0000-1111111'),
-        ["not valid TOML", f"line {line_of('hotline = \"0000-1111111\"')}", "fix the syntax"],
+        ["not valid TOML", f"line {line_of(HOTLINE)}", "fix the syntax"],
         id="invalid-toml-unclosed-string",
     ),
     pytest.param(

@@ -128,6 +128,14 @@ class Repo:
             (user_id, first_name[:64], username, tg_language, t, t),
         )
 
+    async def ensure_user(self, tx: Tx, user_id: int, now: dt.datetime) -> None:
+        """Make sure a row exists (names arrive separately, see ``upsert_user``)."""
+        t = to_db_time(now)
+        await tx.execute(
+            "INSERT OR IGNORE INTO users (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (user_id, t, t),
+        )
+
     async def user_languages(self, user_id: int) -> tuple[str | None, str | None]:
         """(chosen language, Telegram app language) of a user."""
         row = await self.db.fetchone(

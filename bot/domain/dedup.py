@@ -6,16 +6,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-EARTH_RADIUS_M = 6_371_008.8
+from bot.geo.coords import EARTH_RADIUS_M, haversine_m
+
+# Distances come from the pure coordinate module (no I/O there either).
 _M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp = p2 - p1
-    dl = math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,8 @@ class ReportService:
         async with self.d.db.write() as tx:
             candidates = await self.d.repo.open_tips_in_box(box, window_start)
             duplicates = dedup.nearby(draft.lat, draft.lon, candidates, radius)
+            if reporter_id is not None:
+                await self.d.repo.ensure_user(tx, reporter_id, now)
             tip_id = await self.d.repo.insert_tip(
                 tx,
                 code_prefix=self.d.config.station.code_prefix,

@@ -1,0 +1,184 @@
+"""Rewards ("爱心有奖"): who earns one, and how a reward moves to a payout. Pure.
+
+```
+(verified tip) ─▶ pending ─approve─▶ approved ─pay─▶ paid
+                     │                  │
+                     └────reject────────┴──▶ rejected(reason)
+```
+The officer who approves may not be the one who recorded the tip's outcome (dual control),
+unless the station allows self-approval. Money is recorded in an append-only ledger: a
+correction is a reversing entry with a reason, never an edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.tips import Outcome, is_verified
+
+
+class RewardState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    PAID = "paid"
+    REJECTED = "rejected"
+
+
+class Ineligible(StrEnum):
+    """Why a closed tip earns no reward (each is told to the reporter in plain words)."""
+
+    NOT_VERIFIED = "not_verified"  # the person was not found / helped
+    NO_REPORTER = "no_reporter"  # a hotline tip logged by an officer
+    STAFF = "staff"  # reported by a member of staff
+    DUPLICATE = "duplicate"  # another reporter's earlier tip about the same person earns it
+    MONTHLY_CAP = "monthly_cap"  # the reporter reached the monthly limit
+    OUTSIDE_CAMPAIGN = "outside_campaign"  # the tip came in outside the campaign window
+
+
+@dataclass(frozen=True)
+class Campaign:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """One tip in an incident (the verified tip plus every tip merged into it as duplicate)."""
+
+    tip_id: int
+    reporter_id: int | None
+    created_at: dt.datetime
+    reporter_is_staff: bool
+
+
+def first_reporter(incident: list[Claimant]) -> Claimant | None:
+    """The earliest tip of the incident sent by a member of the public (staff never earn)."""
+    public = [c for c in incident if c.reporter_id is not None and not c.reporter_is_staff]
+    return min(public, key=lambda c: (c.created_at, c.tip_id)) if public else None
+
+
+def eligibility(
+    *,
+    outcome: Outcome | None,
+    claimant: Claimant,
+    first: Claimant | None,
+    rewards_this_month: int,
+    monthly_cap: int,
+    local_day: dt.date,
+    campaign: Campaign,
+) -> Ineligible | None:
+    """``None`` if this tip earns the reward, else the first rule that refuses it.
+
+    ``outcome`` is that of the incident's verified tip; ``first`` is :func:`first_reporter`
+    of the incident; ``rewards_this_month`` counts the reporter's non-rejected rewards in the
+    calendar month of ``local_day`` (the day the tip came in, station time).
+    """
+    if outcome is None or not is_verified(outcome):
+        return Ineligible.NOT_VERIFIED
+    if claimant.reporter_id is None:
+        return Ineligible.NO_REPORTER
+    if claimant.reporter_is_staff:
+        return Ineligible.STAFF
+    if first is not None and first.tip_id != claimant.tip_id:
+        return Ineligible.DUPLICATE
+    if not campaign.contains(local_day):
+        return Ineligible.OUTSIDE_CAMPAIGN
+    if rewards_this_month >= monthly_cap:
+        return Ineligible.MONTHLY_CAP
+    return None
+
+
+class RewardAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    PAY = "pay"
+
+
+class RewardRefusal(StrEnum):
+    NOT_OFFICER = "not_officer"
+    SELF_APPROVAL = "self_approval"  # dual control: the verifier may not approve
+    WRONG_STATE = "wrong_state"
+
+
+_TRANSITIONS: dict[tuple[RewardAction, RewardState], RewardState] = {
+    (RewardAction.APPROVE, RewardState.PENDING): RewardState.APPROVED,
+    (RewardAction.REJECT, RewardState.PENDING): RewardState.REJECTED,
+    (RewardAction.REJECT, RewardState.APPROVED): RewardState.REJECTED,
+    (RewardAction.PAY, RewardState.APPROVED): RewardState.PAID,
+}
+
+
+def decide_reward(
+    action: RewardAction,
+    state: RewardState,
+    *,
+    is_officer: bool,
+    actor_id: int,
+    verified_by: int | None,
+    allow_self_approval: bool,
+) -> tuple[RewardState | None, RewardRefusal | None]:
+    if not is_officer:
+        return None, RewardRefusal.NOT_OFFICER
+    target = _TRANSITIONS.get((action, state))
+    if target is None:
+        return None, RewardRefusal.WRONG_STATE
+    if action is RewardAction.APPROVE and not allow_self_approval and actor_id == verified_by:
+        return None, RewardRefusal.SELF_APPROVAL
+    return target, None
+
+
+class PayMethod(StrEnum):
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    BANK = "bank"
+    CASH = "cash"  # at the station (also the anonymous claim)
+
+
+REFERENCE_MAX = 64
+REASON_MAX = 200
+
+
+def parse_amount(text: str) -> int | None:
+    """A positive whole number of yuan (``200``, ``200元``, ``¥200``), else ``None``."""
+    cleaned = text.strip().replace("元", "").replace("¥", "").replace("￥", "").strip()
+    if cleaned.lower().endswith("yuan"):
+        cleaned = cleaned[:-4].strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 6:
+        return None
+    value = int(cleaned)
+    return value if value > 0 else None
+
+
+def valid_reference(text: str) -> str | None:
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > REFERENCE_MAX or not cleaned.isprintable():
+        return None
+    return cleaned
+
+
+# -- the anonymous claim secret ----------------------------------------------------------------
+
+SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over a counter
+SECRET_LENGTH = 6
+MAX_SECRET_TRIES = 5
+
+
+def new_secret() -> str:
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+
+
+def hash_secret(secret: str, salt: str) -> str:
+    normalised = secret.strip().upper().replace(" ", "").replace("-", "")
+    return hashlib.sha256(f"{salt}:{normalised}".encode()).hexdigest()
+
+
+def secret_matches(candidate: str, salt: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(candidate, salt), stored_hash)

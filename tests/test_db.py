@@ -1,0 +1,232 @@
+"""Storage: migrations, the append-only log, one writer, and races between two presses."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.app import directory_from, roster_from, service_area
+from bot.config import parse_config
+from bot.db.database import Database, from_db_time, migrations, to_db_time
+from bot.db.repo import Repo
+from bot.domain.draft import Draft
+from bot.domain.tips import Action, Outcome, People, Seen, State
+from bot.geo.geocoder import Geocoder
+from bot.services.base import Deps
+from bot.services.field import ActError, FieldService
+from bot.services.reports import ReportService
+
+CONFIG = """
+[station]
+database = ":memory:"
+[[groups]]
+key = "g1"
+name = "第一小组"
+chat_id = -1001
+leader = 11
+members = [12, 13]
+[[groups]]
+key = "g2"
+name = "第二小组"
+chat_id = -1002
+leader = 21
+members = [22]
+[roster]
+anchor = 2026-12-01
+order = ["g1", "g2"]
+[officers]
+user_ids = [91]
+[geocoder]
+provider = "offline"
+"""
+
+NOW = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def deps(tmp_path: Path):
+    config = parse_config(CONFIG, env={})
+    db = await Database(tmp_path / "t.sqlite3").open()
+    deps = Deps(
+        config=config,
+        db=db,
+        repo=Repo(db),
+        directory=directory_from(config),
+        roster=roster_from(config),
+        clock=lambda: NOW,
+    )
+    yield deps
+    await db.close()
+
+
+async def submit_tip(deps: Deps, user_id: int = 501, lat: float = 30.2, lon: float = 115.04) -> int:
+    reports = ReportService(
+        deps,
+        Geocoder(provider="offline", area=service_area(deps.config)),
+        service_area(deps.config),
+    )
+    draft = replace(
+        Draft(user_id=user_id).with_location(lat, lon, None, None), seen=Seen.NOW, people=People.ONE
+    )
+    await reports.save(draft)
+    result = await reports.submit(user_id)
+    assert result.submitted is not None
+    return result.submitted.tip.id
+
+
+async def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
+    shipped = migrations()
+    assert [v for v, _, _ in shipped] == list(range(1, len(shipped) + 1))
+    path = tmp_path / "m.sqlite3"
+    db = await Database(path).open()
+    assert await db.version() == len(shipped)
+    await db.close()
+    db = await Database(path).open()  # reopening applies nothing twice
+    assert await db.version() == len(shipped)
+    mode = await db.fetchone("PRAGMA journal_mode")
+    fks = await db.fetchone("PRAGMA foreign_keys")
+    assert mode[0] == "wal" and fks[0] == 1
+    await db.close()
+
+
+def test_times_round_trip_in_utc() -> None:
+    local = dt.datetime(2026, 12, 1, 21, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    text = to_db_time(local)
+    assert text == "2026-12-01T13:00:00.000000Z"
+    assert from_db_time(text) == local
+    with pytest.raises(ValueError):
+        to_db_time(dt.datetime(2026, 12, 1))
+
+
+async def test_event_log_is_append_only(deps: Deps) -> None:
+    tip_id = await submit_tip(deps)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        async with deps.db.write() as tx:
+            await tx.execute("UPDATE events SET action = 'x' WHERE tip_id = ?", (tip_id,))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        async with deps.db.write() as tx:
+            await tx.execute("DELETE FROM events")
+    assert len(await deps.repo.events(tip_id)) == 2
+
+
+async def test_submit_commits_tip_event_and_card_together(deps: Deps) -> None:
+    tip_id = await submit_tip(deps)
+    tip = await deps.repo.get_tip(tip_id)
+    assert tip.state is State.DISPATCHED and tip.group_key == "g1"
+    assert tip.code == "HS-0001"
+    due = await deps.repo.due_outbox(NOW)
+    assert [(i.kind, i.chat_id, i.tip_id) for i in due] == [("card", -1001, tip_id)]
+    assert await deps.repo.get_draft(501) is None
+
+
+async def test_a_failed_transaction_leaves_nothing(deps: Deps) -> None:
+    with pytest.raises(RuntimeError):
+        async with deps.db.write() as tx:
+            await deps.repo.add_event(
+                tx,
+                tip_id=None,
+                actor_id=1,
+                actor_role="x",
+                action="probe",
+                from_state=None,
+                to_state=None,
+                now=NOW,
+            )
+            raise RuntimeError("boom")
+    assert await deps.repo.events() == []
+
+
+async def test_one_writer_at_a_time(deps: Deps) -> None:
+    """Interleaved write transactions on one connection would fail; the lock serialises them."""
+
+    async def writer(n: int) -> None:
+        async with deps.db.write() as tx:
+            await deps.repo.add_event(
+                tx,
+                tip_id=None,
+                actor_id=n,
+                actor_role="t",
+                action="a",
+                from_state=None,
+                to_state=None,
+                now=NOW,
+            )
+            await asyncio.sleep(0)  # yield inside the transaction
+            await deps.repo.add_event(
+                tx,
+                tip_id=None,
+                actor_id=n,
+                actor_role="t",
+                action="b",
+                from_state=None,
+                to_state=None,
+                now=NOW,
+            )
+
+    await asyncio.gather(*(writer(n) for n in range(20)))
+    events = await deps.repo.events()
+    assert len(events) == 40
+    # Each writer's two rows are adjacent: no transaction interleaved with another.
+    for first, second in zip(events[::2], events[1::2], strict=True):
+        assert first["actor_id"] == second["actor_id"]
+        assert (first["action"], second["action"]) == ("a", "b")
+
+
+async def test_two_members_claim_at_once_exactly_one_wins(deps: Deps) -> None:
+    tip_id = await submit_tip(deps)
+    field = FieldService(deps)
+    results = await asyncio.gather(
+        field.act(tip_id, Action.CLAIM, 12), field.act(tip_id, Action.CLAIM, 13)
+    )
+    winners = [r for r in results if r.ok]
+    losers = [r for r in results if not r.ok]
+    assert len(winners) == 1 and len(losers) == 1
+    assert losers[0].error in (ActError.RACE, ActError.WRONG_STATE)
+    tip = await deps.repo.get_tip(tip_id)
+    assert tip.claimed_by == winners[0].tip.claimed_by
+    claims = [e for e in await deps.repo.events(tip_id) if e["action"] == "claim"]
+    assert len(claims) == 1
+
+
+async def test_refusals_are_recorded_and_change_nothing(deps: Deps) -> None:
+    tip_id = await submit_tip(deps)
+    field = FieldService(deps)
+    before = await deps.repo.get_tip(tip_id)
+    result = await field.act(tip_id, Action.CLAIM, 22)  # member of the other group
+    assert result.error is ActError.NOT_ALLOWED
+    result = await field.act(tip_id, Action.CLOSE, 99999, outcome=Outcome.INVALID)  # stranger
+    assert result.error is ActError.NOT_ALLOWED
+    after = await deps.repo.get_tip(tip_id)
+    assert after == before
+    refused = [e for e in await deps.repo.events(tip_id) if e["action"].startswith("refused:")]
+    assert [(e["actor_id"], e["action"], e["actor_role"]) for e in refused] == [
+        (22, "refused:claim", "stranger"),
+        (99999, "refused:close", "stranger"),
+    ]
+
+
+async def test_the_reporter_hears_about_the_first_claim_only(deps: Deps) -> None:
+    tip_id = await submit_tip(deps)
+    field = FieldService(deps)
+    assert (await field.act(tip_id, Action.CLAIM, 12)).ok
+    assert (await field.act(tip_id, Action.RELEASE, 12)).ok
+    assert (await field.act(tip_id, Action.CLAIM, 13)).ok
+    notices = [i for i in await deps.repo.due_outbox(NOW, 100) if i.kind == "notice"]
+    assert [n.payload["key"] for n in notices] == ["notice.claimed"]
+    assert notices[0].chat_id == 501
+
+
+async def test_duplicate_lookup_uses_radius_and_window(deps: Deps) -> None:
+    first = await submit_tip(deps, 501, 30.2000, 115.0400)
+    near = await submit_tip(deps, 502, 30.2010, 115.0400)  # ~111 m
+    far = await submit_tip(deps, 503, 30.2100, 115.0400)  # ~1.1 km
+    dispatch = {
+        e["tip_id"]: e["detail"] for e in await deps.repo.events() if e["action"] == "dispatch"
+    }
+    assert f"[[{first}, 111]]" in dispatch[near]
+    assert '"duplicates": []' in dispatch[far]
