@@ -36,7 +36,7 @@ from bot.db.repo import Repo
 from bot.domain.roster import Directory, Roster, Team
 from bot.geo.area import ServiceArea
 from bot.geo.geocoder import Geocoder
-from bot.handlers import common, guards, officer, patrol, reporter
+from bot.handlers import common, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES, t
 from bot.jobs.outbox import OutboxSender
@@ -45,6 +45,7 @@ from bot.services.cards import CardService
 from bot.services.field import FieldService
 from bot.services.registry import Services
 from bot.services.reports import ReportService
+from bot.services.rewards import RewardService
 from bot.services.users import UserService
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,11 @@ def register_handlers(app: Application, config: Config) -> None:
     flood = guards.FloodGuard(
         config.reporting.flood_max_updates, config.reporting.flood_window_seconds
     )
+    # Officers who owe the bot a typed answer (a reject reason, a payment reference…);
+    # kept in step with the database by the reward service (see _post_init).
+    awaiting_input = filters.User(allow_empty=False)
+    app.bot_data["awaiting_input"] = awaiting_input
+
     app.add_handler(TypeHandler(Update, flood), group=-3)
     app.add_handler(TypeHandler(Update, guards.unknown_group), group=-2)
     # Remember names and app languages (staff names appear on cards; cached, rarely writes).
@@ -151,9 +157,14 @@ def register_handlers(app: Application, config: Config) -> None:
             # The duty officer.
             CommandHandler("newtip", officer.newtip),
             CommandHandler("open", officer.open_tips),
+            CommandHandler("rewards", rewards.rewards_command),
+            CommandHandler("ledger", rewards.ledger_command),
+            CommandHandler("claim", rewards.claim_command),
+            CommandHandler("reverse", rewards.reverse_command),
             # Buttons.
             CallbackQueryHandler(reporter.on_button, pattern=r"^r:"),
             CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
+            CallbackQueryHandler(rewards.on_button, pattern=r"^rw:"),
             CallbackQueryHandler(common.stale_button),
             # Evidence: media sent as a reply to a tip's message (group or officer's chat).
             MessageHandler(
@@ -171,6 +182,12 @@ def register_handlers(app: Application, config: Config) -> None:
             ),
             # Unknown commands in private chats get a pointer to /help.
             MessageHandler(private & filters.COMMAND, common.unknown_command),
+            # A reporter sharing their phone number for a reward transfer.
+            MessageHandler(private & filters.CONTACT, rewards.on_contact),
+            # An officer's typed answer to the bot's last question.
+            MessageHandler(
+                private & awaiting_input & filters.TEXT & ~filters.COMMAND, rewards.on_input
+            ),
             # Everything else a person sends privately belongs to their report.
             MessageHandler(
                 private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reporter.on_message
@@ -194,13 +211,20 @@ async def _post_init(app: Application) -> None:
     )
     users = UserService(deps)
     cards = CardService(deps)
+    rewards = RewardService(deps)
     geocoder = overrides.geocoder or geocoder_from(config)
     services = Services(
         deps=deps,
         users=users,
-        reports=ReportService(deps, geocoder, service_area(config)),
-        field=FieldService(deps),
+        reports=ReportService(deps, geocoder, service_area(config), rewards),
+        field=FieldService(deps, rewards),
         cards=cards,
+        rewards=rewards,
+    )
+    awaiting_input: filters.User = app.bot_data["awaiting_input"]
+    awaiting_input.add_user_ids(await rewards.users_awaiting_input())
+    rewards.on_input_change = lambda user_id, waiting: (
+        awaiting_input.add_user_ids(user_id) if waiting else awaiting_input.remove_user_ids(user_id)
     )
     sender = OutboxSender(app.bot, deps, users, cards)
     deps.wake = sender.wake
@@ -226,7 +250,20 @@ async def _post_shutdown(app: Application) -> None:
 
 REPORTER_COMMANDS = ("report", "mytips", "cancel", "language", "help")
 GROUP_COMMANDS = ("help", "whoami")
-OFFICER_COMMANDS = ("newtip", "open", "report", "mytips", "cancel", "language", "help", "whoami")
+OFFICER_COMMANDS = (
+    "newtip",
+    "open",
+    "rewards",
+    "ledger",
+    "claim",
+    "reverse",
+    "report",
+    "mytips",
+    "cancel",
+    "language",
+    "help",
+    "whoami",
+)
 
 
 def _commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:

@@ -8,6 +8,7 @@ import logging
 import sys
 import zoneinfo
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config, require_token
 
@@ -22,6 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     check = sub.add_parser("check-config", help="validate a config file and show what it means")
     check.add_argument("-c", "--config", required=True, help="path to config.toml")
+    export = sub.add_parser(
+        "ledger-export", help="write the reward ledger for the finance office (.csv or .xlsx)"
+    )
+    export.add_argument("-c", "--config", required=True, help="path to config.toml")
+    export.add_argument("--out", required=True, help="output file: ledger.csv or ledger.xlsx")
     return parser
 
 
@@ -62,10 +68,40 @@ def describe(config: Config, now: dt.datetime | None = None) -> str:
     return "\n".join(lines)
 
 
+def _ledger_export(config: Config, out: Path) -> int:
+    import asyncio
+
+    from bot.db.database import Database
+    from bot.db.repo import Repo
+    from bot.services.exports import ledger_rows, write_csv, write_xlsx
+
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        print(f"warmline: --out {out}: use a .csv or .xlsx file name", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def collect() -> tuple[list[list[object]], object]:
+        db = await Database(config.station.database).open()
+        try:
+            return await ledger_rows(Repo(db), zoneinfo.ZoneInfo(config.station.timezone))
+        finally:
+            await db.close()
+
+    rows, total = asyncio.run(collect())
+    (write_csv if suffix == ".csv" else write_xlsx)(out, rows, total)
+    print(
+        f"{out}: {len(rows)} ledger entries; paid {total.paid[0]} / {total.paid[1]} yuan, "
+        f"pending {total.pending[0]}, approved {total.approved[0]}, rejected {total.rejected[0]}"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
+        if args.command == "ledger-export":
+            return _ledger_export(config, Path(args.out))
         if args.command == "check-config":
             print(describe(config))
             if not config.telegram.token:

@@ -143,6 +143,29 @@ class ReportingConfig(_Section):
     flood_window_seconds: Annotated[int, Field(ge=1, le=600)] = 10
 
 
+class CampaignConfig(_Section):
+    """The campaign window (inclusive dates, station time): rewards and schedules run inside it."""
+
+    start: dt.date = dt.date(2026, 11, 21)
+    end: dt.date = dt.date(2027, 3, 15)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CampaignConfig:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start}) → swap them")
+        return self
+
+
+class RewardConfig(_Section):
+    """爱心有奖: the reward for a verified tip."""
+
+    amount: Annotated[int, Field(gt=0, le=100_000)] = 200
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
+    monthly_cap: Annotated[int, Field(ge=0, le=1000)] = 5
+    # Dual control: the person who recorded a tip's outcome may not approve its reward.
+    allow_self_approval: bool = False
+
+
 class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     station: StationConfig = StationConfig()
@@ -152,6 +175,8 @@ class Config(_Section):
     officers: OfficersConfig = OfficersConfig()
     geocoder: GeocoderConfig = GeocoderConfig()
     reporting: ReportingConfig = ReportingConfig()
+    campaign: CampaignConfig = CampaignConfig()
+    reward: RewardConfig = RewardConfig()
 
     @field_validator("groups")
     @classmethod

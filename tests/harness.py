@@ -5,6 +5,7 @@ Everything here is invented: users, ids, names, phone numbers.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -24,6 +25,7 @@ from bot.app import Overrides, build_application
 from bot.config import Config, parse_config
 from bot.db.database import Database
 from bot.db.repo import Repo
+from bot.domain.tips import Tip
 from bot.geo.area import HUANGSHI
 from bot.geo.geocoder import Geocoder
 from bot.i18n import t
@@ -218,9 +220,9 @@ class World:
 
     # -- helpers added for the role-by-role end-to-end tests -----------------------------------
     async def roundtrip(self, user: int, chat_id: int | None = None) -> dict:
-        """Send /whoami and wait for its answer. Updates are handled one at a time, in order,
-        so once it is answered every update sent before it has been handled too. Returns the
-        /whoami answer (so a test can leave it out of what it compares)."""
+        """Send /whoami and wait for its answer. One person's updates are handled in order
+        (see bot/handlers/processor.py), so once it is answered every update *this user* sent
+        before has been handled too. Returns the /whoami answer."""
         chat = chat_id if chat_id is not None else user
         before = len(self.bot_msgs(chat))
         self.emu.send_text(user, "/whoami", chat_id=chat_id)
@@ -233,6 +235,33 @@ class World:
 
         return await self.emu.until(answered, timeout=5)
 
+    async def idle(self) -> None:
+        """Wait until every update sent so far has been handled (by whichever user) and the
+        outbox has delivered everything."""
+        await self.emu.until(lambda: self.emu.pending_updates() == 0, timeout=5)
+        # The updater confirms a batch (next getUpdates offset) only after queueing it, and
+        # each update is marked done once its handlers have finished.
+        await asyncio.wait_for(self.app.update_queue.join(), timeout=5)
+        await self.outbox_idle()
+
+    async def next_of_kind(self, chat_id: int, kind: str) -> dict:
+        """The first bot message of ``kind`` (venue, location, photo...) after the mark."""
+        start = self.marks.get(chat_id, 0)
+
+        def found() -> dict | None:
+            for message in self.bot_msgs(chat_id)[start:]:
+                if message["kind"] == kind:
+                    return message
+            return None
+
+        try:
+            message = await self.emu.until(found, timeout=5)
+        except TimeoutError:
+            kinds = [m["kind"] for m in self.bot_msgs(chat_id)[start:]]
+            raise AssertionError(f"no bot {kind} in {chat_id}: {kinds}") from None
+        self.marks[chat_id] = self.bot_msgs(chat_id).index(message) + 1
+        return message
+
     async def outbox_idle(self) -> None:
         """Wait until the outbox has delivered everything it holds."""
 
@@ -241,14 +270,11 @@ class World:
 
         await self.emu.until(idle, timeout=5)
 
-    async def quiet(self, user: int, chat_id: int | None = None) -> list[dict]:
-        """Bot messages in the chat after everything ``user`` sent so far was handled and the
-        outbox is empty; excludes the /whoami round trip. Use with ``mark`` to prove silence."""
-        chat = chat_id if chat_id is not None else user
-        start = self.marks.get(chat, 0)
-        probe = await self.roundtrip(user, chat_id)
-        await self.outbox_idle()
-        return [m for m in self.bot_msgs(chat)[start:] if m["message_id"] != probe["message_id"]]
+    async def quiet(self, chat_id: int) -> list[dict]:
+        """Bot messages in the chat after the mark, once everything sent so far was handled.
+        ``[]`` proves the bot said nothing."""
+        await self.idle()
+        return self.bot_msgs(chat_id)[self.marks.get(chat_id, 0) :]
 
     async def answer_text(self, user: int, chat_id: int, message_id: int, data: str) -> str:
         """Press a (possibly forged) button by its data; the callback answer's text."""
@@ -354,6 +380,17 @@ async def send_review(w: World, user: int, review: dict, *, lang: str = "zh") ->
     match = CODE.search(done["text"])
     assert match, done["text"]
     return match.group(0)
+
+
+async def dispatched(
+    w: World, reporter: int = REPORTER, chat_id: int = G1_CHAT, **kwargs: Any
+) -> tuple[Tip, dict]:
+    """A tip reported by ``reporter`` (see :func:`submit_tip`) and its card in ``chat_id``."""
+    code = await submit_tip(w, reporter, **kwargs)
+    card = await w.wait_card(chat_id, code)
+    tip = await w.repo.tip_by_code(code)
+    assert tip is not None
+    return tip, card
 
 
 @pytest.fixture

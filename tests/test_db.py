@@ -20,6 +20,7 @@ from bot.geo.geocoder import Geocoder
 from bot.services.base import Deps
 from bot.services.field import ActError, FieldService
 from bot.services.reports import ReportService
+from bot.services.rewards import RewardService
 
 CONFIG = """
 [station]
@@ -69,6 +70,7 @@ async def submit_tip(deps: Deps, user_id: int = 501, lat: float = 30.2, lon: flo
         deps,
         Geocoder(provider="offline", area=service_area(deps.config)),
         service_area(deps.config),
+        RewardService(deps),
     )
     draft = replace(
         Draft(user_id=user_id).with_location(lat, lon, None, None), seen=Seen.NOW, people=People.ONE
@@ -179,7 +181,7 @@ async def test_one_writer_at_a_time(deps: Deps) -> None:
 
 async def test_two_members_claim_at_once_exactly_one_wins(deps: Deps) -> None:
     tip_id = await submit_tip(deps)
-    field = FieldService(deps)
+    field = FieldService(deps, RewardService(deps))
     results = await asyncio.gather(
         field.act(tip_id, Action.CLAIM, 12), field.act(tip_id, Action.CLAIM, 13)
     )
@@ -195,7 +197,7 @@ async def test_two_members_claim_at_once_exactly_one_wins(deps: Deps) -> None:
 
 async def test_refusals_are_recorded_and_change_nothing(deps: Deps) -> None:
     tip_id = await submit_tip(deps)
-    field = FieldService(deps)
+    field = FieldService(deps, RewardService(deps))
     before = await deps.repo.get_tip(tip_id)
     result = await field.act(tip_id, Action.CLAIM, 22)  # member of the other group
     assert result.error is ActError.NOT_ALLOWED
@@ -212,7 +214,7 @@ async def test_refusals_are_recorded_and_change_nothing(deps: Deps) -> None:
 
 async def test_the_reporter_hears_about_the_first_claim_only(deps: Deps) -> None:
     tip_id = await submit_tip(deps)
-    field = FieldService(deps)
+    field = FieldService(deps, RewardService(deps))
     assert (await field.act(tip_id, Action.CLAIM, 12)).ok
     assert (await field.act(tip_id, Action.RELEASE, 12)).ok
     assert (await field.act(tip_id, Action.CLAIM, 13)).ok

@@ -132,5 +132,14 @@ def test_reporter_buttons() -> None:
         ReporterButton(ROp.SUBMIT),
     ]:
         assert parse_reporter(button.data()) == button
-    for data in ["r:seen:never", "r:ppl:9", "r:flag:x", "r:wd:0", "r:wd:abc", "r:submit:1", "r:zz", "tip:claim:1"]:
+    for data in [
+        "r:seen:never",
+        "r:ppl:9",
+        "r:flag:x",
+        "r:wd:0",
+        "r:wd:abc",
+        "r:submit:1",
+        "r:zz",
+        "tip:claim:1",
+    ]:
         assert parse_reporter(data) is None

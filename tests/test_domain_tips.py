@@ -30,7 +30,7 @@ from bot.domain.tips import (
     tip_code,
 )
 
-S, R, A, O = State, Role, Action, Outcome
+S, R, A, O = State, Role, Action, Outcome  # noqa: E741  (short names keep the table readable)
 
 
 def actor(*roles: Role) -> Actor:
@@ -58,7 +58,9 @@ GROUP = {"member", "claimer", "leader", "officer"}
 FIELD = {"claimer", "leader", "officer"}
 
 
-def expected(action: Action, state: State, outcome: Outcome | None) -> tuple[set[str], State | None]:
+def expected(
+    action: Action, state: State, outcome: Outcome | None
+) -> tuple[set[str], State | None]:
     if action is A.DISPATCH and state is S.NEW:
         return {"system", "officer"}, S.DISPATCHED
     if action is A.CLAIM and state is S.DISPATCHED:

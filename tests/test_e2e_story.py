@@ -25,7 +25,9 @@ from tests.harness import (
 pytestmark = pytest.mark.asyncio
 
 
-async def report_by_pin(w: World, user: int, lang: str, *, photo: bool = True, flags=("ill",)) -> str:
+async def report_by_pin(
+    w: World, user: int, lang: str, *, photo: bool = True, flags=("ill",)
+) -> str:
     """Play the reporter's whole flow from a bare location; returns the tip code."""
     zh = lang == "zh"
     w.mark(user)
@@ -112,7 +114,9 @@ async def test_whole_story(tmp_path: Path, lang: str) -> None:
         tip = await w.repo.tip_by_code(code)
         assert tip.state is State.CLOSED and tip.outcome is Outcome.BROUGHT_IN
         assert tip.claimed_by == G1_MEMBER and tip.closed_by == G1_MEMBER
-        events = [(e["action"], e["from_state"], e["to_state"]) for e in await w.repo.events(tip.id)]
+        events = [
+            (e["action"], e["from_state"], e["to_state"]) for e in await w.repo.events(tip.id)
+        ]
         assert events == [
             ("submit", None, "new"),
             ("dispatch", "new", "dispatched"),
@@ -121,6 +125,7 @@ async def test_whole_story(tmp_path: Path, lang: str) -> None:
             ("arrive", "en_route", "on_scene"),
             ("evidence", "on_scene", "on_scene"),
             ("close", "on_scene", "closed"),
+            ("reward_pending", None, "pending"),  # verified: the reward is on its way
         ]
         media = await w.repo.media_of(tip.id)
         assert [m["kind"] for m in media] == ["report_photo", "photo"]

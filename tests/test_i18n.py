@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.domain.draft import Step
+from bot.domain.rewards import Ineligible, PayMethod, RewardState
 from bot.domain.tips import Flag, Outcome, People, Seen, State, Supply
-from bot.i18n import CATALOGS, normalize_language, placeholders, t
-from bot.i18n import en, zh
+from bot.i18n import CATALOGS, en, normalize_language, placeholders, t, zh
 
 ROOT = Path(__file__).resolve().parents[1] / "bot"
 
@@ -68,6 +68,9 @@ def test_every_enum_key_exists() -> None:
         "people": People,
         "seen": Seen,
         "supply": Supply,
+        "reward.none": Ineligible,
+        "reward_state": RewardState,
+        "pay": PayMethod,
     }
     for prefix, enum in families.items():
         for member in enum:

@@ -17,6 +17,7 @@ import aiosqlite
 from bot.db.database import Database, from_db_time, to_db_time
 from bot.domain.dedup import BBox, Candidate
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.rewards import PayMethod, Reward, RewardState
 from bot.domain.tips import (
     Flag,
     Outcome,
@@ -77,6 +78,31 @@ def _db_value(value: Any) -> Any:
     if isinstance(value, frozenset | set):
         return _csv(getattr(v, "value", v) for v in value)
     return value
+
+
+def _reward(row: aiosqlite.Row) -> Reward:
+    return Reward(
+        id=row["id"],
+        tip_id=row["tip_id"],
+        reporter_id=row["reporter_id"],
+        amount=row["amount"],
+        currency=row["currency"],
+        state=RewardState(row["state"]),
+        verified_by=row["verified_by"],
+        approved_by=row["approved_by"],
+        rejected_by=row["rejected_by"],
+        reject_reason=row["reject_reason"],
+        paid_by=row["paid_by"],
+        paid_at=from_db_time(row["paid_at"]),
+        paid_amount=row["paid_amount"],
+        method=PayMethod(row["method"]) if row["method"] else None,
+        reference=row["reference"],
+        claim_tries=row["claim_tries"],
+        claim_locked=bool(row["claim_locked"]),
+        claim_verified_by=row["claim_verified_by"],
+        created_at=from_db_time(row["created_at"]),
+        version=row["version"],
+    )
 
 
 @dataclass(frozen=True)
@@ -563,3 +589,196 @@ class Repo:
     async def chat_active(self, chat_id: int) -> bool:
         row = await self.db.fetchone("SELECT active FROM chats WHERE chat_id = ?", (chat_id,))
         return bool(row["active"]) if row else True
+
+    # -- rewards ----------------------------------------------------------------------------
+    async def set_claim_secret(self, tx: Tx, tip_id: int, salt: str, digest: str) -> None:
+        await tx.execute(
+            "UPDATE tips SET claim_salt = ?, claim_hash = ? WHERE id = ?", (salt, digest, tip_id)
+        )
+
+    async def claim_secret(self, tip_id: int) -> tuple[str | None, str | None]:
+        row = await self.db.fetchone(
+            "SELECT claim_salt, claim_hash FROM tips WHERE id = ?", (tip_id,)
+        )
+        return (row["claim_salt"], row["claim_hash"]) if row else (None, None)
+
+    async def incident(self, tip_id: int) -> list[tuple[int, int | None, dt.datetime]]:
+        """(id, reporter id, created) of a tip and every tip merged into it as a duplicate."""
+        rows = await self.db.fetchall(
+            """WITH RECURSIVE inc(id) AS (
+                   SELECT ?
+                   UNION SELECT t.id FROM tips t JOIN inc ON t.duplicate_of = inc.id
+               )
+               SELECT t.id, t.reporter_id, t.created_at FROM tips t JOIN inc USING (id)
+               ORDER BY t.created_at, t.id""",
+            (tip_id,),
+        )
+        return [(r["id"], r["reporter_id"], from_db_time(r["created_at"])) for r in rows]
+
+    async def count_rewards_since(
+        self, reporter_id: int, since: dt.datetime, until: dt.datetime
+    ) -> int:
+        row = await self.db.fetchone(
+            """SELECT COUNT(*) AS n FROM rewards JOIN tips ON tips.id = rewards.tip_id
+               WHERE rewards.reporter_id = ? AND rewards.state != 'rejected'
+                 AND tips.created_at >= ? AND tips.created_at < ?""",
+            (reporter_id, to_db_time(since), to_db_time(until)),
+        )
+        return int(row["n"]) if row else 0
+
+    async def insert_reward(
+        self,
+        tx: Tx,
+        *,
+        tip_id: int,
+        reporter_id: int,
+        amount: int,
+        currency: str,
+        verified_by: int | None,
+        now: dt.datetime,
+    ) -> int | None:
+        """A pending reward; ``None`` if the tip already has one (idempotent)."""
+        t = to_db_time(now)
+        cur = await tx.execute(
+            """INSERT OR IGNORE INTO rewards
+                   (tip_id, reporter_id, amount, currency, state, verified_by,
+                    created_at, updated_at)
+               VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)""",
+            (tip_id, reporter_id, amount, currency, verified_by, t, t),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def get_reward(self, reward_id: int) -> Reward | None:
+        row = await self.db.fetchone("SELECT * FROM rewards WHERE id = ?", (reward_id,))
+        return _reward(row) if row else None
+
+    async def reward_for_tip(self, tip_id: int) -> Reward | None:
+        row = await self.db.fetchone("SELECT * FROM rewards WHERE tip_id = ?", (tip_id,))
+        return _reward(row) if row else None
+
+    async def rewards_in(self, states: Iterable[RewardState], limit: int = 100) -> list[Reward]:
+        wanted = [s.value for s in states]
+        marks = ",".join("?" * len(wanted))
+        rows = await self.db.fetchall(
+            f"SELECT * FROM rewards WHERE state IN ({marks}) ORDER BY created_at, id LIMIT ?",
+            (*wanted, limit),
+        )
+        return [_reward(r) for r in rows]
+
+    async def rewards_of_reporter(self, reporter_id: int) -> list[Reward]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM rewards WHERE reporter_id = ? ORDER BY id", (reporter_id,)
+        )
+        return [_reward(r) for r in rows]
+
+    async def update_reward(
+        self,
+        tx: Tx,
+        reward_id: int,
+        *,
+        expect_state: RewardState,
+        expect_version: int,
+        changes: dict[str, Any],
+    ) -> bool:
+        """Compare-and-set, like :meth:`update_tip`: two officers never both win."""
+        sets = ", ".join(f"{column} = ?" for column in changes)
+        values = [_db_value(v) for v in changes.values()]
+        cur = await tx.execute(
+            f"""UPDATE rewards SET {sets}, version = version + 1
+                WHERE id = ? AND state = ? AND version = ?""",
+            (*values, reward_id, expect_state.value, expect_version),
+        )
+        return cur.rowcount == 1
+
+    async def add_ledger(
+        self,
+        tx: Tx,
+        *,
+        reward: Reward,
+        entry: str,
+        amount: int,
+        actor_id: int | None,
+        now: dt.datetime,
+        method: str | None = None,
+        reference: str | None = None,
+        reason: str | None = None,
+        reverses: int | None = None,
+    ) -> int:
+        cur = await tx.execute(
+            """INSERT INTO ledger (reward_id, tip_id, entry, amount, currency, method, reference,
+                   actor_id, reason, reverses, at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                reward.id,
+                reward.tip_id,
+                entry,
+                amount,
+                reward.currency,
+                method,
+                reference,
+                actor_id,
+                reason,
+                reverses,
+                to_db_time(now),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def ledger(
+        self, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Ledger entries in ``[since, until)`` with their tip codes, oldest first."""
+        sql = """SELECT ledger.*, tips.code AS code FROM ledger JOIN tips ON tips.id = ledger.tip_id
+                 WHERE 1 = 1"""
+        params: list[Any] = []
+        if since is not None:
+            sql += " AND ledger.at >= ?"
+            params.append(to_db_time(since))
+        if until is not None:
+            sql += " AND ledger.at < ?"
+            params.append(to_db_time(until))
+        rows = await self.db.fetchall(sql + " ORDER BY ledger.id", tuple(params))
+        return [dict(r) for r in rows]
+
+    async def last_ledger_entry(self, reward_id: int, entry: str) -> dict[str, Any] | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM ledger WHERE reward_id = ? AND entry = ? ORDER BY id DESC LIMIT 1",
+            (reward_id, entry),
+        )
+        return dict(row) if row else None
+
+    # -- phone numbers (payment only) -------------------------------------------------------
+    async def set_phone(self, tx: Tx, user_id: int, phone: str | None, now: dt.datetime) -> None:
+        await self.ensure_user(tx, user_id, now)
+        await tx.execute(
+            "UPDATE users SET phone = ?, updated_at = ? WHERE user_id = ?",
+            (phone, to_db_time(now), user_id),
+        )
+
+    async def phone_of(self, user_id: int) -> str | None:
+        row = await self.db.fetchone("SELECT phone FROM users WHERE user_id = ?", (user_id,))
+        return row["phone"] if row else None
+
+    # -- answers the bot waits for ----------------------------------------------------------
+    async def set_pending_input(
+        self, tx: Tx, user_id: int, kind: str, data: dict[str, Any], now: dt.datetime
+    ) -> None:
+        await tx.execute(
+            """INSERT OR REPLACE INTO pending_inputs (user_id, kind, data, created_at)
+               VALUES (?, ?, ?, ?)""",
+            (user_id, kind, json.dumps(data, ensure_ascii=False), to_db_time(now)),
+        )
+
+    async def pending_input(self, user_id: int) -> tuple[str, dict[str, Any], dt.datetime] | None:
+        row = await self.db.fetchone("SELECT * FROM pending_inputs WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        return row["kind"], json.loads(row["data"]), from_db_time(row["created_at"])
+
+    async def users_with_pending_input(self) -> list[int]:
+        rows = await self.db.fetchall("SELECT user_id FROM pending_inputs ORDER BY user_id")
+        return [r["user_id"] for r in rows]
+
+    async def clear_pending_input(self, tx: Tx, user_id: int) -> None:
+        await tx.execute("DELETE FROM pending_inputs WHERE user_id = ?", (user_id,))

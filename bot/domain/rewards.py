@@ -182,3 +182,61 @@ def hash_secret(secret: str, salt: str) -> str:
 
 def secret_matches(candidate: str, salt: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(candidate, salt), stored_hash)
+
+
+@dataclass(frozen=True)
+class Reward:
+    id: int
+    tip_id: int
+    reporter_id: int
+    amount: int
+    currency: str
+    state: RewardState
+    verified_by: int | None
+    approved_by: int | None
+    rejected_by: int | None
+    reject_reason: str | None
+    paid_by: int | None
+    paid_at: dt.datetime | None
+    paid_amount: int | None
+    method: PayMethod | None
+    reference: str | None
+    claim_tries: int
+    claim_locked: bool
+    claim_verified_by: int | None
+    created_at: dt.datetime
+    version: int
+
+
+class LedgerEntry(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    PAID = "paid"
+    REJECTED = "rejected"
+    REVERSAL = "reversal"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Ledger totals for a period: (count, yuan) per kind; paid is net of reversals."""
+
+    pending: tuple[int, int] = (0, 0)
+    approved: tuple[int, int] = (0, 0)
+    paid: tuple[int, int] = (0, 0)
+    rejected: tuple[int, int] = (0, 0)
+
+
+def totals(entries: list[tuple[str, int]]) -> Totals:
+    """Sum ledger entries ``(entry, amount)``; a reversal takes one payment back."""
+    sums = {kind: [0, 0] for kind in LedgerEntry}
+    for entry, amount in entries:
+        sums[LedgerEntry(entry)][0] += 1
+        sums[LedgerEntry(entry)][1] += amount
+    paid_count = sums[LedgerEntry.PAID][0] - sums[LedgerEntry.REVERSAL][0]
+    paid_yuan = sums[LedgerEntry.PAID][1] + sums[LedgerEntry.REVERSAL][1]
+    return Totals(
+        pending=tuple(sums[LedgerEntry.PENDING]),
+        approved=tuple(sums[LedgerEntry.APPROVED]),
+        paid=(paid_count, paid_yuan),
+        rejected=tuple(sums[LedgerEntry.REJECTED]),
+    )

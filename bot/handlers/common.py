@@ -130,7 +130,11 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await language(update, context)
     if not is_private(update):
         return
-    had = await services(context).reports.cancel(update.effective_user.id)
+    svc = services(context)
+    had = await svc.reports.cancel(update.effective_user.id)
+    if svc.deps.directory.is_officer(update.effective_user.id):
+        had = bool(await svc.deps.repo.pending_input(update.effective_user.id)) or had
+        await svc.rewards.drop_input(update.effective_user.id)
     await reply(update, t(lang, "cancel.done" if had else "cancel.nothing"), ReplyKeyboardRemove())
 
 

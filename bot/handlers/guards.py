@@ -69,6 +69,12 @@ async def unknown_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     if services(context).deps.directory.team_by_chat(chat.id) is not None:
         return
+    if update.callback_query is not None:
+        # No button of ours belongs here (forged, or a card from when the group was
+        # configured): answer it, or the client keeps spinning, and go no further.
+        lang = await language(update, context)
+        await update.callback_query.answer(t(lang, "button.invalid"), show_alert=True)
+        raise ApplicationHandlerStop
     message = update.effective_message
     text = (message.text or "") if message else ""
     command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""

@@ -281,7 +281,11 @@ async def _submit(
         await reply(update, t(lang, "submit.logged", code=tip.code, group=escape(group)))
     else:
         key = "submit.received_urgent" if tip.urgent else "submit.received"
-        await reply(update, t(lang, key, code=tip.code), ReplyKeyboardRemove())
+        text = t(lang, key, code=tip.code)
+        if result.submitted.secret:
+            amount = svc.deps.config.reward.amount
+            text += "\n\n" + t(lang, "submit.secret", secret=result.submitted.secret, amount=amount)
+        await reply(update, text, ReplyKeyboardRemove())
 
 
 # -- after submitting ---------------------------------------------------------------------------

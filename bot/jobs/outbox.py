@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from html import escape
 
 from telegram import Bot, Message
 from telegram.constants import ParseMode
@@ -29,6 +30,7 @@ from bot.services.base import Deps
 from bot.services.cards import CardService
 from bot.services.users import UserService
 from bot.views.cards import card_keyboard, render_card
+from bot.views.reporter import notice_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +88,12 @@ class OutboxSender:
 
     # -- one item ---------------------------------------------------------------------------
     async def deliver(self, item: OutboxItem) -> None:
+        shown: dict[str, str] = {}
         try:
             if item.kind == "card":
                 await self._send_card(item)
             elif item.kind == "card_edit":
-                await self._edit_cards(item)
+                shown = await self._edit_cards(item)
             elif item.kind == "notice":
                 await self._send_notice(item)
             else:
@@ -113,6 +116,29 @@ class OutboxSender:
         else:
             async with self.d.db.write() as tx:
                 await self.d.repo.outbox_done(tx, item.id, self.d.now())
+
+    async def _edit_again_if_changed(self, item: OutboxItem, shown: dict[str, str]) -> None:
+        """A change committed while this edit was being rendered and sent was coalesced into
+        it (it was still pending), so the cards may show an older state: queue one more edit.
+        A change after ``outbox_done`` queues its own edit, so checking here closes the gap."""
+        assert item.tip_id is not None
+        tip = await self.d.repo.get_tip(item.tip_id)
+        if tip is None:
+            return
+        for lang, text in shown.items():
+            if (await self._render(tip, lang))[0] != text:
+                async with self.d.db.write() as tx:
+                    await self.d.repo.enqueue(
+                        tx,
+                        kind="card_edit",
+                        chat_id=None,
+                        tip_id=tip.id,
+                        payload={},
+                        now=self.d.now(),
+                        coalesce=True,
+                    )
+                self.wake()
+                return
 
     async def _retry(self, item: OutboxItem, seconds: float, error: str) -> None:
         async with self.d.db.write() as tx:
@@ -213,11 +239,12 @@ class OutboxSender:
                 )
                 await self._record(message, tip.id, "photo")
 
-    async def _edit_cards(self, item: OutboxItem) -> None:
+    async def _edit_cards(self, item: OutboxItem) -> dict[str, str]:
+        """Edit every copy of the tip's card; the texts shown, by language."""
         assert item.tip_id is not None
         tip = await self.d.repo.get_tip(item.tip_id)
         if tip is None:
-            return
+            return {}
         rendered: dict[str, tuple[str, object]] = {}
         for message in await self.d.repo.messages_of(tip.id, kind="card"):
             lang = await self._card_language(message.chat_id)
@@ -251,11 +278,26 @@ class OutboxSender:
                         )
                     continue
                 raise
+        return {lang: text for lang, (text, _keyboard) in rendered.items()}
 
     # -- notices ----------------------------------------------------------------------------
     async def _send_notice(self, item: OutboxItem) -> None:
         assert item.chat_id is not None
         payload = item.payload
         lang = await self.users.language(payload.get("user_id") or item.chat_id)
-        text = t(lang, payload["key"], **payload.get("params", {}))
-        await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)
+        text = t(lang, payload["key"], **render_params(lang, payload.get("params", {})))
+        keyboard = notice_keyboard(payload.get("keyboard"), lang)
+        await self.bot.send_message(
+            item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+
+
+def render_params(lang: str, params: dict) -> dict:
+    """Values of ``*_key`` params are catalog keys, rendered in the recipient's language."""
+    rendered = {}
+    for name, value in params.items():
+        if name.endswith("_key"):
+            rendered[name[: -len("_key")]] = t(lang, value)
+        else:
+            rendered[name] = escape(str(value)) if isinstance(value, str) else value
+    return rendered

@@ -10,7 +10,8 @@ The test side plays the users: ``add_user`` / ``add_group`` create the world, ``
 ``send_location``, ``send_photo``, ``press_button``/``press`` ... queue updates for the bot, and
 ``transcript`` / ``bot_messages`` / ``calls`` / ``callback_answer`` show what the bot did.
 ``api_errors`` lists every non-ok answer the bot received and ``internal_errors`` any emulator
-crash, so a test can assert both are empty. ``fault`` is a hook to inject failures (429, 5xx...).
+crash, so a test can assert both are empty. ``version`` / ``chat_versions`` / ``wait_change``
+tell a watcher (the demo's web chat) that something a person could see has changed. ``fault`` is a hook to inject failures (429, 5xx...).
 All public methods are thread-safe; the HTTP server runs in a background daemon thread, so
 tests may drive it from the bot's own event loop (use the async ``until``) or from a thread.
 
@@ -728,6 +729,11 @@ class BotApiEmulator:
         self._callback_counter = 0
         self._commands: dict[tuple[str, str], list[dict]] = {}
 
+        # Change notification: grows with every change a person could see (a message sent,
+        # edited or deleted, a button answered, the world extended), overall and per chat.
+        self._version = 0
+        self._chat_versions: dict[int, int] = {}
+
         self._methods: dict[str, tuple[str, Callable[[dict, dict], Any]]] = {}
         for attr in dir(self):
             if attr.startswith("_api_"):
@@ -837,6 +843,7 @@ class BotApiEmulator:
             self._users[user_id] = user
             if started or user_id in self._chats:
                 self._chats[user_id] = self._private_chat(user)
+            self._changed(None)
             return copy.deepcopy(user)
 
     def add_group(
@@ -852,6 +859,7 @@ class BotApiEmulator:
             self._chats[chat_id] = chat
             if chat_id in self._left:
                 self._left.remove(chat_id)
+            self._changed(chat_id)
             return copy.deepcopy(chat)
 
     def block(self, user_id: int) -> None:
@@ -929,6 +937,7 @@ class BotApiEmulator:
             rec.edits.append(self._view(rec, with_history=False))
             rec.message["location"].update(latitude=lat, longitude=lon)
             rec.message["edit_date"] = int(time.time())
+            self._changed(cid)
             self._queue({"edited_message": copy.deepcopy(rec.message)})
             return self._view(rec)
 
@@ -1188,6 +1197,24 @@ class BotApiEmulator:
         with self._lock:
             return [p for _, m, p in self.requests if m.lower() == wanted]
 
+    @property
+    def version(self) -> int:
+        """Grows with every visible change (see :meth:`wait_change`)."""
+        with self._lock:
+            return self._version
+
+    def chat_versions(self) -> dict[int, int]:
+        """``{chat_id: version of its last change}`` for every chat that has changed."""
+        with self._lock:
+            return dict(self._chat_versions)
+
+    def wait_change(self, since: int, timeout: float) -> int:
+        """Block until :attr:`version` differs from ``since`` (or ``timeout`` seconds pass,
+        or the emulator stops); returns the current version. Thread-safe."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._version != since or self._stopping, timeout)
+            return self._version
+
     def pending_updates(self) -> int:
         """Updates queued but not yet confirmed by the bot (``getUpdates`` offset)."""
         with self._lock:
@@ -1284,7 +1311,16 @@ class BotApiEmulator:
     def _store(self, rec: _Record) -> _Record:
         self._messages.setdefault(rec.chat_id, []).append(rec)
         self._index[(rec.chat_id, rec.message_id)] = rec
+        self._changed(rec.chat_id)
         return rec
+
+    def _changed(self, chat_id: int | None) -> None:
+        """Record a visible change (call with the lock held) and wake :meth:`wait_change`."""
+        with self._cond:
+            self._version += 1
+            if chat_id is not None:
+                self._chat_versions[chat_id] = self._version
+            self._cond.notify_all()
 
     def _queue(self, body: dict) -> int:
         update_id = self._next_update_id
@@ -2127,6 +2163,7 @@ class BotApiEmulator:
         else:
             msg.pop("reply_markup", None)
         rec.markup = copy.deepcopy(markup)
+        self._changed(rec.chat_id)
         return copy.deepcopy(msg)
 
     def _api_editMessageText(self, params: dict, uploads: dict) -> dict:
@@ -2217,6 +2254,7 @@ class BotApiEmulator:
     def _api_deleteMessage(self, params: dict, uploads: dict) -> bool:
         rec = self._rec_for(params, "message to delete not found")
         rec.deleted = True
+        self._changed(rec.chat_id)
         return True
 
     def _api_deleteMessages(self, params: dict, uploads: dict) -> bool:
@@ -2228,6 +2266,7 @@ class BotApiEmulator:
             rec = self._index.get((chat["id"], int(mid)))
             if rec is not None:
                 rec.deleted = True
+                self._changed(rec.chat_id)
         return True
 
     # ---------------------------------------------------------------- Bot API: the rest
@@ -2245,6 +2284,7 @@ class BotApiEmulator:
             "url": params.get("url"),
             "cache_time": params.get("cache_time"),
         }
+        self._changed(None)
         return True
 
     def _api_getFile(self, params: dict, uploads: dict) -> dict:
@@ -2323,6 +2363,7 @@ class BotApiEmulator:
         rec = self._rec_for(params, "message to react not found")
         reaction = params.get("reaction") or []
         rec.reactions = list(reaction) if isinstance(reaction, list) else []
+        self._changed(rec.chat_id)
         return True
 
     def _api_pinChatMessage(self, params: dict, uploads: dict) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.domain.tips import (
@@ -16,6 +16,7 @@ from bot.domain.tips import (
     decide,
 )
 from bot.services.base import Deps
+from bot.services.rewards import RewardService
 
 #: Reporter notices: which transitions a reporter hears about, and with which message.
 _REPORTER_NOTICE_ON_CLOSE = {
@@ -64,8 +65,9 @@ class EvidenceResult(StrEnum):
 
 
 class FieldService:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, rewards: RewardService) -> None:
         self.d = deps
+        self.rewards = rewards
 
     def actor(self, tip: Tip, user_id: int) -> Actor:
         """The roles ``user_id`` holds towards this tip (from the configured directory)."""
@@ -186,6 +188,11 @@ class FieldService:
                 coalesce=True,
             )
             await self._notify_reporter(tx, tip, action, outcome, now)
+            if action is Action.CLOSE and outcome is not None:
+                closed = replace(
+                    tip, state=decision.target, outcome=outcome, duplicate_of=duplicate_of
+                )
+                await self.rewards.on_tip_closed(tx, closed, outcome, user_id, now)
         self.d.wake()
         return ActResult(await self.d.repo.get_tip(tip.id))
 

@@ -8,6 +8,7 @@ from bot.services.base import Deps
 from bot.services.cards import CardService
 from bot.services.field import FieldService
 from bot.services.reports import ReportService
+from bot.services.rewards import RewardService
 from bot.services.users import UserService
 
 
@@ -18,3 +19,4 @@ class Services:
     reports: ReportService
     field: FieldService
     cards: CardService
+    rewards: RewardService

@@ -24,6 +24,7 @@ from bot.domain.tips import (
 from bot.geo.area import ServiceArea, valid_coordinates
 from bot.geo.geocoder import GeocodeLookup, Geocoder
 from bot.services.base import Deps
+from bot.services.rewards import RewardService
 
 
 class LocationVerdict(StrEnum):
@@ -36,6 +37,7 @@ class LocationVerdict(StrEnum):
 class Submitted:
     tip: Tip
     duplicates: list[tuple[int, float]]  # (tip id, metres) of open tips nearby
+    secret: str | None  # the anonymous reward-claim secret (shown once, to the reporter only)
 
 
 class SubmitRefusal(StrEnum):
@@ -57,8 +59,11 @@ class WithdrawResult(StrEnum):
 
 
 class ReportService:
-    def __init__(self, deps: Deps, geocoder: Geocoder, area: ServiceArea) -> None:
+    def __init__(
+        self, deps: Deps, geocoder: Geocoder, area: ServiceArea, rewards: RewardService
+    ) -> None:
         self.d = deps
+        self.rewards = rewards
         self.geocoder = geocoder
         self.area = area
 
@@ -246,10 +251,11 @@ class ReportService:
                 now=now,
             )
             await self.d.repo.delete_draft(tx, user_id)
+            secret = await self.rewards.issue_secret(tx, tip_id) if reporter_id else None
         self.d.wake()
         tip = await self.d.repo.get_tip(tip_id)
         assert tip is not None
-        return SubmitResult(submitted=Submitted(tip, duplicates))
+        return SubmitResult(submitted=Submitted(tip, duplicates, secret))
 
     # -- after submitting -------------------------------------------------------------------
     async def my_tips(self, user_id: int, limit: int = 10) -> list[Tip]:

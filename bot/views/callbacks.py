@@ -156,3 +156,48 @@ def parse_reporter(data: str | None) -> ReporterButton | None:
             ReporterButton(op, arg) if arg and arg.isdigit() and 0 < int(arg) <= _MAX_ID else None
         )
     return ReporterButton(op) if arg is None else None
+
+
+# -- the duty officer's reward buttons -----------------------------------------------------------
+
+
+class RwOp(StrEnum):
+    APPROVE = "ok"
+    REJECT = "no"
+    PAY = "pay"  # choose a payment method
+    METHOD = "m"  # rw:m:<id>:<method>
+    AMOUNT = "amt"  # use the promised amount for the payment being recorded
+    PHONE = "tel"  # show the reporter's phone number (logged)
+
+
+_RW = re.compile(r"^rw:([a-z]{1,4}):(\d{1,9})(?::([a-z]{3,8}))?$")
+_METHODS = {"wechat", "alipay", "bank", "cash"}
+
+
+@dataclass(frozen=True)
+class RewardButton:
+    op: RwOp
+    reward_id: int
+    method: str | None = None
+
+    def data(self) -> str:
+        return f"rw:{self.op.value}:{self.reward_id}" + (f":{self.method}" if self.method else "")
+
+
+def parse_reward(data: str | None) -> RewardButton | None:
+    if not data:
+        return None
+    match = _RW.fullmatch(data)
+    if not match:
+        return None
+    op_text, id_text, method = match.groups()
+    try:
+        op = RwOp(op_text)
+    except ValueError:
+        return None
+    reward_id = int(id_text)
+    if not 0 < reward_id <= _MAX_ID:
+        return None
+    if op is RwOp.METHOD:
+        return RewardButton(op, reward_id, method) if method in _METHODS else None
+    return RewardButton(op, reward_id) if method is None else None

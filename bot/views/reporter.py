@@ -38,6 +38,17 @@ def location_keyboard(lang: str) -> ReplyKeyboardMarkup:
     )
 
 
+def notice_keyboard(name: str | None, lang: str) -> ReplyKeyboardMarkup | None:
+    """Keyboards a later notice may carry (by name, as stored in the outbox)."""
+    if name == "share_phone":
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(t(lang, "btn.share_phone"), request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    return None
+
+
 def start_keyboard(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_b(lang, "btn.report", ROp.REPORT)]])
 

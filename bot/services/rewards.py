@@ -1,0 +1,647 @@
+"""Rewards: from a verified tip to a confirmed payout, with an append-only ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.db.repo import Tx
+from bot.domain.rewards import (
+    MAX_SECRET_TRIES,
+    REASON_MAX,
+    Campaign,
+    Claimant,
+    Ineligible,
+    LedgerEntry,
+    PayMethod,
+    Reward,
+    RewardAction,
+    RewardRefusal,
+    RewardState,
+    Totals,
+    decide_reward,
+    eligibility,
+    first_reporter,
+    hash_secret,
+    new_secret,
+    secret_matches,
+    totals,
+    valid_reference,
+)
+from bot.domain.tips import Outcome, Tip, is_verified
+from bot.services.base import Deps
+
+#: How long the bot waits for an officer's typed answer (a reason, a reference, an amount).
+INPUT_TTL = dt.timedelta(minutes=30)
+
+
+class RewardError(StrEnum):
+    NOT_OFFICER = "not_officer"
+    SELF_APPROVAL = "self_approval"
+    WRONG_STATE = "wrong_state"  # already approved / paid / rejected by someone else
+    NO_REWARD = "no_reward"
+    BAD_REASON = "bad_reason"
+    BAD_AMOUNT = "bad_amount"
+    BAD_REFERENCE = "bad_reference"
+    NO_PHONE = "no_phone"
+
+
+_REFUSALS = {
+    RewardRefusal.NOT_OFFICER: RewardError.NOT_OFFICER,
+    RewardRefusal.SELF_APPROVAL: RewardError.SELF_APPROVAL,
+    RewardRefusal.WRONG_STATE: RewardError.WRONG_STATE,
+}
+
+
+@dataclass(frozen=True)
+class RewardResult:
+    reward: Reward | None
+    error: RewardError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class ClaimCheck(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    NO_REWARD = "no_reward"
+    NOT_OFFICER = "not_officer"
+
+
+@dataclass(frozen=True)
+class RewardLine:
+    """One row of /rewards: the reward and what the officer needs to judge it."""
+
+    reward: Reward
+    tip: Tip
+    verifier: str | None
+    evidence: int
+    has_phone: bool
+
+
+class RewardService:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+        # Told when an officer starts / stops owing the bot a typed answer (wired to a filter).
+        self.on_input_change: Callable[[int, bool], None] = lambda user_id, waiting: None
+
+    @property
+    def campaign(self) -> Campaign:
+        c = self.d.config.campaign
+        return Campaign(c.start, c.end)
+
+    # -- at submission: the anonymous-claim secret ------------------------------------------
+    async def issue_secret(self, tx: Tx, tip_id: int) -> str:
+        """Store only a salted hash; the secret itself goes to the reporter once, privately."""
+        secret = new_secret()
+        salt = secrets.token_hex(8)
+        await self.d.repo.set_claim_secret(tx, tip_id, salt, hash_secret(secret, salt))
+        return secret
+
+    # -- when a tip closes (called inside the closing transaction) --------------------------
+    async def on_tip_closed(
+        self, tx: Tx, tip: Tip, outcome: Outcome, closer: int, now: dt.datetime
+    ) -> None:
+        if is_verified(outcome):
+            await self._award_incident(tx, tip.id, outcome, closer, now)
+        elif outcome is Outcome.DUPLICATE and tip.duplicate_of is not None:
+            root = await self._incident_root(tip.duplicate_of)
+            if root is not None and root.outcome is not None and is_verified(root.outcome):
+                # Merged after the incident was verified: that reward is already decided.
+                await self._refuse(tx, tip.id, Ineligible.DUPLICATE, now)
+
+    async def _incident_root(self, tip_id: int) -> Tip | None:
+        seen: set[int] = set()
+        tip = await self.d.repo.get_tip(tip_id)
+        while tip is not None and tip.duplicate_of is not None and tip.id not in seen:
+            seen.add(tip.id)
+            tip = await self.d.repo.get_tip(tip.duplicate_of)
+        return tip
+
+    async def _award_incident(
+        self, tx: Tx, tip_id: int, outcome: Outcome, closer: int, now: dt.datetime
+    ) -> None:
+        directory = self.d.directory
+        claimants = [
+            Claimant(tid, reporter, created, reporter is not None and directory.is_staff(reporter))
+            for tid, reporter, created in await self.d.repo.incident(tip_id)
+        ]
+        first = first_reporter(claimants)
+        cap = self.d.config.reward.monthly_cap
+        for claimant in claimants:
+            if claimant.reporter_id is None:
+                continue  # a hotline tip: nobody to pay
+            local = self.d.local(claimant.created_at)
+            month_start, month_end = _month_bounds(local)
+            count = await self.d.repo.count_rewards_since(
+                claimant.reporter_id, month_start, month_end
+            )
+            reason = eligibility(
+                outcome=outcome,
+                claimant=claimant,
+                first=first,
+                rewards_this_month=count,
+                monthly_cap=cap,
+                local_day=local.date(),
+                campaign=self.campaign,
+            )
+            if reason is None:
+                await self._create(tx, claimant, closer, now)
+            else:
+                await self._refuse(tx, claimant.tip_id, reason, now)
+
+    async def _create(self, tx: Tx, claimant: Claimant, closer: int, now: dt.datetime) -> None:
+        assert claimant.reporter_id is not None
+        cfg = self.d.config.reward
+        reward_id = await self.d.repo.insert_reward(
+            tx,
+            tip_id=claimant.tip_id,
+            reporter_id=claimant.reporter_id,
+            amount=cfg.amount,
+            currency=cfg.currency,
+            verified_by=closer,
+            now=now,
+        )
+        if reward_id is None:
+            return  # already has one (a retried close)
+        reward = await self.d.repo.get_reward(reward_id)
+        assert reward is not None
+        await self.d.repo.add_ledger(
+            tx,
+            reward=reward,
+            entry=LedgerEntry.PENDING,
+            amount=reward.amount,
+            actor_id=None,
+            now=now,
+        )
+        await self._event(tx, reward, None, "reward_pending", None, RewardState.PENDING, now)
+        code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
+        await self._notify(
+            tx,
+            reward.reporter_id,
+            reward.tip_id,
+            "reward.pending",
+            {"code": code, "amount": reward.amount},
+            now,
+            keyboard="share_phone",
+        )
+
+    async def _refuse(self, tx: Tx, tip_id: int, reason: Ineligible, now: dt.datetime) -> None:
+        """Record why a tip earns nothing and tell its reporter (once)."""
+        if await self.d.repo.count_events(tip_id, "reward_refused"):
+            return
+        await self.d.repo.add_event(
+            tx,
+            tip_id=tip_id,
+            actor_id=None,
+            actor_role="system",
+            action="reward_refused",
+            from_state=None,
+            to_state=None,
+            now=now,
+            detail={"reason": reason.value},
+        )
+        reporter = await self.d.repo.reporter_of(tip_id)
+        if reporter is None or reason in (Ineligible.NOT_VERIFIED, Ineligible.NO_REPORTER):
+            return
+        code = (await self.d.repo.codes([tip_id]))[tip_id]
+        await self._notify(tx, reporter, tip_id, f"reward.none.{reason.value}", {"code": code}, now)
+
+    # -- the officer's decisions ------------------------------------------------------------
+    async def pending_lines(self) -> list[RewardLine]:
+        rewards = await self.d.repo.rewards_in((RewardState.PENDING, RewardState.APPROVED))
+        names = await self.d.repo.first_names(r.verified_by for r in rewards if r.verified_by)
+        lines = []
+        for reward in rewards:
+            tip = await self.d.repo.get_tip(reward.tip_id)
+            assert tip is not None
+            lines.append(
+                RewardLine(
+                    reward=reward,
+                    tip=tip,
+                    verifier=names.get(reward.verified_by) if reward.verified_by else None,
+                    evidence=await self.d.repo.evidence_count(tip.id),
+                    has_phone=bool(await self.d.repo.phone_of(reward.reporter_id)),
+                )
+            )
+        return lines
+
+    async def approve(self, reward_id: int, officer: int) -> RewardResult:
+        return await self._move(reward_id, officer, RewardAction.APPROVE)
+
+    async def reject(self, reward_id: int, officer: int, reason: str) -> RewardResult:
+        reason = " ".join(reason.split())
+        if not reason or len(reason) > REASON_MAX or not reason.isprintable():
+            await self.record_refusal(reward_id, officer, "reward_reject", RewardError.BAD_REASON)
+            return RewardResult(await self.d.repo.get_reward(reward_id), RewardError.BAD_REASON)
+        return await self._move(reward_id, officer, RewardAction.REJECT, reason=reason)
+
+    async def pay(
+        self, reward_id: int, officer: int, method: PayMethod, reference: str, amount: int | None
+    ) -> RewardResult:
+        ref = valid_reference(reference)
+        if ref is None:
+            await self.record_refusal(reward_id, officer, "reward_pay", RewardError.BAD_REFERENCE)
+            return RewardResult(await self.d.repo.get_reward(reward_id), RewardError.BAD_REFERENCE)
+        if amount is None or amount <= 0:
+            await self.record_refusal(reward_id, officer, "reward_pay", RewardError.BAD_AMOUNT)
+            return RewardResult(await self.d.repo.get_reward(reward_id), RewardError.BAD_AMOUNT)
+        return await self._move(
+            reward_id, officer, RewardAction.PAY, method=method, reference=ref, amount=amount
+        )
+
+    async def _move(
+        self,
+        reward_id: int,
+        officer: int,
+        action: RewardAction,
+        *,
+        reason: str | None = None,
+        method: PayMethod | None = None,
+        reference: str | None = None,
+        amount: int | None = None,
+    ) -> RewardResult:
+        reward = await self.d.repo.get_reward(reward_id)
+        if reward is None:
+            await self.record_refusal(
+                None, officer, f"reward_{action.value}", RewardError.NO_REWARD
+            )
+            return RewardResult(None, RewardError.NO_REWARD)
+        target, refusal = decide_reward(
+            action,
+            reward.state,
+            is_officer=self.d.directory.is_officer(officer),
+            actor_id=officer,
+            verified_by=reward.verified_by,
+            allow_self_approval=self.d.config.reward.allow_self_approval,
+        )
+        if refusal is not None:
+            error = _REFUSALS[refusal]
+            await self.record_refusal(reward.id, officer, f"reward_{action.value}", error)
+            return RewardResult(reward, error)
+        assert target is not None
+        now = self.d.now()
+        changes: dict[str, Any] = {"state": target.value, "updated_at": now}
+        entry = {
+            RewardAction.APPROVE: LedgerEntry.APPROVED,
+            RewardAction.REJECT: LedgerEntry.REJECTED,
+            RewardAction.PAY: LedgerEntry.PAID,
+        }[action]
+        if action is RewardAction.APPROVE:
+            changes |= {"approved_by": officer, "approved_at": now}
+        elif action is RewardAction.REJECT:
+            changes |= {"rejected_by": officer, "rejected_at": now, "reject_reason": reason}
+        else:
+            changes |= {
+                "paid_by": officer,
+                "paid_at": now,
+                "paid_amount": amount,
+                "method": method.value if method else None,
+                "reference": reference,
+            }
+        async with self.d.db.write() as tx:
+            changed = await self.d.repo.update_reward(
+                tx,
+                reward.id,
+                expect_state=reward.state,
+                expect_version=reward.version,
+                changes=changes,
+            )
+            if not changed:
+                # Another officer got there first (e.g. two "paid" presses at the same moment).
+                current = await self.d.repo.get_reward(reward.id)
+                return RewardResult(current, RewardError.WRONG_STATE)
+            await self.d.repo.add_ledger(
+                tx,
+                reward=reward,
+                entry=entry,
+                amount=amount if amount is not None else reward.amount,
+                actor_id=officer,
+                now=now,
+                method=method.value if method else None,
+                reference=reference,
+                reason=reason,
+            )
+            await self._event(
+                tx,
+                reward,
+                officer,
+                f"reward_{action.value}",
+                reward.state,
+                target,
+                now,
+                detail={
+                    k: v
+                    for k, v in (
+                        ("reason", reason),
+                        ("method", method.value if method else None),
+                        ("amount", amount),
+                    )
+                    if v is not None
+                },
+            )
+            code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
+            if action is RewardAction.APPROVE:
+                await self._notify(
+                    tx,
+                    reward.reporter_id,
+                    reward.tip_id,
+                    "reward.approved",
+                    {"code": code, "amount": reward.amount},
+                    now,
+                )
+            elif action is RewardAction.REJECT:
+                await self._notify(
+                    tx,
+                    reward.reporter_id,
+                    reward.tip_id,
+                    "reward.rejected",
+                    {"code": code, "reason": reason},
+                    now,
+                )
+            else:
+                local = self.d.local(now)
+                await self._notify(
+                    tx,
+                    reward.reporter_id,
+                    reward.tip_id,
+                    "reward.paid",
+                    {
+                        "code": code,
+                        "amount": amount,
+                        "date": local.strftime("%Y-%m-%d"),
+                        # rendered in the reporter's language when the notice is sent
+                        "method_key": f"pay.{method.value if method else 'cash'}",
+                    },
+                    now,
+                )
+        self.d.wake()
+        return RewardResult(await self.d.repo.get_reward(reward.id))
+
+    async def reverse(self, reward_id: int, officer: int, reason: str) -> RewardResult:
+        """Take back a recorded payment (wrong amount, wrong account…): a reversing entry."""
+        reward = await self.d.repo.get_reward(reward_id)
+        reason = " ".join(reason.split())
+        if reward is None:
+            return RewardResult(None, RewardError.NO_REWARD)
+        if not self.d.directory.is_officer(officer):
+            await self.record_refusal(reward.id, officer, "reward_reverse", RewardError.NOT_OFFICER)
+            return RewardResult(reward, RewardError.NOT_OFFICER)
+        if not reason or len(reason) > REASON_MAX:
+            return RewardResult(reward, RewardError.BAD_REASON)
+        if reward.state is not RewardState.PAID:
+            return RewardResult(reward, RewardError.WRONG_STATE)
+        paid = await self.d.repo.last_ledger_entry(reward.id, LedgerEntry.PAID)
+        assert paid is not None
+        now = self.d.now()
+        async with self.d.db.write() as tx:
+            changed = await self.d.repo.update_reward(
+                tx,
+                reward.id,
+                expect_state=RewardState.PAID,
+                expect_version=reward.version,
+                changes={
+                    "state": RewardState.APPROVED.value,
+                    "paid_by": None,
+                    "paid_at": None,
+                    "paid_amount": None,
+                    "method": None,
+                    "reference": None,
+                    "updated_at": now,
+                },
+            )
+            if not changed:
+                return RewardResult(
+                    await self.d.repo.get_reward(reward.id), RewardError.WRONG_STATE
+                )
+            await self.d.repo.add_ledger(
+                tx,
+                reward=reward,
+                entry=LedgerEntry.REVERSAL,
+                amount=-int(paid["amount"]),
+                actor_id=officer,
+                now=now,
+                reason=reason,
+                reverses=int(paid["id"]),
+                method=paid["method"],
+                reference=paid["reference"],
+            )
+            await self._event(
+                tx,
+                reward,
+                officer,
+                "reward_reverse",
+                RewardState.PAID,
+                RewardState.APPROVED,
+                now,
+                detail={"reason": reason},
+            )
+        return RewardResult(await self.d.repo.get_reward(reward.id))
+
+    # -- anonymous claims -------------------------------------------------------------------
+    async def check_claim(
+        self, tip: Tip, secret: str, officer: int
+    ) -> tuple[ClaimCheck, Reward | None, int]:
+        """Check a claim secret read out at the counter; returns (result, reward, tries left)."""
+        if not self.d.directory.is_officer(officer):
+            await self.record_refusal(None, officer, "reward_claim", RewardError.NOT_OFFICER)
+            return ClaimCheck.NOT_OFFICER, None, 0
+        reward = await self.d.repo.reward_for_tip(tip.id)
+        if reward is None or reward.state in (RewardState.REJECTED, RewardState.PAID):
+            return ClaimCheck.NO_REWARD, reward, 0
+        if reward.claim_locked:
+            return ClaimCheck.LOCKED, reward, 0
+        salt, digest = await self.d.repo.claim_secret(tip.id)
+        now = self.d.now()
+        if salt and digest and secret_matches(secret, salt, digest):
+            async with self.d.db.write() as tx:
+                await self.d.repo.update_reward(
+                    tx,
+                    reward.id,
+                    expect_state=reward.state,
+                    expect_version=reward.version,
+                    changes={"claim_verified_by": officer, "claim_verified_at": now},
+                )
+                await self._event(tx, reward, officer, "reward_claim_ok", None, None, now)
+            return ClaimCheck.OK, await self.d.repo.get_reward(reward.id), MAX_SECRET_TRIES
+        tries = reward.claim_tries + 1
+        locked = tries >= MAX_SECRET_TRIES
+        async with self.d.db.write() as tx:
+            await self.d.repo.update_reward(
+                tx,
+                reward.id,
+                expect_state=reward.state,
+                expect_version=reward.version,
+                changes={"claim_tries": tries, "claim_locked": int(locked)},
+            )
+            await self._event(
+                tx, reward, officer, "reward_claim_wrong", None, None, now, detail={"tries": tries}
+            )
+            if locked:
+                code = (await self.d.repo.codes([tip.id]))[tip.id]
+                for other in sorted(self.d.directory.officers):
+                    await self._notify(
+                        tx, other, tip.id, "reward.claim_locked", {"code": code}, now
+                    )
+        self.d.wake()
+        return (ClaimCheck.LOCKED if locked else ClaimCheck.WRONG), reward, MAX_SECRET_TRIES - tries
+
+    # -- the reporter's phone number (payment only) -----------------------------------------
+    async def share_phone(self, user_id: int, phone: str) -> list[Reward]:
+        """Store a reporter's own number only if they have a reward waiting; returns those."""
+        waiting = [
+            r
+            for r in await self.d.repo.rewards_of_reporter(user_id)
+            if r.state in (RewardState.PENDING, RewardState.APPROVED)
+        ]
+        if not waiting:
+            return []
+        now = self.d.now()
+        cleaned = "".join(ch for ch in phone if ch.isdigit() or ch == "+")[:20]
+        async with self.d.db.write() as tx:
+            await self.d.repo.set_phone(tx, user_id, cleaned, now)
+            for reward in waiting:
+                await self._event(tx, reward, user_id, "phone_shared", None, None, now)
+        return waiting
+
+    async def view_phone(
+        self, reward_id: int, officer: int
+    ) -> tuple[str | None, RewardError | None]:
+        """Officers only; every view is written to the event log."""
+        reward = await self.d.repo.get_reward(reward_id)
+        if reward is None:
+            return None, RewardError.NO_REWARD
+        if not self.d.directory.is_officer(officer):
+            await self.record_refusal(reward.id, officer, "phone_view", RewardError.NOT_OFFICER)
+            return None, RewardError.NOT_OFFICER
+        phone = await self.d.repo.phone_of(reward.reporter_id)
+        if not phone:
+            return None, RewardError.NO_PHONE
+        async with self.d.db.write() as tx:
+            await self._event(tx, reward, officer, "phone_viewed", None, None, self.d.now())
+        return phone, None
+
+    # -- the ledger -------------------------------------------------------------------------
+    async def totals_between(self, since: dt.datetime | None, until: dt.datetime | None) -> Totals:
+        entries = await self.d.repo.ledger(since, until)
+        return totals([(e["entry"], int(e["amount"])) for e in entries])
+
+    def periods(self) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
+        """today, this month and the campaign, as UTC bounds of station-time days."""
+        local = self.d.local()
+        tz = self.d.tz
+        day_start = dt.datetime.combine(local.date(), dt.time(), tzinfo=tz)
+        month_start, month_end = _month_bounds(local)
+        campaign = self.campaign
+        return {
+            "today": (day_start, day_start + dt.timedelta(days=1)),
+            "month": (month_start, month_end),
+            "campaign": (
+                dt.datetime.combine(campaign.start, dt.time(), tzinfo=tz),
+                dt.datetime.combine(campaign.end + dt.timedelta(days=1), dt.time(), tzinfo=tz),
+            ),
+        }
+
+    # -- typed answers the bot waits for ----------------------------------------------------
+    async def expect_input(self, user_id: int, kind: str, data: dict[str, Any]) -> None:
+        async with self.d.db.write() as tx:
+            await self.d.repo.set_pending_input(tx, user_id, kind, data, self.d.now())
+        self.on_input_change(user_id, True)
+
+    async def take_input(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
+        """The answer the bot is waiting for from this user (and forget it), unless stale."""
+        pending = await self.d.repo.pending_input(user_id)
+        await self.drop_input(user_id)
+        if pending is None:
+            return None
+        kind, data, created = pending
+        if self.d.now() - created > INPUT_TTL:
+            return None
+        return kind, data
+
+    async def drop_input(self, user_id: int) -> None:
+        async with self.d.db.write() as tx:
+            await self.d.repo.clear_pending_input(tx, user_id)
+        self.on_input_change(user_id, False)
+
+    async def users_awaiting_input(self) -> list[int]:
+        return await self.d.repo.users_with_pending_input()
+
+    # -- helpers ----------------------------------------------------------------------------
+    async def record_refusal(
+        self, reward_id: int | None, actor: int, what: str, error: RewardError
+    ) -> None:
+        reward = await self.d.repo.get_reward(reward_id) if reward_id else None
+        async with self.d.db.write() as tx:
+            await self.d.repo.add_event(
+                tx,
+                tip_id=reward.tip_id if reward else None,
+                actor_id=actor,
+                actor_role="officer" if self.d.directory.is_officer(actor) else "stranger",
+                action=f"refused:{what}",
+                from_state=reward.state.value if reward else None,
+                to_state=None,
+                now=self.d.now(),
+                detail={"reason": error.value, **({"reward": reward.id} if reward else {})},
+            )
+
+    async def _event(
+        self,
+        tx: Tx,
+        reward: Reward,
+        actor: int | None,
+        action: str,
+        before: RewardState | None,
+        after: RewardState | None,
+        now: dt.datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        await self.d.repo.add_event(
+            tx,
+            tip_id=reward.tip_id,
+            actor_id=actor,
+            actor_role=(
+                "system"
+                if actor is None
+                else "officer"
+                if self.d.directory.is_officer(actor)
+                else "reporter"
+            ),
+            action=action,
+            from_state=before.value if before else None,
+            to_state=after.value if after else None,
+            now=now,
+            detail={"reward": reward.id, **(detail or {})},
+        )
+
+    async def _notify(
+        self,
+        tx: Tx,
+        user_id: int,
+        tip_id: int,
+        key: str,
+        params: dict[str, Any],
+        now: dt.datetime,
+        keyboard: str | None = None,
+    ) -> None:
+        payload: dict[str, Any] = {"key": key, "params": params, "user_id": user_id}
+        if keyboard:
+            payload["keyboard"] = keyboard
+        await self.d.repo.enqueue(
+            tx, kind="notice", chat_id=user_id, tip_id=tip_id, payload=payload, now=now
+        )
+
+
+def _month_bounds(local: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime(local.year, local.month, 1, tzinfo=local.tzinfo)
+    nxt = dt.datetime(
+        local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=local.tzinfo
+    )
+    return start, nxt
