@@ -39,14 +39,18 @@ from bot.geo.geocoder import Geocoder
 from bot.handlers import common, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES, t
+from bot.jobs import ticker
 from bot.jobs.outbox import OutboxSender
 from bot.services.base import Clock, Deps, utc_now
 from bot.services.cards import CardService
 from bot.services.field import FieldService
+from bot.services.patrols import PatrolService
 from bot.services.registry import Services
 from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
+from bot.services.schedules import ForecastFetcher, ScheduleService
 from bot.services.users import UserService
+from bot.services.weather import OpenMeteo
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,9 @@ class Overrides:
 
     clock: Clock = utc_now
     geocoder: Geocoder | None = None
+    # Seconds between schedule ticks; None = no ticker (tests call ScheduleService.tick).
+    tick_seconds: float | None = 15.0
+    fetch_forecast: ForecastFetcher | None = None
 
 
 def directory_from(config: Config) -> Directory:
@@ -161,6 +168,10 @@ def register_handlers(app: Application, config: Config) -> None:
             CommandHandler("ledger", rewards.ledger_command),
             CommandHandler("claim", rewards.claim_command),
             CommandHandler("reverse", rewards.reverse_command),
+            CommandHandler("coldmode", officer.coldmode),
+            # The patrol log (in a patrol group).
+            CommandHandler("patrol_start", patrol.patrol_start),
+            CommandHandler("patrol_end", patrol.patrol_end),
             # Buttons.
             CallbackQueryHandler(reporter.on_button, pattern=r"^r:"),
             CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
@@ -213,6 +224,14 @@ async def _post_init(app: Application) -> None:
     cards = CardService(deps)
     rewards = RewardService(deps)
     geocoder = overrides.geocoder or geocoder_from(config)
+    patrols = PatrolService(deps)
+    fetch = overrides.fetch_forecast
+    if fetch is None and config.weather.url:
+        lat, lon = service_area(config).center()
+        fetch = OpenMeteo(
+            config.weather.url, lat, lon, config.station.timezone, config.weather.timeout
+        )
+    schedules = ScheduleService(deps, patrols, fetch)
     services = Services(
         deps=deps,
         users=users,
@@ -220,6 +239,8 @@ async def _post_init(app: Application) -> None:
         field=FieldService(deps, rewards),
         cards=cards,
         rewards=rewards,
+        patrols=patrols,
+        schedules=schedules,
     )
     awaiting_input: filters.User = app.bot_data["awaiting_input"]
     awaiting_input.add_user_ids(await rewards.users_awaiting_input())
@@ -233,6 +254,8 @@ async def _post_init(app: Application) -> None:
     await users.sync_staff()
     await set_command_menus(app, config)
     sender.start()  # also resumes whatever was pending before a restart
+    if overrides.tick_seconds:
+        ticker.install(app, schedules, overrides.tick_seconds)
     log.info("warmline ready: %s, database %s", config.station.name, config.station.database)
 
 
@@ -249,7 +272,7 @@ async def _post_shutdown(app: Application) -> None:
 
 
 REPORTER_COMMANDS = ("report", "mytips", "cancel", "language", "help")
-GROUP_COMMANDS = ("help", "whoami")
+GROUP_COMMANDS = ("patrol_start", "patrol_end", "help", "whoami")
 OFFICER_COMMANDS = (
     "newtip",
     "open",
@@ -257,6 +280,7 @@ OFFICER_COMMANDS = (
     "ledger",
     "claim",
     "reverse",
+    "coldmode",
     "report",
     "mytips",
     "cancel",

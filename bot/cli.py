@@ -28,6 +28,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("-c", "--config", required=True, help="path to config.toml")
     export.add_argument("--out", required=True, help="output file: ledger.csv or ledger.xlsx")
+    demo = sub.add_parser(
+        "demo",
+        help="try warmline without a bot token: the bot against a local Bot API emulator, "
+        "in a web chat (reporter, patrol group, duty officer)",
+    )
+    demo.add_argument("--port", type=int, default=8080, help="web chat port (default 8080)")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    demo.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be an address other machines can reach (there is no login: "
+        "anyone who reaches it can act as everyone in the demo)",
+    )
+    demo.add_argument("--db", metavar="PATH", help="keep the demo's SQLite database here")
+    demo.add_argument("--drill", action="store_true", help="replay a scripted cold night")
+    demo.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    demo.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
 
@@ -98,6 +115,18 @@ def _ledger_export(config: Config, out: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        from bot.sandbox.demo import run_demo  # local: only the demo needs it
+
+        return run_demo(
+            host=args.host,
+            port=args.port,
+            allow_remote=args.allow_remote,
+            database=args.db,
+            drill=args.drill,
+            open_browser=not args.no_browser,
+            verbose=args.verbose,
+        )
     try:
         config = load_config(args.config)
         if args.command == "ledger-export":

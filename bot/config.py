@@ -166,6 +166,68 @@ class RewardConfig(_Section):
     allow_self_approval: bool = False
 
 
+DEFAULT_AREAS = [
+    "交通主次干道",
+    "背街小巷",
+    "桥梁涵洞",
+    "棚改区",
+    "公园",
+    "城乡结合部",
+]
+
+
+class PatrolConfig(_Section):
+    """Street patrols: at least twice a day (the plan), round the clock in extreme cold."""
+
+    reminder_times: list[HHMM] = ["09:00", "20:00"]
+    areas: list[Annotated[str, Field(min_length=1, max_length=40)]] = DEFAULT_AREAS
+    # A reminder slot with no /patrol_start within this many minutes → leader and officer told.
+    log_grace_minutes: Annotated[int, Field(ge=5, le=720)] = 90
+    # Cold mode: a reminder every this many minutes, day and night.
+    cold_interval_minutes: Annotated[int, Field(ge=15, le=360)] = 60
+    # A reminder missed during an outage of up to this many minutes is still sent, late.
+    misfire_grace_minutes: Annotated[int, Field(ge=0, le=240)] = 30
+
+    @field_validator("reminder_times")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a time is listed twice → list each reminder time once")
+        return sorted(value)
+
+
+class WeatherConfig(_Section):
+    """Optional automatic cold mode from an Open-Meteo-compatible forecast endpoint."""
+
+    url: str = ""  # e.g. "https://api.open-meteo.com/v1/forecast"; empty = off
+    cold_threshold_c: Annotated[float, Field(ge=-40, le=15)] = 0.0
+    check_times: list[HHMM] = ["07:00", "17:00"]
+    timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+
+class EscalationConfig(_Section):
+    claim_minutes: Annotated[int, Field(ge=1, le=240)] = 10
+    urgent_claim_minutes: Annotated[int, Field(ge=1, le=240)] = 5
+    second_minutes: Annotated[int, Field(ge=2, le=480)] = 20
+    scene_minutes: Annotated[int, Field(ge=5, le=480)] = 45
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EscalationConfig:
+        if self.second_minutes <= max(self.claim_minutes, self.urgent_claim_minutes):
+            raise ValueError(
+                f"second_minutes ({self.second_minutes}) must be later than claim_minutes "
+                f"({self.claim_minutes}) and urgent_claim_minutes ({self.urgent_claim_minutes})"
+                " → raise second_minutes"
+            )
+        return self
+
+
+class SummaryConfig(_Section):
+    time: HHMM = "08:00"
+    # Leadership / officers' chats; empty = the officers' private chats.
+    chat_ids: list[int] = []
+
+
 class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     station: StationConfig = StationConfig()
@@ -177,6 +239,10 @@ class Config(_Section):
     reporting: ReportingConfig = ReportingConfig()
     campaign: CampaignConfig = CampaignConfig()
     reward: RewardConfig = RewardConfig()
+    patrol: PatrolConfig = PatrolConfig()
+    weather: WeatherConfig = WeatherConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    summary: SummaryConfig = SummaryConfig()
 
     @field_validator("groups")
     @classmethod

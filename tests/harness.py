@@ -416,15 +416,19 @@ async def world(
     *,
     geocoder: Geocoder | None = None,
     emu: BotApiEmulator | None = None,
+    overrides: dict | None = None,
     **extra: str,
 ) -> AsyncIterator[World]:
+    overrides = overrides or {}
     own_emu = emu is None
     emu = emu or BotApiEmulator().start()
     cast(emu)
     db_path = tmp_path / "warmline.sqlite3"
     config = parse_config(config_text(emu, db_path, **extra), tmp_path / "config.toml", env={})
     clock = FakeClock()
-    app = build_application(config, Overrides(clock=clock, geocoder=geocoder))
+    app = build_application(
+        config, Overrides(clock=clock, geocoder=geocoder, tick_seconds=None, **overrides)
+    )
     try:
         async with serving(app):
             yield World(emu, config, clock, app, db_path)

@@ -62,6 +62,7 @@ def _tip(row: aiosqlite.Row) -> Tip:
         claimed_by=row["claimed_by"],
         closed_by=row["closed_by"],
         created_at=from_db_time(row["created_at"]),
+        dispatched_at=from_db_time(row["dispatched_at"]),
         claimed_at=from_db_time(row["claimed_at"]),
         arrived_at=from_db_time(row["arrived_at"]),
         closed_at=from_db_time(row["closed_at"]),
@@ -416,6 +417,22 @@ class Repo:
                 "SELECT * FROM events WHERE tip_id = ? ORDER BY id", (tip_id,)
             )
         return [dict(r) for r in rows]
+
+    async def actions_fired(self, tip_ids: list[int], actions: list[str]) -> dict[int, set[str]]:
+        """Which of ``actions`` each tip's event log already has (one query for many tips)."""
+        if not tip_ids or not actions:
+            return {}
+        id_marks = ",".join("?" * len(tip_ids))
+        action_marks = ",".join("?" * len(actions))
+        rows = await self.db.fetchall(
+            f"""SELECT DISTINCT tip_id, action FROM events
+                WHERE tip_id IN ({id_marks}) AND action IN ({action_marks})""",
+            (*tip_ids, *actions),
+        )
+        fired: dict[int, set[str]] = {}
+        for row in rows:
+            fired.setdefault(row["tip_id"], set()).add(row["action"])
+        return fired
 
     async def count_events(self, tip_id: int, action: str) -> int:
         row = await self.db.fetchone(
@@ -782,3 +799,110 @@ class Repo:
 
     async def clear_pending_input(self, tx: Tx, user_id: int) -> None:
         await tx.execute("DELETE FROM pending_inputs WHERE user_id = ?", (user_id,))
+
+    # -- schedules --------------------------------------------------------------------------
+    async def mark_done(
+        self, tx: Tx, kind: str, slot: str, now: dt.datetime, detail: str | None = None
+    ) -> bool:
+        """Claim a slot; ``False`` if it was already done (so it happens exactly once)."""
+        cur = await tx.execute(
+            "INSERT OR IGNORE INTO schedule_log (kind, slot, done_at, detail) VALUES (?, ?, ?, ?)",
+            (kind, slot, to_db_time(now), detail),
+        )
+        return cur.rowcount == 1
+
+    async def is_done(self, kind: str, slot: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM schedule_log WHERE kind = ? AND slot = ?", (kind, slot)
+        )
+        return row is not None
+
+    async def schedule_log(self, kind: str | None = None) -> list[dict[str, Any]]:
+        if kind is None:
+            rows = await self.db.fetchall("SELECT * FROM schedule_log ORDER BY done_at, slot")
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM schedule_log WHERE kind = ? ORDER BY done_at, slot", (kind,)
+            )
+        return [dict(r) for r in rows]
+
+    async def get_setting(self, key: str) -> str | None:
+        row = await self.db.fetchone("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row else None
+
+    async def set_setting(self, tx: Tx, key: str, value: str, now: dt.datetime) -> None:
+        await tx.execute(
+            """INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+               ON CONFLICT(key) DO UPDATE SET value = excluded.value,
+                   updated_at = excluded.updated_at""",
+            (key, value, to_db_time(now)),
+        )
+
+    async def start_patrol(
+        self, tx: Tx, group_key: str, chat_id: int, user_id: int, area: str | None, now: dt.datetime
+    ) -> int:
+        cur = await tx.execute(
+            """INSERT INTO patrols (group_key, chat_id, started_by, area, started_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (group_key, chat_id, user_id, area, to_db_time(now)),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def open_patrol(self, group_key: str) -> dict[str, Any] | None:
+        row = await self.db.fetchone(
+            """SELECT * FROM patrols WHERE group_key = ? AND ended_at IS NULL
+               ORDER BY id DESC LIMIT 1""",
+            (group_key,),
+        )
+        return dict(row) if row else None
+
+    async def end_patrol(
+        self,
+        tx: Tx,
+        patrol_id: int,
+        user_id: int,
+        people_met: int,
+        supplies: dict[str, int],
+        now: dt.datetime,
+    ) -> None:
+        await tx.execute(
+            """UPDATE patrols SET ended_by = ?, ended_at = ?, people_met = ?, supplies = ?
+               WHERE id = ?""",
+            (user_id, to_db_time(now), people_met, json.dumps(supplies), patrol_id),
+        )
+
+    async def patrols_between(
+        self, since: dt.datetime, until: dt.datetime, group_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM patrols WHERE started_at >= ? AND started_at < ?"
+        params: list[Any] = [to_db_time(since), to_db_time(until)]
+        if group_key is not None:
+            sql += " AND group_key = ?"
+            params.append(group_key)
+        rows = await self.db.fetchall(sql + " ORDER BY id", tuple(params))
+        return [dict(r) for r in rows]
+
+    async def tips_created_between(
+        self, since: dt.datetime | None, until: dt.datetime
+    ) -> list[Tip]:
+        if since is None:
+            rows = await self.db.fetchall(
+                "SELECT * FROM tips WHERE created_at < ? ORDER BY id", (to_db_time(until),)
+            )
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM tips WHERE created_at >= ? AND created_at < ? ORDER BY id",
+                (to_db_time(since), to_db_time(until)),
+            )
+        return [_tip(r) for r in rows]
+
+    async def move_tip(self, tx: Tx, tip: Tip, group_key: str, now: dt.datetime) -> bool:
+        """Hand an unclaimed tip to another group (compare-and-set on its state)."""
+        return await self.update_tip(
+            tx,
+            tip.id,
+            expect_state=tip.state,
+            expect_version=tip.version,
+            changes={"group_key": group_key, "dispatched_at": now, "updated_at": now},
+        )

@@ -292,6 +292,7 @@ class Tip:
     claimed_by: int | None
     closed_by: int | None
     created_at: dt.datetime  # UTC
+    dispatched_at: dt.datetime | None  # last (re)dispatch: escalation clocks start here
     claimed_at: dt.datetime | None
     arrived_at: dt.datetime | None
     closed_at: dt.datetime | None

@@ -81,3 +81,23 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(t(lang, "open.more", count=len(tips) - OPEN_LIST_LIMIT))
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     await reply(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def coldmode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/coldmode on|off — extreme-cold mode: reminders round the clock."""
+    lang = await _officer_only(update, context, "coldmode")
+    if lang is None:
+        return
+    svc = services(context)
+    args = [a.lower() for a in context.args or []]
+    if args not in (["on"], ["off"]):
+        state = await svc.patrols.cold_state()
+        await reply(
+            update,
+            t(lang, "coldmode.usage", state=t(lang, "coldmode.on" if state.on else "coldmode.off")),
+        )
+        return
+    on = args[0] == "on"
+    changed = await svc.patrols.set_cold(on, source="manual", actor=update.effective_user.id)
+    key = "coldmode.changed" if changed else "coldmode.unchanged"
+    await reply(update, t(lang, key, state=t(lang, "coldmode.on" if on else "coldmode.off")))

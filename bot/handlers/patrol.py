@@ -6,13 +6,16 @@ checked against the transition table for that tip; a refusal is answered and rec
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.domain.tips import Action, Outcome, supplies_from_mask
-from bot.handlers.common import language, services
+from bot.handlers.common import language, reply, services
 from bot.i18n import t
 from bot.services.field import ActError, EvidenceResult
+from bot.services.patrols import PatrolError
 from bot.views import cards as cv
 from bot.views.callbacks import OP_ACTIONS, TipOp, parse_tip
 
@@ -109,9 +112,16 @@ async def _refuse(
         return
     if error is ActError.NOT_ALLOWED:
         try:
-            group = svc.deps.directory.team(tip.group_key).name
+            team = svc.deps.directory.team(tip.group_key)
         except KeyError:
-            group = tip.group_key
+            team = None
+        if team is not None and tip.claimed_by and team.includes(update.effective_user.id):
+            # A member of the right group who is not the claimer: say who has it.
+            names = await svc.deps.repo.first_names([tip.claimed_by])
+            name = names.get(tip.claimed_by, "—")
+            await query.answer(t(lang, "refused.not_claimer", name=name), show_alert=True)
+            return
+        group = team.name if team is not None else tip.group_key
         await query.answer(t(lang, "refused.not_allowed", group=group), show_alert=True)
         return
     key = "refused.bad_duplicate" if error is ActError.BAD_DUPLICATE else "button.invalid"
@@ -154,3 +164,48 @@ async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await message.reply_text(t(lang, "evidence.not_allowed"))
         return
     await message.reply_text(t(lang, "evidence.added", code=tip.code, count=count))
+
+
+# -- the patrol log -------------------------------------------------------------------------
+
+
+async def patrol_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/patrol_start [area] in a patrol group."""
+    svc = services(context)
+    lang = await language(update, context)
+    area = " ".join(context.args or []) or None
+    error, group = await svc.patrols.start(update.effective_chat.id, update.effective_user.id, area)
+    if error is PatrolError.NOT_A_GROUP:
+        await reply(update, t(lang, "patrol.group_only"))
+    elif error is PatrolError.NOT_MEMBER:
+        await reply(update, t(lang, "patrol.not_member", group=escape(group or "")))
+    elif error is PatrolError.ALREADY:
+        await reply(update, t(lang, "patrol.already"))
+    else:
+        await reply(
+            update, t(lang, "patrol.started", group=escape(group or ""), area=escape(area or "—"))
+        )
+
+
+async def patrol_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/patrol_end PEOPLE [COATS] [QUILTS] [FOOD] in a patrol group."""
+    svc = services(context)
+    lang = await language(update, context)
+    error, done = await svc.patrols.end(
+        update.effective_chat.id, update.effective_user.id, list(context.args or [])
+    )
+    if error is PatrolError.NOT_A_GROUP:
+        await reply(update, t(lang, "patrol.group_only"))
+    elif error is PatrolError.NOT_MEMBER:
+        await reply(update, t(lang, "patrol.not_member", group=""))
+    elif error is PatrolError.BAD_COUNTS:
+        await reply(update, t(lang, "patrol.usage_end"))
+    elif error is PatrolError.NONE_OPEN:
+        await reply(update, t(lang, "patrol.none_open"))
+    else:
+        assert done is not None
+        given = cv.supplies_counts_text(done["supplies"], lang)
+        await reply(
+            update,
+            t(lang, "patrol.ended", minutes=done["minutes"], people=done["people"], supplies=given),
+        )

@@ -278,7 +278,11 @@ async def _submit(
     await query.edit_message_reply_markup(None)
     group = svc.deps.directory.team(tip.group_key).name
     if draft.source is Source.HOTLINE:
-        await reply(update, t(lang, "submit.logged", code=tip.code, group=escape(group)))
+        await reply(
+            update,
+            t(lang, "submit.logged", code=tip.code, group=escape(group)),
+            ReplyKeyboardRemove(),  # the location keyboard of the first question
+        )
     else:
         key = "submit.received_urgent" if tip.urgent else "submit.received"
         text = t(lang, key, code=tip.code)

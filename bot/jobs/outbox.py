@@ -116,6 +116,8 @@ class OutboxSender:
         else:
             async with self.d.db.write() as tx:
                 await self.d.repo.outbox_done(tx, item.id, self.d.now())
+            if shown:
+                await self._edit_again_if_changed(item, shown)
 
     async def _edit_again_if_changed(self, item: OutboxItem, shown: dict[str, str]) -> None:
         """A change committed while this edit was being rendered and sent was coalesced into
@@ -282,10 +284,17 @@ class OutboxSender:
 
     # -- notices ----------------------------------------------------------------------------
     async def _send_notice(self, item: OutboxItem) -> None:
+        """A message: pre-rendered ``text`` (group notices, in the station's language) or a
+        catalog ``key`` rendered now in the recipient's language."""
         assert item.chat_id is not None
         payload = item.payload
         lang = await self.users.language(payload.get("user_id") or item.chat_id)
-        text = t(lang, payload["key"], **render_params(lang, payload.get("params", {})))
+        if "text" in payload:
+            text = payload["text"]
+        else:
+            text = t(lang, payload["key"], **render_params(lang, payload.get("params", {})))
+        if payload.get("text_suffix"):
+            text += "\n" + payload["text_suffix"]
         keyboard = notice_keyboard(payload.get("keyboard"), lang)
         await self.bot.send_message(
             item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
@@ -293,11 +302,14 @@ class OutboxSender:
 
 
 def render_params(lang: str, params: dict) -> dict:
-    """Values of ``*_key`` params are catalog keys, rendered in the recipient's language."""
+    """Values of ``*_key`` params are catalog keys, rendered in the recipient's language;
+    ``*_html`` params were built (and escaped) by the service; other strings are escaped."""
     rendered = {}
     for name, value in params.items():
         if name.endswith("_key"):
             rendered[name[: -len("_key")]] = t(lang, value)
+        elif name.endswith("_html"):
+            rendered[name[: -len("_html")]] = value
         else:
             rendered[name] = escape(str(value)) if isinstance(value, str) else value
     return rendered

@@ -287,3 +287,85 @@ class Demo:
         tz = zoneinfo.ZoneInfo(self.config.station.timezone)
         local = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
         return roster_from(self.config).on_duty(local)
+
+
+def run_demo(
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    allow_remote: bool = False,
+    database: str | None = None,
+    drill: bool = False,
+    open_browser: bool = True,
+    verbose: bool = False,
+    stop: threading.Event | None = None,
+) -> int:
+    """``warmline demo``: start everything, print the address, wait for Ctrl-C (or ``stop``)."""
+    import signal
+    import sys
+    import webbrowser
+
+    from bot.sandbox.web import check_listen_host
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("bot.sandbox").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        check_listen_host(host, allow_remote)
+    except ValueError as exc:
+        print(f"warmline demo: {exc}", file=sys.stderr)
+        return 2
+    try:
+        demo = Demo(host=host, port=port, allow_remote=allow_remote, database=database)
+    except OSError as exc:
+        print(
+            f"warmline demo: cannot listen on {host}:{port} ({exc.strerror or exc}) → choose "
+            "another port with --port (0 picks a free one)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        demo.start()
+    except Exception as exc:
+        print(f"warmline demo: could not start: {exc}", file=sys.stderr)
+        return 1
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # `kill` (SIGTERM) stops as cleanly as Ctrl-C.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    kept = "kept" if database else "deleted at exit; --db PATH keeps it"
+    on_duty = demo.group(demo.on_duty())
+    print(
+        "warmline demo — the real bot against a local Bot API emulator; no Telegram, no token.\n"
+        f"  web chat : {demo.url}\n"
+        f"  database : {demo.database} ({kept})\n"
+        f"  on duty  : {on_duty.name} ({on_duty.key})\n"
+        + ("  drill    : starting — tips will arrive in a few seconds\n" if drill else "")
+        + "Ctrl-C stops everything.",
+        flush=True,
+    )
+    if open_browser:
+        threading.Thread(target=webbrowser.open, args=(demo.url,), daemon=True).start()
+    drill_stop = threading.Event()
+    drill_thread = None
+    if drill:
+        from bot.sandbox.drill import Drill
+
+        drill_thread = Drill(demo, stop=drill_stop).start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("warmline demo: stopping…", flush=True)
+        drill_stop.set()
+        if drill_thread is not None:
+            drill_thread.join(timeout=5)
+        demo.stop()
+        print("warmline demo: stopped.", flush=True)
+    return 0

@@ -167,7 +167,9 @@ def _snippet(view: dict) -> str:
     }.get(view.get("kind") or "", "…")
 
 
-def render_message(view: dict, names: dict[int, str], by_id: dict[int, dict]) -> dict:
+def render_message(
+    view: dict, names: dict[int, str], by_id: dict[int, dict], bot_name: str = "bot"
+) -> dict:
     """A transcript entry as the page needs it: plain text and entities, never raw HTML."""
     from_id = view.get("from_id")
     out: dict[str, Any] = {
@@ -206,7 +208,7 @@ def render_message(view: dict, names: dict[int, str], by_id: dict[int, dict]) ->
         out["reply_to"] = {
             "id": reply_id,
             "name": (
-                "🤖" if target and target["from_bot"] else names.get((target or {}).get("from_id"))
+                bot_name if target and target["from_bot"] else names.get((target or {}).get("from_id"))
             )
             or "",
             "snippet": _snippet(target) if target else "…",
@@ -366,9 +368,10 @@ class _Handler(BaseHTTPRequestHandler):
                     last_write = time.monotonic()
                 # Wake on the emulator's next change; a short timeout notices the demo's own
                 # changes (people, status) and a stop. Then let a burst settle into one event.
-                if web.demo.emu.wait_change(snapshot["version"], timeout=0.5) != snapshot[
-                    "version"
-                ]:
+                if (
+                    web.demo.emu.wait_change(snapshot["version"], timeout=0.5)
+                    != snapshot["version"]
+                ):
                     time.sleep(0.02)
         except OSError:
             pass
@@ -505,7 +508,9 @@ class WebChat:
         return {
             "chat_id": chat_id,
             "version": version,
-            "messages": [render_message(m, names, by_id) for m in transcript],
+            "messages": [
+                render_message(m, names, by_id, emu.bot_user["first_name"]) for m in transcript
+            ],
             "keyboard": reply_keyboard(emu.reply_keyboard(chat_id)),
             "commands": self._commands(chat_id),
         }

@@ -69,8 +69,12 @@ class FieldService:
         self.d = deps
         self.rewards = rewards
 
-    def actor(self, tip: Tip, user_id: int) -> Actor:
-        """The roles ``user_id`` holds towards this tip (from the configured directory)."""
+    def actor(self, tip: Tip, user_id: int, widened: bool = False) -> Actor:
+        """The roles ``user_id`` holds towards this tip (from the configured directory).
+
+        ``widened``: the tip went unclaimed long enough that every patrol group was alerted
+        (second escalation); then a member of any group may take it on.
+        """
         roles: set[Role] = set()
         directory = self.d.directory
         if directory.is_officer(user_id):
@@ -84,15 +88,25 @@ class FieldService:
                 roles.add(Role.LEADER)
             if team.includes(user_id):
                 roles.add(Role.MEMBER)
+        if widened and directory.team_of(user_id) is not None:
+            roles.add(Role.MEMBER)
         if tip.claimed_by == user_id and roles:
             roles.add(Role.CLAIMER)
         return Actor(user_id, frozenset(roles))
+
+    async def actor_now(self, tip: Tip, user_id: int) -> Actor:
+        """:meth:`actor`, looking up whether the tip was widened when that could matter."""
+        actor = self.actor(tip, user_id)
+        if not actor.is_staff and self.d.directory.team_of(user_id) is not None:
+            if await self.d.repo.count_events(tip.id, "escalate_2"):
+                return self.actor(tip, user_id, widened=True)
+        return actor
 
     async def check(
         self, tip: Tip, user_id: int, action: Action, outcome: Outcome | None = None
     ) -> ActError | None:
         """Would ``act`` be allowed? (For buttons that open a picker.) Records refusals."""
-        actor = self.actor(tip, user_id)
+        actor = await self.actor_now(tip, user_id)
         decision = decide(action, tip.state, actor, outcome)
         if decision:
             return None
@@ -127,7 +141,7 @@ class FieldService:
         tip = await self.d.repo.get_tip(tip_id)
         if tip is None:
             return ActResult(None, ActError.NO_TIP)
-        actor = self.actor(tip, user_id)
+        actor = await self.actor_now(tip, user_id)
         decision = decide(action, tip.state, actor, outcome)
         now = self.d.now()
         if not decision:
@@ -143,7 +157,8 @@ class FieldService:
         if action is Action.CLAIM:
             changes |= {"claimed_by": user_id, "claimed_at": now}
         elif action is Action.RELEASE:
-            changes |= {"claimed_by": None, "claimed_at": None}
+            # Back in the queue: the escalation clock starts again.
+            changes |= {"claimed_by": None, "claimed_at": None, "dispatched_at": now}
         elif action is Action.ARRIVE:
             changes |= {"arrived_at": now}
         elif action is Action.CLOSE:
@@ -265,7 +280,7 @@ class FieldService:
         tip = await self.d.repo.get_tip(tip_id) if tip_id else None
         if tip is None:
             return EvidenceResult.NOT_A_CARD, None, 0
-        actor = self.actor(tip, user_id)
+        actor = await self.actor_now(tip, user_id)
         if not actor.is_staff:
             await self._record_refusal(tip, actor, Action.CLOSE, ActError.NOT_ALLOWED, None)
             return EvidenceResult.NOT_ALLOWED, tip, 0

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from bot.services.base import Deps
 from bot.services.cards import CardService
 from bot.services.field import FieldService
+from bot.services.patrols import PatrolService
 from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
+from bot.services.schedules import ScheduleService
 from bot.services.users import UserService
 
 
@@ -20,3 +22,5 @@ class Services:
     field: FieldService
     cards: CardService
     rewards: RewardService
+    patrols: PatrolService
+    schedules: ScheduleService

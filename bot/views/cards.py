@@ -260,3 +260,10 @@ def duplicates_keyboard(
 
 def supplies_text(items: frozenset[Supply], lang: str) -> str:
     return ", ".join(t(lang, f"supply.{s.value}") for s in SUPPLY_ORDER if s in items)
+
+
+def supplies_counts_text(counts: dict[str, int], lang: str) -> str:
+    """``{"coat": 2}`` → "棉衣 ×2" (what a patrol handed out)."""
+    sep = "、" if lang == "zh" else ", "
+    parts = [f"{t(lang, 'supply.' + item)} ×{n}" for item, n in counts.items() if n]
+    return escape(sep.join(parts)) or "—"

@@ -275,24 +275,30 @@ function render(pane, data) {
   let mineAdded = false;
   for (const m of data.messages) {
     const mine = !m.from_bot && m.from_id === pane.userId;
-    const sig = JSON.stringify(m) + (mine ? "1" : "0") + (pane.replyTo && pane.replyTo.id === m.id ? "r" : "");
+    // What the message itself says (a quote's snippet changing is not the message changing).
+    const content = JSON.stringify({ ...m, reply_to: m.reply_to ? m.reply_to.id : null });
+    const sig = JSON.stringify(m.reply_to) + content + (mine ? "1" : "0") +
+      (pane.replyTo && pane.replyTo.id === m.id ? "r" : "");
     const old = pane.nodes.get(m.id);
     let node;
     if (old && old.sig === sig) {
       node = old.node;
     } else {
       node = renderMessage(pane, m, mine);
-      if (old && pane.version !== -1) node.classList.add("changed");
+      if (old && old.content !== content && pane.version !== -1) {
+        node.classList.add("changed");
+        node.addEventListener("animationend", () => node.classList.remove("changed"), { once: true });
+      }
       if (!old && mine) mineAdded = true;
     }
-    seen.set(m.id, { sig, node });
+    seen.set(m.id, { sig, content, node });
     nodes.push(node);
   }
   if (!nodes.length) nodes.push(el("div", "empty", LABELS.noMessages));
   const grew = data.messages.length > pane.count;
   pane.count = data.messages.length;
   pane.nodes = seen;
-  list.replaceChildren(...nodes);
+  patchChildren(list, nodes);
   if (atBottom || mineAdded || pane.version === -1) list.scrollTop = list.scrollHeight;
   if (grew && S.active !== pane.key && pane.version !== -1) {
     const tab = document.querySelector(`.tab[data-tab="${pane.key}"]`);
@@ -301,6 +307,18 @@ function render(pane, data) {
   pane.version = data.version;
   renderKeyboard(pane, data.keyboard);
   pane.commands = data.commands || [];
+}
+
+// Make list's children exactly `nodes`, touching only what changed (re-inserting a node
+// would restart its animation and lose its hover state).
+function patchChildren(list, nodes) {
+  const wanted = new Set(nodes);
+  for (const child of [...list.children]) if (!wanted.has(child)) child.remove();
+  let cursor = list.firstElementChild;
+  for (const node of nodes) {
+    if (node === cursor) cursor = cursor.nextElementSibling;
+    else list.insertBefore(node, cursor);
+  }
 }
 
 function renderMessage(pane, m, mine) {

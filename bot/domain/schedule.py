@@ -1,0 +1,187 @@
+"""When things are due: reminders, patrol-log checks, escalations, summary figures. Pure.
+
+Every function takes the current time as an argument (station-local, timezone-aware), so the
+rules are tested on a controllable clock and the scheduler can be rebuilt from the database
+after a restart: what is *due* follows from the time and from what is recorded as done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.domain.tips import MISSED_OUTCOMES, Outcome, State, Tip, is_verified
+
+
+def parse_hhmm(text: str) -> dt.time:
+    hour, minute = (int(part) for part in text.split(":"))
+    return dt.time(hour, minute)
+
+
+def in_window(day: dt.date, start: dt.date, end: dt.date) -> bool:
+    return start <= day <= end
+
+
+# -- reminder slots -----------------------------------------------------------------------------
+
+
+def day_slots(
+    day: dt.date, times: Iterable[dt.time], tz: dt.tzinfo, cold_interval: int | None = None
+) -> list[dt.datetime]:
+    """Reminder times of one local day; in cold mode also every ``cold_interval`` minutes."""
+    slots = {dt.datetime.combine(day, t, tzinfo=tz) for t in times}
+    if cold_interval:
+        minute = 0
+        while minute < 24 * 60:
+            slots.add(dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=tz))
+            minute += cold_interval
+    return sorted(slots)
+
+
+def latest_slot(
+    now: dt.datetime, times: Iterable[dt.time], cold_interval: int | None = None
+) -> dt.datetime | None:
+    """The most recent reminder slot at or before ``now`` (today's or yesterday's)."""
+    times = list(times)
+    tz = now.tzinfo
+    assert tz is not None, "aware local time expected"
+    candidates = [
+        slot
+        for day in (now.date() - dt.timedelta(days=1), now.date())
+        for slot in day_slots(day, times, tz, cold_interval)
+        if slot <= now
+    ]
+    return max(candidates) if candidates else None
+
+
+class SlotTiming(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"  # missed during a short outage: still sent once, and says so
+    MISSED = "missed"  # too old: dropped (recorded, not sent)
+
+
+#: A reminder sent within this long of its slot counts as on time (the ticker's own delay).
+ON_TIME_WITHIN = dt.timedelta(minutes=2)
+
+
+def slot_timing(slot: dt.datetime, now: dt.datetime, misfire_grace_minutes: int) -> SlotTiming:
+    late_by = now - slot
+    if late_by <= ON_TIME_WITHIN:
+        return SlotTiming.ON_TIME
+    if late_by <= dt.timedelta(minutes=misfire_grace_minutes):
+        return SlotTiming.LATE
+    return SlotTiming.MISSED
+
+
+def slot_key(slot: dt.datetime) -> str:
+    """A stable key for a slot (UTC minute), for the schedule log."""
+    return slot.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+# -- escalation ---------------------------------------------------------------------------------
+
+
+class Level(StrEnum):
+    REPOST = "escalate_1"  # unclaimed: post the card again, mention the leader
+    WIDEN = "escalate_2"  # still unclaimed: alert the other group and the officers
+    SCENE = "escalate_scene"  # claimed but not on scene: ask the claimer and leader
+
+
+@dataclass(frozen=True)
+class EscalationRules:
+    claim_minutes: int
+    urgent_claim_minutes: int
+    second_minutes: int
+    scene_minutes: int
+
+
+def escalations_due(
+    tip: Tip, now: dt.datetime, rules: EscalationRules, fired: set[str]
+) -> list[Level]:
+    """Levels due for this tip now that have not fired yet, in order. Each fires once."""
+    due: list[Level] = []
+    if tip.state is State.DISPATCHED and tip.dispatched_at is not None:
+        waited = now - tip.dispatched_at
+        first = rules.urgent_claim_minutes if tip.urgent else rules.claim_minutes
+        if waited >= dt.timedelta(minutes=first) and Level.REPOST not in fired:
+            due.append(Level.REPOST)
+        if waited >= dt.timedelta(minutes=rules.second_minutes) and Level.WIDEN not in fired:
+            due.append(Level.WIDEN)
+    elif tip.state in (State.CLAIMED, State.EN_ROUTE) and tip.claimed_at is not None:
+        waited = now - tip.claimed_at
+        if waited >= dt.timedelta(minutes=rules.scene_minutes) and Level.SCENE not in fired:
+            due.append(Level.SCENE)
+    return due
+
+
+# -- the daily summary --------------------------------------------------------------------------
+
+
+def median_minutes(durations: Iterable[dt.timedelta]) -> float | None:
+    values = [d.total_seconds() / 60 for d in durations]
+    return round(statistics.median(values), 1) if values else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    received: int = 0
+    verified: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    not_found_rate: float | None = None  # share of closed-after-going tips where no one was found
+    median_claim_min: float | None = None
+    median_scene_min: float | None = None
+    brought_in: int = 0
+    supplies: dict[str, int] = field(default_factory=dict)
+    patrols_logged: int = 0
+    patrols_required: int = 0
+    rewards_pending: int = 0
+    rewards_paid: int = 0
+
+
+def figures(
+    tips: list[Tip],
+    patrol_supplies: list[dict[str, int]],
+    patrols_logged: int,
+    patrols_required: int,
+    rewards_pending: int,
+    rewards_paid: int,
+) -> Figures:
+    """Summary figures over the tips received in a period (and patrols logged in it)."""
+    outcomes: dict[str, int] = {}
+    for tip in tips:
+        if tip.outcome is not None:
+            outcomes[tip.outcome.value] = outcomes.get(tip.outcome.value, 0) + 1
+    went = [
+        t
+        for t in tips
+        if t.outcome is not None and t.outcome not in (Outcome.DUPLICATE, Outcome.INVALID)
+    ]
+    missed = [t for t in went if t.outcome in MISSED_OUTCOMES]
+    supplies: dict[str, int] = {}
+    for tip in tips:
+        for item in tip.supplies:
+            supplies[item.value] = supplies.get(item.value, 0) + 1
+    for given in patrol_supplies:
+        for item, count in given.items():
+            supplies[item] = supplies.get(item, 0) + int(count)
+    return Figures(
+        received=len(tips),
+        verified=sum(1 for t in tips if is_verified(t.outcome)),
+        outcomes=outcomes,
+        not_found_rate=round(len(missed) / len(went), 3) if went else None,
+        median_claim_min=median_minutes(
+            t.claimed_at - t.created_at for t in tips if t.claimed_at is not None
+        ),
+        median_scene_min=median_minutes(
+            t.arrived_at - t.created_at for t in tips if t.arrived_at is not None
+        ),
+        brought_in=outcomes.get(Outcome.BROUGHT_IN.value, 0),
+        supplies=supplies,
+        patrols_logged=patrols_logged,
+        patrols_required=patrols_required,
+        rewards_pending=rewards_pending,
+        rewards_paid=rewards_paid,
+    )

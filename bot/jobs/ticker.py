@@ -1,0 +1,35 @@
+"""The one scheduled job: PTB's JobQueue (APScheduler 3) runs the schedule service's tick.
+
+Reminders, escalations, hand-overs and summaries are not separate APScheduler jobs: what is
+due is computed from the clock and the database on every tick, so nothing needs persisting,
+a restart rebuilds everything, and a tick missed during an outage is simply the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application, ContextTypes
+
+from bot.services.schedules import ScheduleService
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "warmline-tick"
+
+
+def install(
+    app: Application, schedules: ScheduleService, interval_s: float, first_s: float = 1.0
+) -> None:
+    async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await schedules.tick()
+
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    app.job_queue.run_repeating(
+        tick,
+        interval=interval_s,
+        first=first_s,
+        name=JOB_NAME,
+        # Never two ticks at once; a tick that could not run on time runs once, late.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
+    )

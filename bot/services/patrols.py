@@ -1,0 +1,194 @@
+"""The patrol log (/patrol_start, /patrol_end) and extreme-cold mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+
+from bot.db.database import from_db_time
+from bot.db.repo import Tx
+from bot.i18n import t
+from bot.services.base import Deps
+
+#: What a patrol hands out, in the order /patrol_end takes the counts.
+PATROL_SUPPLIES = ("coat", "quilt", "food")
+
+
+class PatrolError(StrEnum):
+    NOT_A_GROUP = "not_a_group"  # not a configured patrol group chat
+    NOT_MEMBER = "not_member"
+    ALREADY = "already"  # a patrol is already under way
+    NONE_OPEN = "none_open"
+    BAD_COUNTS = "bad_counts"
+
+
+@dataclass(frozen=True)
+class ColdState:
+    on: bool
+    source: str  # manual | auto
+    since: str | None
+    override_until: dt.datetime | None
+
+
+def parse_counts(args: list[str]) -> tuple[int, dict[str, int]] | None:
+    """``/patrol_end PEOPLE [COATS] [QUILTS] [FOOD]`` → (people met, supplies); else None."""
+    if not 1 <= len(args) <= 1 + len(PATROL_SUPPLIES):
+        return None
+    numbers = []
+    for arg in args:
+        if not arg.isascii() or not arg.isdigit() or len(arg) > 4:
+            return None
+        numbers.append(int(arg))
+    people, *given = numbers
+    return people, {item: n for item, n in zip(PATROL_SUPPLIES, given, strict=False) if n}
+
+
+class PatrolService:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    async def start(
+        self, chat_id: int, user_id: int, area: str | None
+    ) -> tuple[PatrolError | None, str | None]:
+        team = self.d.directory.team_by_chat(chat_id)
+        if team is None:
+            return PatrolError.NOT_A_GROUP, None
+        if not (team.includes(user_id) or self.d.directory.is_officer(user_id)):
+            await self._refused(user_id, "patrol_start")
+            return PatrolError.NOT_MEMBER, team.name
+        if await self.d.repo.open_patrol(team.key) is not None:
+            return PatrolError.ALREADY, team.name
+        area = " ".join((area or "").split())[:40] or None
+        async with self.d.db.write() as tx:
+            await self.d.repo.start_patrol(tx, team.key, chat_id, user_id, area, self.d.now())
+            await self._event(tx, user_id, "patrol_start", {"group": team.key, "area": area})
+        return None, team.name
+
+    async def end(
+        self, chat_id: int, user_id: int, args: list[str]
+    ) -> tuple[PatrolError | None, dict | None]:
+        team = self.d.directory.team_by_chat(chat_id)
+        if team is None:
+            return PatrolError.NOT_A_GROUP, None
+        if not (team.includes(user_id) or self.d.directory.is_officer(user_id)):
+            await self._refused(user_id, "patrol_end")
+            return PatrolError.NOT_MEMBER, None
+        counts = parse_counts(args)
+        if counts is None:
+            return PatrolError.BAD_COUNTS, None
+        patrol = await self.d.repo.open_patrol(team.key)
+        if patrol is None:
+            return PatrolError.NONE_OPEN, None
+        people, supplies = counts
+        now = self.d.now()
+        async with self.d.db.write() as tx:
+            await self.d.repo.end_patrol(tx, patrol["id"], user_id, people, supplies, now)
+            await self._event(
+                tx,
+                user_id,
+                "patrol_end",
+                {"group": team.key, "people": people, "supplies": supplies},
+            )
+        started = from_db_time(patrol["started_at"])
+        minutes = int((now - started).total_seconds() // 60) if started else 0
+        return None, {"people": people, "supplies": supplies, "minutes": minutes}
+
+    # -- cold mode --------------------------------------------------------------------------
+    async def cold_state(self) -> ColdState:
+        repo = self.d.repo
+        until = await repo.get_setting("cold_override_until")
+        return ColdState(
+            on=(await repo.get_setting("cold_mode")) == "on",
+            source=(await repo.get_setting("cold_source")) or "manual",
+            since=await repo.get_setting("cold_since"),
+            override_until=dt.datetime.fromisoformat(until) if until else None,
+        )
+
+    async def set_cold(
+        self, on: bool, *, source: str, actor: int | None, reason_html: str | None = None
+    ) -> bool:
+        """Switch cold mode; announce to every group and officer. ``False`` if unchanged."""
+        state = await self.cold_state()
+        now = self.d.now()
+        async with self.d.db.write() as tx:
+            if source == "manual":
+                # An officer's word holds until the next hand-over, whatever the forecast says.
+                until = self.d.roster.next_handover(self.d.local(now))
+                await self.d.repo.set_setting(tx, "cold_override_until", until.isoformat(), now)
+            if state.on == on:
+                return False
+            await self.d.repo.set_setting(tx, "cold_mode", "on" if on else "off", now)
+            await self.d.repo.set_setting(tx, "cold_source", source, now)
+            await self.d.repo.set_setting(tx, "cold_since", now.isoformat(), now)
+            await self._event(tx, actor, "cold_on" if on else "cold_off", {"source": source})
+            await self._announce_cold(tx, on, reason_html, now)
+        self.d.wake()
+        return True
+
+    async def _announce_cold(
+        self, tx: Tx, on: bool, reason_html: str | None, now: dt.datetime
+    ) -> None:
+        lang = self.d.config.station.language
+        interval = self.d.config.patrol.cold_interval_minutes
+        key = "cold.on" if on else "cold.off"
+        text = t(lang, key, interval=interval)
+        if reason_html:
+            text += "\n" + reason_html
+        for team in self.d.directory.teams:
+            await self.d.repo.enqueue(
+                tx,
+                kind="notice",
+                chat_id=team.chat_id,
+                tip_id=None,
+                payload={"text": text},
+                now=now,
+            )
+        for officer in sorted(self.d.directory.officers):
+            await self.d.repo.enqueue(
+                tx,
+                kind="notice",
+                chat_id=officer,
+                tip_id=None,
+                payload={
+                    "key": key,
+                    "params": {"interval": interval},
+                    "user_id": officer,
+                    **({"text_suffix": reason_html} if reason_html else {}),
+                },
+                now=now,
+            )
+
+    async def _event(self, tx: Tx, actor: int | None, action: str, detail: dict) -> None:
+        await self.d.repo.add_event(
+            tx,
+            tip_id=None,
+            actor_id=actor,
+            actor_role="system"
+            if actor is None
+            else ("officer" if self.d.directory.is_officer(actor) else "member"),
+            action=action,
+            from_state=None,
+            to_state=None,
+            now=self.d.now(),
+            detail=detail,
+        )
+
+    async def _refused(self, user_id: int, what: str) -> None:
+        async with self.d.db.write() as tx:
+            await self.d.repo.add_event(
+                tx,
+                tip_id=None,
+                actor_id=user_id,
+                actor_role="staff" if self.d.directory.is_staff(user_id) else "stranger",
+                action=f"refused:{what}",
+                from_state=None,
+                to_state=None,
+                now=self.d.now(),
+            )
+
+
+def mention(user_id: int, name: str | None) -> str:
+    """An HTML mention that notifies the user in a group (name escaped)."""
+    return f'<a href="tg://user?id={user_id}">{escape(name or str(user_id))}</a>'

@@ -1,0 +1,262 @@
+"""The demo's web chat in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+The demo runs in-process on free ports (emulator, bot, web chat). A reporter reports a person
+from the reporter pane (a landmark location from the chooser, the answers, a sample photo); a
+patrol member claims it, goes, attaches evidence by replying to the card and records the
+outcome in the group pane; the duty officer sees it with /open. Every change must reach the
+other panes live: the reporter is told "claimed" and "closed", the officer's copy of the card
+follows the group's. Screenshots are saved under the test's tmp_path.
+
+Chromium must be at /usr/bin/chromium (``apt-get install chromium``); without it this test
+fails, on purpose: the page is part of the product.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.i18n import t
+from bot.sandbox.demo import Demo
+from bot.sandbox.emulator import parse_html
+
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+TIMEOUT_MS = 10_000
+CODE_RE = re.compile(r"HS-\d{4}")
+# Markup a reporter might type: it must show as text everywhere and never run.
+HOSTILE = '<img src=x onerror="window.__pwned=1"><b>不是粗体</b>'
+
+
+def zh(key: str, **params: object) -> str:
+    """A message of the bot's catalog as the page shows it (plain text, no markup)."""
+    return parse_html(t("zh", key, **params))[0]
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    with Demo(port=0, database=tmp_path / "demo.sqlite3") as running:
+        yield running
+
+
+@pytest.fixture
+def page(demo: Demo, tmp_path: Path):
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: install Debian's package "
+            "(apt-get install -y chromium; .ci/run does it). Do not run `playwright install`."
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def local_only(route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1500, "height": 950},
+        )
+        try:
+            context.route("**/*", local_only)
+            tab = context.new_page()
+            tab.on("pageerror", lambda exc: errors.append(str(exc)))
+            tab.on(
+                "console",
+                lambda msg: errors.append(msg.text) if msg.type == "error" else None,
+            )
+            tab.goto(demo.url)
+            expect(tab.locator("#live")).to_have_attribute("data-state", "live")
+            yield tab
+        finally:
+            context.close()
+    assert outside == [], f"the page reached beyond this machine: {outside}"
+    assert errors == [], f"errors in the page: {errors}"
+
+
+class Pane:
+    """One of the three phones on the page."""
+
+    def __init__(self, page, key: str) -> None:
+        self.page = page
+        self.root = page.locator(f"[data-pane={key}]")
+
+    def act_as(self, user_id: int) -> None:
+        self.root.locator(".as-select").select_option(str(user_id))
+
+    def send(self, text: str) -> None:
+        box = self.root.locator(".input")
+        box.fill(text)
+        box.press("Enter")
+
+    def bot(self, contains: str | re.Pattern):
+        """The latest bot message whose text contains ``contains`` (buttons not counted)."""
+        text = self.page.locator(".bubble > .text", has_text=contains)
+        return self.root.locator(".msg.bot").filter(has=text).last
+
+    def card(self, code: str):
+        """A tip's card: its first line starts with the urgency mark and carries the code."""
+        return self.bot(re.compile(rf"^(🔴|🟠)[^\n]*{re.escape(code)}"))
+
+    def expect_bot(self, contains: str | re.Pattern):
+        from playwright.sync_api import expect
+
+        message = self.bot(contains)
+        expect(message).to_be_visible()
+        return message
+
+    def press(self, message, button: str) -> None:
+        message.locator(".ikb-btn", has_text=button).click()
+
+    def attach(self, what: str) -> None:
+        self.root.locator(".attach-toggle").click()
+        self.root.locator(f"[data-attach={what}]").click()
+
+
+def report_from_reporter_pane(reporter: Pane, page) -> str:
+    """The reporter's whole flow, tapping like a person; returns the tip's code."""
+    reporter.send("/report")
+    reporter.expect_bot(zh("ask.location").splitlines()[0])
+    # The 📍 reply-keyboard button asks for a location: the chooser opens; pick a landmark.
+    reporter.root.locator(".kbd-btn[data-request=location]").click()
+    page.locator("#place-dialog .place[data-place=huangshi_station]").click()
+    reporter.expect_bot(zh("location.ok"))
+    reporter.press(reporter.expect_bot(zh("ask.seen")), zh("seen.now"))
+    reporter.press(reporter.expect_bot(zh("ask.people")), zh("people.1"))
+    flags = reporter.expect_bot(zh("ask.flags"))
+    reporter.press(flags, zh("flag.elderly"))
+    from playwright.sync_api import expect
+
+    expect(flags.locator(".ikb-btn", has_text="✅ " + zh("flag.elderly"))).to_be_visible()
+    reporter.press(flags, zh("btn.flags_done"))
+    reporter.expect_bot(zh("ask.description")[:10])
+    reporter.send("穿着单薄，躺在候车室外的长椅上 " + HOSTILE)
+    reporter.expect_bot(zh("ask.photo")[:10])
+    reporter.attach("photo")
+    reporter.expect_bot(zh("photo.ok"))
+    review = reporter.expect_bot(zh("review").splitlines()[0])
+    expect(review).to_contain_text("30.15650, 114.93550")  # 黄石站, as chosen
+    reporter.press(review, zh("btn.submit"))
+    receipt = reporter.expect_bot(CODE_RE)
+    match = CODE_RE.search(receipt.locator(".text").inner_text())
+    assert match is not None
+    return match.group(0)
+
+
+def officer_follow_up(officer: Pane, code: str) -> None:
+    """The duty officer's part once the patrol has closed the tip: their live copy of the card
+    shows it closed, and /open no longer lists it. The reward steps (the officer approving and
+    paying the reporter's reward in /rewards) are appended here."""
+    from playwright.sync_api import expect
+
+    copy = officer.card(code)
+    expect(copy).to_contain_text(zh("state.closed"))
+    officer.send("/open")
+    expect(officer.root.locator(".msg.bot").last).not_to_contain_text(code + " ·")
+
+
+def test_whole_story_across_the_three_panes(demo: Demo, page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    reporter, group, officer = (Pane(page, key) for key in ("reporter", "group", "officer"))
+    on_duty = demo.on_duty()
+    member = next(p for p in demo.people if p.group == on_duty and p.role == "member")
+    expect(group.root.locator(".group-select")).to_have_value(on_duty)
+
+    # -- the reporter reports -------------------------------------------------------------------
+    code = report_from_reporter_pane(reporter, page)
+    assert code == "HS-0001"
+    page.screenshot(path=str(tmp_path / "01-reported.png"))
+
+    # -- the card reaches the on-duty group: location and photo follow as replies --------------
+    group.act_as(member.user_id)
+    card = group.card(code)
+    expect(card).to_contain_text(zh("state.dispatched"))
+    # What the reporter typed is shown as typed: no tag was interpreted, nothing ran.
+    expect(card.locator(".text")).to_contain_text(HOSTILE)
+    expect(card.locator(".text b, .text img")).to_have_count(0)
+    assert page.evaluate("window.__pwned") is None
+    expect(group.root.locator(".msg.bot .location")).to_contain_text("黄石站")
+    expect(group.root.locator(".msg.bot img.photo")).to_be_visible()
+    # The reporter is never named in the group.
+    expect(group.root.locator(".messages")).not_to_contain_text("小梅")
+
+    # -- the officer sees it with /open and takes a live copy of the card ----------------------
+    officer.send("/open")
+    listing = officer.expect_bot(zh("open.head", count=1))
+    expect(listing).to_contain_text(code)
+    officer.press(listing, zh("btn.show", code=code))
+    expect(officer.root.locator(".toast")).to_contain_text(zh("open.sent", code=code))
+    officer_copy = officer.card(code)
+    expect(officer_copy).to_contain_text(zh("state.dispatched"))
+    page.screenshot(path=str(tmp_path / "02-dispatched.png"))
+
+    # -- a member claims: the card, the officer's copy and the reporter all follow --------------
+    group.press(card, zh("btn.claim"))
+    expect(group.root.locator(".toast")).to_contain_text(zh("done.claim", code=code))
+    claimed_by = zh("card.claimed_by", name=member.name)
+    expect(card).to_contain_text(claimed_by)
+    expect(officer_copy).to_contain_text(claimed_by)
+    reporter.expect_bot(zh("notice.claimed", code=code))
+    page.screenshot(path=str(tmp_path / "03-claimed.png"))
+
+    group.press(card, zh("btn.go"))
+    expect(card).to_contain_text(zh("state.en_route"))
+    group.press(card, zh("btn.arrive"))
+    expect(card).to_contain_text(zh("state.on_scene"))
+
+    # -- evidence: click the card to reply to it, then send a photo -----------------------------
+    card.locator(".bubble").click()
+    expect(group.root.locator(".replybar")).to_be_visible()
+    expect(group.root.locator(".replybar")).to_contain_text(code)
+    group.attach("photo")
+    expect(group.root.locator(".msg.mine .quote")).to_contain_text(code)
+    group.expect_bot(zh("evidence.added", code=code, count=1))
+    expect(card).to_contain_text(zh("card.evidence", count=1))
+
+    # -- the outcome, confirmed: closed everywhere ----------------------------------------------
+    group.press(card, zh("outcome.brought_in"))
+    group.press(card, zh("btn.confirm_outcome", outcome=zh("outcome.brought_in")))
+    expect(card).to_contain_text(zh("state.closed"))
+    expect(card.locator(".ikb-btn")).to_have_count(0)
+    reporter.expect_bot(zh("notice.closed_helped", code=code)[:12])
+    officer_follow_up(officer, code)
+    page.screenshot(path=str(tmp_path / "04-closed.png"))
+
+    # -- a phone-sized screen: one chat at a time, tabs to switch -------------------------------
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#tabs")).to_be_visible()
+    expect(reporter.root).to_be_visible()
+    expect(group.root).to_be_hidden()
+    page.locator(".tab[data-tab=group]").click()
+    expect(group.root).to_be_visible()
+    expect(reporter.root).to_be_hidden()
+    expect(group.card(code)).to_contain_text(zh("state.closed"))
+    page.screenshot(path=str(tmp_path / "05-phone.png"))
