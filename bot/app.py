@@ -23,6 +23,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
@@ -43,6 +44,7 @@ from bot.jobs import ticker
 from bot.jobs.outbox import OutboxSender
 from bot.services.base import Clock, Deps, utc_now
 from bot.services.cards import CardService
+from bot.services.chats import ChatService
 from bot.services.field import FieldService
 from bot.services.patrols import PatrolService
 from bot.services.registry import Services
@@ -51,6 +53,7 @@ from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
+from bot.transport import RetryingRequest
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
+        .request(RetryingRequest(connection_pool_size=config.telegram.max_concurrent_updates + 8))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -172,6 +176,8 @@ def register_handlers(app: Application, config: Config) -> None:
             # The patrol log (in a patrol group).
             CommandHandler("patrol_start", patrol.patrol_start),
             CommandHandler("patrol_end", patrol.patrol_end),
+            # The bot removed from / added back to a patrol group.
+            ChatMemberHandler(guards.group_membership, ChatMemberHandler.MY_CHAT_MEMBER),
             # Buttons.
             CallbackQueryHandler(reporter.on_button, pattern=r"^r:"),
             CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
@@ -220,6 +226,9 @@ async def _post_init(app: Application) -> None:
         roster=roster_from(config),
         clock=overrides.clock,
     )
+    deps.inactive_chats = await deps.repo.inactive_chats()
+    for old, new in (await deps.repo.migrations_seen()).items():
+        deps.directory = deps.directory.replace_chat_id(old, new)
     users = UserService(deps)
     cards = CardService(deps)
     rewards = RewardService(deps)
@@ -241,6 +250,7 @@ async def _post_init(app: Application) -> None:
         rewards=rewards,
         patrols=patrols,
         schedules=schedules,
+        chats=ChatService(deps),
     )
     awaiting_input: filters.User = app.bot_data["awaiting_input"]
     awaiting_input.add_user_ids(await rewards.users_awaiting_input())

@@ -36,6 +36,7 @@ from tests.harness import (
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("clean_log")]
 
 HOTLINE = "0714-0000000"
+CIHU = (30.2030, 115.0480)
 
 
 def zh(key: str, **params: object) -> str:
@@ -108,7 +109,7 @@ async def test_officer_commands_refused_for_everyone_else(tmp_path: Path, who: i
         w.emu.send_text(who, "/help")
         anchor = await w.next_bot(who)
         answer = await w.press_data(who, who, anchor["message_id"], f"tip:show:{tip.id}")
-        assert answer["text"] == t("en" if who == REPORTER_EN else "zh", "refused.officer_only")
+        assert answer["text"] == zh("refused.officer_only")
         assert await w.quiet(who) == []
         assert w.card(who, tip.code) is None
 
@@ -225,6 +226,49 @@ async def test_roster_hand_over_sends_new_tips_to_the_next_group(tmp_path: Path)
         assert (await w.repo.get_tip(tip.id)).claimed_by == G2_MEMBER
         # The tip from before the hand-over stays with g1.
         assert (await w.repo.get_tip(before.id)).group_key == "g1"
+
+
+async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
+    """The officer's private chat also takes evidence (replies to a card copy); a reply to
+    anything else there is part of their /newtip, not swallowed as "not a card"."""
+    async with world(tmp_path) as w:
+        w.mark(OFFICER)
+        w.emu.send_text(OFFICER, "/newtip")
+        await w.next_bot(OFFICER, zh("ask.location_hotline").split("\n")[0])
+        w.emu.send_location(OFFICER, *CIHU)
+        seen = await w.next_bot(OFFICER, zh("ask.seen"))
+        await w.press(OFFICER, OFFICER, seen, zh("seen.today"))
+        people = await w.next_bot(OFFICER, zh("ask.people"))
+        await w.press(OFFICER, OFFICER, people, zh("people.1"))
+        flags = await w.next_bot(OFFICER, zh("ask.flags"))
+        await w.press(OFFICER, OFFICER, flags, zh("btn.flags_done"))
+        description = await w.next_bot(OFFICER, zh("ask.description"))
+        await w.press(OFFICER, OFFICER, description, zh("btn.skip"))
+        ask_photo = await w.next_bot(OFFICER, zh("ask.photo"))
+        # Telegram's "reply" on the question, with the photo the caller sent over WeChat.
+        w.emu.send_photo(OFFICER, reply_to=ask_photo["message_id"])
+        await w.next_bot(OFFICER, zh("photo.ok"))
+        review = await w.next_bot(
+            OFFICER,
+            zh("review", place="", seen="", people="", flags="", description="", photo="").split(
+                "\n"
+            )[0],
+        )
+        assert zh("yes") in review["text"]
+        code = await send_review(w, OFFICER, review)
+        tip = await w.repo.tip_by_code(code)
+        assert [m["kind"] for m in await w.repo.media_of(tip.id)] == ["report_photo"]
+
+        # A reply to the officer's copy of the card is evidence, as in the group.
+        w.emu.send_text(OFFICER, "/open")
+        listing = await w.next_bot(OFFICER, zh("open.head", count=1))
+        await w.press(OFFICER, OFFICER, listing, zh("btn.show", code=code))
+        copy = await w.wait_card(OFFICER, code)
+        w.mark(OFFICER)
+        w.emu.send_voice(OFFICER, reply_to=copy["message_id"])
+        await w.next_bot(OFFICER, zh("evidence.added", code=code, count=1))
+        assert [m["kind"] for m in await w.repo.media_of(tip.id)] == ["report_photo", "voice"]
+        await w.wait_card(G1_CHAT, code, zh("card.evidence", count=1))
 
 
 # -- for everyone ------------------------------------------------------------------------------

@@ -603,6 +603,15 @@ class Repo:
             (chat_id, int(active), note, to_db_time(now)),
         )
 
+    async def inactive_chats(self) -> set[int]:
+        rows = await self.db.fetchall("SELECT chat_id FROM chats WHERE active = 0")
+        return {r["chat_id"] for r in rows}
+
+    async def migrations_seen(self) -> dict[int, int]:
+        """Group chat ids that moved (old → new), learnt from Telegram's ChatMigrated."""
+        rows = await self.db.fetchall("SELECT key, value FROM settings WHERE key LIKE 'migrated:%'")
+        return {int(r["key"].split(":", 1)[1]): int(r["value"]) for r in rows}
+
     async def chat_active(self, chat_id: int) -> bool:
         row = await self.db.fetchone("SELECT active FROM chats WHERE chat_id = ?", (chat_id,))
         return bool(row["active"]) if row else True

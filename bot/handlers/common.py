@@ -81,8 +81,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     station = svc.deps.config.station
     user = update.effective_user
     if not is_private(update):
-        team = svc.deps.directory.team_by_chat(update.effective_chat.id)
-        await reply(update, t(lang, "help.group" if team else "help.unknown_group"))
+        await reply(update, t(lang, "help.group"))
         return
     role = role_of(svc, user.id) if user else "reporter"
     text = t(lang, "help.reporter", hotline=station.hotline)

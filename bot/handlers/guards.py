@@ -61,23 +61,40 @@ class FloodGuard:
 
 
 async def unknown_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In a group that is not a configured patrol group, answer only /whoami and /help."""
+    """Only configured patrol groups are served. Anywhere else the bot says which chat this is
+    (so a station setting up can put its id into the config), leaves, and tells the officers.
+    """
     chat = update.effective_chat
-    if chat is None or chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
-        if chat is not None and chat.type == ChatType.CHANNEL:
-            raise ApplicationHandlerStop
+    if chat is None or chat.type == ChatType.PRIVATE:
         return
-    if services(context).deps.directory.team_by_chat(chat.id) is not None:
+    if chat.type == ChatType.CHANNEL:
+        raise ApplicationHandlerStop
+    svc = services(context)
+    if svc.deps.directory.team_by_chat(chat.id) is not None:
         return
+    lang = svc.deps.config.station.language
     if update.callback_query is not None:
         # No button of ours belongs here (forged, or a card from when the group was
-        # configured): answer it, or the client keeps spinning, and go no further.
-        lang = await language(update, context)
+        # configured): answer it, or the client keeps spinning.
         await update.callback_query.answer(t(lang, "button.invalid"), show_alert=True)
-        raise ApplicationHandlerStop
-    message = update.effective_message
-    text = (message.text or "") if message else ""
-    command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
-    if command in ("/whoami", "/help", "/start"):
-        return
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status in ("left", "kicked"):
+        raise ApplicationHandlerStop  # we are already out
+    user = update.effective_user
+    if await svc.chats.leave_unknown_group(chat.id, chat.title, user.id if user else None):
+        await chat.send_message(t(lang, "group.unknown", chat_id=chat.id))
+        await chat.leave()
     raise ApplicationHandlerStop
+
+
+async def group_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was removed from (or added back to) a configured patrol group."""
+    member = update.my_chat_member
+    chat = update.effective_chat
+    if member is None or chat is None:
+        return
+    svc = services(context)
+    if svc.deps.directory.team_by_chat(chat.id) is None:
+        return
+    gone = member.new_chat_member.status in ("left", "kicked")
+    await svc.chats.group_membership_changed(chat.id, present=not gone)

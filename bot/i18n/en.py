@@ -43,10 +43,6 @@ MESSAGES: dict[str, str] = {
         "This is a patrol group. Tip cards arrive here: Claim → On my way → On scene → Outcome.\n"
         "Reply to a card with photos, voice notes or videos as evidence. /whoami shows ids."
     ),
-    "help.unknown_group": (
-        "This group is not configured as a patrol group yet. An admin can use /whoami to get "
-        "its id and add it under [[groups]] in the config file."
-    ),
     "whoami": "Your user id: <code>{user_id}</code>\nThis chat's id: <code>{chat_id}</code> ({chat_type})\nRole: {role}",
     "role.officer": "duty officer",
     "role.leader": "group leader",
@@ -359,4 +355,10 @@ MESSAGES: dict[str, str] = {
     "coldmode.off": "off",
     "coldmode.changed": "Extreme-cold mode is now {state}; the groups and officers have been told.",
     "coldmode.unchanged": "Extreme-cold mode was already {state} (the weather rule will not change it during this duty day).",
+    # -- chats --
+    "group.unknown": "This group (id <code>{chat_id}</code>) is not a configured patrol group, so the bot is leaving. To use it, an admin can put this id under [[groups]] in the config file and add the bot again.",
+    "chat.unknown_group_left": "ℹ️ The bot was added to the unconfigured group “{title}” (id {chat_id}) and left it. If it is a new patrol group, put its id in the config file.",
+    "chat.group_lost": "🚨 <b>Emergency: the bot can no longer post in {group}</b> (removed or restricted). New tip cards go to the duty officers instead. Please add the bot back to the group.",
+    "chat.user_blocked": "ℹ️ The reporter of {code} has blocked the bot and can no longer be told anything.",
+    "chat.migrated": "ℹ️ {group}'s chat became a supergroup: its id changed from {old} to {new}. The bot follows it; please update chat_id in the config file too.",
 }

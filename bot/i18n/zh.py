@@ -41,9 +41,6 @@ MESSAGES: dict[str, str] = {
         "这是巡查小组群。报告卡片会发到这里：认领 → 出发 → 到达现场 → 处置结果。\n"
         "回复卡片发送照片、语音、视频作为救助记录。/whoami 显示 ID。"
     ),
-    "help.unknown_group": (
-        "这个群还没有配置为巡查小组。请管理员用 /whoami 获取本群 ID，填入配置文件的 [[groups]]。"
-    ),
     "whoami": "您的用户 ID：<code>{user_id}</code>\n本聊天 ID：<code>{chat_id}</code>（{chat_type}）\n身份：{role}",
     "role.officer": "值班人员",
     "role.leader": "组长",
@@ -355,4 +352,10 @@ MESSAGES: dict[str, str] = {
     "coldmode.off": "关闭",
     "coldmode.changed": "极寒模式已{state}，已通知各小组和值班人员。",
     "coldmode.unchanged": "极寒模式本来就是{state}（本值班日内不会被天气规则自动改变）。",
+    # -- chats --
+    "group.unknown": "这个群（ID：<code>{chat_id}</code>）不是配置好的巡查小组群，机器人将退出。如需使用，请管理员把这个 ID 填入配置文件的 [[groups]] 后重新添加机器人。",
+    "chat.unknown_group_left": "ℹ️ 机器人被加入未配置的群“{title}”（ID：{chat_id}），已自动退出。如是新的巡查小组群，请把 ID 填入配置文件。",
+    "chat.group_lost": "🚨 <b>紧急：机器人已无法在{group}群里发消息</b>（被移出或被禁言）。新报告卡片会改发给值班人员。请尽快把机器人加回群里。",
+    "chat.user_blocked": "ℹ️ 报告 {code} 的报告人已屏蔽机器人，无法再通知他/她。",
+    "chat.migrated": "ℹ️ {group}的群已升级为超级群，ID 从 {old} 变为 {new}。机器人已自动跟随，请同时更新配置文件中的 chat_id。",
 }

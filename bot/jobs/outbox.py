@@ -151,21 +151,60 @@ class OutboxSender:
                 await self.d.repo.outbox_retry(tx, item.id, next_at, error)
 
     async def _chat_gone(self, item: OutboxItem, error: str) -> None:
-        log.warning(
-            "chat %s is unreachable (%s); outbox item %s dropped", item.chat_id, error, item.id
-        )
+        """Blocked by a user or removed from a group: mark the chat inactive, tell the officers.
+
+        A patrol group the bot can no longer post to is an emergency: its cards go to the
+        officers instead, so no tip waits unseen.
+        """
+        chat = item.chat_id
+        log.warning("chat %s is unreachable (%s); outbox item %s dropped", chat, error, item.id)
+        now = self.d.now()
+        directory = self.d.directory
         async with self.d.db.write() as tx:
-            if item.chat_id is not None:
-                await self.d.repo.set_chat_active(
-                    tx, item.chat_id, False, error[:200], self.d.now()
-                )
             await self.d.repo.outbox_failed(tx, item.id, f"Forbidden: {error}")
+            if chat is None:
+                return
+            newly = chat not in self.d.inactive_chats
+            await self.d.repo.set_chat_active(tx, chat, False, error[:200], now)
+            self.d.inactive_chats.add(chat)
+            team = directory.team_by_chat(chat)
+            officers = sorted(o for o in directory.officers if o not in self.d.inactive_chats)
+            if team is not None and item.kind == "card" and item.tip_id is not None:
+                for officer in officers:
+                    await self.d.repo.enqueue(
+                        tx,
+                        kind="card",
+                        chat_id=officer,
+                        tip_id=item.tip_id,
+                        payload={"copy": True},
+                        now=now,
+                    )
+            if not newly or directory.is_officer(chat):
+                return
+            if team is not None:
+                key, params = "chat.group_lost", {"group": team.name}
+            else:
+                code = (
+                    (await self.d.repo.codes([item.tip_id])).get(item.tip_id)
+                    if item.tip_id
+                    else None
+                )
+                key, params = "chat.user_blocked", {"code": code or "—"}
+            for officer in officers:
+                await self.d.repo.enqueue(
+                    tx,
+                    kind="notice",
+                    chat_id=officer,
+                    tip_id=item.tip_id,
+                    payload={"key": key, "params": params, "user_id": officer},
+                    now=now,
+                )
 
     async def _migrated(self, item: OutboxItem, new_chat_id: int) -> None:
+        """A group became a supergroup: follow it, remember it, and tell the officers."""
         old = item.chat_id
         log.warning("group %s migrated to %s; update chat_id in the config file", old, new_chat_id)
-        if old is not None:
-            self.d.directory = self.d.directory.replace_chat_id(old, new_chat_id)
+        now = self.d.now()
         async with self.d.db.write() as tx:
             await self.d.repo.outbox_failed(tx, item.id, f"ChatMigrated to {new_chat_id}")
             await self.d.repo.enqueue(
@@ -174,8 +213,28 @@ class OutboxSender:
                 chat_id=new_chat_id,
                 tip_id=item.tip_id,
                 payload=item.payload,
-                now=self.d.now(),
+                now=now,
             )
+            if old is None:
+                return
+            team = self.d.directory.team_by_chat(old)
+            if team is not None:
+                await self.d.repo.set_setting(tx, f"migrated:{old}", str(new_chat_id), now)
+                for officer in sorted(self.d.directory.officers):
+                    await self.d.repo.enqueue(
+                        tx,
+                        kind="notice",
+                        chat_id=officer,
+                        tip_id=None,
+                        payload={
+                            "key": "chat.migrated",
+                            "user_id": officer,
+                            "params": {"group": team.name, "old": old, "new": new_chat_id},
+                        },
+                        now=now,
+                    )
+        if old is not None:
+            self.d.directory = self.d.directory.replace_chat_id(old, new_chat_id)
 
     # -- cards ------------------------------------------------------------------------------
     async def _card_language(self, chat_id: int) -> str:

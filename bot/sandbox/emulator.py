@@ -10,8 +10,9 @@ The test side plays the users: ``add_user`` / ``add_group`` create the world, ``
 ``send_location``, ``send_photo``, ``press_button``/``press`` ... queue updates for the bot, and
 ``transcript`` / ``bot_messages`` / ``calls`` / ``callback_answer`` show what the bot did.
 ``api_errors`` lists every non-ok answer the bot received and ``internal_errors`` any emulator
-crash, so a test can assert both are empty. ``version`` / ``chat_versions`` / ``wait_change``
-tell a watcher (the demo's web chat) that something a person could see has changed. ``fault`` is a hook to inject failures (429, 5xx...).
+crash, so a test can assert both are empty. ``fault`` is a hook to inject failures (429, 5xx...).
+``version`` / ``chat_versions`` / ``wait_change`` tell a watcher (the demo's web chat) that
+something a person could see has changed.
 All public methods are thread-safe; the HTTP server runs in a background daemon thread, so
 tests may drive it from the bot's own event loop (use the async ``until``) or from a thread.
 

@@ -208,7 +208,9 @@ def render_message(
         out["reply_to"] = {
             "id": reply_id,
             "name": (
-                bot_name if target and target["from_bot"] else names.get((target or {}).get("from_id"))
+                bot_name
+                if target and target["from_bot"]
+                else names.get((target or {}).get("from_id"))
             )
             or "",
             "snippet": _snippet(target) if target else "…",
@@ -419,7 +421,7 @@ class WebChat:
     def start(self) -> WebChat:
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             name=f"warmline-web:{self.port}",
             daemon=True,
         )

@@ -29,6 +29,8 @@ class Deps:
     clock: Clock = utc_now
     # Called after a transaction that enqueued outbox items, to wake the sender at once.
     wake: Callable[[], None] = field(default=lambda: None)
+    # Chats that blocked the bot or removed it (kept in step with the ``chats`` table).
+    inactive_chats: set[int] = field(default_factory=set)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.services.base import Deps
 from bot.services.cards import CardService
+from bot.services.chats import ChatService
 from bot.services.field import FieldService
 from bot.services.patrols import PatrolService
 from bot.services.reports import ReportService
@@ -24,3 +25,4 @@ class Services:
     rewards: RewardService
     patrols: PatrolService
     schedules: ScheduleService
+    chats: ChatService

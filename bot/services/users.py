@@ -19,6 +19,11 @@ class UserService:
     ) -> None:
         """Remember a user's current name and app language (no write when nothing changed)."""
         current = (first_name, username, tg_language)
+        if user_id in self.d.inactive_chats:
+            # They wrote again (unblocked the bot): their chat is reachable once more.
+            async with self.d.db.write() as tx:
+                await self.d.repo.set_chat_active(tx, user_id, True, None, self.d.now())
+            self.d.inactive_chats.discard(user_id)
         if self._known.get(user_id) == current:
             return
         async with self.d.db.write() as tx:
