@@ -107,6 +107,7 @@ timeout = 1.0
 [reporting]
 max_open_tips_per_hour = {extra.get("max_per_hour", "3")}
 flood_max_updates = {extra.get("flood_max", "200")}
+{extra.get("sections", "")}
 """
 
 
@@ -417,24 +418,61 @@ async def world(
     geocoder: Geocoder | None = None,
     emu: BotApiEmulator | None = None,
     overrides: dict | None = None,
+    db_path: Path | None = None,
+    clock: FakeClock | None = None,
     **extra: str,
 ) -> AsyncIterator[World]:
+    """``sections``: more TOML appended to the config (e.g. ``[campaign]`` or ``[patrol]``).
+    ``db_path`` and ``clock``: reuse a database and a clock across worlds (a restart)."""
     overrides = overrides or {}
     own_emu = emu is None
     emu = emu or BotApiEmulator().start()
     cast(emu)
-    db_path = tmp_path / "warmline.sqlite3"
+    db_path = db_path or tmp_path / "warmline.sqlite3"
     config = parse_config(config_text(emu, db_path, **extra), tmp_path / "config.toml", env={})
-    clock = FakeClock()
+    clock = clock or FakeClock()
     app = build_application(
         config, Overrides(clock=clock, geocoder=geocoder, tick_seconds=None, **overrides)
     )
     try:
         async with serving(app):
             yield World(emu, config, clock, app, db_path)
+        # Every end-to-end test also proves the privacy promise on its own transcripts.
+        assert_no_reporter_identity_in_groups(emu, config)
     finally:
         if own_emu:
             emu.stop()
+
+
+PHONE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+
+
+def assert_no_reporter_identity_in_groups(emu: BotApiEmulator, config: Config) -> None:
+    """No group chat ever received a reporter's name, username, user id or phone number."""
+    staff = {o for o in config.officers.user_ids}
+    for group in config.groups:
+        staff |= {group.leader, *group.members}
+    with emu._lock:  # the emulator's own world: users and chats it knows
+        users = dict(emu._users)
+        groups = [cid for cid, chat in emu._chats.items() if chat.get("type") != "private"]
+    reporters = {uid: u for uid, u in users.items() if uid not in staff}
+    for chat_id in groups:
+        for message in emu.transcript(chat_id, include_deleted=True):
+            if not message.get("from_bot"):
+                continue
+            versions = [message, *message.get("edits", [])]
+            for version in versions:
+                parts = [version.get("text") or "", version.get("raw_text") or ""]
+                markup = version.get("reply_markup") or {}
+                for row in markup.get("inline_keyboard", []):
+                    parts += [b.get("text", "") + " " + b.get("url", "") for b in row]
+                blob = "\n".join(parts)
+                assert not PHONE.search(blob), (chat_id, blob)
+                for uid, user in reporters.items():
+                    assert not re.search(rf"(?<!\d){uid}(?!\d)", blob), (chat_id, uid, blob)
+                    for name in (user.get("first_name"), user.get("username")):
+                        if name:
+                            assert name not in blob, (chat_id, name, blob)
 
 
 async def open_db(path: Path) -> tuple[Database, Repo]:

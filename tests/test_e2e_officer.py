@@ -27,6 +27,7 @@ from tests.harness import (
     answer_questions,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     dispatched,
+    review_head,
     send_review,
     submit_tip,
     tr,
@@ -248,12 +249,7 @@ async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
         # Telegram's "reply" on the question, with the photo the caller sent over WeChat.
         w.emu.send_photo(OFFICER, reply_to=ask_photo["message_id"])
         await w.next_bot(OFFICER, zh("photo.ok"))
-        review = await w.next_bot(
-            OFFICER,
-            zh("review", place="", seen="", people="", flags="", description="", photo="").split(
-                "\n"
-            )[0],
-        )
+        review = await w.next_bot(OFFICER, review_head("zh"))
         assert zh("yes") in review["text"]
         code = await send_review(w, OFFICER, review)
         tip = await w.repo.tip_by_code(code)

@@ -19,6 +19,7 @@ from tests.harness import (
     G2_CHAT,
     G2_MEMBER,
     NAMES,
+    OFFICER,
     REPORTER,
     REPORTER_EN,
     STRANGER,
@@ -379,37 +380,34 @@ async def test_whoami_and_help_in_a_patrol_group(tmp_path: Path) -> None:
         assert await w.repo.get_draft(G1_MEMBER) is None
 
 
-async def test_unconfigured_group_only_answers_whoami(tmp_path: Path) -> None:
+async def test_unconfigured_group_is_told_its_id_and_left(tmp_path: Path) -> None:
+    """A group that is not a patrol group gets its id once (to put into the config), the bot
+    leaves and tells the officers; nothing there starts anything. (This replaced "ignore
+    everything but /whoami": the announcement carries the id /whoami would have shown.)"""
     other = -1001000000999
     async with world(tmp_path) as w:
+        w.mark(OFFICER)
+        w.emu.send_text(OFFICER, "/start")  # the officer's private chat is open
+        await w.next_bot(OFFICER)
         w.emu.add_group(other, "随便聊聊")
         w.mark(other)
         w.emu.send_text(G1_MEMBER, "有人在吗", chat_id=other)
         w.emu.send_location(STRANGER, *CENTRE, chat_id=other)
-        w.emu.send_photo(STRANGER, chat_id=other)
         w.emu.send_text(STRANGER, "/report", chat_id=other)
-        w.emu.send_text(STRANGER, "/mytips", chat_id=other)
-        w.emu.send_text(STRANGER, "/newtip", chat_id=other)
+        notice = await w.next_bot(other, zh("group.unknown", chat_id=other))
+        await w.until(lambda: other in w.emu.left_chats())
+        await w.next_bot(OFFICER, zh("chat.unknown_group_left", title="随便聊聊", chat_id=other))
         assert await w.quiet(other) == []
+        assert w.bot_msgs(other) == [notice]  # said once, not once per message
         assert await w.repo.get_draft(STRANGER) is None
+        left = await w.events_named("left_unknown_group")
+        assert len(left) == 1 and str(other) in left[0]["detail"]
 
-        w.emu.send_text(STRANGER, "/whoami", chat_id=other)
-        answer = await w.next_bot(other, str(other))
-        assert answer["text"] == zh(
-            "whoami",
-            user_id=STRANGER,
-            chat_id=other,
-            chat_type="supergroup",
-            role=zh("role.reporter"),
-        )
-        w.emu.send_text(STRANGER, "/help", chat_id=other)
-        await w.next_bot(other, zh("help.unknown_group"))
-
-        # A button pressed there (forged, or a card from when it was configured) is refused
-        # without a crash and without touching any tip.
+        # A button pressed there (forged, or a card from when it was configured) is answered
+        # and refused without touching any tip.
         tip, _ = await dispatched(w)
         answer = await w.press_data(G1_MEMBER, other, 424242, f"tip:claim:{tip.id}")
         assert answer["text"] == zh("button.invalid")
         await unchanged(w, tip)
-        assert all(m["chat_id"] == other for m in w.bot_msgs(other))
+        assert await w.quiet(other) == []
         assert w.bot_msgs(G2_CHAT) == []

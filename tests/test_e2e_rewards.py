@@ -7,8 +7,6 @@ import csv
 import re
 from pathlib import Path
 
-import pytest
-
 from bot.cli import main as cli_main
 from bot.domain.rewards import PayMethod, RewardState
 from bot.i18n import t
@@ -23,8 +21,6 @@ from tests.harness import (
     world,
 )
 from tests.test_e2e_story import report_by_pin
-
-pytestmark = pytest.mark.asyncio
 
 
 def secret_of(w: World, user: int) -> str:

@@ -22,8 +22,6 @@ from tests.harness import (
     world,
 )
 
-pytestmark = pytest.mark.asyncio
-
 
 async def report_by_pin(
     w: World, user: int, lang: str, *, photo: bool = True, flags=("ill",)

@@ -12,7 +12,8 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.domain.tips import Action, Outcome, supplies_from_mask
-from bot.handlers.common import language, reply, services
+from bot.handlers import reporter
+from bot.handlers.common import is_private, language, reply, services
 from bot.i18n import t
 from bot.services.field import ActError, EvidenceResult
 from bot.services.patrols import PatrolError
@@ -159,6 +160,10 @@ async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         message.chat_id, message.reply_to_message.message_id, user.id, kind, file_id, unique_id
     )
     if result is EvidenceResult.NOT_A_CARD:
+        if is_private(update):
+            # An officer's reply to one of their own report's questions (e.g. the photo for
+            # /newtip): it belongs to that flow, like any other private message.
+            await reporter.on_message(update, context)
         return  # an ordinary reply in the group chat: not ours to comment on
     if result is EvidenceResult.NOT_ALLOWED:
         await message.reply_text(t(lang, "evidence.not_allowed"))

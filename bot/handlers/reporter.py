@@ -15,6 +15,7 @@ from bot.domain.draft import Draft, Source, Step
 from bot.domain.tips import Flag, People, Seen, is_urgent
 from bot.handlers.common import is_private, language, reply, services, set_language
 from bot.i18n import t
+from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
 from bot.services.reports import LocationVerdict, SubmitRefusal, WithdrawResult
 from bot.views import reporter as rv
 from bot.views.callbacks import ROp, parse_reporter
@@ -83,7 +84,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     elif step in (Step.DESCRIPTION, Step.PHOTO) and message.photo:
         await _take_photo(update, context, draft, lang, message)
     elif step in (Step.DESCRIPTION, Step.PHOTO) and _is_image_document(message):
-        await reply(update, t(lang, "photo.as_file"))
+        await _take_image_file(update, context, draft, lang, message)
     elif location is not None:
         await reply(update, t(lang, "location.already"))
         await send_prompt(update, draft, lang)
@@ -159,6 +160,30 @@ async def _take_photo(
     largest = message.photo[-1]
     draft = await svc.reports.set_photo(draft, largest.file_id, largest.file_unique_id)
     await reply(update, t(lang, "photo.ok"))
+    await send_prompt(update, draft, lang)
+
+
+async def _take_image_file(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, lang: str, message: Message
+) -> None:
+    """An image sent as a file: strip its metadata (GPS!) and use only the clean copy."""
+    svc = services(context)
+    document = message.document
+    if document.file_size and document.file_size > MAX_IMAGE_BYTES:
+        await reply(update, t(lang, "photo.too_big"))
+        return
+    try:
+        file = await document.get_file()
+        clean = strip_metadata(bytes(await file.download_as_bytearray()))
+    except NotAnImage:
+        await reply(update, t(lang, "photo.not_image"))
+        return
+    # Show the reporter exactly what the patrol will see; its file id is the clean image.
+    sent = await update.effective_chat.send_photo(clean, caption=t(lang, "photo.cleaned"))
+    if draft.step is Step.DESCRIPTION:
+        draft, _ = await svc.reports.set_description(draft, message.caption)
+    largest = sent.photo[-1]
+    draft = await svc.reports.set_photo(draft, largest.file_id, largest.file_unique_id)
     await send_prompt(update, draft, lang)
 
 

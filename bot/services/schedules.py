@@ -140,7 +140,7 @@ class ScheduleService:
         group = self.d.roster.on_duty(slot)
         team = self.d.directory.team(group)
         async with self.d.db.write() as tx:
-            if not await self.d.repo.mark_done("reminder", slot_key(slot), now, timing.value):
+            if not await self.d.repo.mark_done(tx, "reminder", slot_key(slot), now, timing.value):
                 return
             if timing is SlotTiming.MISSED:
                 return  # too old to be useful; recorded as missed
@@ -195,7 +195,7 @@ class ScheduleService:
                 logged = await self.d.repo.patrols_between(slot - grace, slot + grace, team.key)
                 async with self.d.db.write() as tx:
                     if not await self.d.repo.mark_done(
-                        "patrol_check", key, now, "ok" if logged else "missing"
+                        tx, "patrol_check", key, now, "ok" if logged else "missing"
                     ):
                         continue
                     if logged:
@@ -322,7 +322,7 @@ class ScheduleService:
             return
         async with self.d.db.write() as tx:
             await self.d.repo.set_setting(tx, "duty", current, now)
-            if stored is None or not await self.d.repo.mark_done("handover", day.isoformat(), now):
+            if stored is None or not await self.d.repo.mark_done(tx, "handover", day.isoformat(), now):
                 return  # first start: nothing to hand over
             previous = stored.split("|")[1]
             if previous == group or previous not in {tm.key for tm in self.d.directory.teams}:
@@ -407,7 +407,7 @@ class ScheduleService:
         text = await self.summary_text(day)
         chats = cfg.summary.chat_ids or sorted(self.d.directory.officers)
         async with self.d.db.write() as tx:
-            if not await self.d.repo.mark_done("summary", day.isoformat(), now):
+            if not await self.d.repo.mark_done(tx, "summary", day.isoformat(), now):
                 return
             for chat in chats:
                 await self._say(tx, chat, text, now)
@@ -499,7 +499,7 @@ class ScheduleService:
         if slot is None or await self.d.repo.is_done("weather", slot_key(slot)):
             return
         async with self.d.db.write() as tx:
-            if not await self.d.repo.mark_done("weather", slot_key(slot), now):
+            if not await self.d.repo.mark_done(tx, "weather", slot_key(slot), now):
                 return
         try:
             minimum = await self.fetch_forecast()

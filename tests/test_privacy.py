@@ -1,0 +1,87 @@
+"""Privacy: images sent as files lose their metadata before anyone else sees them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.services.media import NotAnImage, strip_metadata
+from tests.harness import CENTRE, G1_CHAT, REPORTER, world
+
+MAKE, MODEL, GPS_IFD, ORIENTATION = 0x010F, 0x0110, 0x8825, 0x0112
+
+
+def jpeg_with_gps(orientation: int = 1) -> bytes:
+    """A small JPEG carrying an invented camera and a GPS position (central Huangshi)."""
+    image = Image.new("RGB", (64, 48), (200, 100, 50))
+    image.paste((10, 20, 30), (0, 0, 32, 48))  # left half dark: shows the orientation
+    exif = Image.Exif()
+    exif[MAKE] = "InventedCam"
+    exif[MODEL] = "Model X"
+    exif[ORIENTATION] = orientation
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (30.0, 12.0, 0.0), 3: "E", 4: (115.0, 2.0, 24.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_the_fixture_really_carries_gps() -> None:
+    exif = Image.open(io.BytesIO(jpeg_with_gps())).getexif()
+    assert exif[MAKE] == "InventedCam" and exif.get_ifd(GPS_IFD)[1] == "N"
+
+
+def test_strip_metadata_drops_exif_and_keeps_the_picture() -> None:
+    clean = strip_metadata(jpeg_with_gps())
+    image = Image.open(io.BytesIO(clean))
+    assert dict(image.getexif()) == {}
+    assert b"InventedCam" not in clean and b"Exif" not in clean
+    assert image.size == (64, 48)
+
+
+def test_orientation_is_applied_before_the_tag_is_dropped() -> None:
+    # Orientation 6 = rotate 90° clockwise to display: the clean image is already upright.
+    clean = Image.open(io.BytesIO(strip_metadata(jpeg_with_gps(orientation=6))))
+    assert clean.size == (48, 64)
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image", b"\xff\xd8\xff" + b"\x00" * 50])
+def test_garbage_is_refused(data: bytes) -> None:
+    with pytest.raises(NotAnImage):
+        strip_metadata(data)
+
+
+async def test_image_sent_as_file_reaches_the_group_without_metadata(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        w.mark(REPORTER)
+        w.emu.send_location(REPORTER, *CENTRE)
+        seen = await w.next_bot(REPORTER, "什么时候看到")
+        await w.press(REPORTER, REPORTER, seen, "刚刚看到")
+        people = await w.next_bot(REPORTER, "有几个人")
+        await w.press(REPORTER, REPORTER, people, "1 人")
+        flags = await w.next_bot(REPORTER, "可多选")
+        await w.press(REPORTER, REPORTER, flags, "完成")
+        ask = await w.next_bot(REPORTER, "简单描述")
+        await w.press(REPORTER, REPORTER, ask, "跳过")
+        await w.next_bot(REPORTER, "照片")
+        original = jpeg_with_gps()
+        w.emu.send_document(REPORTER, original, "IMG_0001.jpg", "image/jpeg")
+        cleaned = await w.next_bot(REPORTER, "已去除")
+        assert cleaned["kind"] == "photo"
+        review = await w.next_bot(REPORTER, "请确认")
+        assert "照片：有" in review["text"]
+        await w.press(REPORTER, REPORTER, review, "提交报告")
+        await w.next_bot(REPORTER, "已收到")
+
+        photos = await w.until(lambda: [m for m in w.bot_msgs(G1_CHAT) if m["kind"] == "photo"])
+        file_id = photos[0]["photo"][-1]["file_id"]
+        sent = w.emu.file_bytes(file_id)
+        assert sent != original
+        assert b"InventedCam" not in sent and b"Exif" not in sent
+        assert dict(Image.open(io.BytesIO(sent)).getexif()) == {}
+        # The original file never went anywhere but the reporter's own chat.
+        for message in w.emu.transcript(G1_CHAT):
+            if message.get("document"):
+                assert message["document"].get("file_name") != "IMG_0001.jpg"
