@@ -48,6 +48,7 @@ from bot.services.chats import ChatService
 from bot.services.field import FieldService
 from bot.services.patrols import PatrolService
 from bot.services.registry import Services
+from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
@@ -197,6 +198,13 @@ def register_handlers(app: Application, config: Config) -> None:
                 & (groups | filters.User(config.officers.user_ids or [0])),
                 patrol.on_evidence,
             ),
+            # Anonymous questions: a member's question (group) and the reporter's answer.
+            MessageHandler(
+                groups & filters.REPLY & filters.TEXT & ~filters.COMMAND, patrol.on_group_reply
+            ),
+            MessageHandler(
+                private & filters.REPLY & filters.TEXT & ~filters.COMMAND, reporter.on_private_reply
+            ),
             # Unknown commands in private chats get a pointer to /help.
             MessageHandler(private & filters.COMMAND, common.unknown_command),
             # A reporter sharing their phone number for a reward transfer.
@@ -238,19 +246,26 @@ async def _post_init(app: Application) -> None:
     if fetch is None and config.weather.url:
         lat, lon = service_area(config).center()
         fetch = OpenMeteo(
-            config.weather.url, lat, lon, config.station.timezone, config.weather.timeout
+            config.weather.url,
+            lat,
+            lon,
+            config.station.timezone,
+            config.weather.timeout,
+            clock=overrides.clock,  # "tonight" by the bot's clock, like everything else
         )
     schedules = ScheduleService(deps, patrols, fetch)
+    field = FieldService(deps, rewards)
     services = Services(
         deps=deps,
         users=users,
         reports=ReportService(deps, geocoder, service_area(config), rewards),
-        field=FieldService(deps, rewards),
+        field=field,
         cards=cards,
         rewards=rewards,
         patrols=patrols,
         schedules=schedules,
         chats=ChatService(deps),
+        relay=RelayService(deps, field),
     )
     awaiting_input: filters.User = app.bot_data["awaiting_input"]
     awaiting_input.add_user_ids(await rewards.users_awaiting_input())

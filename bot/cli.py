@@ -28,6 +28,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("-c", "--config", required=True, help="path to config.toml")
     export.add_argument("--out", required=True, help="output file: ledger.csv or ledger.xlsx")
+    purge = sub.add_parser(
+        "purge", help="remove personal data of tips closed before a date (keeps statistics)"
+    )
+    purge.add_argument("-c", "--config", required=True, help="path to config.toml")
+    purge.add_argument("--before", required=True, help="a date, YYYY-MM-DD (station time)")
+    backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
+    backup.add_argument("-c", "--config", required=True, help="path to config.toml")
+    backup.add_argument("--out", required=True, help="the backup file to create")
     demo = sub.add_parser(
         "demo",
         help="try warmline without a bot token: the bot against a local Bot API emulator, "
@@ -85,6 +93,65 @@ def describe(config: Config, now: dt.datetime | None = None) -> str:
     return "\n".join(lines)
 
 
+def _purge(config: Config, before_text: str) -> int:
+    import asyncio
+
+    from bot.app import directory_from, roster_from
+    from bot.db.database import Database
+    from bot.db.repo import Repo
+    from bot.services.base import Deps
+    from bot.services.maintenance import purge
+
+    try:
+        before = dt.date.fromisoformat(before_text)
+    except ValueError:
+        print(
+            f"warmline: --before {before_text!r}: write a date such as 2027-04-01", file=sys.stderr
+        )
+        return EXIT_CONFIG
+
+    async def run() -> object:
+        db = await Database(config.station.database).open()
+        try:
+            deps = Deps(
+                config=config,
+                db=db,
+                repo=Repo(db),
+                directory=directory_from(config),
+                roster=roster_from(config),
+            )
+            return await purge(deps, before)
+        finally:
+            await db.close()
+
+    report = asyncio.run(run())
+    print(
+        f"purged personal data of {len(report.purged)} tip(s) closed before {before}: "
+        f"{', '.join(report.purged) or '—'}"
+    )
+    print(
+        f"reporters whose names, usernames and phone numbers were removed: "
+        f"{report.reporters_forgotten}"
+    )
+    if report.refused_unpaid:
+        print(f"refused (reward not paid yet): {', '.join(report.refused_unpaid)}")
+    return 0
+
+
+def _backup(config: Config, out: Path) -> int:
+    import sqlite3
+
+    from bot.services.maintenance import backup
+
+    try:
+        tips = backup(config.station.database, out)
+    except (OSError, RuntimeError, sqlite3.Error) as exc:
+        print(f"warmline: backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"{out}: backup complete ({tips} tips); integrity check ok")
+    return 0
+
+
 def _ledger_export(config: Config, out: Path) -> int:
     import asyncio
 
@@ -129,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     try:
         config = load_config(args.config)
+        if args.command == "purge":
+            return _purge(config, args.before)
+        if args.command == "backup":
+            return _backup(config, Path(args.out))
         if args.command == "ledger-export":
             return _ledger_export(config, Path(args.out))
         if args.command == "check-config":

@@ -252,18 +252,31 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
         )
 
         await w.press(u, u, description, tr("zh", "btn.skip"))
-        photo = await w.next_bot(u, tr("zh", "ask.photo"))
+        await w.next_bot(u, tr("zh", "ask.photo"))
+        await wrong(lambda: w.emu.send_text(u, "没拍到"), "wrong.photo", tr("zh", "ask.photo"))
         await wrong(
-            lambda: w.emu.send_document(u, TINY_JPEG, "IMG_0001.jpg", "image/jpeg"),
-            "photo.as_file",
+            lambda: w.emu.send_document(u, b"%PDF-1.4 notes", "notes.pdf", "application/pdf"),
+            "wrong.photo",
+            tr("zh", "ask.photo"),
+        )
+        await wrong(  # says it is a JPEG, but is not an image at all
+            lambda: w.emu.send_document(u, b"not a jpeg", "IMG_0002.jpg", "image/jpeg"),
+            "photo.not_image",
             None,
         )
-        await wrong(lambda: w.emu.send_text(u, "没拍到"), "wrong.photo", tr("zh", "ask.photo"))
         draft = await w.repo.get_draft(u)
         assert draft.step is Step.PHOTO and draft.photo_file_id is None
 
-        await w.press(u, u, photo, tr("zh", "btn.skip"))
+        # A real photo sent as a file (with its metadata) is taken as a cleaned copy, which the
+        # reporter is shown; the draft keeps only that copy.
+        w.mark(u)
+        w.emu.send_document(u, TINY_JPEG, "IMG_0001.jpg", "image/jpeg")
+        clean = await w.next_of_kind(u, "photo")
+        assert clean["caption"] == tr("zh", "photo.cleaned")
         review = await w.next_bot(u, review_head("zh"))
+        draft = await w.repo.get_draft(u)
+        assert draft.step is Step.REVIEW
+        assert draft.photo_file_id == clean["photo"][-1]["file_id"]
         await wrong(lambda: w.emu.send_voice(u), "wrong.review", review_head("zh"))
         await wrong(lambda: w.emu.send_sticker(u), "wrong.review", review_head("zh"))
 
@@ -271,7 +284,10 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
         code = await send_review(w, u, review)
         tip = await w.repo.tip_by_code(code)
         assert tip.seen is Seen.NOW and tip.people is People.ONE and tip.flags == frozenset()
-        assert await w.repo.media_of(tip.id) == []
+        media = await w.repo.media_of(tip.id)
+        assert [(m["kind"], m["file_id"]) for m in media] == [
+            ("report_photo", clean["photo"][-1]["file_id"])
+        ]
         assert w.api_faults() == []
 
 

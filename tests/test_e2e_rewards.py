@@ -295,9 +295,8 @@ async def test_ledger_export_matches_ledger_totals(tmp_path: Path) -> None:
         assert (await rewards.pay(r1.id, OFFICER, PayMethod.BANK, "TX-2", 200)).ok
         assert (await rewards.reject(r2.id, OFFICER, "not in our city")).ok
         ledger = await officer_says(w, "/ledger", "奖励台账")
-        campaign_line = [line for line in ledger["text"].splitlines() if line.startswith("活动期")][
-            0
-        ]
+        lines = ledger["text"].splitlines()
+        campaign_line = next(line for line in lines if line.startswith("活动期"))
         config_path = tmp_path / "config.toml"
         config_path.write_text(
             f'[station]\ndatabase = "{w.db_path}"\n[[groups]]\nkey = "g1"\nname = "x"\n'

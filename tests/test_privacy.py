@@ -85,3 +85,41 @@ async def test_image_sent_as_file_reaches_the_group_without_metadata(tmp_path: P
         for message in w.emu.transcript(G1_CHAT):
             if message.get("document"):
                 assert message["document"].get("file_name") != "IMG_0001.jpg"
+
+
+async def test_ask_the_reporter_relays_both_ways_without_identities(tmp_path: Path) -> None:
+    from tests.harness import G1_MEMBER, NAMES, STRANGER
+    from tests.test_e2e_story import report_by_pin
+
+    async with world(tmp_path) as w:
+        code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())
+        card = await w.wait_card(G1_CHAT, code)
+        # A stranger in the group may not ask.
+        answer = await w.press(STRANGER, G1_CHAT, card, "问报告人")
+        assert "只有负责" in answer["text"]
+        w.mark(G1_CHAT)
+        await w.press(G1_MEMBER, G1_CHAT, card, "问报告人")
+        prompt = await w.next_bot(G1_CHAT, "回复这条消息")
+        assert prompt["reply_markup"].get("force_reply") is True
+        w.mark(REPORTER)
+        w.emu.send_text(
+            G1_MEMBER, "他在桥洞的哪一侧？", chat_id=G1_CHAT, reply_to=prompt["message_id"]
+        )
+        await w.next_bot(G1_CHAT, "已把问题转给")
+        question = await w.next_bot(REPORTER, "他在桥洞的哪一侧")
+        assert NAMES[G1_MEMBER][0] not in question["text"]  # who asked stays hidden
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "靠江边那一侧", reply_to=question["message_id"])
+        await w.next_bot(REPORTER, "已转给巡查队")
+        relayed = await w.next_bot(G1_CHAT, "靠江边那一侧")
+        assert relayed["reply_to_message_id"] == card["message_id"]
+        assert relayed["from_bot"]
+        tip = await w.repo.tip_by_code(code)
+        actions = [e["action"] for e in await w.repo.events(tip.id)]
+        assert "ask_reporter" in actions and "reporter_answer" in actions
+        # The texts are not in the append-only log (they must stay purgeable).
+        assert all("桥洞" not in (e["detail"] or "") for e in await w.repo.events(tip.id))
+        # An ordinary reply from the reporter (not to a question) is still a report message.
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "黄石站", reply_to=question["message_id"] - 1)
+        await w.next_bot(REPORTER)

@@ -487,6 +487,14 @@ class Repo:
         )
         return row["tip_id"] if row else None
 
+    async def message_kind(self, chat_id: int, message_id: int) -> tuple[int, str] | None:
+        """(tip id, kind) of a message the bot sent, if it is one we keep track of."""
+        row = await self.db.fetchone(
+            "SELECT tip_id, kind FROM messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return (row["tip_id"], row["kind"]) if row else None
+
     async def messages_of(
         self, tip_id: int, kind: str | None = None, chat_id: int | None = None
     ) -> list[SentMessage]:
@@ -826,6 +834,13 @@ class Repo:
         )
         return row is not None
 
+    async def schedule_detail(self, kind: str, slot: str) -> str | None:
+        """The detail recorded for a slot (e.g. a reminder's timing); None if not done."""
+        row = await self.db.fetchone(
+            "SELECT detail FROM schedule_log WHERE kind = ? AND slot = ?", (kind, slot)
+        )
+        return row["detail"] if row else None
+
     async def schedule_log(self, kind: str | None = None) -> list[dict[str, Any]]:
         if kind is None:
             rows = await self.db.fetchall("SELECT * FROM schedule_log ORDER BY done_at, slot")
@@ -915,3 +930,55 @@ class Repo:
             expect_version=tip.version,
             changes={"group_key": group_key, "dispatched_at": now, "updated_at": now},
         )
+
+    # -- privacy: purge ---------------------------------------------------------------------
+    async def purge_candidates(self, before: dt.datetime) -> list[dict[str, Any]]:
+        """Closed or withdrawn tips, finished before ``before``, not purged yet."""
+        rows = await self.db.fetchall(
+            """SELECT tips.id, tips.code, tips.reporter_id, rewards.state AS reward_state
+               FROM tips LEFT JOIN rewards ON rewards.tip_id = tips.id
+               WHERE tips.state IN ('closed', 'withdrawn') AND tips.closed_at < ?
+                 AND tips.purged_at IS NULL
+               ORDER BY tips.id""",
+            (to_db_time(before),),
+        )
+        return [dict(r) for r in rows]
+
+    async def purge_tip(self, tx: Tx, tip_id: int, now: dt.datetime) -> None:
+        """Drop a tip's personal data; keep what anonymous statistics need.
+
+        The position is rounded to about a kilometre (0.01°) and the district kept; free text,
+        the typed address and every photo/voice/video reference go.
+        """
+        await tx.execute(
+            """UPDATE tips SET description = NULL, address = NULL, place_label = NULL,
+                   lat = ROUND(lat, 2), lon = ROUND(lon, 2), claim_salt = NULL, claim_hash = NULL,
+                   purged_at = ?
+               WHERE id = ?""",
+            (to_db_time(now), tip_id),
+        )
+        await tx.execute("DELETE FROM media WHERE tip_id = ?", (tip_id,))
+
+    async def forget_reporter_if_done(self, tx: Tx, user_id: int) -> bool:
+        """Clear a reporter's name, username and phone once none of their tips needs them."""
+        row = await (
+            await tx.execute(
+                """SELECT COUNT(*) AS n FROM tips
+                   WHERE reporter_id = ? AND purged_at IS NULL""",
+                (user_id,),
+            )
+        ).fetchone()
+        if row["n"]:
+            return False
+        if user_id in await self._staff_ids(tx):
+            return False
+        await tx.execute(
+            """UPDATE users SET first_name = '', username = NULL, phone = NULL
+               WHERE user_id = ?""",
+            (user_id,),
+        )
+        return True
+
+    async def _staff_ids(self, tx: Tx) -> set[int]:
+        rows = await (await tx.execute("SELECT user_id FROM staff")).fetchall()
+        return {r["user_id"] for r in rows}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import Message, Update
+from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.domain.tips import Action, Outcome, supplies_from_mask
@@ -17,6 +17,7 @@ from bot.handlers.common import is_private, language, reply, services
 from bot.i18n import t
 from bot.services.field import ActError, EvidenceResult
 from bot.services.patrols import PatrolError
+from bot.services.relay import RelayResult
 from bot.views import cards as cv
 from bot.views.callbacks import OP_ACTIONS, TipOp, parse_tip
 
@@ -47,6 +48,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await svc.field.record_denied(tip.id, user.id, "show")
             await query.answer(t(lang, "refused.officer_only"), show_alert=True)
+        return
+
+    if button.op is TipOp.ASK_REPORTER:
+        await _ask_reporter(update, context, lang, tip)
         return
 
     if button.op in OP_ACTIONS or button.op is TipOp.CLOSE:
@@ -98,6 +103,38 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         markup = cv.card_keyboard(tip, lang)
     await query.edit_message_reply_markup(markup)
     await query.answer()
+
+
+async def _ask_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip) -> None:
+    svc = services(context)
+    query = update.callback_query
+    refusal = await svc.relay.may_ask(tip, update.effective_user.id)
+    if refusal is not None:
+        await query.answer(t(lang, f"ask.refused.{refusal.value}"), show_alert=True)
+        return
+    await query.answer()
+    prompt = await update.effective_chat.send_message(
+        t(lang, "ask.prompt", code=tip.code),
+        reply_markup=ForceReply(input_field_placeholder=t(lang, "placeholder.question")),
+    )
+    await svc.relay.remember_prompt(prompt.chat_id, prompt.message_id, tip.id)
+
+
+async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text replying to one of our "ask the reporter" prompts: relay the question."""
+    message = update.effective_message
+    svc = services(context)
+    result, tip = await svc.relay.ask(
+        message.chat_id,
+        message.reply_to_message.message_id,
+        update.effective_user.id,
+        message.text or "",
+    )
+    if result is RelayResult.NOT_OURS:
+        return  # an ordinary conversation in the group
+    lang = await language(update, context)
+    key = "ask.sent" if result is RelayResult.SENT else f"ask.refused.{result.value}"
+    await message.reply_text(t(lang, key, code=tip.code if tip else ""))
 
 
 async def _refuse(

@@ -16,6 +16,7 @@ from bot.domain.tips import Flag, People, Seen, is_urgent
 from bot.handlers.common import is_private, language, reply, services, set_language
 from bot.i18n import t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
+from bot.services.relay import RelayResult
 from bot.services.reports import LocationVerdict, SubmitRefusal, WithdrawResult
 from bot.views import reporter as rv
 from bot.views.callbacks import ROp, parse_reporter
@@ -91,6 +92,24 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     else:
         await reply(update, t(lang, f"wrong.{step.value}"))
         await send_prompt(update, draft, lang)
+
+
+async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reporter's text reply: an answer to a patrol's relayed question, or part of a report."""
+    message = update.effective_message
+    svc = services(context)
+    result, tip = await svc.relay.answer(
+        message.chat_id,
+        message.reply_to_message.message_id,
+        update.effective_user.id,
+        message.text or "",
+    )
+    if result is RelayResult.NOT_OURS:
+        await on_message(update, context)
+        return
+    lang = await language(update, context)
+    key = "ask.answered" if result is RelayResult.SENT else "ask.refused.too_long"
+    await reply(update, t(lang, key, code=tip.code if tip else ""))
 
 
 def _is_image_document(message: Message) -> bool:

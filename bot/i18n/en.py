@@ -363,4 +363,17 @@ MESSAGES: dict[str, str] = {
     "chat.group_lost": "🚨 <b>Emergency: the bot can no longer post in {group}</b> (removed or restricted). New tip cards go to the duty officers instead. Please add the bot back to the group.",
     "chat.user_blocked": "ℹ️ The reporter of {code} has blocked the bot and can no longer be told anything.",
     "chat.migrated": "ℹ️ {group}'s chat became a supergroup: its id changed from {old} to {new}. The bot follows it; please update chat_id in the config file too.",
+    # -- anonymous questions --
+    "btn.ask_reporter": "❓ Ask the reporter",
+    "placeholder.question": "Your question for the reporter",
+    "placeholder.answer": "Your answer to the patrol",
+    "ask.prompt": "❓ <b>Reply to this message</b> with your question for the reporter of {code} (they will not see who asked):",
+    "ask.question": "❓ The patrol has a question about your report {code}:\n{question}\n\nPlease <b>reply to this message</b> to answer (the patrol will not see who you are).",
+    "ask.answer": "💬 The reporter of {code} answers:\n{answer}",
+    "ask.sent": "Question passed on to the reporter of {code}.",
+    "ask.answered": "Thank you! Your answer was passed on to the patrol ({code}).",
+    "ask.refused.not_allowed": "Only the patrol working on this tip and duty officers can ask.",
+    "ask.refused.no_reporter": "This tip has no reporter to ask (a hotline call).",
+    "ask.refused.closed": "This tip is closed; no more questions.",
+    "ask.refused.too_long": "Too long; please keep it under 500 characters.",
 }

@@ -360,4 +360,17 @@ MESSAGES: dict[str, str] = {
     "chat.group_lost": "🚨 <b>紧急：机器人已无法在{group}群里发消息</b>（被移出或被禁言）。新报告卡片会改发给值班人员。请尽快把机器人加回群里。",
     "chat.user_blocked": "ℹ️ 报告 {code} 的报告人已屏蔽机器人，无法再通知他/她。",
     "chat.migrated": "ℹ️ {group}的群已升级为超级群，ID 从 {old} 变为 {new}。机器人已自动跟随，请同时更新配置文件中的 chat_id。",
+    # -- anonymous questions --
+    "btn.ask_reporter": "❓ 问报告人",
+    "placeholder.question": "要问报告人的问题",
+    "placeholder.answer": "回复巡查队",
+    "ask.prompt": "❓ 请<b>回复这条消息</b>，写下要问 {code} 报告人的问题（对方看不到是谁问的）：",
+    "ask.question": "❓ 巡查队关于您的报告 {code} 想问：\n{question}\n\n请<b>直接回复这条消息</b>作答（巡查队看不到您的身份）。",
+    "ask.answer": "💬 {code} 报告人回复：\n{answer}",
+    "ask.sent": "已把问题转给 {code} 的报告人。",
+    "ask.answered": "谢谢！您的回复已转给巡查队（{code}）。",
+    "ask.refused.not_allowed": "只有负责这条报告的巡查队员和值班人员可以提问。",
+    "ask.refused.no_reporter": "这条报告没有可以联系的报告人（热线登记）。",
+    "ask.refused.closed": "这条报告已经结束，不能再提问。",
+    "ask.refused.too_long": "太长了，请控制在 500 字以内。",
 }

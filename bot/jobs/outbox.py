@@ -46,6 +46,9 @@ class OutboxSender:
         self.cards = cards
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One pass at a time: two overlapping passes (the task and a caller of flush) would
+        # both read the same pending rows and send each message twice.
+        self._flushing = asyncio.Lock()
         self.idle_poll_s = 1.0
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -78,13 +81,14 @@ class OutboxSender:
     async def flush(self) -> int:
         """Deliver every due item; returns how many were handled."""
         handled = 0
-        while True:
-            items = await self.d.repo.due_outbox(self.d.now())
-            if not items:
-                return handled
-            for item in items:
-                await self.deliver(item)
-                handled += 1
+        async with self._flushing:
+            while True:
+                items = await self.d.repo.due_outbox(self.d.now())
+                if not items:
+                    return handled
+                for item in items:
+                    await self.deliver(item)
+                    handled += 1
 
     # -- one item ---------------------------------------------------------------------------
     async def deliver(self, item: OutboxItem) -> None:
@@ -355,9 +359,19 @@ class OutboxSender:
         if payload.get("text_suffix"):
             text += "\n" + payload["text_suffix"]
         keyboard = notice_keyboard(payload.get("keyboard"), lang)
-        await self.bot.send_message(
-            item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        reply_to = None
+        if payload.get("reply_to_card") and item.tip_id is not None:
+            cards = await self.d.repo.messages_of(item.tip_id, kind="card", chat_id=item.chat_id)
+            reply_to = cards[0].message_id if cards else None
+        message = await self.bot.send_message(
+            item.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+            reply_to_message_id=reply_to,
         )
+        if payload.get("record") and item.tip_id is not None:
+            await self._record(message, item.tip_id, payload["record"])
 
 
 def render_params(lang: str, params: dict) -> dict:

@@ -187,6 +187,8 @@ def render_message(
     photo = view.get("photo")
     if photo:
         out["photo"] = photo[-1]["file_id"]
+        # The page reserves the picture's space before it loads (chats stay scrolled down).
+        out["photo_size"] = [photo[-1].get("width") or 320, photo[-1].get("height") or 240]
     location = view.get("location")
     if location:
         out["location"] = {"lat": location["latitude"], "lon": location["longitude"]}

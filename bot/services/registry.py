@@ -9,6 +9,7 @@ from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.field import FieldService
 from bot.services.patrols import PatrolService
+from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ScheduleService
@@ -26,3 +27,4 @@ class Services:
     patrols: PatrolService
     schedules: ScheduleService
     chats: ChatService
+    relay: RelayService

@@ -64,15 +64,16 @@ class ScheduleService:
         """Do whatever is due now. Safe to call as often as you like."""
         now = self.d.now()
         local = self.d.local(now)
-        campaign = self.d.config.campaign
+        # Reminders and patrol checks look at the campaign window themselves, by the slot's
+        # day: a late reminder for 23:50 on the last day is still sent just after midnight.
         steps: list[Callable[[], Awaitable[None]]] = [
             lambda: self._handover(now, local),
             lambda: self._escalate(now),
             lambda: self._weather(now, local),
+            lambda: self._reminder(now, local),
+            lambda: self._patrol_checks(now, local),
+            lambda: self._summary(now, local),
         ]
-        if in_window(local.date(), campaign.start, campaign.end):
-            steps += [lambda: self._reminder(now, local), lambda: self._patrol_checks(now, local)]
-        steps.append(lambda: self._summary(now, local))
         for step in steps:
             try:
                 await step()
@@ -136,6 +137,9 @@ class ScheduleService:
         slot = latest_slot(local, times, cold_interval)
         if slot is None or await self.d.repo.is_done("reminder", slot_key(slot)):
             return
+        campaign = self.d.config.campaign
+        if not in_window(slot.date(), campaign.start, campaign.end):
+            return
         timing = slot_timing(slot, local, self.d.config.patrol.misfire_grace_minutes)
         group = self.d.roster.on_duty(slot)
         team = self.d.directory.team(group)
@@ -190,6 +194,10 @@ class ScheduleService:
                     continue
                 key = slot_key(slot)
                 if await self.d.repo.is_done("patrol_check", key):
+                    continue
+                # Only a reminder that went out is followed up: not a slot from before the bot
+                # first ran, nor one dropped after a long outage.
+                if await self.d.repo.schedule_detail("reminder", key) not in ("on_time", "late"):
                     continue
                 team = self.d.directory.team(self.d.roster.on_duty(slot))
                 logged = await self.d.repo.patrols_between(slot - grace, slot + grace, team.key)
@@ -322,7 +330,9 @@ class ScheduleService:
             return
         async with self.d.db.write() as tx:
             await self.d.repo.set_setting(tx, "duty", current, now)
-            if stored is None or not await self.d.repo.mark_done(tx, "handover", day.isoformat(), now):
+            if stored is None or not await self.d.repo.mark_done(
+                tx, "handover", day.isoformat(), now
+            ):
                 return  # first start: nothing to hand over
             previous = stored.split("|")[1]
             if previous == group or previous not in {tm.key for tm in self.d.directory.teams}:

@@ -25,6 +25,7 @@ class TipOp(StrEnum):
     CLOSE = "close"  # close with outcome (+ supplies mask or duplicate-of id)
     BACK = "back"  # back to the card's normal buttons
     SHOW = "show"  # officer: send me a live copy of this card
+    ASK_REPORTER = "askr"  # put a question to the reporter (relayed; identities hidden)
 
 
 OP_ACTIONS: dict[TipOp, Action] = {
@@ -78,7 +79,7 @@ def parse_tip(data: str | None) -> TipButton | None:
             return None
     number = int(number_text) if number_text is not None else None
     # Shape checks per operation: anything else is forged.
-    if op in OP_ACTIONS or op in (TipOp.BACK, TipOp.SHOW, TipOp.DUPS):
+    if op in OP_ACTIONS or op in (TipOp.BACK, TipOp.SHOW, TipOp.DUPS, TipOp.ASK_REPORTER):
         ok = outcome is None and number is None and word is None
     elif op is TipOp.ASK:
         ok = outcome is not None and number is None

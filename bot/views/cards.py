@@ -190,6 +190,8 @@ def card_keyboard(tip: Tip, lang: str) -> InlineKeyboardMarkup | None:
                 _button(lang, "btn.invalid", TipButton(TipOp.ASK, i, Outcome.INVALID)),
             ]
         )
+    if tip.is_open and tip.has_reporter:
+        rows.append([_button(lang, "btn.ask_reporter", TipButton(TipOp.ASK_REPORTER, i))])
     return InlineKeyboardMarkup(rows) if rows else None
 
 

@@ -7,6 +7,7 @@ import zoneinfo
 from html import escape
 
 from telegram import (
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -38,7 +39,7 @@ def location_keyboard(lang: str) -> ReplyKeyboardMarkup:
     )
 
 
-def notice_keyboard(name: str | None, lang: str) -> ReplyKeyboardMarkup | None:
+def notice_keyboard(name: str | None, lang: str) -> ReplyKeyboardMarkup | ForceReply | None:
     """Keyboards a later notice may carry (by name, as stored in the outbox)."""
     if name == "share_phone":
         return ReplyKeyboardMarkup(
@@ -46,6 +47,8 @@ def notice_keyboard(name: str | None, lang: str) -> ReplyKeyboardMarkup | None:
             resize_keyboard=True,
             one_time_keyboard=True,
         )
+    if name == "force_reply":
+        return ForceReply(input_field_placeholder=t(lang, "placeholder.answer"))
     return None
 
 

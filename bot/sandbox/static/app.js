@@ -111,7 +111,7 @@ function buildPanes() {
       key: def.key, roles: def.roles, el: node, list: $(node, ".messages"),
       userId: null, chatId: null, groupKey: null, version: -1, nodes: new Map(),
       loading: false, dirty: false, replyTo: null, keyboard: null, kbdSig: "", kbdHidden: false,
-      count: 0,
+      count: 0, stick: true,
     };
     S.panes[def.key] = pane;
     wirePane(pane);
@@ -269,7 +269,6 @@ async function refresh(pane) {
 // ---------------------------------------------------------------- rendering
 function render(pane, data) {
   const list = pane.list;
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   const seen = new Map();
   const nodes = [];
   let mineAdded = false;
@@ -299,7 +298,7 @@ function render(pane, data) {
   pane.count = data.messages.length;
   pane.nodes = seen;
   patchChildren(list, nodes);
-  if (atBottom || mineAdded || pane.version === -1) list.scrollTop = list.scrollHeight;
+  if (pane.stick || mineAdded || pane.version === -1) scrollDown(pane);
   if (grew && S.active !== pane.key && pane.version !== -1) {
     const tab = document.querySelector(`.tab[data-tab="${pane.key}"]`);
     if (tab) tab.classList.add("unread");
@@ -319,6 +318,12 @@ function patchChildren(list, nodes) {
     if (node === cursor) cursor = cursor.nextElementSibling;
     else list.insertBefore(node, cursor);
   }
+}
+
+// A chat that was scrolled to the end stays at the end as messages (and pictures) arrive.
+function scrollDown(pane) {
+  pane.list.scrollTop = pane.list.scrollHeight;
+  pane.stick = true;
 }
 
 function renderMessage(pane, m, mine) {
@@ -347,7 +352,11 @@ function renderMessage(pane, m, mine) {
     const img = el("img", "photo");
     img.src = "/api/file/" + encodeURIComponent(m.photo);
     img.alt = LABELS.photo;
-    img.loading = "lazy";
+    if (m.photo_size) {
+      img.width = 240;
+      img.height = Math.round((240 * m.photo_size[1]) / Math.max(1, m.photo_size[0]));
+    }
+    img.addEventListener("load", () => { if (pane.stick) scrollDown(pane); });
     bubble.appendChild(img);
   }
   if (m.location) {
@@ -596,6 +605,10 @@ function wirePane(pane) {
   const input = $(node, ".input");
   const attach = $(node, ".attach-menu");
   const commands = $(node, ".commands-menu");
+  pane.list.addEventListener("scroll", () => {
+    const list = pane.list;
+    pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
