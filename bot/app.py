@@ -135,7 +135,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
 
 
 def register_handlers(app: Application, config: Config) -> None:
-    """Every handler, in the order they are tried. Guards first (groups -3 … -1).
+    """Every handler, in the order they are tried. Guards first (groups -4 … -1).
 
     PTB runs at most one handler per group, groups in ascending order; a guard that raises
     ApplicationHandlerStop ends the update's processing.
@@ -150,6 +150,7 @@ def register_handlers(app: Application, config: Config) -> None:
     awaiting_input = filters.User(allow_empty=False)
     app.bot_data["awaiting_input"] = awaiting_input
 
+    app.add_handler(TypeHandler(Update, guards.ignore_edits), group=-4)
     app.add_handler(TypeHandler(Update, flood), group=-3)
     app.add_handler(TypeHandler(Update, guards.unknown_group), group=-2)
     # Remember names and app languages (staff names appear on cards; cached, rarely writes).

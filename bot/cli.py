@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = build_application(config)
     app.run_polling(
-        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+        allowed_updates=["message", "callback_query", "my_chat_member"],
         timeout=config.telegram.poll_timeout,
     )
     return 0

@@ -13,6 +13,13 @@ from bot.handlers.common import language, services
 from bot.i18n import t
 
 
+async def ignore_edits(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edited messages (and live-location updates, which arrive as edits) are not new input:
+    a report is built from what people send, not from what they later change."""
+    if update.edited_message is not None or update.edited_channel_post is not None:
+        raise ApplicationHandlerStop
+
+
 class FloodGuard:
     """At most ``limit`` updates per user in ``window`` seconds; the rest are dropped.
 

@@ -104,7 +104,7 @@ class Drill:
         self,
         demo: Demo,
         *,
-        pause: float = 1.2,
+        pause: float = 1.0,
         stop: threading.Event | None = None,
         script: tuple[DrillTip, ...] = SCRIPT,
     ) -> None:

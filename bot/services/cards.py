@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass, field
 
 from bot.db.database import from_db_time
 from bot.domain import dedup
 from bot.domain.tips import Tip
 from bot.services.base import Deps
-from bot.views.cards import CardContext, TimelineEntry
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    action: str  # dispatch | claim | release | go | arrive | close | withdraw | evidence | …
+    actor: str | None  # staff first name, or None for the system / a reporter
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """What a card shows besides the tip: staff names, duplicates, evidence, timeline."""
+
+    group_name: str
+    claimer: str | None = None
+    closer: str | None = None
+    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (code, metres)
+    duplicate_of: str | None = None
+    evidence: int = 0
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
 
 _TIMELINE_ACTIONS = {
     "dispatch",

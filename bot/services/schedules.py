@@ -318,6 +318,11 @@ class ScheduleService:
                     leader=await self._mention(team.leader),
                 )
                 await self._say(tx, team.chat_id, text, now, tip.id)
+                # A claimer from the other group (after the second level) is not in this
+                # group's chat: ask them in their own.
+                theirs = self.d.directory.team_of(tip.claimed_by) if tip.claimed_by else None
+                if theirs is not None and theirs.key != team.key:
+                    await self._say(tx, theirs.chat_id, text, now, tip.id)
             await self._system_event(tx, tip, level.value, now, {"minutes": minutes})
 
     # -- hand-over --------------------------------------------------------------------------
@@ -381,7 +386,10 @@ class ScheduleService:
                 ),
                 now,
             )
-            own = [tip for tip in await self.d.repo.open_tips(group) if tip not in moved]
+            # Read inside this transaction, the moved tips already belong to ``group`` (and
+            # have a new version): tell them apart by id.
+            moved_ids = {tip.id for tip in moved}
+            own = [tip for tip in await self.d.repo.open_tips(group) if tip.id not in moved_ids]
             await self._say(
                 tx,
                 on.chat_id,

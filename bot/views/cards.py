@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass, field
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -25,26 +24,8 @@ from bot.domain.tips import (
 )
 from bot.geo.coords import map_links
 from bot.i18n import t
+from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: dt.datetime
-    action: str  # dispatch | claim | release | go | arrive | close | withdraw | evidence | …
-    actor: str | None  # staff first name, or None for the system / a reporter
-    outcome: str | None = None
-
-
-@dataclass(frozen=True)
-class CardContext:
-    group_name: str
-    claimer: str | None = None
-    closer: str | None = None
-    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (code, metres)
-    duplicate_of: str | None = None
-    evidence: int = 0
-    timeline: list[TimelineEntry] = field(default_factory=list)
 
 
 def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
