@@ -55,13 +55,22 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         yield running
 
 
-@pytest.fixture
-def page(demo: Demo, tmp_path: Path):
+def require_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}: install Debian's package "
             "(apt-get install -y chromium; .ci/run does it). Do not run `playwright install`."
         )
+
+
+def test_debian_chromium_is_installed() -> None:
+    """Not a skip: without the browser the page is untested, and that is a failure."""
+    require_chromium()
+
+
+@pytest.fixture
+def page(demo: Demo, tmp_path: Path):
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)
@@ -170,16 +179,41 @@ def report_from_reporter_pane(reporter: Pane, page) -> str:
     return match.group(0)
 
 
-def officer_follow_up(officer: Pane, code: str) -> None:
+def officer_follow_up(officer: Pane, reporter: Pane, code: str) -> None:
     """The duty officer's part once the patrol has closed the tip: their live copy of the card
-    shows it closed, and /open no longer lists it. The reward steps (the officer approving and
-    paying the reporter's reward in /rewards) are appended here."""
+    shows it closed, /open no longer lists it; the reporter shares a phone number for the
+    reward, the officer approves it and records a WeChat payment; the reporter is told."""
     from playwright.sync_api import expect
 
     copy = officer.card(code)
     expect(copy).to_contain_text(zh("state.closed"))
     officer.send("/open")
     expect(officer.root.locator(".msg.bot").last).not_to_contain_text(code + " ·")
+
+    # The reporter is offered the reward and shares their (invented) number with the button.
+    reporter.expect_bot(zh("reward.pending", code=code, amount=200).splitlines()[0][:14])
+    reporter.root.locator(".kbd-btn[data-request=contact]").click()
+    reporter.expect_bot(zh("phone.saved")[:12])
+
+    officer.send("/rewards")
+    listing = officer.expect_bot(zh("rewards.head", count=1))
+    expect(listing).to_contain_text(zh("rewards.phone"))
+    officer.press(listing, zh("btn.reward_approve", code=code))
+    expect(officer.root.locator(".toast")).to_contain_text(zh("reward.done.approved", code=code))
+    reporter.expect_bot(zh("reward.approved", code=code, amount=200)[:12])
+
+    officer.send("/rewards")
+    listing = officer.expect_bot(zh("reward_state.approved"))
+    officer.press(listing, zh("btn.reward_pay", code=code))
+    methods = officer.expect_bot(zh("reward.ask.method", code=code))
+    officer.press(methods, zh("pay.wechat"))
+    officer.expect_bot(zh("reward.ask.reference", code=code)[:10])
+    officer.send("4200000000202612010001")
+    ask_amount = officer.expect_bot(zh("reward.ask.amount", code=code, amount=200)[:8])
+    officer.press(ask_amount, zh("btn.reward_amount", amount=200))
+    officer.expect_bot(zh("reward.done.paid", code=code, amount=200, method=zh("pay.wechat")))
+    paid = reporter.expect_bot(re.compile(re.escape(code) + ".*" + re.escape(zh("pay.wechat"))))
+    expect(paid).not_to_contain_text("4200000000")  # no payment details beyond method and date
 
 
 def test_whole_story_across_the_three_panes(demo: Demo, page, tmp_path: Path) -> None:
@@ -247,7 +281,7 @@ def test_whole_story_across_the_three_panes(demo: Demo, page, tmp_path: Path) ->
     expect(card).to_contain_text(zh("state.closed"))
     expect(card.locator(".ikb-btn")).to_have_count(0)
     reporter.expect_bot(zh("notice.closed_helped", code=code)[:12])
-    officer_follow_up(officer, code)
+    officer_follow_up(officer, reporter, code)
     page.screenshot(path=str(tmp_path / "04-closed.png"))
 
     # -- a phone-sized screen: one chat at a time, tabs to switch -------------------------------
