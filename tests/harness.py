@@ -431,9 +431,9 @@ async def world(
     db_path = db_path or tmp_path / "warmline.sqlite3"
     config = parse_config(config_text(emu, db_path, **extra), tmp_path / "config.toml", env={})
     clock = clock or FakeClock()
-    app = build_application(
-        config, Overrides(clock=clock, geocoder=geocoder, tick_seconds=None, **overrides)
-    )
+    # The ticker is off unless a test asks for it (overrides={"tick_seconds": ...}).
+    seams = {"clock": clock, "geocoder": geocoder, "tick_seconds": None, **overrides}
+    app = build_application(config, Overrides(**seams))
     try:
         async with serving(app):
             yield World(emu, config, clock, app, db_path)

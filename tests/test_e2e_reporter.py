@@ -361,7 +361,7 @@ async def test_stale_reporter_button_changes_nothing(tmp_path: Path) -> None:
         buttons = seen["reply_markup"]["inline_keyboard"]
         await w.press(REPORTER, REPORTER, seen, tr("zh", "seen.now"))
         await w.next_bot(REPORTER, tr("zh", "ask.people"))
-        answered = await w.until(lambda: w.message(REPORTER, seen["message_id"])["edit_date"])
+        await w.until(lambda: w.message(REPORTER, seen["message_id"])["edit_date"])
         answered = w.message(REPORTER, seen["message_id"])
         assert answered["text"] == "✓ " + tr("zh", "seen.now") and w.buttons(answered) == []
         before = await w.repo.get_draft(REPORTER)

@@ -251,14 +251,10 @@ class OutboxSender:
         return render_card(tip, ctx, lang, self.d.tz), card_keyboard(tip, lang)
 
     async def _record(self, message: Message, tip_id: int, kind: str) -> None:
-        import time as _t
-        _t0 = _t.monotonic()
         async with self.d.db.write() as tx:
-            _t1 = _t.monotonic()
             await self.d.repo.add_message(
                 tx, message.chat_id, message.message_id, tip_id, kind, self.d.now()
             )
-        log.warning("WINDOW lock=%.1fms total=%.1fms", (_t1-_t0)*1000, (_t.monotonic()-_t0)*1000)
 
     async def _send_card(self, item: OutboxItem) -> None:
         assert item.chat_id is not None and item.tip_id is not None
