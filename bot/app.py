@@ -279,6 +279,7 @@ async def _post_init(app: Application) -> None:
     app.bot_data["outbox"] = sender
     await users.sync_staff()
     await set_command_menus(app, config)
+    await sender.recover()
     sender.start()  # also resumes whatever was pending before a restart
     if overrides.tick_seconds:
         ticker.install(app, schedules, overrides.tick_seconds)

@@ -232,3 +232,43 @@ async def test_duplicate_lookup_uses_radius_and_window(deps: Deps) -> None:
     }
     assert f"[[{first}, 111]]" in dispatch[near]
     assert '"duplicates": []' in dispatch[far]
+
+
+async def test_reads_never_see_another_tasks_unfinished_transaction(deps: Deps) -> None:
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with deps.db.write() as tx:
+            await deps.repo.add_event(
+                tx,
+                tip_id=None,
+                actor_id=1,
+                actor_role="t",
+                action="uncommitted",
+                from_state=None,
+                to_state=None,
+                now=NOW,
+            )
+            # Inside the transaction its own change is visible…
+            assert [e["action"] for e in await deps.repo.events()] == ["uncommitted"]
+            inside.set()
+            await release.wait()
+            raise RuntimeError("roll it back")
+
+    task = asyncio.create_task(slow_writer())
+    await inside.wait()
+    # …but not to anyone else while it is open,
+    assert await deps.repo.events() == []
+    release.set()
+    with pytest.raises(RuntimeError):
+        await task
+    # and never, once rolled back.
+    assert await deps.repo.events() == []
+
+
+async def test_nested_write_is_refused_not_deadlocked(deps: Deps) -> None:
+    with pytest.raises(RuntimeError, match="nested"):
+        async with deps.db.write():
+            async with deps.db.write():
+                pass

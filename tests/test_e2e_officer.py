@@ -260,6 +260,7 @@ async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
         listing = await w.next_bot(OFFICER, zh("open.head", count=1))
         await w.press(OFFICER, OFFICER, listing, zh("btn.show", code=code))
         copy = await w.wait_card(OFFICER, code)
+        await w.settle()  # the copy is on screen and recorded (a person is never faster)
         w.mark(OFFICER)
         w.emu.send_voice(OFFICER, reply_to=copy["message_id"])
         await w.next_bot(OFFICER, zh("evidence.added", code=code, count=1))

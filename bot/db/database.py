@@ -2,14 +2,18 @@
 
 aiosqlite runs every call of a connection on one thread, but two coroutines that each open a
 transaction on a shared connection would interleave their statements. :meth:`Database.write`
-therefore hands out the connection under an asyncio lock for one whole transaction.
-Reads (:meth:`Database.read`) use the same connection without the lock; they never observe a
-half-finished transaction of their own task because every write commits before releasing.
+therefore hands out the writer connection under an asyncio lock for one whole transaction.
+
+Reads go to a second connection, so they only ever see committed data (WAL lets it read while
+the writer writes) — never another task's half-finished transaction. A read made *inside*
+``write()`` (the same task, e.g. "what does the incident look like after this update?") uses
+the writer connection, so it sees that transaction's own changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
@@ -18,6 +22,9 @@ from importlib import resources
 from pathlib import Path
 
 import aiosqlite
+
+#: True while the current task is inside ``Database.write()``.
+_IN_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("warmline_in_write", default=False)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -55,6 +62,7 @@ class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._lock: asyncio.Lock | None = None  # created in open(), on the running loop
 
     async def open(self) -> Database:
@@ -66,11 +74,22 @@ class Database:
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
+        if self.path == ":memory:":
+            self._reader = self._conn  # one private database: nothing to share
+        else:
+            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+            self._reader.row_factory = aiosqlite.Row
+            await self._reader.execute("PRAGMA busy_timeout=5000")
+            await self._reader.execute("PRAGMA foreign_keys=ON")
+            await self._reader.execute("PRAGMA query_only=ON")
         self._lock = asyncio.Lock()
         await self.migrate()
         return self
 
     async def close(self) -> None:
+        if self._reader is not None and self._reader is not self._conn:
+            await self._reader.close()
+        self._reader = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -103,23 +122,36 @@ class Database:
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction at a time (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error)."""
         assert self._lock is not None, "database is not open"
+        if _IN_WRITE.get():
+            raise RuntimeError("nested write transaction: the write lock is not reentrant")
         async with self._lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            token = _IN_WRITE.set(True)
             try:
-                yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
-                await conn.execute("COMMIT")
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+                else:
+                    await conn.execute("COMMIT")
+            finally:
+                _IN_WRITE.reset(token)
+
+    def _read_conn(self) -> aiosqlite.Connection:
+        if _IN_WRITE.get():
+            return self.conn
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        return self._reader
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
+        async with self._read_conn().execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cur:
+        async with self._read_conn().execute(sql, params) as cur:
             return await cur.fetchone()
 
     async def backup_to(self, target: str | Path) -> None:

@@ -583,9 +583,24 @@ class Repo:
             (to_db_time(now), item_id),
         )
 
+    async def outbox_claim(self, tx: Tx, item_id: int) -> bool:
+        """Mark an item as being sent. From then on nothing coalesces into it: a change that
+        comes while it is in flight gets an edit of its own."""
+        cur = await tx.execute(
+            "UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'pending'", (item_id,)
+        )
+        return cur.rowcount == 1
+
+    async def requeue_in_flight(self, tx: Tx) -> int:
+        """After a crash: whatever was being sent is sent again (cards skip the parts that
+        were recorded as sent)."""
+        cur = await tx.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+        return cur.rowcount
+
     async def outbox_retry(self, tx: Tx, item_id: int, next_at: dt.datetime, error: str) -> None:
         await tx.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?",
+            """UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_at = ?,
+                   last_error = ? WHERE id = ?""",
             (to_db_time(next_at), error[:500], item_id),
         )
 

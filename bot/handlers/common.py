@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
@@ -36,6 +37,36 @@ async def reply(update: Update, text: str, markup=None) -> None:
     await chat.send_message(
         text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
     )
+
+
+# Why an edit of the message a button was on can fail without anything being wrong: the press
+# was repeated or came from an old copy (nothing to change), or the message is gone.
+_HARMLESS_EDIT_ERRORS = (
+    "not modified",
+    "message to edit not found",
+    "message can't be edited",
+    "there is no text in the message to edit",
+)
+
+
+async def edit_pressed(query: CallbackQuery, text: str | None = None, markup=None) -> None:
+    """Edit the message a button was on (its text, or else only its buttons).
+
+    Cosmetic: handlers save the change first, so an edit that cannot be made — a repeated or
+    stale press, a message that was deleted or is too old (``InaccessibleMessage``) — must not
+    stop the handler before it says what happened next.
+    """
+    if not isinstance(query.message, Message):
+        return
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(markup)
+        else:
+            await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if not any(reason in str(exc).lower() for reason in _HARMLESS_EDIT_ERRORS):
+            raise
+        log.info("left message %s as it was: %s", query.message.message_id, exc)
 
 
 def is_private(update: Update) -> bool:

@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.domain.tips import Action, Outcome, supplies_from_mask
 from bot.handlers import reporter
-from bot.handlers.common import is_private, language, reply, services
+from bot.handlers.common import edit_pressed, is_private, language, reply, services
 from bot.i18n import t
 from bot.services.field import ActError, EvidenceResult
 from bot.services.patrols import PatrolError
@@ -101,7 +101,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         markup = cv.duplicates_keyboard(tip, candidates, lang)
     else:
         markup = cv.card_keyboard(tip, lang)
-    await query.edit_message_reply_markup(markup)
+    await edit_pressed(query, markup=markup)
     await query.answer()
 
 

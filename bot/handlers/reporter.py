@@ -13,7 +13,14 @@ from telegram.ext import ContextTypes
 
 from bot.domain.draft import Draft, Source, Step
 from bot.domain.tips import Flag, People, Seen, is_urgent
-from bot.handlers.common import is_private, language, reply, services, set_language
+from bot.handlers.common import (
+    edit_pressed,
+    is_private,
+    language,
+    reply,
+    services,
+    set_language,
+)
 from bot.i18n import t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
 from bot.services.relay import RelayResult
@@ -245,7 +252,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button.op is ROp.CANCEL:
         await query.answer()
         await svc.reports.cancel(user.id)
-        await query.edit_message_reply_markup(None)
+        await edit_pressed(query)
         await reply(update, t(lang, "cancel.done"), ReplyKeyboardRemove())
         return
 
@@ -261,43 +268,43 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button.op is ROp.PLACE:
         if button.arg == "none":
             draft = await svc.reports.reject_candidates(draft)
-            await query.edit_message_reply_markup(None)
+            await edit_pressed(query)
             await send_prompt(update, draft, lang)
             return
         chosen = await svc.reports.choose_candidate(draft, int(button.arg or 0))
         if chosen is None:
             await send_prompt(update, draft, lang)
             return
-        await query.edit_message_text(
-            rv.choice_echo(lang, "place.chosen") + f" {escape(chosen.place_label or '')}"
+        await edit_pressed(
+            query, rv.choice_echo(lang, "place.chosen") + f" {escape(chosen.place_label or '')}"
         )
         await send_prompt(update, chosen, lang)
     elif button.op is ROp.SEEN:
         draft = await svc.reports.set_seen(draft, Seen(button.arg))
-        await query.edit_message_text(rv.choice_echo(lang, f"seen.{button.arg}"))
+        await edit_pressed(query, rv.choice_echo(lang, f"seen.{button.arg}"))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.PEOPLE:
         draft = await svc.reports.set_people(draft, People(button.arg))
-        await query.edit_message_text(rv.choice_echo(lang, f"people.{button.arg}"))
+        await edit_pressed(query, rv.choice_echo(lang, f"people.{button.arg}"))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.FLAG:
         flag = Flag(button.arg)
         was_urgent = is_urgent(draft.flags)
         draft = await svc.reports.toggle_flag(draft, flag)
-        await query.edit_message_reply_markup(rv.flags_keyboard(draft, lang))
+        await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
         if is_urgent(draft.flags) and not was_urgent:
             await reply(update, t(lang, "urgent.advice"))
     elif button.op is ROp.FLAGS_DONE:
         draft = await svc.reports.flags_done(draft)
-        await query.edit_message_reply_markup(None)
+        await edit_pressed(query)
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SKIP_DESC:
         draft, _ = await svc.reports.set_description(draft, None)
-        await query.edit_message_reply_markup(None)
+        await edit_pressed(query)
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SKIP_PHOTO:
         draft = await svc.reports.set_photo(draft, None, None)
-        await query.edit_message_reply_markup(None)
+        await edit_pressed(query)
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SUBMIT:
         await _submit(update, context, lang, draft)
@@ -319,7 +326,6 @@ async def _submit(
         return
     # The tip is committed (and its card is in the outbox) — only now say it was received.
     tip = result.submitted.tip
-    await query.edit_message_reply_markup(None)
     group = svc.deps.directory.team(tip.group_key).name
     if draft.source is Source.HOTLINE:
         await reply(
@@ -334,6 +340,9 @@ async def _submit(
             amount = svc.deps.config.reward.amount
             text += "\n\n" + t(lang, "submit.secret", secret=result.submitted.secret, amount=amount)
         await reply(update, text, ReplyKeyboardRemove())
+    # Only then take the buttons off the review: the code is shown once, so a Telegram fault
+    # on this cosmetic edit must not keep it from the reporter.
+    await edit_pressed(query)
 
 
 # -- after submitting ---------------------------------------------------------------------------
@@ -366,4 +375,4 @@ async def _withdraw(
     await query.answer(t(lang, "withdraw.done"))
     tips = await svc.reports.my_tips(update.effective_user.id)
     text, markup = rv.my_tips(tips, lang, svc.deps.tz)
-    await query.edit_message_text(text, reply_markup=markup)
+    await edit_pressed(query, text, markup)

@@ -55,6 +55,11 @@ class OutboxSender:
     def wake(self) -> None:
         self._wake.set()
 
+    async def recover(self) -> int:
+        """At start-up: put back whatever a crash left half-sent."""
+        async with self.d.db.write() as tx:
+            return await self.d.repo.requeue_in_flight(tx)
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="warmline-outbox")
@@ -92,12 +97,14 @@ class OutboxSender:
 
     # -- one item ---------------------------------------------------------------------------
     async def deliver(self, item: OutboxItem) -> None:
-        shown: dict[str, str] = {}
+        async with self.d.db.write() as tx:
+            if not await self.d.repo.outbox_claim(tx, item.id):
+                return  # already handled
         try:
             if item.kind == "card":
                 await self._send_card(item)
             elif item.kind == "card_edit":
-                shown = await self._edit_cards(item)
+                await self._edit_cards(item)
             elif item.kind == "notice":
                 await self._send_notice(item)
             else:
@@ -117,34 +124,12 @@ class OutboxSender:
         except NetworkError as exc:  # includes TimedOut
             backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))
             await self._retry(item, backoff, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug of ours: keep the item, try again later, say so loudly
+            log.exception("outbox item %s failed unexpectedly", item.id)
+            await self._retry(item, MAX_BACKOFF_S, f"{type(exc).__name__}: {exc}")
         else:
             async with self.d.db.write() as tx:
                 await self.d.repo.outbox_done(tx, item.id, self.d.now())
-            if shown:
-                await self._edit_again_if_changed(item, shown)
-
-    async def _edit_again_if_changed(self, item: OutboxItem, shown: dict[str, str]) -> None:
-        """A change committed while this edit was being rendered and sent was coalesced into
-        it (it was still pending), so the cards may show an older state: queue one more edit.
-        A change after ``outbox_done`` queues its own edit, so checking here closes the gap."""
-        assert item.tip_id is not None
-        tip = await self.d.repo.get_tip(item.tip_id)
-        if tip is None:
-            return
-        for lang, text in shown.items():
-            if (await self._render(tip, lang))[0] != text:
-                async with self.d.db.write() as tx:
-                    await self.d.repo.enqueue(
-                        tx,
-                        kind="card_edit",
-                        chat_id=None,
-                        tip_id=tip.id,
-                        payload={},
-                        now=self.d.now(),
-                        coalesce=True,
-                    )
-                self.wake()
-                return
 
     async def _retry(self, item: OutboxItem, seconds: float, error: str) -> None:
         async with self.d.db.write() as tx:
@@ -304,12 +289,12 @@ class OutboxSender:
                 )
                 await self._record(message, tip.id, "photo")
 
-    async def _edit_cards(self, item: OutboxItem) -> dict[str, str]:
-        """Edit every copy of the tip's card; the texts shown, by language."""
+    async def _edit_cards(self, item: OutboxItem) -> None:
+        """Edit every copy of the tip's card to show the tip as it is now."""
         assert item.tip_id is not None
         tip = await self.d.repo.get_tip(item.tip_id)
         if tip is None:
-            return {}
+            return
         rendered: dict[str, tuple[str, object]] = {}
         for message in await self.d.repo.messages_of(tip.id, kind="card"):
             lang = await self._card_language(message.chat_id)
@@ -325,12 +310,23 @@ class OutboxSender:
                     reply_markup=keyboard,
                     disable_web_page_preview=True,
                 )
-            except BadRequest as exc:
+            except Forbidden as exc:
+                # The bot may no longer write there (removed from the group): the other
+                # copies (an officer's) must still be edited.
+                log.warning("card of tip %s in %s not edited: %s", tip.id, message.chat_id, exc)
+                continue
+            except (BadRequest, ChatMigrated) as exc:
                 reason = str(exc).lower()
                 if "not modified" in reason:
                     continue
-                if "not found" in reason or "can't be edited" in reason:
-                    # The card was deleted: post it again so the chat shows the truth.
+                if (
+                    isinstance(exc, ChatMigrated)
+                    or "not found" in reason
+                    or "can't be edited" in reason
+                ):
+                    # The card was deleted, or its group became a supergroup (whose old
+                    # messages cannot be edited): post it again so the chat shows the truth.
+                    # Sent to the old id, the card follows the group (see _migrated).
                     async with self.d.db.write() as tx:
                         await self.d.repo.forget_message(tx, message.chat_id, message.message_id)
                         await self.d.repo.enqueue(
@@ -343,7 +339,6 @@ class OutboxSender:
                         )
                     continue
                 raise
-        return {lang: text for lang, (text, _keyboard) in rendered.items()}
 
     # -- notices ----------------------------------------------------------------------------
     async def _send_notice(self, item: OutboxItem) -> None:
