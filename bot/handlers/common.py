@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -56,7 +56,7 @@ async def edit_pressed(query: CallbackQuery, text: str | None = None, markup=Non
     stale press, a message that was deleted or is too old (``InaccessibleMessage``) — must not
     stop the handler before it says what happened next.
     """
-    if not isinstance(query.message, Message):
+    if query.message is None or not query.message.is_accessible:
         return
     try:
         if text is None:

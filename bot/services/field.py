@@ -169,6 +169,10 @@ class FieldService:
                 changes["duplicate_of"] = duplicate_of
         role = actor.primary_role()
         async with self.d.db.write() as tx:
+            if outcome is Outcome.DUPLICATE and await self._leads_to(duplicate_of, tip.id):
+                # A→B→…→A: no tip would own the incident. Checked inside the transaction so
+                # that two members merging two tips into each other at once cannot both win.
+                return ActResult(tip, ActError.BAD_DUPLICATE)
             changed = await self.d.repo.update_tip(
                 tx, tip.id, expect_state=tip.state, expect_version=tip.version, changes=changes
             )
@@ -210,6 +214,18 @@ class FieldService:
                 await self.rewards.on_tip_closed(tx, closed, outcome, user_id, now)
         self.d.wake()
         return ActResult(await self.d.repo.get_tip(tip.id))
+
+    async def _leads_to(self, start: int | None, target: int) -> bool:
+        """Does following ``duplicate_of`` from tip ``start`` reach tip ``target``?"""
+        seen: set[int] = set()
+        current = await self.d.repo.get_tip(start) if start else None
+        while current is not None and current.id not in seen:
+            if current.id == target:
+                return True
+            seen.add(current.id)
+            nxt = current.duplicate_of
+            current = await self.d.repo.get_tip(nxt) if nxt else None
+        return False
 
     async def _notify_reporter(
         self, tx, tip: Tip, action: Action, outcome: Outcome | None, now
@@ -296,14 +312,17 @@ class FieldService:
                 now=now,
             )
             if added:
+                # The state now, not when the reply came in: a claim may have committed since,
+                # and the event log must read as one unbroken chain of states.
+                current = await self.d.repo.get_tip(tip.id) or tip
                 await self.d.repo.add_event(
                     tx,
                     tip_id=tip.id,
                     actor_id=user_id,
                     actor_role=(actor.primary_role() or Role.MEMBER).value,
                     action="evidence",
-                    from_state=tip.state.value,
-                    to_state=tip.state.value,
+                    from_state=current.state.value,
+                    to_state=current.state.value,
                     now=now,
                     detail={"kind": kind},
                 )
