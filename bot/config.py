@@ -138,6 +138,10 @@ class ReportingConfig(_Section):
     description_max_chars: Annotated[int, Field(ge=20, le=2000)] = 500
     duplicate_radius_m: Annotated[int, Field(ge=10, le=5000)] = 250
     duplicate_window_hours: Annotated[int, Field(ge=1, le=72)] = 6
+    # When this many new cards wait for one group, they go out as one digest message (one
+    # line and one claim button per tip) instead: Telegram allows ~20 messages/min per group.
+    # Urgent tips always get their own card at once. 0 = never digest.
+    digest_threshold: Annotated[int, Field(ge=0, le=100)] = 4
     # Flood guard: at most this many updates per user in ``flood_window_seconds``.
     flood_max_updates: Annotated[int, Field(ge=3, le=1000)] = 20
     flood_window_seconds: Annotated[int, Field(ge=1, le=600)] = 10

@@ -107,6 +107,8 @@ timeout = 1.0
 [reporting]
 max_open_tips_per_hour = {extra.get("max_per_hour", "3")}
 flood_max_updates = {extra.get("flood_max", "200")}
+# Off unless a test is about digests: most tests look for one card per tip.
+digest_threshold = {extra.get("digest", "0")}
 {extra.get("sections", "")}
 """
 

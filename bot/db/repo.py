@@ -509,6 +509,13 @@ class Repo:
         rows = await self.db.fetchall(sql + " ORDER BY created_at, message_id", tuple(params))
         return [SentMessage(r["chat_id"], r["message_id"], r["tip_id"], r["kind"]) for r in rows]
 
+    async def tips_in_message(self, chat_id: int, message_id: int) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT tip_id FROM messages WHERE chat_id = ? AND message_id = ? ORDER BY tip_id",
+            (chat_id, message_id),
+        )
+        return [r["tip_id"] for r in rows]
+
     async def forget_message(self, tx: Tx, chat_id: int, message_id: int) -> None:
         await tx.execute(
             "DELETE FROM messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)

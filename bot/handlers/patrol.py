@@ -50,6 +50,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(t(lang, "refused.officer_only"), show_alert=True)
         return
 
+    if button.op is TipOp.FULL:
+        if await svc.field.post_full_card(tip, update.effective_chat.id, user.id):
+            await query.answer(t(lang, "open.sent", code=tip.code))
+        else:
+            await query.answer(
+                t(lang, "refused.not_allowed", group=_group_name(svc, tip)), show_alert=True
+            )
+        return
+
     if button.op is TipOp.ASK_REPORTER:
         await _ask_reporter(update, context, lang, tip)
         return
@@ -103,6 +112,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         markup = cv.card_keyboard(tip, lang)
     await edit_pressed(query, markup=markup)
     await query.answer()
+
+
+def _group_name(svc, tip) -> str:
+    try:
+        return svc.deps.directory.team(tip.group_key).name
+    except KeyError:
+        return tip.group_key
 
 
 async def _ask_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip) -> None:

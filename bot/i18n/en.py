@@ -376,4 +376,10 @@ MESSAGES: dict[str, str] = {
     "ask.refused.no_reporter": "This tip has no reporter to ask (a hotline call).",
     "ask.refused.closed": "This tip is closed; no more questions.",
     "ask.refused.too_long": "Too long; please keep it under 500 characters.",
+    # -- digests --
+    "digest.head": "📋 <b>{count} new tips</b> (many at once, so in one list)",
+    "digest.line": "• <b>{code}</b> · {state} · {people} · {seen} {at} · 📍 {place}",
+    "digest.hint": "<i>Claim one to get its full card (place, map, photo); “Details” shows the card first.</i>",
+    "btn.claim_code": "✋ Claim {code}",
+    "btn.full": "📄 Details {code}",
 }

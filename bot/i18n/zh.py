@@ -373,4 +373,10 @@ MESSAGES: dict[str, str] = {
     "ask.refused.no_reporter": "这条报告没有可以联系的报告人（热线登记）。",
     "ask.refused.closed": "这条报告已经结束，不能再提问。",
     "ask.refused.too_long": "太长了，请控制在 500 字以内。",
+    # -- digests --
+    "digest.head": "📋 <b>{count} 条新报告</b>（报告较多，先汇总发送）",
+    "digest.line": "• <b>{code}</b> · {state} · {people} · {seen} {at} · 📍 {place}",
+    "digest.hint": "<i>点“认领”后会收到完整卡片（位置、地图、照片）；“详情”可先看完整卡片。</i>",
+    "btn.claim_code": "✋ 认领 {code}",
+    "btn.full": "📄 详情 {code}",
 }

@@ -21,7 +21,14 @@ from html import escape
 
 from telegram import Bot, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.db.repo import OutboxItem
 from bot.domain.tips import Tip
@@ -29,7 +36,13 @@ from bot.i18n import t
 from bot.services.base import Deps
 from bot.services.cards import CardService
 from bot.services.users import UserService
-from bot.views.cards import card_keyboard, render_card
+from bot.views.cards import (
+    DIGEST_MAX,
+    card_keyboard,
+    digest_keyboard,
+    render_card,
+    render_digest,
+)
 from bot.views.reporter import notice_keyboard
 
 log = logging.getLogger(__name__)
@@ -91,9 +104,82 @@ class OutboxSender:
                 items = await self.d.repo.due_outbox(self.d.now())
                 if not items:
                     return handled
+                digested = await self._send_digests(items)
+                handled += len(digested)
                 for item in items:
-                    await self.deliver(item)
-                    handled += 1
+                    if item.id not in digested:
+                        await self.deliver(item)
+                        handled += 1
+
+    # -- digests ----------------------------------------------------------------------------
+    async def _send_digests(self, items: list[OutboxItem]) -> set[int]:
+        """A group with a backlog of new cards gets them as digests; returns the items done.
+
+        Telegram lets a bot post about 20 messages a minute to one group, and a card is up to
+        three messages. In a burst, one digest line (with its own claim button) per tip reaches
+        the patrol far sooner. Urgent tips are never digested: they get their card at once.
+        """
+        threshold = self.d.config.reporting.digest_threshold
+        if not threshold:
+            return set()
+        waiting: dict[int, list[OutboxItem]] = {}
+        for item in items:
+            if (
+                item.kind == "card"
+                and item.chat_id is not None
+                and item.chat_id < 0
+                and not item.payload.get("copy")
+            ):
+                waiting.setdefault(item.chat_id, []).append(item)
+        done: set[int] = set()
+        for chat, queued in waiting.items():
+            if len(queued) < threshold:
+                continue
+            batch: list[tuple[OutboxItem, Tip]] = []
+            for item in queued:
+                tip = await self.d.repo.get_tip(item.tip_id) if item.tip_id else None
+                if tip is None or tip.urgent:
+                    continue
+                if await self.d.repo.messages_of(tip.id, chat_id=chat):
+                    continue  # partly sent as a card already: finish that instead
+                batch.append((item, tip))
+            if len(batch) < threshold:
+                continue
+            for start in range(0, len(batch), DIGEST_MAX):
+                done |= await self._send_digest(chat, batch[start : start + DIGEST_MAX])
+        return done
+
+    async def _send_digest(self, chat: int, batch: list[tuple[OutboxItem, Tip]]) -> set[int]:
+        claimed = []
+        async with self.d.db.write() as tx:
+            for item, tip in batch:
+                if await self.d.repo.outbox_claim(tx, item.id):
+                    claimed.append((item, tip))
+        if not claimed:
+            return set()
+        tips = [tip for _, tip in claimed]
+        lang = await self._card_language(chat)
+        try:
+            message = await self.bot.send_message(
+                chat,
+                render_digest(tips, lang, self.d.tz),
+                parse_mode=ParseMode.HTML,
+                reply_markup=digest_keyboard(tips, lang),
+                disable_web_page_preview=True,
+            )
+        except TelegramError as exc:
+            # Let each card go its own way (with the usual fault handling) on the next pass.
+            log.warning("digest to %s failed (%s); sending the cards one by one", chat, exc)
+            async with self.d.db.write() as tx:
+                for item, _tip in claimed:
+                    await self.d.repo.outbox_retry(tx, item.id, self.d.now(), f"digest: {exc}")
+            return set()
+        now = self.d.now()
+        async with self.d.db.write() as tx:
+            for item, tip in claimed:
+                await self.d.repo.add_message(tx, chat, message.message_id, tip.id, "digest", now)
+                await self.d.repo.outbox_done(tx, item.id, now)
+        return {item.id for item, _ in claimed}
 
     # -- one item ---------------------------------------------------------------------------
     async def deliver(self, item: OutboxItem) -> None:
@@ -295,6 +381,8 @@ class OutboxSender:
         tip = await self.d.repo.get_tip(item.tip_id)
         if tip is None:
             return
+        for digest in await self.d.repo.messages_of(tip.id, kind="digest"):
+            await self._edit_digest(digest.chat_id, digest.message_id)
         rendered: dict[str, tuple[str, object]] = {}
         for message in await self.d.repo.messages_of(tip.id, kind="card"):
             lang = await self._card_language(message.chat_id)
@@ -339,6 +427,26 @@ class OutboxSender:
                         )
                     continue
                 raise
+
+    async def _edit_digest(self, chat: int, message_id: int) -> None:
+        tips = [
+            tip
+            for tip_id in await self.d.repo.tips_in_message(chat, message_id)
+            if (tip := await self.d.repo.get_tip(tip_id)) is not None
+        ]
+        lang = await self._card_language(chat)
+        try:
+            await self.bot.edit_message_text(
+                render_digest(tips, lang, self.d.tz),
+                chat_id=chat,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=digest_keyboard(tips, lang),
+                disable_web_page_preview=True,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("digest %s/%s could not be edited: %s", chat, message_id, exc)
 
     # -- notices ----------------------------------------------------------------------------
     async def _send_notice(self, item: OutboxItem) -> None:

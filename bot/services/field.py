@@ -207,6 +207,8 @@ class FieldService:
                 coalesce=True,
             )
             await self._notify_reporter(tx, tip, action, outcome, now)
+            if action is Action.CLAIM:
+                await self._ensure_full_card(tx, tip, now)
             if action is Action.CLOSE and outcome is not None:
                 closed = replace(
                     tip, state=decision.target, outcome=outcome, duplicate_of=duplicate_of
@@ -226,6 +228,34 @@ class FieldService:
             nxt = current.duplicate_of
             current = await self.d.repo.get_tip(nxt) if nxt else None
         return False
+
+    async def _ensure_full_card(self, tx, tip: Tip, now) -> None:
+        """A tip claimed from a digest gets its full card (place, pin, photo) in the group."""
+        team = self.d.directory.team(tip.group_key)
+        if await self.d.repo.messages_of(tip.id, kind="card", chat_id=team.chat_id):
+            return
+        if await self.d.repo.pending_outbox("card", tip.id):
+            return
+        await self.d.repo.enqueue(
+            tx, kind="card", chat_id=team.chat_id, tip_id=tip.id, payload={}, now=now
+        )
+
+    async def post_full_card(self, tip: Tip, chat_id: int, user_id: int) -> bool:
+        """Anyone who may act on the tip can have its full card posted where they are."""
+        actor = await self.actor_now(tip, user_id)
+        if not actor.is_staff:
+            await self.record_denied(tip.id, user_id, "full_card")
+            return False
+        if await self.d.repo.messages_of(tip.id, kind="card", chat_id=chat_id):
+            payload = {"copy": True}  # already here once: a fresh copy at the bottom of the chat
+        else:
+            payload = {}
+        async with self.d.db.write() as tx:
+            await self.d.repo.enqueue(
+                tx, kind="card", chat_id=chat_id, tip_id=tip.id, payload=payload, now=self.d.now()
+            )
+        self.d.wake()
+        return True
 
     async def _notify_reporter(
         self, tx, tip: Tip, action: Action, outcome: Outcome | None, now

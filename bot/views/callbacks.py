@@ -26,6 +26,7 @@ class TipOp(StrEnum):
     BACK = "back"  # back to the card's normal buttons
     SHOW = "show"  # officer: send me a live copy of this card
     ASK_REPORTER = "askr"  # put a question to the reporter (relayed; identities hidden)
+    FULL = "full"  # post this tip's full card here (from a digest)
 
 
 OP_ACTIONS: dict[TipOp, Action] = {
@@ -79,7 +80,13 @@ def parse_tip(data: str | None) -> TipButton | None:
             return None
     number = int(number_text) if number_text is not None else None
     # Shape checks per operation: anything else is forged.
-    if op in OP_ACTIONS or op in (TipOp.BACK, TipOp.SHOW, TipOp.DUPS, TipOp.ASK_REPORTER):
+    if op in OP_ACTIONS or op in (
+        TipOp.BACK,
+        TipOp.SHOW,
+        TipOp.DUPS,
+        TipOp.ASK_REPORTER,
+        TipOp.FULL,
+    ):
         ok = outcome is None and number is None and word is None
     elif op is TipOp.ASK:
         ok = outcome is not None and number is None

@@ -250,3 +250,40 @@ def supplies_counts_text(counts: dict[str, int], lang: str) -> str:
     sep = "、" if lang == "zh" else ", "
     parts = [f"{t(lang, 'supply.' + item)} ×{n}" for item, n in counts.items() if n]
     return escape(sep.join(parts)) or "—"
+
+
+#: At most this many tips in one digest message (keeps the keyboard short on a phone).
+DIGEST_MAX = 8
+
+
+def render_digest(tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo) -> str:
+    """Several new tips in one message: a line each; claim one to get its full card."""
+    lines = [t(lang, "digest.head", count=len(tips))]
+    for tip in tips:
+        place = " · ".join(escape(p) for p in (tip.district, tip.place_label or tip.address) if p)
+        lines.append(
+            t(
+                lang,
+                "digest.line",
+                code=escape(tip.code),
+                people=t(lang, f"people.{tip.people.value}"),
+                seen=t(lang, f"seen.{tip.seen.value}"),
+                at=_hm(tip.created_at, tz),
+                place=place or "—",
+                state=escape(state_label(tip, lang)),
+            )
+        )
+    lines.append(t(lang, "digest.hint"))
+    return "\n".join(lines)
+
+
+def digest_keyboard(tips: list[Tip], lang: str) -> InlineKeyboardMarkup | None:
+    rows = []
+    for tip in tips:
+        row = [_button(lang, "btn.full", TipButton(TipOp.FULL, tip.id), code=tip.code)]
+        if tip.state in (State.NEW, State.DISPATCHED):
+            row.insert(
+                0, _button(lang, "btn.claim_code", TipButton(TipOp.CLAIM, tip.id), code=tip.code)
+            )
+        rows.append(row)
+    return InlineKeyboardMarkup(rows) if rows else None
