@@ -269,7 +269,9 @@ class World:
         """Wait until the outbox has delivered everything it holds."""
 
         async def idle() -> bool:
-            return (await self.repo.outbox_counts()).get("pending", 0) == 0
+            counts = await self.repo.outbox_counts()
+            # "sending": claimed by the sender and on its way, not delivered yet.
+            return counts.get("pending", 0) + counts.get("sending", 0) == 0
 
         await self.emu.until(idle, timeout=5)
 

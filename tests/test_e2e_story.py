@@ -131,7 +131,7 @@ async def test_whole_story(tmp_path: Path, lang: str) -> None:
         # The reporter's view: /mytips shows the outcome in plain words.
         w.mark(reporter)
         w.emu.send_text(reporter, "/mytips")
-        mine = await w.next_bot(reporter, code)
+        mine = await w.next_bot(reporter, "我的报告" if zh else "My reports")
         assert ("已找到并提供帮助" if zh else "found and helped") in mine["text"]
 
         # Privacy: nothing in any group identifies the reporter.

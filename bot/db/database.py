@@ -146,13 +146,16 @@ class Database:
             raise RuntimeError("database is not open")
         return self._reader
 
+    # Each read runs and finishes in one call on the connection's thread. A cursor left open
+    # across an await (execute, then fetch later) keeps the reader's read transaction, and so
+    # its snapshot, open while other tasks read: a task could then miss a row it had just
+    # committed (seen under load: a submitted tip not found right after its commit).
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        async with self._read_conn().execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._read_conn().execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self._read_conn().execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self._read_conn().execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def backup_to(self, target: str | Path) -> None:
         """Copy the live database with SQLite's online backup API."""

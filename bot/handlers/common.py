@@ -129,12 +129,14 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     svc = services(context)
     role = role_of(svc, user.id) if user else "reporter"
+    # In a group only staff ids are shown: a member of the public's id never goes to a group.
+    shown = user is not None and (is_private(update) or svc.deps.directory.is_staff(user.id))
     await reply(
         update,
         t(
             lang,
             "whoami",
-            user_id=user.id if user else "—",
+            user_id=user.id if shown else "—",
             chat_id=chat.id if chat else "—",
             chat_type=chat.type if chat else "—",
             role=t(lang, f"role.{role}"),
@@ -159,6 +161,7 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE, choic
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await language(update, context)
     if not is_private(update):
+        await reply(update, t(lang, "private_only"))
         return
     svc = services(context)
     had = await svc.reports.cancel(update.effective_user.id)

@@ -43,7 +43,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
 
     if button.op is TipOp.SHOW:
-        if await svc.field.show_card(tip.id, update.effective_chat.id, user.id):
+        # The live copy goes to the officer's own chat, wherever the button was pressed.
+        if await svc.field.show_card(tip.id, user.id, user.id):
             await query.answer(t(lang, "open.sent", code=tip.code))
         else:
             await svc.field.record_denied(tip.id, user.id, "show")
@@ -98,6 +99,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if error is not None:
             await _refuse(update, context, lang, error, tip)
             return
+    elif not (await svc.field.actor_now(tip, user.id)).is_staff:
+        # "Back" changes no state, but only those who may act on a tip may reset its card.
+        await svc.field.record_denied(tip.id, user.id, "back")
+        await _refuse(update, context, lang, ActError.NOT_ALLOWED, tip)
+        return
     if button.op is TipOp.ASK:
         markup = cv.confirm_keyboard(tip, outcome, lang)
     elif button.op is TipOp.SUPPLIES:

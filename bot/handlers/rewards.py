@@ -127,6 +127,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await query.answer(t(lang, "refused.officer_only"), show_alert=True)
         return
+    if not is_private(update):
+        # Replies go where the button was: a phone number or a payment never goes to a group.
+        await query.answer(t(lang, "private_only"), show_alert=True)
+        return
     reward = await svc.deps.repo.get_reward(button.reward_id)
     if reward is None:
         await query.answer(t(lang, "button.invalid"), show_alert=True)

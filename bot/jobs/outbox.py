@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import warnings
 from html import escape
 
 from telegram import Bot, Message
@@ -196,7 +197,9 @@ class OutboxSender:
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except RetryAfter as exc:
-            delay = exc.retry_after
+            with warnings.catch_warnings():  # PTB 22 is moving this from int to timedelta
+                warnings.simplefilter("ignore")
+                delay = exc.retry_after
             seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay)
             await self._retry(item, seconds, f"RetryAfter {seconds}")
         except Forbidden as exc:

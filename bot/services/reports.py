@@ -99,6 +99,9 @@ class ReportService:
         verdict = self.check_location(lat, lon)
         if verdict is not LocationVerdict.OK:
             return verdict, draft
+        # A venue's title and address come as the sender's client made them: bound them like a
+        # typed address, or the card could exceed Telegram's limit and never reach the patrol.
+        label, address = _bounded(label), _bounded(address)
         return verdict, await self.save(draft.with_location(lat, lon, label, address))
 
     async def lookup_address(
@@ -301,3 +304,10 @@ class ReportService:
             )
         self.d.wake()
         return WithdrawResult.OK
+
+
+PLACE_MAX = 200  # characters of a venue title / address kept (a typed address: the same)
+
+
+def _bounded(text: str | None) -> str | None:
+    return " ".join(text.split())[:PLACE_MAX] or None if text else None

@@ -27,6 +27,8 @@ from bot.i18n import t
 from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
 
+DUPLICATES_SHOWN = 10  # possible duplicates listed on a card (nearest first)
+
 
 def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
@@ -75,7 +77,11 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
     )
     lines.append(t(lang, "card.maps", links=links))
     if ctx.duplicates:
-        dups = ", ".join(f"{escape(code)} ({metres} m)" for code, metres in ctx.duplicates)
+        # The nearest few: a busy spot must not push the card past Telegram's 4096 characters.
+        shown = ctx.duplicates[:DUPLICATES_SHOWN]
+        dups = ", ".join(f"{escape(code)} ({metres} m)" for code, metres in shown)
+        if len(ctx.duplicates) > DUPLICATES_SHOWN:
+            dups += f", … (+{len(ctx.duplicates) - DUPLICATES_SHOWN})"
         lines.append(t(lang, "card.duplicates", tips=dups))
     lines.append(t(lang, "card.group", group=escape(ctx.group_name)))
     if ctx.claimer and tip.state in (State.CLAIMED, State.EN_ROUTE, State.ON_SCENE):
