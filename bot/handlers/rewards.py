@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.domain.rewards import PayMethod, parse_amount
 from bot.domain.tips import parse_tip_code
+from bot.handlers import reporter
 from bot.handlers.common import is_private, language, reply, services
 from bot.i18n import t
 from bot.services.rewards import ClaimCheck, RewardError, RewardResult
@@ -271,6 +272,10 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     waiting = await svc.rewards.share_phone(user.id, contact.phone_number)
     if not waiting:
+        if await svc.reports.draft(user.id) is not None:
+            # Mid-report: not what this step asks for, so the step's own prompt answers it.
+            await reporter.on_message(update, context)
+            return
         await reply(update, t(lang, "phone.not_needed"), ReplyKeyboardRemove())
         return
     await reply(update, t(lang, "phone.saved"), ReplyKeyboardRemove())
