@@ -34,6 +34,7 @@ from telegram.error import (
 from bot.db.repo import OutboxItem
 from bot.domain.tips import Tip
 from bot.i18n import t
+from bot.services import notify
 from bot.services.base import Deps
 from bot.services.cards import CardService
 from bot.services.users import UserService
@@ -246,17 +247,9 @@ class OutboxSender:
             await self.d.repo.set_chat_active(tx, chat, False, error[:200], now)
             self.d.inactive_chats.add(chat)
             team = directory.team_by_chat(chat)
-            officers = sorted(o for o in directory.officers if o not in self.d.inactive_chats)
             if team is not None and item.kind == "card" and item.tip_id is not None:
-                for officer in officers:
-                    await self.d.repo.enqueue(
-                        tx,
-                        kind="card",
-                        chat_id=officer,
-                        tip_id=item.tip_id,
-                        payload={"copy": True},
-                        now=now,
-                    )
+                for officer in sorted(directory.officers - self.d.inactive_chats):
+                    await notify.post_card(self.d, tx, officer, item.tip_id, copy=True, now=now)
             if not newly or directory.is_officer(chat):
                 return
             if team is not None:
@@ -268,15 +261,7 @@ class OutboxSender:
                     else None
                 )
                 key, params = "chat.user_blocked", {"code": code or "—"}
-            for officer in officers:
-                await self.d.repo.enqueue(
-                    tx,
-                    kind="notice",
-                    chat_id=officer,
-                    tip_id=item.tip_id,
-                    payload={"key": key, "params": params, "user_id": officer},
-                    now=now,
-                )
+            await notify.tell_officers(self.d, tx, key, params, tip_id=item.tip_id, now=now)
 
     async def _migrated(self, item: OutboxItem, new_chat_id: int) -> None:
         """A group became a supergroup: follow it, remember it, and tell the officers."""
@@ -298,19 +283,13 @@ class OutboxSender:
             team = self.d.directory.team_by_chat(old)
             if team is not None:
                 await self.d.repo.set_setting(tx, f"migrated:{old}", str(new_chat_id), now)
-                for officer in sorted(self.d.directory.officers):
-                    await self.d.repo.enqueue(
-                        tx,
-                        kind="notice",
-                        chat_id=officer,
-                        tip_id=None,
-                        payload={
-                            "key": "chat.migrated",
-                            "user_id": officer,
-                            "params": {"group": team.name, "old": old, "new": new_chat_id},
-                        },
-                        now=now,
-                    )
+                await notify.tell_officers(
+                    self.d,
+                    tx,
+                    "chat.migrated",
+                    {"group": team.name, "old": old, "new": new_chat_id},
+                    now=now,
+                )
         if old is not None:
             self.d.directory = self.d.directory.replace_chat_id(old, new_chat_id)
 
@@ -420,14 +399,7 @@ class OutboxSender:
                     # Sent to the old id, the card follows the group (see _migrated).
                     async with self.d.db.write() as tx:
                         await self.d.repo.forget_message(tx, message.chat_id, message.message_id)
-                        await self.d.repo.enqueue(
-                            tx,
-                            kind="card",
-                            chat_id=message.chat_id,
-                            tip_id=tip.id,
-                            payload={},
-                            now=self.d.now(),
-                        )
+                        await notify.post_card(self.d, tx, message.chat_id, tip.id)
                     continue
                 raise
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.db.repo import Tx
+from bot.services import notify
 from bot.services.base import Deps
 
 
@@ -29,8 +29,8 @@ class ChatService:
                 now=now,
                 detail={"chat_id": chat_id, "title": (title or "")[:100]},
             )
-            await self._tell_officers(
-                tx, "chat.unknown_group_left", {"title": title or "—", "chat_id": chat_id}
+            await notify.tell_officers(
+                self.d, tx, "chat.unknown_group_left", {"title": title or "—", "chat_id": chat_id}
             )
         self.d.wake()
         return True
@@ -55,20 +55,9 @@ class ChatService:
                 detail={"chat_id": chat_id},
             )
             if not present and team is not None:
-                await self._tell_officers(tx, "chat.group_lost", {"group": team.name})
+                await notify.tell_officers(self.d, tx, "chat.group_lost", {"group": team.name})
         if present:
             self.d.inactive_chats.discard(chat_id)
         else:
             self.d.inactive_chats.add(chat_id)
         self.d.wake()
-
-    async def _tell_officers(self, tx: Tx, key: str, params: dict) -> None:
-        for officer in sorted(self.d.directory.officers - self.d.inactive_chats):
-            await self.d.repo.enqueue(
-                tx,
-                kind="notice",
-                chat_id=officer,
-                tip_id=None,
-                payload={"key": key, "params": params, "user_id": officer},
-                now=self.d.now(),
-            )

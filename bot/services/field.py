@@ -15,6 +15,7 @@ from bot.domain.tips import (
     Tip,
     decide,
 )
+from bot.services import notify
 from bot.services.base import Deps
 from bot.services.rewards import RewardService
 
@@ -117,15 +118,7 @@ class FieldService:
     async def refresh_card(self, tip_id: int) -> None:
         """Queue an edit so every copy of the card shows the tip's current state."""
         async with self.d.db.write() as tx:
-            await self.d.repo.enqueue(
-                tx,
-                kind="card_edit",
-                chat_id=None,
-                tip_id=tip_id,
-                payload={},
-                now=self.d.now(),
-                coalesce=True,
-            )
+            await notify.refresh_card(self.d, tx, tip_id)
         self.d.wake()
 
     async def act(
@@ -197,15 +190,7 @@ class FieldService:
                 now=now,
                 detail=detail or None,
             )
-            await self.d.repo.enqueue(
-                tx,
-                kind="card_edit",
-                chat_id=None,
-                tip_id=tip.id,
-                payload={},
-                now=now,
-                coalesce=True,
-            )
+            await notify.refresh_card(self.d, tx, tip.id, now=now)
             await self._notify_reporter(tx, tip, action, outcome, now)
             if action is Action.CLAIM:
                 await self._ensure_full_card(tx, tip, now)
@@ -236,9 +221,7 @@ class FieldService:
             return
         if await self.d.repo.pending_outbox("card", tip.id):
             return
-        await self.d.repo.enqueue(
-            tx, kind="card", chat_id=team.chat_id, tip_id=tip.id, payload={}, now=now
-        )
+        await notify.post_card(self.d, tx, team.chat_id, tip.id, now=now)
 
     async def post_full_card(self, tip: Tip, chat_id: int, user_id: int) -> bool:
         """Anyone who may act on the tip can have its full card posted where they are."""
@@ -246,14 +229,10 @@ class FieldService:
         if not actor.is_staff:
             await self.record_denied(tip.id, user_id, "full_card")
             return False
-        if await self.d.repo.messages_of(tip.id, kind="card", chat_id=chat_id):
-            payload = {"copy": True}  # already here once: a fresh copy at the bottom of the chat
-        else:
-            payload = {}
+        # Already here once: a fresh copy at the bottom of the chat.
+        copy = bool(await self.d.repo.messages_of(tip.id, kind="card", chat_id=chat_id))
         async with self.d.db.write() as tx:
-            await self.d.repo.enqueue(
-                tx, kind="card", chat_id=chat_id, tip_id=tip.id, payload=payload, now=self.d.now()
-            )
+            await notify.post_card(self.d, tx, chat_id, tip.id, copy=copy)
         self.d.wake()
         return True
 
@@ -272,14 +251,7 @@ class FieldService:
             key = _REPORTER_NOTICE_ON_CLOSE[outcome]
         else:
             return
-        await self.d.repo.enqueue(
-            tx,
-            kind="notice",
-            chat_id=reporter,
-            tip_id=tip.id,
-            payload={"key": key, "params": {"code": tip.code}, "user_id": reporter},
-            now=now,
-        )
+        await notify.tell(self.d, tx, reporter, key, {"code": tip.code}, tip_id=tip.id, now=now)
 
     async def _record_refusal(
         self, tip: Tip, actor: Actor, action: Action, error: ActError, outcome: Outcome | None
@@ -356,15 +328,7 @@ class FieldService:
                     now=now,
                     detail={"kind": kind},
                 )
-                await self.d.repo.enqueue(
-                    tx,
-                    kind="card_edit",
-                    chat_id=None,
-                    tip_id=tip.id,
-                    payload={},
-                    now=now,
-                    coalesce=True,
-                )
+                await notify.refresh_card(self.d, tx, tip.id, now=now)
         self.d.wake()
         count = await self.d.repo.evidence_count(tip.id)
         return (EvidenceResult.ADDED if added else EvidenceResult.ALREADY), tip, count
@@ -379,13 +343,6 @@ class FieldService:
         if tip is None or not self.d.directory.is_officer(user_id):
             return False
         async with self.d.db.write() as tx:
-            await self.d.repo.enqueue(
-                tx,
-                kind="card",
-                chat_id=chat_id,
-                tip_id=tip.id,
-                payload={"copy": True},
-                now=self.d.now(),
-            )
+            await notify.post_card(self.d, tx, chat_id, tip.id, copy=True)
         self.d.wake()
         return True

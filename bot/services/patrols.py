@@ -10,6 +10,7 @@ from html import escape
 from bot.db.database import from_db_time
 from bot.db.repo import Tx
 from bot.i18n import t
+from bot.services import notify
 from bot.services.base import Deps
 
 #: What a patrol hands out, in the order /patrol_end takes the counts.
@@ -137,28 +138,10 @@ class PatrolService:
         if reason_html:
             text += "\n" + reason_html
         for team in self.d.directory.teams:
-            await self.d.repo.enqueue(
-                tx,
-                kind="notice",
-                chat_id=team.chat_id,
-                tip_id=None,
-                payload={"text": text},
-                now=now,
-            )
-        for officer in sorted(self.d.directory.officers):
-            await self.d.repo.enqueue(
-                tx,
-                kind="notice",
-                chat_id=officer,
-                tip_id=None,
-                payload={
-                    "key": key,
-                    "params": {"interval": interval},
-                    "user_id": officer,
-                    **({"text_suffix": reason_html} if reason_html else {}),
-                },
-                now=now,
-            )
+            await notify.say(self.d, tx, team.chat_id, text, now=now)
+        await notify.tell_officers(
+            self.d, tx, key, {"interval": interval}, suffix_html=reason_html, now=now
+        )
 
     async def _event(self, tx: Tx, actor: int | None, action: str, detail: dict) -> None:
         await self.d.repo.add_event(

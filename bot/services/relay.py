@@ -10,8 +10,11 @@ purgeable); the log records only that a question was asked and answered.
 from __future__ import annotations
 
 from enum import StrEnum
+from html import escape
 
 from bot.domain.tips import Tip
+from bot.i18n import t
+from bot.services import notify
 from bot.services.base import Deps
 from bot.services.field import FieldService
 
@@ -67,18 +70,15 @@ class RelayService:
         assert reporter is not None
         now = self.d.now()
         async with self.d.db.write() as tx:
-            await self.d.repo.enqueue(
+            await notify.tell(
+                self.d,
                 tx,
-                kind="notice",
-                chat_id=reporter,
+                reporter,
+                "ask.question",
+                {"code": tip.code, "question": text},
                 tip_id=tip.id,
-                payload={
-                    "key": "ask.question",
-                    "params": {"code": tip.code, "question": text},
-                    "user_id": reporter,
-                    "keyboard": "force_reply",
-                    "record": "question",
-                },
+                keyboard="force_reply",
+                record="question",
                 now=now,
             )
             await self.d.repo.add_event(
@@ -107,17 +107,11 @@ class RelayService:
         team = self.d.directory.team(tip.group_key)
         now = self.d.now()
         async with self.d.db.write() as tx:
-            await self.d.repo.enqueue(
-                tx,
-                kind="notice",
-                chat_id=team.chat_id,
-                tip_id=tip.id,
-                payload={
-                    "key": "ask.answer",
-                    "params": {"code": tip.code, "answer": text},
-                    "reply_to_card": True,
-                },
-                now=now,
+            answer = t(
+                self.d.config.station.language, "ask.answer", code=tip.code, answer=escape(text)
+            )
+            await notify.say(
+                self.d, tx, team.chat_id, answer, tip_id=tip.id, reply_to_card=True, now=now
             )
             await self.d.repo.add_event(
                 tx,

@@ -23,6 +23,7 @@ from bot.domain.tips import (
 )
 from bot.geo.area import ServiceArea, valid_coordinates
 from bot.geo.geocoder import GeocodeLookup, Geocoder
+from bot.services import notify
 from bot.services.base import Deps
 from bot.services.rewards import RewardService
 
@@ -245,14 +246,7 @@ class ReportService:
                     added_by=None,
                     now=now,
                 )
-            await self.d.repo.enqueue(
-                tx,
-                kind="card",
-                chat_id=team.chat_id,
-                tip_id=tip_id,
-                payload={},
-                now=now,
-            )
+            await notify.post_card(self.d, tx, team.chat_id, tip_id, now=now)
             await self.d.repo.delete_draft(tx, user_id)
             secret = await self.rewards.issue_secret(tx, tip_id) if reporter_id else None
         self.d.wake()
@@ -293,15 +287,7 @@ class ReportService:
                 to_state=decision.target.value if decision.target else None,
                 now=now,
             )
-            await self.d.repo.enqueue(
-                tx,
-                kind="card_edit",
-                chat_id=None,
-                tip_id=tip_id,
-                payload={},
-                now=now,
-                coalesce=True,
-            )
+            await notify.refresh_card(self.d, tx, tip_id, now=now)
         self.d.wake()
         return WithdrawResult.OK
 

@@ -33,6 +33,7 @@ from bot.domain.rewards import (
     valid_reference,
 )
 from bot.domain.tips import Outcome, Tip, is_verified
+from bot.services import notify
 from bot.services.base import Deps
 
 #: How long the bot waits for an officer's typed answer (a reason, a reference, an amount).
@@ -183,13 +184,14 @@ class RewardService:
         )
         await self._event(tx, reward, None, "reward_pending", None, RewardState.PENDING, now)
         code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
-        await self._notify(
+        await notify.tell(
+            self.d,
             tx,
             reward.reporter_id,
-            reward.tip_id,
             "reward.pending",
             {"code": code, "amount": reward.amount},
-            now,
+            tip_id=reward.tip_id,
+            now=now,
             keyboard="share_phone",
         )
 
@@ -212,7 +214,15 @@ class RewardService:
         if reporter is None or reason in (Ineligible.NOT_VERIFIED, Ineligible.NO_REPORTER):
             return
         code = (await self.d.repo.codes([tip_id]))[tip_id]
-        await self._notify(tx, reporter, tip_id, f"reward.none.{reason.value}", {"code": code}, now)
+        await notify.tell(
+            self.d,
+            tx,
+            reporter,
+            f"reward.none.{reason.value}",
+            {"code": code},
+            tip_id=tip_id,
+            now=now,
+        )
 
     # -- the officer's decisions ------------------------------------------------------------
     async def pending_lines(self) -> list[RewardLine]:
@@ -349,38 +359,40 @@ class RewardService:
             )
             code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
             if action is RewardAction.APPROVE:
-                await self._notify(
+                await notify.tell(
+                    self.d,
                     tx,
                     reward.reporter_id,
-                    reward.tip_id,
                     "reward.approved",
                     {"code": code, "amount": reward.amount},
-                    now,
+                    tip_id=reward.tip_id,
+                    now=now,
                 )
             elif action is RewardAction.REJECT:
-                await self._notify(
+                await notify.tell(
+                    self.d,
                     tx,
                     reward.reporter_id,
-                    reward.tip_id,
                     "reward.rejected",
                     {"code": code, "reason": reason},
-                    now,
+                    tip_id=reward.tip_id,
+                    now=now,
                 )
             else:
                 local = self.d.local(now)
-                await self._notify(
+                await notify.tell(
+                    self.d,
                     tx,
                     reward.reporter_id,
-                    reward.tip_id,
                     "reward.paid",
                     {
                         "code": code,
                         "amount": amount,
                         "date": local.strftime("%Y-%m-%d"),
-                        # rendered in the reporter's language when the notice is sent
-                        "method_key": f"pay.{method.value if method else 'cash'}",
+                        "method_key": f"pay.{(method.value if method else 'cash')}",
                     },
-                    now,
+                    tip_id=reward.tip_id,
+                    now=now,
                 )
         self.d.wake()
         return RewardResult(await self.d.repo.get_reward(reward.id))
@@ -486,10 +498,9 @@ class RewardService:
             )
             if locked:
                 code = (await self.d.repo.codes([tip.id]))[tip.id]
-                for other in sorted(self.d.directory.officers):
-                    await self._notify(
-                        tx, other, tip.id, "reward.claim_locked", {"code": code}, now
-                    )
+                await notify.tell_officers(
+                    self.d, tx, "reward.claim_locked", {"code": code}, tip_id=tip.id, now=now
+                )
         self.d.wake()
         return (ClaimCheck.LOCKED if locked else ClaimCheck.WRONG), reward, MAX_SECRET_TRIES - tries
 
@@ -619,23 +630,6 @@ class RewardService:
             to_state=after.value if after else None,
             now=now,
             detail={"reward": reward.id, **(detail or {})},
-        )
-
-    async def _notify(
-        self,
-        tx: Tx,
-        user_id: int,
-        tip_id: int,
-        key: str,
-        params: dict[str, Any],
-        now: dt.datetime,
-        keyboard: str | None = None,
-    ) -> None:
-        payload: dict[str, Any] = {"key": key, "params": params, "user_id": user_id}
-        if keyboard:
-            payload["keyboard"] = keyboard
-        await self.d.repo.enqueue(
-            tx, kind="notice", chat_id=user_id, tip_id=tip_id, payload=payload, now=now
         )
 
 

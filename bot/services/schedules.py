@@ -32,6 +32,7 @@ from bot.domain.schedule import (
 )
 from bot.domain.tips import State, Tip
 from bot.i18n import t
+from bot.services import notify
 from bot.services.base import Deps
 from bot.services.patrols import PatrolService, mention
 
@@ -82,26 +83,6 @@ class ScheduleService:
         self.d.wake()
 
     # -- helpers ----------------------------------------------------------------------------
-    async def _say(
-        self, tx: Tx, chat_id: int, text: str, now: dt.datetime, tip_id: int | None = None
-    ) -> None:
-        await self.d.repo.enqueue(
-            tx, kind="notice", chat_id=chat_id, tip_id=tip_id, payload={"text": text}, now=now
-        )
-
-    async def _tell_officers(
-        self, tx: Tx, key: str, params: dict, now: dt.datetime, tip_id: int | None = None
-    ) -> None:
-        for officer in sorted(self.d.directory.officers):
-            await self.d.repo.enqueue(
-                tx,
-                kind="notice",
-                chat_id=officer,
-                tip_id=tip_id,
-                payload={"key": key, "params": params, "user_id": officer},
-                now=now,
-            )
-
     async def _mention(self, user_id: int | None) -> str:
         if user_id is None:
             return "—"
@@ -178,7 +159,7 @@ class ScheduleService:
             )
             lines.append(t(self.lang, "reminder.areas", areas=escape(areas)))
             lines.append(t(self.lang, "reminder.log_hint"))
-            await self._say(tx, team.chat_id, "\n".join(lines), now)
+            await notify.say(self.d, tx, team.chat_id, "\n".join(lines), now=now)
 
     async def _patrol_checks(self, now: dt.datetime, local: dt.datetime) -> None:
         """A reminder slot with no patrol logged within the grace period → leader, officers."""
@@ -216,12 +197,13 @@ class ScheduleService:
                         minutes=self.d.config.patrol.log_grace_minutes,
                         leader=leader,
                     )
-                    await self._say(tx, team.chat_id, text, now)
-                    await self._tell_officers(
+                    await notify.say(self.d, tx, team.chat_id, text, now=now)
+                    await notify.tell_officers(
+                        self.d,
                         tx,
                         "patrol.missing_officer",
                         {"group": team.name, "slot": slot.strftime("%m-%d %H:%M")},
-                        now,
+                        now=now,
                     )
                     await self._system_event(
                         tx, None, "patrol_missing", now, {"group": team.key, "slot": key}
@@ -254,14 +236,7 @@ class ScheduleService:
                 return
             minutes = self._age(tip, now)
             if level is Level.REPOST:
-                await self.d.repo.enqueue(
-                    tx,
-                    kind="card",
-                    chat_id=team.chat_id,
-                    tip_id=tip.id,
-                    payload={"copy": True},
-                    now=now,
-                )
+                await notify.post_card(self.d, tx, team.chat_id, tip.id, copy=True, now=now)
                 text = t(
                     self.lang,
                     "escalate.repost",
@@ -269,19 +244,12 @@ class ScheduleService:
                     minutes=minutes,
                     leader=await self._mention(team.leader),
                 )
-                await self._say(tx, team.chat_id, text, now, tip.id)
+                await notify.say(self.d, tx, team.chat_id, text, tip_id=tip.id, now=now)
             elif level is Level.WIDEN:
                 for other in self.d.directory.teams:
                     if other.key == team.key:
                         continue
-                    await self.d.repo.enqueue(
-                        tx,
-                        kind="card",
-                        chat_id=other.chat_id,
-                        tip_id=tip.id,
-                        payload={"copy": True},
-                        now=now,
-                    )
+                    await notify.post_card(self.d, tx, other.chat_id, tip.id, copy=True, now=now)
                     text = t(
                         self.lang,
                         "escalate.widen_group",
@@ -290,22 +258,16 @@ class ScheduleService:
                         group=escape(team.name),
                         leader=await self._mention(other.leader),
                     )
-                    await self._say(tx, other.chat_id, text, now, tip.id)
+                    await notify.say(self.d, tx, other.chat_id, text, tip_id=tip.id, now=now)
                 for officer in sorted(self.d.directory.officers):
-                    await self.d.repo.enqueue(
-                        tx,
-                        kind="card",
-                        chat_id=officer,
-                        tip_id=tip.id,
-                        payload={"copy": True},
-                        now=now,
-                    )
-                await self._tell_officers(
+                    await notify.post_card(self.d, tx, officer, tip.id, copy=True, now=now)
+                await notify.tell_officers(
+                    self.d,
                     tx,
                     "escalate.widen_officer",
                     {"code": tip.code, "minutes": minutes, "group": team.name},
-                    now,
-                    tip.id,
+                    tip_id=tip.id,
+                    now=now,
                 )
             else:
                 waited = int((now - tip.claimed_at).total_seconds() // 60) if tip.claimed_at else 0
@@ -317,12 +279,12 @@ class ScheduleService:
                     claimer=await self._mention(tip.claimed_by),
                     leader=await self._mention(team.leader),
                 )
-                await self._say(tx, team.chat_id, text, now, tip.id)
+                await notify.say(self.d, tx, team.chat_id, text, tip_id=tip.id, now=now)
                 # A claimer from the other group (after the second level) is not in this
                 # group's chat: ask them in their own.
                 theirs = self.d.directory.team_of(tip.claimed_by) if tip.claimed_by else None
                 if theirs is not None and theirs.key != team.key:
-                    await self._say(tx, theirs.chat_id, text, now, tip.id)
+                    await notify.say(self.d, tx, theirs.chat_id, text, tip_id=tip.id, now=now)
             await self._system_event(tx, tip, level.value, now, {"minutes": minutes})
 
     # -- hand-over --------------------------------------------------------------------------
@@ -359,20 +321,11 @@ class ScheduleService:
                         now=now,
                         detail={"from": previous, "to": group},
                     )
-                    await self.d.repo.enqueue(
-                        tx, kind="card", chat_id=on.chat_id, tip_id=tip.id, payload={}, now=now
-                    )
-                    await self.d.repo.enqueue(
-                        tx,
-                        kind="card_edit",
-                        chat_id=None,
-                        tip_id=tip.id,
-                        payload={},
-                        now=now,
-                        coalesce=True,
-                    )
+                    await notify.post_card(self.d, tx, on.chat_id, tip.id, now=now)
+                    await notify.refresh_card(self.d, tx, tip.id, now=now)
             codes = lambda tips: ", ".join(tip.code for tip in tips) or "—"  # noqa: E731
-            await self._say(
+            await notify.say(
+                self.d,
                 tx,
                 off.chat_id,
                 t(
@@ -384,13 +337,14 @@ class ScheduleService:
                     kept=len(kept),
                     kept_codes=codes(kept),
                 ),
-                now,
+                now=now,
             )
             # Read inside this transaction, the moved tips already belong to ``group`` (and
             # have a new version): tell them apart by id.
             moved_ids = {tip.id for tip in moved}
             own = [tip for tip in await self.d.repo.open_tips(group) if tip.id not in moved_ids]
-            await self._say(
+            await notify.say(
+                self.d,
                 tx,
                 on.chat_id,
                 t(
@@ -401,13 +355,14 @@ class ScheduleService:
                     moved_codes=codes(moved),
                     own=len(own),
                 ),
-                now,
+                now=now,
             )
-            await self._tell_officers(
+            await notify.tell_officers(
+                self.d,
                 tx,
                 "handover.officer",
                 {"off": off.name, "on": on.name, "moved": len(moved), "kept": len(kept)},
-                now,
+                now=now,
             )
 
     # -- daily summary ----------------------------------------------------------------------
@@ -428,7 +383,7 @@ class ScheduleService:
             if not await self.d.repo.mark_done(tx, "summary", day.isoformat(), now):
                 return
             for chat in chats:
-                await self._say(tx, chat, text, now)
+                await notify.say(self.d, tx, chat, text, now=now)
 
     async def figures_for(
         self, since: dt.datetime | None, until: dt.datetime, days: int
@@ -526,7 +481,7 @@ class ScheduleService:
             if await self.d.repo.get_setting("weather_error") != "1":
                 async with self.d.db.write() as tx:
                     await self.d.repo.set_setting(tx, "weather_error", "1", now)
-                    await self._tell_officers(tx, "weather.unreachable", {}, now)
+                    await notify.tell_officers(self.d, tx, "weather.unreachable", {}, now=now)
             return
         async with self.d.db.write() as tx:
             await self.d.repo.set_setting(tx, "weather_error", "0", now)
