@@ -106,6 +106,25 @@ def _reward(row: aiosqlite.Row) -> Reward:
     )
 
 
+async def _compare_and_set(
+    tx: Tx,
+    table: str,
+    row_id: int,
+    expect_state: State | RewardState,
+    expect_version: int,
+    changes: dict[str, Any],
+) -> bool:
+    """``UPDATE`` a row only if its state and version are still what the caller read."""
+    sets = ", ".join(f"{column} = ?" for column in changes)
+    values = [_db_value(v) for v in changes.values()]
+    cur = await tx.execute(
+        f"""UPDATE {table} SET {sets}, version = version + 1
+            WHERE id = ? AND state = ? AND version = ?""",
+        (*values, row_id, expect_state.value, expect_version),
+    )
+    return cur.rowcount == 1
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
@@ -328,14 +347,7 @@ class Repo:
         changes: dict[str, Any],
     ) -> bool:
         """Compare-and-set: apply ``changes`` only if the tip is still as the caller saw it."""
-        sets = ", ".join(f"{column} = ?" for column in changes)
-        values = [_db_value(v) for v in changes.values()]
-        cur = await tx.execute(
-            f"""UPDATE tips SET {sets}, version = version + 1
-                WHERE id = ? AND state = ? AND version = ?""",
-            (*values, tip_id, expect_state.value, expect_version),
-        )
-        return cur.rowcount == 1
+        return await _compare_and_set(tx, "tips", tip_id, expect_state, expect_version, changes)
 
     async def open_tips(self, group_key: str | None = None) -> list[Tip]:
         sql = f"SELECT * FROM tips WHERE state IN {_OPEN_SQL}"
@@ -737,14 +749,9 @@ class Repo:
         changes: dict[str, Any],
     ) -> bool:
         """Compare-and-set, like :meth:`update_tip`: two officers never both win."""
-        sets = ", ".join(f"{column} = ?" for column in changes)
-        values = [_db_value(v) for v in changes.values()]
-        cur = await tx.execute(
-            f"""UPDATE rewards SET {sets}, version = version + 1
-                WHERE id = ? AND state = ? AND version = ?""",
-            (*values, reward_id, expect_state.value, expect_version),
+        return await _compare_and_set(
+            tx, "rewards", reward_id, expect_state, expect_version, changes
         )
-        return cur.rowcount == 1
 
     async def add_ledger(
         self,
