@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from bot.db.database import Database, from_db_time, to_db_time
 from bot.domain.dedup import BBox, Candidate
 from bot.domain.draft import Draft, Source, Step
 from bot.domain.rewards import PayMethod, Reward, RewardState
+from bot.domain.schedule import TipTally
 from bot.domain.tips import (
     Flag,
     Outcome,
@@ -733,6 +735,12 @@ class Repo:
         )
         return [_reward(r) for r in rows]
 
+    async def count_rewards(self, state: RewardState) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM rewards WHERE state = ?", (state.value,)
+        )
+        return int(row["n"]) if row else 0
+
     async def rewards_of_reporter(self, reporter_id: int) -> list[Reward]:
         rows = await self.db.fetchall(
             "SELECT * FROM rewards WHERE reporter_id = ? ORDER BY id", (reporter_id,)
@@ -803,6 +811,22 @@ class Repo:
             params.append(to_db_time(until))
         rows = await self.db.fetchall(sql + " ORDER BY ledger.id", tuple(params))
         return [dict(r) for r in rows]
+
+    async def ledger_sums(
+        self, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """``entry → (count, sum of amounts)`` of the ledger entries in ``[since, until)``,
+        summed by the database (the same entries :meth:`ledger` lists)."""
+        sql = "SELECT entry, COUNT(*) AS n, SUM(amount) AS total FROM ledger WHERE 1 = 1"
+        params: list[Any] = []
+        if since is not None:
+            sql += " AND at >= ?"
+            params.append(to_db_time(since))
+        if until is not None:
+            sql += " AND at < ?"
+            params.append(to_db_time(until))
+        rows = await self.db.fetchall(sql + " GROUP BY entry", tuple(params))
+        return {r["entry"]: (int(r["n"]), int(r["total"])) for r in rows}
 
     async def last_ledger_entry(self, reward_id: int, entry: str) -> dict[str, Any] | None:
         row = await self.db.fetchone(
@@ -949,6 +973,58 @@ class Repo:
                 (to_db_time(since), to_db_time(until)),
             )
         return [_tip(r) for r in rows]
+
+    async def tip_tally(self, since: dt.datetime | None, until: dt.datetime) -> TipTally:
+        """The summary's figures over the tips created in ``[since, until)``, counted by the
+        database: the same numbers :func:`bot.domain.schedule.tally` gets from
+        :meth:`tips_created_between`, without loading every tip."""
+        where = "created_at < ?"
+        params: tuple = (to_db_time(until),)
+        if since is not None:
+            where = "created_at >= ? AND " + where
+            params = (to_db_time(since), *params)
+        supplies = ", ".join(
+            f"SUM(instr(',' || COALESCE(supplies, '') || ',', ',{s.value},') > 0) AS s_{i}"
+            for i, s in enumerate(Supply)
+        )
+        outcomes = ", ".join(f"SUM(outcome = '{o.value}') AS o_{i}" for i, o in enumerate(Outcome))
+        # One pass over the window for every count; the medians sort (two more passes).
+        row = await self.db.fetchone(
+            f"""SELECT COUNT(*) AS received, COUNT(claimed_at) AS claimed,
+                       COUNT(arrived_at) AS arrived, {supplies}, {outcomes}
+                FROM tips WHERE {where}""",
+            params,
+        )
+        supplied = {s.value: int(row[f"s_{i}"] or 0) for i, s in enumerate(Supply)}
+        closed = {o.value: int(row[f"o_{i}"] or 0) for i, o in enumerate(Outcome)}
+        return TipTally(
+            received=int(row["received"]),
+            outcomes={name: n for name, n in closed.items() if n},
+            supplies={name: n for name, n in supplied.items() if n},
+            median_claim=await self._median_minutes("claimed_at", where, params, row["claimed"]),
+            median_scene=await self._median_minutes("arrived_at", where, params, row["arrived"]),
+        )
+
+    async def _median_minutes(
+        self, column: str, where: str, params: tuple, count: int
+    ) -> float | None:
+        """Median of ``column − created_at`` in minutes over ``count`` rows: the database
+        sorts, only the middle one or two values come back. Times are stored as
+        ``YYYY-MM-DDTHH:MM:SS.ffffffZ``: the difference is computed exactly, in microseconds."""
+        if not count:
+            return None
+        micros = (
+            f"(CAST(strftime('%s', {column}) AS INTEGER)"
+            " - CAST(strftime('%s', created_at) AS INTEGER)) * 1000000"
+            f" + CAST(substr({column}, 21, 6) AS INTEGER)"
+            " - CAST(substr(created_at, 21, 6) AS INTEGER)"
+        )
+        rows = await self.db.fetchall(
+            f"""SELECT {micros} AS us FROM tips WHERE {where} AND {column} IS NOT NULL
+                ORDER BY us LIMIT ? OFFSET ?""",
+            (*params, 2 - count % 2, (count - 1) // 2),
+        )
+        return statistics.median(int(r["us"]) / 1_000_000 / 60 for r in rows)
 
     async def move_tip(self, tx: Tx, tip: Tip, group_key: str, now: dt.datetime) -> bool:
         """Hand an unclaimed tip to another group (compare-and-set on its state)."""

@@ -228,9 +228,18 @@ class Totals:
 
 def totals(entries: list[tuple[str, int]]) -> Totals:
     """Sum ledger entries ``(entry, amount)``; a reversal takes one payment back."""
-    sums = {kind: [0, 0] for kind in LedgerEntry}
+    sums: dict[str, tuple[int, int]] = {}
     for entry, amount in entries:
-        sums[LedgerEntry(entry)][0] += 1
+        count, total = sums.get(entry, (0, 0))
+        sums[entry] = (count + 1, total + amount)
+    return totals_from_sums(sums)
+
+
+def totals_from_sums(by_entry: dict[str, tuple[int, int]]) -> Totals:
+    """Totals from ``entry → (count, yuan)`` (summed by the database or by :func:`totals`)."""
+    sums = {kind: [0, 0] for kind in LedgerEntry}
+    for entry, (count, amount) in by_entry.items():
+        sums[LedgerEntry(entry)][0] += count
         sums[LedgerEntry(entry)][1] += amount
     paid_count = sums[LedgerEntry.PAID][0] - sums[LedgerEntry.REVERSAL][0]
     paid_yuan = sums[LedgerEntry.PAID][1] + sums[LedgerEntry.REVERSAL][1]

@@ -141,43 +141,69 @@ class Figures:
     rewards_paid: int = 0
 
 
+@dataclass(frozen=True)
+class TipTally:
+    """What the summary needs from the tips received in a period, already counted (by the
+    database, or by :func:`tally` from a list of tips)."""
+
+    received: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)  # outcome → tips with it
+    supplies: dict[str, int] = field(default_factory=dict)  # supply → tips that handed it out
+    median_claim: float | None = None  # minutes from received to claimed (unrounded)
+    median_scene: float | None = None  # minutes from received to on scene (unrounded)
+
+
+def tally(tips: list[Tip]) -> TipTally:
+    outcomes: dict[str, int] = {}
+    supplies: dict[str, int] = {}
+    for tip in tips:
+        if tip.outcome is not None:
+            outcomes[tip.outcome.value] = outcomes.get(tip.outcome.value, 0) + 1
+        for item in tip.supplies:
+            supplies[item.value] = supplies.get(item.value, 0) + 1
+    claim = [
+        (t.claimed_at - t.created_at).total_seconds() / 60 for t in tips if t.claimed_at is not None
+    ]
+    scene = [
+        (t.arrived_at - t.created_at).total_seconds() / 60 for t in tips if t.arrived_at is not None
+    ]
+    return TipTally(
+        received=len(tips),
+        outcomes=outcomes,
+        supplies=supplies,
+        median_claim=statistics.median(claim) if claim else None,
+        median_scene=statistics.median(scene) if scene else None,
+    )
+
+
 def figures(
-    tips: list[Tip],
+    tips: list[Tip] | TipTally,
     patrol_supplies: list[dict[str, int]],
     patrols_logged: int,
     patrols_required: int,
     rewards_pending: int,
     rewards_paid: int,
 ) -> Figures:
-    """Summary figures over the tips received in a period (and patrols logged in it)."""
-    outcomes: dict[str, int] = {}
-    for tip in tips:
-        if tip.outcome is not None:
-            outcomes[tip.outcome.value] = outcomes.get(tip.outcome.value, 0) + 1
-    went = [
-        t
-        for t in tips
-        if t.outcome is not None and t.outcome not in (Outcome.DUPLICATE, Outcome.INVALID)
-    ]
-    missed = [t for t in went if t.outcome in MISSED_OUTCOMES]
-    supplies: dict[str, int] = {}
-    for tip in tips:
-        for item in tip.supplies:
-            supplies[item.value] = supplies.get(item.value, 0) + 1
+    """Summary figures over the tips received in a period (and patrols logged in it).
+
+    ``tips`` is the list of tips, or their :class:`TipTally` (counted by the database)."""
+    counted = tips if isinstance(tips, TipTally) else tally(tips)
+    outcomes = dict(counted.outcomes)
+    went = sum(
+        n for o, n in outcomes.items() if Outcome(o) not in (Outcome.DUPLICATE, Outcome.INVALID)
+    )
+    missed = sum(n for o, n in outcomes.items() if Outcome(o) in MISSED_OUTCOMES)
+    supplies = dict(counted.supplies)
     for given in patrol_supplies:
         for item, count in given.items():
             supplies[item] = supplies.get(item, 0) + int(count)
     return Figures(
-        received=len(tips),
-        verified=sum(1 for t in tips if is_verified(t.outcome)),
+        received=counted.received,
+        verified=sum(n for o, n in outcomes.items() if is_verified(o)),
         outcomes=outcomes,
-        not_found_rate=round(len(missed) / len(went), 3) if went else None,
-        median_claim_min=median_minutes(
-            t.claimed_at - t.created_at for t in tips if t.claimed_at is not None
-        ),
-        median_scene_min=median_minutes(
-            t.arrived_at - t.created_at for t in tips if t.arrived_at is not None
-        ),
+        not_found_rate=round(missed / went, 3) if went else None,
+        median_claim_min=None if counted.median_claim is None else round(counted.median_claim, 1),
+        median_scene_min=None if counted.median_scene is None else round(counted.median_scene, 1),
         brought_in=outcomes.get(Outcome.BROUGHT_IN.value, 0),
         supplies=supplies,
         patrols_logged=patrols_logged,

@@ -29,7 +29,7 @@ from bot.domain.rewards import (
     hash_secret,
     new_secret,
     secret_matches,
-    totals,
+    totals_from_sums,
     valid_reference,
 )
 from bot.domain.tips import Outcome, Tip, is_verified
@@ -541,8 +541,7 @@ class RewardService:
 
     # -- the ledger -------------------------------------------------------------------------
     async def totals_between(self, since: dt.datetime | None, until: dt.datetime | None) -> Totals:
-        entries = await self.d.repo.ledger(since, until)
-        return totals([(e["entry"], int(e["amount"])) for e in entries])
+        return totals_from_sums(await self.d.repo.ledger_sums(since, until))
 
     def periods(self) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
         """today, this month and the campaign, as UTC bounds of station-time days."""

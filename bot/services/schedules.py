@@ -388,16 +388,15 @@ class ScheduleService:
     async def figures_for(
         self, since: dt.datetime | None, until: dt.datetime, days: int
     ) -> Figures:
-        tips = await self.d.repo.tips_created_between(since, until)
+        # Counted by the database: a campaign's history is far too long to load tip by tip.
+        tips = await self.d.repo.tip_tally(since, until)
         patrols = await self.d.repo.patrols_between(
             since or dt.datetime(2000, 1, 1, tzinfo=dt.UTC), until
         )
         supplies = [json.loads(p["supplies"]) for p in patrols if p["supplies"]]
-        ledger = await self.d.repo.ledger(since, until)
-        paid = sum(1 for e in ledger if e["entry"] == "paid") - sum(
-            1 for e in ledger if e["entry"] == "reversal"
-        )
-        pending = len(await self.d.repo.rewards_in((RewardState.PENDING,), limit=100_000))
+        ledger = await self.d.repo.ledger_sums(since, until)
+        paid = ledger.get("paid", (0, 0))[0] - ledger.get("reversal", (0, 0))[0]
+        pending = await self.d.repo.count_rewards(RewardState.PENDING)
         return figures(
             tips,
             supplies,

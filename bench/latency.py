@@ -1,0 +1,237 @@
+"""Benchmark 2 (latency under load) and 5 (footprint).
+
+Latency: 200 reporters play the whole intake flow against `warmline run` (a subprocess) so
+that their SUBMIT presses reach the emulator at 20 per second for 60 s (1,200 tips; each
+reporter every 10 s). Each flow starts shortly before its submit time, so the other six
+updates of every tip load the bot too (~140 updates/s in all). Intake→card is measured from
+the moment the emulator queued the submitting callback to the moment it received the
+sendMessage of that tip's card in the on-duty group. Rate limiter off; digests off (every tip
+gets its own card); max_open_tips_per_hour raised to 10 (each reporter sends 6 in the minute);
+otherwise the production defaults.
+
+Footprint: the bot's VmRSS is sampled every second during the run (steady state: from 10 s
+in to the end); cold start is process start → the bot's first getUpdates at the emulator,
+median of 5 starts on an existing database (a restart) and of 5 on a fresh one (first start,
+migrations included).
+
+    /work/venv/bin/python bench/latency.py [--rate 20] [--seconds 60] [--reporters 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    BenchEmulator,
+    Flow,
+    Reporters,
+    cast,
+    load,
+    median,
+    pct,
+    random_point,
+    self_cpu,
+    start_warmline,
+    table,
+    verdict,
+    wait_for_quiet,
+    wait_ready,
+    wait_until,
+    warmline_config,
+    workdir,
+)
+
+P99_TARGET_MS = 100.0
+RSS_TARGET_MB = 120.0
+COLD_TARGET_S = 1.5
+LEAD_S = 1.5  # a flow starts this long before its submit time
+WARMUP_TIPS = 20
+
+
+def sample_rss(bot, stop: threading.Event, samples: list[tuple[float, float]]) -> None:
+    while not stop.wait(1.0):
+        try:
+            samples.append((time.monotonic(), bot.rss()))
+        except OSError:
+            return
+
+
+def run_latency(emu: BenchEmulator, reporters: list[int], args, work: Path) -> dict:
+    rng = random.Random(11)
+    warm, users = reporters[:WARMUP_TIPS], reporters[WARMUP_TIPS:]
+    config = warmline_config(
+        emu, work / "latency.sqlite3", rate_limiter=False, digest_threshold=0, max_per_hour=10
+    )
+    head = os.environ.get("BENCH_BOT_HEAD")  # e.g. a diagnostic wrapper of `warmline run`
+    bot = start_warmline(config, work, "latency", [sys.executable, head] if head else None)
+    flows = Reporters(emu)
+    flows.start()
+    stop = threading.Event()
+    samples: list[tuple[float, float]] = []
+    try:
+        wait_ready(emu, bot.started_at, bot)
+        for user in warm:
+            flows.start_flow(Flow(user, *random_point(rng)))
+        wait_until(lambda: len(flows.group.first) >= len(warm), 120, "warm-up cards")
+        time.sleep(1.2)
+        wait_for_quiet()
+        load_before = load()
+        sampler = threading.Thread(target=sample_rss, args=(bot, stop, samples), daemon=True)
+        sampler.start()
+        total = int(args.rate * args.seconds)
+        t0 = time.monotonic() + LEAD_S + 0.5
+        cpu0, me0 = bot.cpu(), self_cpu()
+        tips: list[Flow] = []
+        for i in range(total):
+            submit_at = t0 + i / args.rate
+            flow = Flow(users[i % len(users)], *random_point(rng), submit_at=submit_at)
+            tips.append(flow)
+            flows.schedule(submit_at - LEAD_S, lambda f=flow: flows.start_flow(f))
+        end = t0 + args.seconds
+        wait_until(lambda: time.monotonic() > end, args.seconds + 30, "the run")
+        load_during = load()
+        wait_until(
+            lambda: sum(1 for f in tips if f.tip_id and f.tip_id in flows.group.first) >= total,
+            60,
+            "every card",
+        )
+        cpu1, me1, t1 = bot.cpu(), self_cpu(), time.monotonic()
+        stop.set()
+        if flows.errors:
+            raise RuntimeError(f"driver errors: {flows.errors[:3]}")
+        refused = [f for f in tips if f.refused]
+        if refused:
+            raise RuntimeError(f"{len(refused)} tips refused, e.g. {refused[0].refused}")
+        submits = sorted(f.submitted for f in tips if f.submitted)
+        span = submits[-1] - submits[0]
+        to_card = [(flows.group.first[f.tip_id] - f.submitted) * 1000 for f in tips]
+        to_reply = [(f.received_at - f.submitted) * 1000 for f in tips]
+        steady = [rss for at, rss in samples if at >= t0 + 10]
+        (work / "latency-tips.json").write_text(
+            json.dumps(
+                [
+                    {
+                        "tip": f.tip_id,
+                        "submit": f.submitted - t0,
+                        "receipt": f.received_at - t0,
+                        "card": flows.group.first[f.tip_id] - t0,
+                    }
+                    for f in tips
+                ]
+            )
+        )
+        return {
+            "tips": total,
+            "rate": (len(submits) - 1) / span if span else float("nan"),
+            "late": flows.late_submits,
+            "to_card": to_card,
+            "to_reply": to_reply,
+            "rss_max": max(steady) if steady else float("nan"),
+            "rss_median": median(steady),
+            "rss_samples": len(steady),
+            "cpu_pct": (cpu1 - cpu0) / (t1 - t0) * 100,
+            "bench_cpu_pct": (me1 - me0) / (t1 - t0) * 100,
+            "load_before": load_before,
+            "load_during": load_during,
+        }
+    finally:
+        stop.set()
+        flows.stop()
+        bot.stop()
+
+
+def cold_starts(emu: BenchEmulator, work: Path, n: int) -> tuple[list[float], list[float]]:
+    """(restart times, first-start times) in seconds: process start → first getUpdates."""
+    restart, fresh = [], []
+    existing = work / "cold.sqlite3"
+    for i in range(n * 2 + 1):
+        first = i % 2 == 1  # alternate, after one start that creates the existing database
+        db = work / f"fresh-{i}.sqlite3" if first else existing
+        bot = start_warmline(warmline_config(emu, db, rate_limiter=True), work, f"cold-{i}")
+        try:
+            at = wait_ready(emu, bot.started_at, bot)
+        finally:
+            bot.stop()
+        if i == 0:
+            continue
+        (fresh if first else restart).append(at - bot.started_at)
+    return restart, fresh
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=20.0, help="submits per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--reporters", type=int, default=200)
+    parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind")
+    args = parser.parse_args()
+    work = workdir("latency")
+    with BenchEmulator() as emu:
+        ids = cast(emu, WARMUP_TIPS + args.reporters)
+        r = run_latency(emu, ids, args, work)
+        wait_for_quiet()
+        load_cold = load()
+        restart, fresh = cold_starts(emu, work, args.starts)
+    p50, p95, p99 = (pct(r["to_card"], p) for p in (50, 95, 99))
+    q50, q95, q99 = (pct(r["to_reply"], p) for p in (50, 95, 99))
+    print(
+        f"{r['tips']} tips, submits at {r['rate']:.1f}/s ({r['late']} pressed late: the flow "
+        f"was not at its review in time); bot CPU {r['cpu_pct']:.0f}% of a core, emulator + "
+        f"reporters {r['bench_cpu_pct']:.0f}%; load before {r['load_before']}, at the end "
+        f"{r['load_during']}; RSS samples {r['rss_samples']}\n"
+    )
+    rows = [
+        [
+            "intake→card p50 / p95 / p99 (max)",
+            f"{p50:.0f} / {p95:.0f} / {p99:.0f} ms ({max(r['to_card']):.0f})",
+            f"p99 ≤ {P99_TARGET_MS:.0f} ms",
+            verdict(p99 <= P99_TARGET_MS),
+            r["load_during"],
+        ],
+        [
+            "(submit→reporter's receipt p50 / p95 / p99)",
+            f"{q50:.0f} / {q95:.0f} / {q99:.0f} ms",
+            "—",
+            "",
+            r["load_during"],
+        ],
+        [
+            "RSS steady state max / median",
+            f"{r['rss_max']:.1f} / {r['rss_median']:.1f} MB",
+            f"≤ {RSS_TARGET_MB:.0f} MB",
+            verdict(r["rss_max"] <= RSS_TARGET_MB),
+            r["load_during"],
+        ],
+        [
+            "cold start → first getUpdates, restart (median of "
+            f"{len(restart)}: {', '.join(f'{x:.2f}' for x in restart)})",
+            f"{median(restart):.2f} s",
+            f"≤ {COLD_TARGET_S} s",
+            verdict(median(restart) <= COLD_TARGET_S),
+            load_cold,
+        ],
+        [
+            "cold start, fresh database (median of "
+            f"{len(fresh)}: {', '.join(f'{x:.2f}' for x in fresh)})",
+            f"{median(fresh):.2f} s",
+            f"≤ {COLD_TARGET_S} s",
+            verdict(median(fresh) <= COLD_TARGET_S),
+            load_cold,
+        ],
+    ]
+    print(table(["measure", "result", "target", "", "load 1/5/15"], rows))
+    print(f"\nlogs and databases: {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
