@@ -20,7 +20,8 @@ p50/p95/max, and submit → the reporter's receipt. A run that has not drained a
 --max-drain seconds stops there; what is still queued is reported with a projection at the
 per-group limit.
 
-    /work/venv/bin/python bench/flood.py [--tips 500] [--seconds 60] [--max-drain 150] [--limiter ptb|smooth]
+    /work/venv/bin/python bench/flood.py [--tips 500] [--seconds 60] [--max-drain 150] \
+        [--limiter ptb|smooth]
 """
 
 from __future__ import annotations
