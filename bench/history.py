@@ -52,7 +52,7 @@ from bot.services.rewards import RewardService
 from bot.services.schedules import ScheduleService
 
 CACHE = Path("/tmp/warmline-history-cache")
-SEED_VERSION = 3
+SEED_VERSION = 4
 TZ = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 11, 21, tzinfo=TZ)
 NOW = dt.datetime(2027, 3, 10, 8, 30, tzinfo=TZ)
@@ -114,9 +114,9 @@ _HOUR_WEIGHTS = [3, 2, 2, 1, 1, 1, 2, 3, 3, 2, 2, 2, 2, 2, 2, 2, 3, 4, 6, 7, 7, 
 
 
 def moment(rng: random.Random, start: dt.datetime, end: dt.datetime) -> dt.datetime:
-    days = (end - start).days
+    days = (end - start).days + 1  # the last, partial day too
     while True:
-        day = start + dt.timedelta(days=rng.randrange(max(days, 1)))
+        day = start + dt.timedelta(days=rng.randrange(days))
         hour = rng.choices(range(24), _HOUR_WEIGHTS)[0]
         at = day.replace(hour=hour) + dt.timedelta(seconds=rng.uniform(0, 3600))
         if start <= at < end:
