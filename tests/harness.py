@@ -238,14 +238,15 @@ class World:
 
         return await self.emu.until(answered, timeout=5)
 
-    async def idle(self) -> None:
+    async def idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until every update sent so far has been handled (by whichever user) and the
-        outbox has delivered everything."""
-        await self.emu.until(lambda: self.emu.pending_updates() == 0, timeout=5)
+        outbox has delivered everything. ``timeout`` bounds each wait (a big burst on a busy
+        2-core machine needs longer; this is a bound on waiting, not a speed check)."""
+        await self.emu.until(lambda: self.emu.pending_updates() == 0, timeout=timeout)
         # The updater confirms a batch (next getUpdates offset) only after queueing it, and
         # each update is marked done once its handlers have finished.
-        await asyncio.wait_for(self.app.update_queue.join(), timeout=5)
-        await self.outbox_idle()
+        await asyncio.wait_for(self.app.update_queue.join(), timeout=timeout)
+        await self.outbox_idle(timeout)
 
     async def next_of_kind(self, chat_id: int, kind: str) -> dict:
         """The first bot message of ``kind`` (venue, location, photo...) after the mark."""
@@ -265,7 +266,7 @@ class World:
         self.marks[chat_id] = self.bot_msgs(chat_id).index(message) + 1
         return message
 
-    async def outbox_idle(self) -> None:
+    async def outbox_idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until the outbox has delivered everything it holds."""
 
         async def idle() -> bool:
@@ -273,7 +274,7 @@ class World:
             # "sending": claimed by the sender and on its way, not delivered yet.
             return counts.get("pending", 0) + counts.get("sending", 0) == 0
 
-        await self.emu.until(idle, timeout=5)
+        await self.emu.until(idle, timeout=timeout)
 
     async def quiet(self, chat_id: int) -> list[dict]:
         """Bot messages in the chat after the mark, once everything sent so far was handled.

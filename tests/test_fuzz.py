@@ -350,7 +350,8 @@ class Fuzzer:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def settle(self) -> None:
-        self.run(self.w.idle())
+        # Generous: after a 1,100-update burst a loaded CI machine can need well over 5 s.
+        self.run(self.w.idle(timeout=120))
 
     @property
     def db(self) -> sqlite3.Connection:
