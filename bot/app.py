@@ -72,7 +72,8 @@ class Overrides:
 
 def directory_from(config: Config) -> Directory:
     teams = tuple(
-        Team(g.key, g.name, g.chat_id, g.leader, frozenset(g.members)) for g in config.groups
+        Team(g.key, g.name, g.chat_id, g.leader, frozenset(g.members), g.leader_name)
+        for g in config.groups
     )
     return Directory(teams, frozenset(config.officers.user_ids))
 

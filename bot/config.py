@@ -94,6 +94,9 @@ class GroupConfig(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     chat_id: int
     leader: int
+    # Optional: how messages name the leader (mentions on escalations, patrol-log warnings)
+    # before the bot has seen the leader's Telegram name; else the role word "组长".
+    leader_name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     members: list[int] = []
 
     @field_validator("chat_id")
@@ -328,6 +331,7 @@ _KEY_FIXES: dict[tuple[str, str], str] = {
         "add leader = <the leader's Telegram user id> (send /whoami to the bot to see it)"
     ),
     ("groups.members", "list_type"): "write a list of Telegram user ids, e.g. [100002, 100003]",
+    ("groups.leader_name", "string_type"): 'write the leader\'s name in quotes, e.g. "王组长"',
     ("station.code_prefix", "string_pattern_mismatch"): (
         'write 1–4 capital letters A–Z, e.g. code_prefix = "HS"'
     ),

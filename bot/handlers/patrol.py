@@ -17,6 +17,7 @@ from bot.handlers.common import edit_pressed, is_private, language, reply, servi
 from bot.i18n import t
 from bot.services.field import ActError, EvidenceResult
 from bot.services.patrols import PatrolError
+from bot.services.people import person
 from bot.services.relay import RelayResult
 from bot.views import cards as cv
 from bot.views.callbacks import OP_ACTIONS, TipOp, parse_tip
@@ -177,8 +178,7 @@ async def _refuse(
             team = None
         if team is not None and tip.claimed_by and team.includes(update.effective_user.id):
             # A member of the right group who is not the claimer: say who has it.
-            names = await svc.deps.repo.first_names([tip.claimed_by])
-            name = names.get(tip.claimed_by, "—")
+            name = (await person(svc.deps, tip.claimed_by)).label(lang)
             await query.answer(t(lang, "refused.not_claimer", name=name), show_alert=True)
             return
         group = team.name if team is not None else tip.group_key

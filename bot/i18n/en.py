@@ -382,4 +382,6 @@ MESSAGES: dict[str, str] = {
     "digest.hint": "<i>Claim one to get its full card (place, map, photo); “Details” shows the card first.</i>",
     "btn.claim_code": "✋ Claim {code}",
     "btn.full": "📄 Details {code}",
+    # -- naming staff without a known name (issue 10, item 20) --
+    "role.staff": "staff member",
 }

@@ -379,4 +379,6 @@ MESSAGES: dict[str, str] = {
     "digest.hint": "<i>点“认领”后会收到完整卡片（位置、地图、照片）；“详情”可先看完整卡片。</i>",
     "btn.claim_code": "✋ 认领 {code}",
     "btn.full": "📄 详情 {code}",
+    # -- naming staff without a known name (issue 10, item 20) --
+    "role.staff": "工作人员",
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from html import escape
 
 from bot.db.database import from_db_time
 from bot.db.repo import Tx
@@ -170,8 +169,3 @@ class PatrolService:
                 to_state=None,
                 now=self.d.now(),
             )
-
-
-def mention(user_id: int, name: str | None) -> str:
-    """An HTML mention that notifies the user in a group (name escaped)."""
-    return f'<a href="tg://user?id={user_id}">{escape(name or str(user_id))}</a>'

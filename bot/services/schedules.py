@@ -34,7 +34,8 @@ from bot.domain.tips import State, Tip
 from bot.i18n import t
 from bot.services import notify
 from bot.services.base import Deps
-from bot.services.patrols import PatrolService, mention
+from bot.services.patrols import PatrolService
+from bot.services.people import mention, person
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,9 @@ class ScheduleService:
         self.d.wake()
 
     # -- helpers ----------------------------------------------------------------------------
-    async def _mention(self, user_id: int | None) -> str:
-        if user_id is None:
-            return "—"
-        names = await self.d.repo.first_names([user_id])
-        return mention(user_id, names.get(user_id))
+    async def _mention(self, user_id: int) -> str:
+        """A person mentioned in a group message: by name (or role), never by a bare id."""
+        return mention(await person(self.d, user_id), self.lang)
 
     def _age(self, tip: Tip, now: dt.datetime) -> int:
         return max(0, int((now - tip.created_at).total_seconds() // 60))
@@ -276,7 +275,7 @@ class ScheduleService:
                     "escalate.scene",
                     code=tip.code,
                     minutes=waited,
-                    claimer=await self._mention(tip.claimed_by),
+                    claimer=await self._mention(tip.claimed_by) if tip.claimed_by else "",
                     leader=await self._mention(team.leader),
                 )
                 await notify.say(self.d, tx, team.chat_id, text, tip_id=tip.id, now=now)

@@ -1,0 +1,172 @@
+"""Issue 10 ("Field-ready"), items 20–23: patrols and schedules, end to end.
+
+20 people named by name (or role), never by a bare user id; 21 cold mode and late reminders
+only after a real outage; 22 /help generated from the one command table; 23 no summary of a
+day the bot was not running. On the controllable clock of tests/test_schedules.py (the
+harness's ticker is off; tests move the clock and tick).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.domain.tips import Action, State
+from tests.harness import (
+    G1_CHAT,
+    G1_LEADER,
+    G1_MEMBER,
+    G1_MEMBER2,
+    G2_CHAT,
+    G2_LEADER,
+    G2_MEMBER,
+    NAMES,
+    OFFICER,
+    REPORTER,
+    STRANGER,
+    World,
+    clean_log,  # noqa: F401 - the fixture, used by pytestmark
+    world,
+)
+from tests.test_schedules import (
+    at,
+    latest_card,
+    officer_opens_chat,
+    report,
+    texts,
+    tick,
+    tick_every,
+    zh,
+)
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("clean_log")]
+
+STAFF = (G1_LEADER, G1_MEMBER, G1_MEMBER2, G2_LEADER, G2_MEMBER, OFFICER)
+CHATS = (G1_CHAT, G2_CHAT, OFFICER, REPORTER, STRANGER)
+
+
+def bare_ids(text: str) -> list[int]:
+    """Staff user ids written out as numbers in a message's visible text."""
+    return [uid for uid in STAFF if re.search(rf"(?<![\d.]){uid}(?!\d)", text)]
+
+
+def every_text(w: World) -> list[tuple[int, str]]:
+    """(chat, visible text) of every bot message and every earlier version of it (edits),
+    in every chat, and of every answer to a button press (toasts and alerts)."""
+    seen: list[tuple[int, str]] = []
+    for chat in CHATS:
+        for message in w.emu.transcript(chat, include_deleted=True):
+            if not message.get("from_bot"):
+                continue
+            for version in (message, *message.get("edits", [])):
+                seen.append((chat, version.get("text") or version.get("caption") or ""))
+    with w.emu._lock:  # the emulator's own record of callback answers
+        answers = list(w.emu._callbacks.values())
+    seen += [(0, answer.get("text") or "") for answer in answers]
+    return seen
+
+
+def mentions(message: dict) -> list[tuple[str, str]]:
+    """(visible text, url) of each tg://user mention in a message."""
+    text = message.get("text") or ""
+    found = []
+    for entity in message.get("entities") or []:
+        url = entity.get("url") or ""
+        if url.startswith("tg://user?id="):
+            utf16 = text.encode("utf-16-le")
+            start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
+            found.append((utf16[start:end].decode("utf-16-le"), url))
+    return found
+
+
+def with_text(w: World, chat: int, contains: str) -> list[dict]:
+    return [m for m in w.bot_msgs(chat) if contains in (m.get("text") or "")]
+
+
+# -- 20: a person is named by a name or a role word, never by a bare user id ----------------
+
+
+async def test_fr20_no_message_names_a_person_by_a_bare_id(tmp_path: Path) -> None:
+    """Campaign start: no leader or member has written to the bot yet, so the bot knows no
+    staff member's Telegram name. Escalations (all three levels), the patrol-log warning,
+    the hand-over, cards' "claimed by" and timeline, the officer's open list, a refusal
+    naming the claimer and the summary all name people by role, never by a number."""
+    async with world(tmp_path) as w:
+        await officer_opens_chat(w)
+        await tick(w)  # 12-01 21:00, g1 on duty
+        waiting = await report(w, REPORTER, 0)  # nobody claims it: repost, widen, hand-over
+        taken = await report(w, STRANGER, 1)
+        # A member claims `taken` (recorded by the service: the bot never sees their name).
+        tip = await w.repo.tip_by_code(taken)
+        assert (await w.services.field.act(tip.id, Action.CLAIM, G1_MEMBER)).ok
+        await w.settle()
+        claimed = await latest_card(w, G1_CHAT, taken, zh("state.claimed"))
+        assert zh("card.claimed_by", name=zh("role.member")) in claimed["text"]
+
+        # Repost (10 min), widen (20 min), the claimer asked to update (45 min), the 08:30
+        # hand-over, the 08:00 summary, the 09:00 reminder with no patrol logged (10:30).
+        await tick_every(w, at(1, 21, 5), at(2, 10, 30))
+        # Another member presses a button on the claimed tip: refused, naming the claimer.
+        card = await latest_card(w, G1_CHAT, taken)
+        answer = await w.press(G1_MEMBER2, G1_CHAT, card, zh("btn.go"))
+        assert answer["text"] == zh("refused.not_claimer", name=zh("role.member"))
+        # The officer's open list names the claimer.
+        w.mark(OFFICER)
+        w.emu.send_text(OFFICER, "/open")
+        listing = await w.next_bot(OFFICER, zh("open.head", count=2))
+        assert f"{zh('role.member')}" in listing["text"]
+        await w.settle()
+        assert (await w.repo.tip_by_code(waiting)).group_key == "g2"  # handed over
+
+        # Every kind of message that names someone was sent…
+        repost = with_text(w, G1_CHAT, "无人认领！")
+        widen = with_text(w, G2_CHAT, "无人认领。")
+        scene = with_text(w, G1_CHAT, "仍未到达现场")
+        missing = with_text(w, G2_CHAT, "没有登记巡查")
+        assert repost and widen and scene and missing
+        assert texts(w, G1_CHAT, "🔁") and texts(w, OFFICER, "📊")
+        # …each mention is a tg://user link whose text is the role word…
+        leader, member = zh("role.leader"), zh("role.member")
+        assert mentions(repost[0]) == [(leader, f"tg://user?id={G1_LEADER}")]
+        assert mentions(widen[0]) == [(leader, f"tg://user?id={G2_LEADER}")]
+        assert mentions(scene[0]) == [
+            (member, f"tg://user?id={G1_MEMBER}"),
+            (leader, f"tg://user?id={G1_LEADER}"),
+        ]
+        assert mentions(missing[0]) == [(leader, f"tg://user?id={G2_LEADER}")]
+        # …and no message, in any chat, in any version, shows a user id as a number.
+        shown = [(chat, text, ids) for chat, text in every_text(w) if (ids := bare_ids(text))]
+        assert shown == []
+
+
+async def test_fr20_leader_named_from_config_before_the_bot_has_seen_them(
+    tmp_path: Path,
+) -> None:
+    """``[[groups]] leader_name`` (optional) names the leader in mentions; it wins over the
+    Telegram name once seen; without it, the Telegram name once the leader has written."""
+    async with world(tmp_path, g1='leader_name = "王建国"') as w:
+        assert w.config.groups[0].leader_name == "王建国"
+        assert w.config.groups[1].leader_name is None
+        await officer_opens_chat(w)
+        await w.roundtrip(G2_LEADER, G2_CHAT)  # the bot has seen g2's leader's name
+        await tick(w)  # 12-01 21:00
+        code = await report(w, REPORTER, 0)
+        await tick_every(w, at(1, 21, 5), at(1, 21, 20))
+        [repost] = with_text(w, G1_CHAT, "无人认领！")
+        assert mentions(repost) == [("王建国", f"tg://user?id={G1_LEADER}")]
+        assert repost["text"].startswith(f"⏰ {code} 已 10 分钟无人认领！王建国 请安排队员认领")
+        [widen] = with_text(w, G2_CHAT, "无人认领。")
+        assert mentions(widen) == [(NAMES[G2_LEADER][0], f"tg://user?id={G2_LEADER}")]
+        # The leader writes (Telegram name 王组长): the configured name still wins.
+        await w.roundtrip(G1_LEADER, G1_CHAT)
+        tip = await w.repo.tip_by_code(code)
+        assert (await w.services.field.act(tip.id, Action.CLAIM, G2_MEMBER)).ok
+        await tick_every(w, at(1, 22, 5), at(1, 22, 10))
+        [scene] = with_text(w, G1_CHAT, "仍未到达现场")
+        assert mentions(scene) == [
+            (zh("role.member"), f"tg://user?id={G2_MEMBER}"),
+            ("王建国", f"tg://user?id={G1_LEADER}"),
+        ]
+        assert (await w.repo.tip_by_code(code)).state is State.CLAIMED
