@@ -170,3 +170,103 @@ async def test_fr20_leader_named_from_config_before_the_bot_has_seen_them(
             ("王建国", f"tg://user?id={G1_LEADER}"),
         ]
         assert (await w.repo.tip_by_code(code)).state is State.CLAIMED
+
+
+# -- 22: /help lists every command of the asker's menu, from the one command table ----------
+
+
+def registered_commands(w: World) -> set[str]:
+    from telegram.ext import CommandHandler
+
+    return {
+        command
+        for handlers in w.app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+
+
+def commands_in(message: dict) -> set[str]:
+    """The /commands a message shows (as Telegram finds them in a text), without the slash."""
+    return set(re.findall(r"(?<![\w/])/([A-Za-z0-9_]+)", message.get("text") or ""))
+
+
+@pytest.mark.parametrize("station", ["zh", "en"])
+async def test_fr22_help_lists_every_command_of_the_menu_for_every_role(
+    tmp_path: Path, station: str
+) -> None:
+    """For each role (reporter, member, leader, officer; a patrol group's chat) and each
+    language: every command of the menu that person sees is in their /help, with its
+    description in that language, and every command /help names has a handler."""
+    from bot.views.commands import BY_NAME, help_line
+
+    private = {"type": "all_private_chats"}
+    cases = [
+        (REPORTER, private),
+        (G1_MEMBER, private),
+        (G1_LEADER, private),
+        (OFFICER, {"type": "chat", "chat_id": OFFICER}),
+    ]
+    async with world(tmp_path, language=station) as w:
+        registered = registered_commands(w)
+        checked = 0
+        for lang in ("zh", "en"):
+            code = "" if lang == station else lang
+            for user, scope in cases:
+                await w.services.users.set_language(user, lang)
+                w.mark(user)
+                w.emu.send_text(user, "/help")
+                answer = await w.next_bot(user)
+                shown = commands_in(answer)
+                menu = [c["command"] for c in w.emu.my_commands(scope, code)]
+                assert menu, (user, lang)
+                assert set(menu) <= shown, (user, lang, set(menu) - shown)
+                assert shown <= registered, (user, lang, shown - registered)
+                for name in menu:
+                    line = help_line(BY_NAME[name], lang)
+                    assert tr_plain(line) in answer["text"], (user, lang, name)
+                checked += 1
+        # The group: help in the station's language, the group's menu in it.
+        w.mark(G1_CHAT)
+        w.emu.send_text(G1_MEMBER, "/help", chat_id=G1_CHAT)
+        answer = await w.next_bot(G1_CHAT)
+        menu = [c["command"] for c in w.emu.my_commands({"type": "chat", "chat_id": G1_CHAT})]
+        assert {"patrol_start", "patrol_end"} <= set(menu) <= commands_in(answer)
+        assert commands_in(answer) <= registered
+        for name in menu:
+            assert tr_plain(help_line(BY_NAME[name], station)) in answer["text"]
+        assert checked == 8
+
+
+def tr_plain(html: str) -> str:
+    from tests.harness import plain
+
+    return plain(html)
+
+
+async def test_fr22_patrol_start_without_an_area(tmp_path: Path) -> None:
+    """/patrol_start alone says the patrol started and how to give the area; the next
+    /patrol_start AREA records the area of the patrol under way."""
+    async with world(tmp_path) as w:
+        w.mark(G1_CHAT)
+        w.emu.send_text(G1_MEMBER, "/patrol_start", chat_id=G1_CHAT)
+        answer = (await w.next_bot(G1_CHAT))["text"]
+        assert "—" not in answer and "/patrol_start" in answer  # was "开始巡查：—。"
+        example = w.config.patrol.areas[0]
+        assert answer == zh("patrol.started_no_area", group="第一小组", example=example)
+        [patrol] = await w.repo.patrols_between(at(1, 0), at(2, 0))
+        assert patrol["area"] is None and patrol["ended_at"] is None
+
+        w.emu.send_text(G1_MEMBER2, "/patrol_start  桥梁涵洞 ", chat_id=G1_CHAT)
+        assert (await w.next_bot(G1_CHAT))["text"] == zh("patrol.area_set", area="桥梁涵洞")
+        [patrol] = await w.repo.patrols_between(at(1, 0), at(2, 0))
+        assert patrol["area"] == "桥梁涵洞" and patrol["started_by"] == G1_MEMBER
+        # The area is set once; one patrol at a time.
+        w.emu.send_text(G1_MEMBER, "/patrol_start 公园", chat_id=G1_CHAT)
+        assert (await w.next_bot(G1_CHAT))["text"] == zh("patrol.already")
+        assert len(await w.repo.patrols_between(at(1, 0), at(2, 0))) == 1
+        assert [e["action"] for e in await w.events_named("patrol_")] == [
+            "patrol_start",
+            "patrol_area",
+        ]

@@ -949,6 +949,14 @@ class Repo:
             (user_id, to_db_time(now), people_met, json.dumps(supplies), patrol_id),
         )
 
+    async def set_patrol_area(self, tx: Tx, patrol_id: int, area: str) -> bool:
+        """Record the area of a patrol under way that has none yet; False if it had one."""
+        cur = await tx.execute(
+            "UPDATE patrols SET area = ? WHERE id = ? AND area IS NULL AND ended_at IS NULL",
+            (area, patrol_id),
+        )
+        return cur.rowcount == 1
+
     async def patrols_between(
         self, since: dt.datetime, until: dt.datetime, group_key: str | None = None
     ) -> list[dict[str, Any]]:

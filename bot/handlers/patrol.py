@@ -238,17 +238,23 @@ async def patrol_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     lang = await language(update, context)
     area = " ".join(context.args or []) or None
-    error, group = await svc.patrols.start(update.effective_chat.id, update.effective_user.id, area)
+    error, group, area_set = await svc.patrols.start(
+        update.effective_chat.id, update.effective_user.id, area
+    )
     if error is PatrolError.NOT_A_GROUP:
         await reply(update, t(lang, "patrol.group_only"))
     elif error is PatrolError.NOT_MEMBER:
         await reply(update, t(lang, "patrol.not_member", group=escape(group or "")))
     elif error is PatrolError.ALREADY:
         await reply(update, t(lang, "patrol.already"))
+    elif area_set:
+        await reply(update, t(lang, "patrol.area_set", area=escape(area or "")))
+    elif area is None:
+        example = (svc.deps.config.patrol.areas or [t(lang, "usage.patrol_start")])[0]
+        text = t(lang, "patrol.started_no_area", group=escape(group or ""), example=escape(example))
+        await reply(update, text)
     else:
-        await reply(
-            update, t(lang, "patrol.started", group=escape(group or ""), area=escape(area or "—"))
-        )
+        await reply(update, t(lang, "patrol.started", group=escape(group or ""), area=escape(area)))
 
 
 async def patrol_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
