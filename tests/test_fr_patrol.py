@@ -8,12 +8,16 @@ harness's ticker is off; tests move the clock and tick).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import zoneinfo
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
 from bot.domain.tips import Action, State
+from bot.sandbox.emulator import BotApiEmulator
 from tests.harness import (
     G1_CHAT,
     G1_LEADER,
@@ -26,6 +30,7 @@ from tests.harness import (
     OFFICER,
     REPORTER,
     STRANGER,
+    FakeClock,
     World,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     world,
@@ -34,14 +39,18 @@ from tests.test_schedules import (
     at,
     latest_card,
     officer_opens_chat,
+    prefix,
+    reminders,
     report,
+    sent_reminders,
     texts,
     tick,
     tick_every,
     zh,
 )
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("clean_log")]
+pytestmark = [pytest.mark.usefixtures("clean_log")]
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 STAFF = (G1_LEADER, G1_MEMBER, G1_MEMBER2, G2_LEADER, G2_MEMBER, OFFICER)
 CHATS = (G1_CHAT, G2_CHAT, OFFICER, REPORTER, STRANGER)
@@ -270,3 +279,179 @@ async def test_fr22_patrol_start_without_an_area(tmp_path: Path) -> None:
             "patrol_start",
             "patrol_area",
         ]
+
+
+# -- 21: cold mode on = one reminder now; "late" only after a real outage --------------------
+
+LATE = zh("reminder.late", slot="\x00").split("\x00")[0]  # "⏰ （本应在 "
+COLD = prefix("reminder.cold")  # "🥶 极寒巡查提醒 · "
+
+
+def late_notices(w: World) -> list[str]:
+    return [text for chat in CHATS for text in texts(w, chat) if LATE in text]
+
+
+@pytest.mark.parametrize("minute", [3, 20, 47])
+async def test_fr21_cold_mode_on_gives_one_reminder_now_then_every_interval(
+    tmp_path: Path, minute: int
+) -> None:
+    """Whatever the minute, /coldmode on sends one cold reminder at once to the group on
+    duty (no claim of an outage: the bot was running), then one every 60 minutes from
+    there."""
+    async with world(tmp_path, clock=FakeClock(at(2, 13, 0))) as w:
+        await officer_opens_chat(w)
+        await tick_every(w, at(2, 13, 0), at(2, 13, minute), minutes=1)  # running all along
+        before = len(reminders(w, G2_CHAT))
+        w.clock.now = at(2, 13, minute) + dt.timedelta(seconds=30)
+        w.mark(OFFICER)
+        w.emu.send_text(OFFICER, "/coldmode on")
+        await w.next_bot(OFFICER, zh("coldmode.changed", state=zh("coldmode.on")))
+        await w.settle()
+        g2 = [m["text"] for m in w.bot_msgs(G2_CHAT)]
+        assert len(g2) >= 2 and g2[-2] == zh("cold.on", interval=60), g2
+        assert g2[-1].startswith(COLD + "第二小组")  # the reminder, right behind it
+        assert len(reminders(w, G2_CHAT)) == before + 1
+        assert reminders(w, G1_CHAT) == []  # only the group on duty
+        # Then one every interval from the moment it was switched on.
+        sent = await tick_every(w, at(2, 13, minute + 1), at(2, 15, minute + 1), minutes=1)
+        assert sent_reminders(sent) == [
+            (f"12-02 14:{minute:02d}", G2_CHAT),
+            (f"12-02 15:{minute:02d}", G2_CHAT),
+        ]
+        assert late_notices(w) == []
+
+
+async def test_fr21_late_reminder_only_after_a_real_outage(tmp_path: Path) -> None:
+    """A first start just after a reminder time, and a restart that added a reminder time
+    in the past: the bot was not down at those times, so nothing is sent late and nothing
+    says the system was down. A real outage across a slot (in cold mode too): sent once,
+    late, and says so."""
+    emu = BotApiEmulator().start()
+    clock = FakeClock(at(2, 20, 10))
+    db_path = tmp_path / "station.sqlite3"
+
+    def run(sections: str = "") -> AbstractAsyncContextManager[World]:
+        return world(tmp_path, emu=emu, clock=clock, db_path=db_path, sections=sections)
+
+    try:
+        async with run() as w:
+            await officer_opens_chat(w)
+            # The first start ever, 10 minutes after the 20:00 slot: not an outage.
+            sent = await tick_every(w, at(2, 20, 10), at(2, 21, 0))
+            assert sent_reminders(sent) == [] and late_notices(w) == []
+            log = {r["slot"]: r["detail"] for r in await w.repo.schedule_log("reminder")}
+            assert log == {"2026-12-02T12:00Z": "missed"}
+            await tick_every(w, at(2, 21, 0), at(3, 13, 35))  # 09:00 on time
+        # Restarted at 13:36 with a 13:30 reminder added: it was running at 13:30, when
+        # that was not a reminder time. Nothing late.
+        times = '[patrol]\nreminder_times = ["09:00", "13:30", "20:00"]\n'
+        async with run(times) as w:
+            sent = await tick_every(w, at(3, 13, 36), at(3, 14, 0), minutes=1)
+            assert sent_reminders(sent) == [] and late_notices(w) == []
+            # Cold mode from 14:00 (one reminder at once, then hourly from 14:00).
+            w.clock.now = at(3, 14, 0)
+            await w.services.schedules.switch_cold(True, OFFICER)
+            await w.settle()
+            assert reminders(w, G1_CHAT)[-1].startswith(COLD + "第一小组")
+            sent = await tick_every(w, at(3, 14, 5), at(3, 15, 50))
+            assert sent_reminders(sent) == [("12-03 15:00", G1_CHAT)]
+            assert late_notices(w) == []
+        # Down from 15:50 to 16:20, across the 16:00 slot: sent once, late, and says so.
+        async with run(times) as w:
+            sent = await tick_every(w, at(3, 16, 20), at(3, 16, 40))
+            assert sent_reminders(sent) == [("12-03 16:20", G1_CHAT)]
+            [late] = late_notices(w)
+            assert late.startswith(zh("reminder.late", slot="16:00") + "\n" + COLD)
+        # Down from 16:40 to 17:35, past the 30-minute grace: 17:00 is dropped.
+        async with run(times) as w:
+            sent = await tick_every(w, at(3, 17, 35), at(3, 17, 55))
+            assert sent_reminders(sent) == []
+            log = {r["slot"]: r["detail"] for r in await w.repo.schedule_log("reminder")}
+            assert log["2026-12-03T01:00Z"] == "on_time"  # 09:00
+            assert log["2026-12-03T05:30Z"] == "missed"  # 13:30, added while running
+            assert log["2026-12-03T06:00Z"] == "on_time"  # 14:00, cold mode switched on
+            assert log["2026-12-03T08:00Z"] == "late"  # 16:00, down
+            assert log["2026-12-03T09:00Z"] == "missed"  # 17:00, down too long
+            assert len(late_notices(w)) == 1
+    finally:
+        emu.stop()
+
+
+
+def test_fr21_cold_slots_count_from_the_switch_on_and_late_needs_an_outage() -> None:
+    """The pure rules (bot/domain/schedule.py) behind the two tests above."""
+    from bot.domain.schedule import SlotTiming, latest_slot, reminder_timing
+
+    def local(hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
+        return at(2, hour, minute).astimezone(TZ) + dt.timedelta(seconds=second)
+
+    times = [dt.time(9), dt.time(20)]
+    since = local(13, 20, 37)  # switched on at 13:20:37: its minute is the first slot
+    assert latest_slot(local(13, 20, 37), times, 60, since) == local(13, 20)
+    assert latest_slot(local(14, 19), times, 60, since) == local(13, 20)
+    assert latest_slot(local(14, 20), times, 60, since) == local(14, 20)
+    assert latest_slot(local(20, 5), times, 60, since) == local(20, 0)  # the configured time
+    assert latest_slot(local(20, 25), times, 60, since) == local(20, 20)
+    assert latest_slot(local(13, 19), times, 60, local(13, 20)) == local(9, 0)  # not yet on
+    # Without the switch-on time (an old database): every interval from midnight.
+    assert latest_slot(local(13, 25), times, 60) == local(13, 0)
+
+    slot, grace = local(15), 30
+    assert reminder_timing(slot, local(15, 1), grace, None) is SlotTiming.ON_TIME
+    # Never ran before (first start), or running at the slot's time: not made up late.
+    assert reminder_timing(slot, local(15, 10), grace, None) is SlotTiming.MISSED
+    assert reminder_timing(slot, local(15, 10), grace, local(15, 9, 45)) is SlotTiming.MISSED
+    assert reminder_timing(slot, local(15, 10), grace, local(15)) is SlotTiming.MISSED
+    # Last ran before the slot: the bot was down at its time.
+    assert reminder_timing(slot, local(15, 10), grace, local(14, 59, 50)) is SlotTiming.LATE
+    assert reminder_timing(slot, local(15, 31), grace, local(14, 59)) is SlotTiming.MISSED
+
+
+# -- 23: no summary of a day the bot was not running -----------------------------------------
+
+
+async def test_fr23_no_summary_of_a_day_the_bot_was_not_running(tmp_path: Path) -> None:
+    """The summary at 08:00 covers yesterday; it is sent only if the bot was running at some
+    time yesterday or anything (a tip, a patrol) was recorded then. A first start mid-day
+    and a restart after a whole day down send none (recorded as "not_running")."""
+    emu = BotApiEmulator().start()
+    clock = FakeClock(at(2, 13, 0))
+    db_path = tmp_path / "station.sqlite3"
+
+    def run() -> AbstractAsyncContextManager[World]:
+        return world(tmp_path, emu=emu, clock=clock, db_path=db_path)
+
+    def summaries(w: World) -> list[str]:
+        return texts(w, OFFICER, "📊")
+
+    try:
+        async with run() as w:
+            await officer_opens_chat(w)
+            await tick(w, at(2, 13, 0))  # the first start ever, mid-day: 12-01 not summed up
+            assert summaries(w) == []
+            await tick_every(w, at(2, 13, 30), at(3, 8, 30), minutes=30)
+            [first] = summaries(w)  # 12-02: running since 13:00
+            assert first.startswith(zh("summary.head", day="2026-12-02"))
+        # Down from 12-03 08:30 to 12-05 10:00: all of 12-04 down, nothing recorded.
+        async with run() as w:
+            await tick_every(w, at(5, 10, 0), at(6, 8, 0), minutes=30)
+            [_, second] = summaries(w)  # nothing for 12-04; 12-05 again
+            assert second.startswith(zh("summary.head", day="2026-12-05"))
+            log = [(r["slot"], r["detail"]) for r in await w.repo.schedule_log("summary")]
+            assert log == [
+                ("2026-12-02", "not_running"),
+                ("2026-12-03", None),
+                ("2026-12-05", "not_running"),
+                ("2026-12-06", None),
+            ]
+        # Down from 12-06 08:00 to 12-08 07:00, but a tip was recorded on 12-07 (e.g. by a
+        # bot run whose schedule never ticked): the day is summed up.
+        async with run() as w:
+            w.clock.now = at(7, 21, 0)
+            await report(w, REPORTER, 0)
+            await tick_every(w, at(8, 7, 0), at(8, 8, 0), minutes=30)
+            third = summaries(w)[-1]
+            assert third.startswith(zh("summary.head", day="2026-12-07"))
+            assert "收到报告 1 条" in third
+    finally:
+        emu.stop()

@@ -99,6 +99,6 @@ async def coldmode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     on = args[0] == "on"
-    changed = await svc.patrols.set_cold(on, source="manual", actor=update.effective_user.id)
+    changed = await svc.schedules.switch_cold(on, update.effective_user.id)
     key = "coldmode.changed" if changed else "coldmode.unchanged"
     await reply(update, t(lang, key, state=t(lang, "coldmode.on" if on else "coldmode.off")))
