@@ -331,7 +331,6 @@ _KEY_FIXES: dict[tuple[str, str], str] = {
         "add leader = <the leader's Telegram user id> (send /whoami to the bot to see it)"
     ),
     ("groups.members", "list_type"): "write a list of Telegram user ids, e.g. [100002, 100003]",
-    ("groups.leader_name", "string_type"): 'write the leader\'s name in quotes, e.g. "王组长"',
     ("station.code_prefix", "string_pattern_mismatch"): (
         'write 1–4 capital letters A–Z, e.g. code_prefix = "HS"'
     ),
