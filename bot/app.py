@@ -55,6 +55,7 @@ from bot.services.schedules import ForecastFetcher, ScheduleService
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
 from bot.transport import RetryingRequest
+from bot.views.commands import COMMANDS, Menu, menu
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ class Overrides:
 
 def directory_from(config: Config) -> Directory:
     teams = tuple(
-        Team(g.key, g.name, g.chat_id, g.leader, frozenset(g.members)) for g in config.groups
+        Team(g.key, g.name, g.chat_id, g.leader, frozenset(g.members), g.leader_name)
+        for g in config.groups
     )
     return Directory(teams, frozenset(config.officers.user_ids))
 
@@ -158,26 +160,8 @@ def register_handlers(app: Application, config: Config) -> None:
 
     app.add_handlers(
         [
-            # Commands for everyone.
-            CommandHandler("start", common.start),
-            CommandHandler("help", common.help_command),
-            CommandHandler("whoami", common.whoami),
-            CommandHandler("language", common.language_command),
-            CommandHandler("cancel", common.cancel),
-            # The reporter.
-            CommandHandler("report", reporter.report_command),
-            CommandHandler("mytips", reporter.mytips),
-            # The duty officer.
-            CommandHandler("newtip", officer.newtip),
-            CommandHandler("open", officer.open_tips),
-            CommandHandler("rewards", rewards.rewards_command),
-            CommandHandler("ledger", rewards.ledger_command),
-            CommandHandler("claim", rewards.claim_command),
-            CommandHandler("reverse", rewards.reverse_command),
-            CommandHandler("coldmode", officer.coldmode),
-            # The patrol log (in a patrol group).
-            CommandHandler("patrol_start", patrol.patrol_start),
-            CommandHandler("patrol_end", patrol.patrol_end),
+            # Commands: one handler per row of the command table (views/commands.py).
+            *command_handlers(),
             # The bot removed from / added back to a patrol group.
             ChatMemberHandler(guards.group_membership, ChatMemberHandler.MY_CHAT_MEMBER),
             # Buttons.
@@ -221,6 +205,42 @@ def register_handlers(app: Application, config: Config) -> None:
         ]
     )
     app.add_error_handler(common.on_error)
+
+
+#: The handler of each command of the table (bot/views/commands.py COMMANDS).
+COMMAND_CALLBACKS = {
+    # For everyone.
+    "start": common.start,
+    "help": common.help_command,
+    "whoami": common.whoami,
+    "language": common.language_command,
+    "cancel": common.cancel,
+    # The reporter.
+    "report": reporter.report_command,
+    "mytips": reporter.mytips,
+    # The duty officer.
+    "newtip": officer.newtip,
+    "open": officer.open_tips,
+    "rewards": rewards.rewards_command,
+    "ledger": rewards.ledger_command,
+    "claim": rewards.claim_command,
+    "reverse": rewards.reverse_command,
+    "coldmode": officer.coldmode,
+    # The patrol log (in a patrol group).
+    "patrol_start": patrol.patrol_start,
+    "patrol_end": patrol.patrol_end,
+}
+
+
+def command_handlers() -> list[CommandHandler]:
+    """A handler for every command of the table, and no command outside it."""
+    names = [c.name for c in COMMANDS]
+    if set(names) != set(COMMAND_CALLBACKS):
+        raise RuntimeError(
+            "the command table and the handlers disagree: "
+            f"{sorted(set(names) ^ set(COMMAND_CALLBACKS))}"
+        )
+    return [CommandHandler(name, COMMAND_CALLBACKS[name]) for name in names]
 
 
 async def _post_init(app: Application) -> None:
@@ -298,23 +318,10 @@ async def _post_shutdown(app: Application) -> None:
         await services.deps.db.close()
 
 
-REPORTER_COMMANDS = ("report", "mytips", "cancel", "language", "help")
-GROUP_COMMANDS = ("patrol_start", "patrol_end", "help", "whoami")
-OFFICER_COMMANDS = (
-    "newtip",
-    "open",
-    "rewards",
-    "ledger",
-    "claim",
-    "reverse",
-    "coldmode",
-    "report",
-    "mytips",
-    "cancel",
-    "language",
-    "help",
-    "whoami",
-)
+# The three menus, from the command table.
+REPORTER_COMMANDS = menu(Menu.PRIVATE)
+GROUP_COMMANDS = menu(Menu.GROUP)
+OFFICER_COMMANDS = menu(Menu.OFFICER)
 
 
 def _commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:

@@ -94,6 +94,9 @@ class GroupConfig(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     chat_id: int
     leader: int
+    # Optional: how messages name the leader (mentions on escalations, patrol-log warnings)
+    # before the bot has seen the leader's Telegram name; else the role word "组长".
+    leader_name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     members: list[int] = []
 
     @field_validator("chat_id")

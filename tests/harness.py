@@ -82,6 +82,7 @@ name = "第一小组"
 chat_id = {G1_CHAT}
 leader = {G1_LEADER}
 members = [{G1_MEMBER}, {G1_MEMBER2}]
+{extra.get("g1", "")}
 
 [[groups]]
 key = "g2"

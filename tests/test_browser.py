@@ -294,3 +294,113 @@ def test_whole_story_across_the_three_panes(demo: Demo, page, tmp_path: Path) ->
     expect(reporter.root).to_be_hidden()
     expect(group.card(code)).to_contain_text(zh("state.closed"))
     page.screenshot(path=str(tmp_path / "05-phone.png"))
+
+
+# -- issue 10, items 24 and 25: the demo's own defects ---------------------------------------
+
+# Records every text drawn on a canvas (the sample photo is drawn in the page).
+RECORD_DRAWN_TEXT = """() => {
+  window.__drawn = [];
+  const proto = CanvasRenderingContext2D.prototype;
+  for (const name of ["fillText", "strokeText"]) {
+    const original = proto[name];
+    proto[name] = function (text, ...rest) {
+      window.__drawn.push(String(text));
+      return original.call(this, text, ...rest);
+    };
+  }
+}"""
+
+# Whether the last message of a pane is wholly inside the visible box of its scroll area.
+NEWEST_IN_VIEW = """(key) => {
+  const list = document.querySelector(`[data-pane=${key}] .messages`);
+  const last = list.querySelector(".msg:last-child");
+  if (!last || list.clientHeight === 0) return false;
+  const box = list.getBoundingClientRect();
+  const msg = last.getBoundingClientRect();
+  return msg.top >= box.top - 1 && msg.bottom <= box.bottom + 1;
+}"""
+
+OVERFLOWS = """(key) => {
+  const list = document.querySelector(`[data-pane=${key}] .messages`);
+  return list.scrollHeight > list.clientHeight + 50;
+}"""
+
+
+def api_send(page, body: dict) -> None:
+    """Send as a person through the page's own API (as the page does), e.g. into a chat
+    whose pane is hidden."""
+    status = page.evaluate(
+        """async (body) => (await fetch("/api/send", {method: "POST",
+             headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)})).status""",
+        body,
+    )
+    assert status == 200, status
+
+
+def test_fr24_sample_photo_shows_no_identity_and_the_reporter_is_cued_to_start(
+    demo: Demo, page
+) -> None:
+    from playwright.sync_api import expect
+
+    reporter, group = Pane(page, "reporter"), Pane(page, "group")
+    # The reporter's chat opens as Telegram's does: a cue and a START button, not a blank.
+    cue = reporter.root.locator(".messages .start-cue")
+    expect(cue).to_contain_text("/start")
+    cue.locator("button").click()
+    reporter.expect_bot("寒冬送温暖")
+    expect(cue).to_have_count(0)
+    expect(group.root.locator(".messages .start-cue")).to_have_count(0)  # a group: no START
+
+    # The sample photo, sent by the reporter and by a patrol member: a scene and a time.
+    page.evaluate(RECORD_DRAWN_TEXT)
+    reporter.attach("photo")
+    on_duty = demo.on_duty()
+    member = next(p for p in demo.people if p.group == on_duty and p.role == "member")
+    group.act_as(member.user_id)
+    group.attach("photo")
+    expect(group.root.locator(".msg.mine img.photo")).to_be_visible()
+    drawn = page.evaluate("window.__drawn")
+    assert drawn, "the sample photo was not drawn in the page"
+    names = [p.name for p in demo.people] + [p.phone for p in demo.people]
+    assert not [text for text in drawn if any(name in text for name in names)], drawn
+    label = page.evaluate("LABELS.samplePhoto")
+    assert all(text == label or re.fullmatch(r"\d\d:\d\d", text) for text in drawn), drawn
+
+
+def test_fr25_the_newest_message_stays_in_view(demo: Demo, page) -> None:
+    """A reply keyboard or the "/" menu opening takes room from the messages: the newest
+    stays wholly visible. On a phone-sized screen, opening a tab shows that chat's newest
+    message, although it arrived while the tab was hidden."""
+    from playwright.sync_api import expect
+
+    reporter = Pane(page, "reporter")
+    for _ in range(3):  # enough to scroll
+        reporter.send("/help")
+    expect(reporter.root.locator(".msg.bot")).to_have_count(3)
+    reporter.send("/report")  # asks for the place, with a 📍 reply keyboard
+    expect(reporter.root.locator(".kbd-btn[data-request=location]")).to_be_visible()
+    reporter.expect_bot(zh("ask.location").splitlines()[0])
+    assert page.evaluate(OVERFLOWS, "reporter")
+    page.wait_for_function(NEWEST_IN_VIEW, arg="reporter", timeout=TIMEOUT_MS)
+    reporter.root.locator(".commands-toggle").click()
+    expect(reporter.root.locator(".commands-menu")).to_be_visible()
+    page.wait_for_function(NEWEST_IN_VIEW, arg="reporter", timeout=TIMEOUT_MS)
+    reporter.root.locator(".commands-toggle").click()
+
+    # A phone: one chat at a time. Messages reach the group and the officer while hidden.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("[data-pane=group]")).to_be_hidden()
+    on_duty = demo.on_duty()
+    member = next(p for p in demo.people if p.group == on_duty and p.role == "member")
+    chat = next(g.chat_id for g in demo.groups if g.key == on_duty)
+    officer = next(p for p in demo.people if p.role == "officer")
+    for _ in range(3):
+        api_send(page, {"user": member.user_id, "chat": chat, "kind": "text", "text": "/help"})
+        api_send(page, {"user": officer.user_id, "kind": "text", "text": "/help"})
+    for key in ("group", "officer"):
+        expect(Pane(page, key).root.locator(".msg.bot")).to_have_count(3)
+        page.locator(f".tab[data-tab={key}]").click()
+        expect(page.locator(f"[data-pane={key}]")).to_be_visible()
+        assert page.evaluate(OVERFLOWS, key)
+        page.wait_for_function(NEWEST_IN_VIEW, arg=key, timeout=TIMEOUT_MS)

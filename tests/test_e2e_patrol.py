@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.tips import Outcome, State, Supply
+from bot.views.commands import render_help
 from tests.harness import (
     CENTRE,
     G1_CHAT,
@@ -26,6 +27,7 @@ from tests.harness import (
     World,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     dispatched,
+    plain,
     tr,
     world,
 )
@@ -373,7 +375,8 @@ async def test_whoami_and_help_in_a_patrol_group(tmp_path: Path) -> None:
         answer = await w.next_bot(G1_CHAT, str(G1_LEADER))
         assert answer["text"].endswith(zh("role.leader"))
         w.emu.send_text(G1_MEMBER, "/help", chat_id=G1_CHAT)
-        assert (await w.next_bot(G1_CHAT, "巡查小组群"))["text"] == zh("help.group")
+        group_help = plain(render_help("group", "zh", hotline=w.config.station.hotline))
+        assert (await w.next_bot(G1_CHAT, "巡查小组群"))["text"] == group_help
         # Private-only commands say so in a group, and start nothing.
         w.emu.send_text(G1_MEMBER, "/report", chat_id=G1_CHAT)
         await w.next_bot(G1_CHAT, zh("private_only"))

@@ -235,7 +235,9 @@ async def test_nothing_outside_the_campaign_window(tmp_path: Path, case: str) ->
     async with world(tmp_path, sections=campaign) as w:
         await officer_opens_chat(w)
         last = at(2, 23, 55) if case == "before_start" else at(3, 23, 55)
-        sent = await tick_every(w, at(2, 0), last)
+        # Running on the campaign's last day (12-01), for its summary the morning after.
+        first = at(2, 0) if case == "before_start" else at(1, 23, 0)
+        sent = await tick_every(w, first, last)
         assert sent_reminders(sent) == []
         assert [s for s in sent if "巡查提醒后" in s[2]] == []  # no patrol-log checks either
         assert not [r for r in await w.repo.schedule_log("reminder") if r["detail"] != "missed"]
@@ -297,13 +299,16 @@ async def test_cold_mode_on_and_off(tmp_path: Path) -> None:
         for chat in (G1_CHAT, G2_CHAT, OFFICER):
             assert texts(w, chat, announced) == [announced]
         assert (await w.services.patrols.cold_state()).source == "manual"
+        # One reminder at once, to the group on duty, right after the announcement…
+        g1 = [m["text"] for m in w.bot_msgs(G1_CHAT)]
+        assert g1[-2] == announced and g1[-1].startswith(COLD_REMINDER + G1_NAME)
 
-        # Every hour, day and night, to the group on duty.
+        # …then every hour from there, day and night, to the group on duty.
         sent = await tick_every(w, at(1, 21, 0), at(2, 20, 55))
         hourly = sent_reminders(sent)
         night = [stamp for stamp, chat in hourly if chat == G1_CHAT]
         day = [stamp for stamp, chat in hourly if chat == G2_CHAT]
-        assert night == [f"12-01 {h}:00" for h in (21, 22, 23)] + [
+        assert night == [f"12-01 {h}:00" for h in (22, 23)] + [
             f"12-02 {h:02d}:00" for h in range(0, 9)
         ]
         assert day == [f"12-02 {h:02d}:00" for h in range(9, 21)]

@@ -894,6 +894,21 @@ class Repo:
         )
         return row["detail"] if row else None
 
+    async def schedule_done_between(self, since: dt.datetime, until: dt.datetime) -> bool:
+        """Whether the schedules recorded anything in ``[since, until)`` (the bot was running)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM schedule_log WHERE done_at >= ? AND done_at < ? LIMIT 1",
+            (to_db_time(since), to_db_time(until)),
+        )
+        return row is not None
+
+    async def last_schedule_done(self, before: dt.datetime) -> dt.datetime | None:
+        """When the schedules last recorded anything before ``before`` (None: never)."""
+        row = await self.db.fetchone(
+            "SELECT MAX(done_at) AS at FROM schedule_log WHERE done_at < ?", (to_db_time(before),)
+        )
+        return from_db_time(row["at"]) if row else None
+
     async def schedule_log(self, kind: str | None = None) -> list[dict[str, Any]]:
         if kind is None:
             rows = await self.db.fetchall("SELECT * FROM schedule_log ORDER BY done_at, slot")
@@ -948,6 +963,14 @@ class Repo:
                WHERE id = ?""",
             (user_id, to_db_time(now), people_met, json.dumps(supplies), patrol_id),
         )
+
+    async def set_patrol_area(self, tx: Tx, patrol_id: int, area: str) -> bool:
+        """Record the area of a patrol under way that has none yet; False if it had one."""
+        cur = await tx.execute(
+            "UPDATE patrols SET area = ? WHERE id = ? AND area IS NULL AND ended_at IS NULL",
+            (area, patrol_id),
+        )
+        return cur.rowcount == 1
 
     async def patrols_between(
         self, since: dt.datetime, until: dt.datetime, group_key: str | None = None

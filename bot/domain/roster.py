@@ -8,7 +8,7 @@ next (station time). Groups take turns day by day in ``order`` from ``anchor``; 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class Team:
     chat_id: int
     leader: int
     members: frozenset[int]
+    leader_name: str | None = None  # from the config, if the station wrote one
 
     def includes(self, user_id: int) -> bool:
         return user_id == self.leader or user_id in self.members
@@ -102,6 +103,23 @@ class Directory:
     def is_staff(self, user_id: int) -> bool:
         return self.is_officer(user_id) or self.team_of(user_id) is not None
 
+    def role(self, user_id: int) -> str:
+        """officer | leader | member | reporter (anyone not on staff)."""
+        if self.is_officer(user_id):
+            return "officer"
+        if self.is_leader(user_id):
+            return "leader"
+        if self.team_of(user_id) is not None:
+            return "member"
+        return "reporter"
+
+    def configured_name(self, user_id: int) -> str | None:
+        """The name the configuration gives this person, if any."""
+        for team in self.teams:
+            if team.leader == user_id and team.leader_name:
+                return team.leader_name
+        return None
+
     def staff_ids(self) -> frozenset[int]:
         ids = set(self.officers)
         for team in self.teams:
@@ -111,7 +129,7 @@ class Directory:
 
     def replace_chat_id(self, old: int, new: int) -> Directory:
         teams = tuple(
-            Team(t.key, t.name, new, t.leader, t.members) if t.chat_id == old else t
+            replace(t, chat_id=new) if t.chat_id == old else t
             for t in self.teams
         )
         return Directory(teams, self.officers)

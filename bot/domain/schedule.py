@@ -42,18 +42,33 @@ def day_slots(
 
 
 def latest_slot(
-    now: dt.datetime, times: Iterable[dt.time], cold_interval: int | None = None
+    now: dt.datetime,
+    times: Iterable[dt.time],
+    cold_interval: int | None = None,
+    cold_since: dt.datetime | None = None,
 ) -> dt.datetime | None:
-    """The most recent reminder slot at or before ``now`` (today's or yesterday's)."""
+    """The most recent reminder slot at or before ``now`` (today's or yesterday's).
+
+    In cold mode (``cold_interval``) there is also a slot every ``cold_interval`` minutes:
+    counted from ``cold_since`` (the minute cold mode was switched on, itself a slot: one
+    reminder at once, then every interval from there), or from midnight if it is unknown.
+    """
     times = list(times)
     tz = now.tzinfo
     assert tz is not None, "aware local time expected"
+    anchored = cold_interval is not None and cold_since is not None
     candidates = [
         slot
         for day in (now.date() - dt.timedelta(days=1), now.date())
-        for slot in day_slots(day, times, tz, cold_interval)
+        for slot in day_slots(day, times, tz, None if anchored else cold_interval)
         if slot <= now
     ]
+    if anchored:
+        assert cold_interval is not None and cold_since is not None
+        since = cold_since.astimezone(tz).replace(second=0, microsecond=0)
+        if since <= now:
+            step = dt.timedelta(minutes=cold_interval)
+            candidates.append(since + step * ((now - since) // step))
     return max(candidates) if candidates else None
 
 
@@ -74,6 +89,26 @@ def slot_timing(slot: dt.datetime, now: dt.datetime, misfire_grace_minutes: int)
     if late_by <= dt.timedelta(minutes=misfire_grace_minutes):
         return SlotTiming.LATE
     return SlotTiming.MISSED
+
+
+def reminder_timing(
+    slot: dt.datetime, now: dt.datetime, misfire_grace_minutes: int, last_check: dt.datetime | None
+) -> SlotTiming:
+    """Like :func:`slot_timing`, but "late" only after a real outage.
+
+    ``last_check`` is when the bot last looked for due reminders before ``now`` (None: it
+    never has — the first start). A slot not sent on time is made up late only if the bot
+    was not running at the slot's time (it last looked before the slot). If it never ran
+    before, or was running then and the slot simply was not one yet (cold mode switched on
+    later, a reminder time added), nothing was missed: it is not sent late (recorded as
+    missed), so no message ever claims an outage that did not happen.
+    """
+    timing = slot_timing(slot, now, misfire_grace_minutes)
+    if timing is SlotTiming.ON_TIME:
+        return timing
+    if last_check is None or last_check >= slot:
+        return SlotTiming.MISSED
+    return timing
 
 
 def slot_key(slot: dt.datetime) -> str:

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import t
 from bot.services.registry import Services
 from bot.views import reporter as rv
+from bot.views.commands import render_help
 
 log = logging.getLogger(__name__)
 
@@ -107,20 +108,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every command of the asker's menu, from the one command table (views/commands.py)."""
     svc = services(context)
     lang = await language(update, context)
-    station = svc.deps.config.station
     user = update.effective_user
     if not is_private(update):
-        await reply(update, t(lang, "help.group"))
-        return
-    role = role_of(svc, user.id) if user else "reporter"
-    text = t(lang, "help.reporter", hotline=station.hotline)
-    if role in ("member", "leader"):
-        text += "\n\n" + t(lang, "help.patrol")
-    if role == "officer":
-        text += "\n\n" + t(lang, "help.officer")
-    await reply(update, text)
+        page = "group"
+    else:
+        page = role_of(svc, user.id) if user else "reporter"
+    await reply(update, render_help(page, lang, hotline=svc.deps.config.station.hotline))
 
 
 async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

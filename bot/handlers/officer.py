@@ -11,6 +11,7 @@ from bot.domain.draft import Source
 from bot.handlers.common import is_private, language, reply, services
 from bot.handlers.reporter import begin
 from bot.i18n import t
+from bot.services.people import people
 from bot.views.callbacks import TipButton, TipOp
 from bot.views.cards import state_label
 
@@ -50,7 +51,7 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t(lang, "open.none"))
         return
     now = svc.deps.now()
-    names = await svc.deps.repo.first_names(tip.claimed_by for tip in tips if tip.claimed_by)
+    names = await people(svc.deps, (tip.claimed_by for tip in tips))
     lines = [t(lang, "open.head", count=len(tips))]
     buttons = []
     for tip in tips[:OPEN_LIST_LIMIT]:
@@ -68,7 +69,7 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 age=minutes,
                 state=escape(state_label(tip, lang)),
                 group=escape(group),
-                who=escape(names.get(tip.claimed_by, "—") if tip.claimed_by else "—"),
+                who=escape(names[tip.claimed_by].label(lang) if tip.claimed_by else "—"),
             )
         )
         buttons.append(
@@ -98,6 +99,6 @@ async def coldmode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     on = args[0] == "on"
-    changed = await svc.patrols.set_cold(on, source="manual", actor=update.effective_user.id)
+    changed = await svc.schedules.switch_cold(on, update.effective_user.id)
     key = "coldmode.changed" if changed else "coldmode.unchanged"
     await reply(update, t(lang, key, state=t(lang, "coldmode.on" if on else "coldmode.off")))

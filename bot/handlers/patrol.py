@@ -17,6 +17,7 @@ from bot.handlers.common import edit_pressed, is_private, language, reply, servi
 from bot.i18n import t
 from bot.services.field import ActError, EvidenceResult
 from bot.services.patrols import PatrolError
+from bot.services.people import person
 from bot.services.relay import RelayResult
 from bot.views import cards as cv
 from bot.views.callbacks import OP_ACTIONS, TipOp, parse_tip
@@ -177,8 +178,7 @@ async def _refuse(
             team = None
         if team is not None and tip.claimed_by and team.includes(update.effective_user.id):
             # A member of the right group who is not the claimer: say who has it.
-            names = await svc.deps.repo.first_names([tip.claimed_by])
-            name = names.get(tip.claimed_by, "—")
+            name = (await person(svc.deps, tip.claimed_by)).label(lang)
             await query.answer(t(lang, "refused.not_claimer", name=name), show_alert=True)
             return
         group = team.name if team is not None else tip.group_key
@@ -238,17 +238,23 @@ async def patrol_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     lang = await language(update, context)
     area = " ".join(context.args or []) or None
-    error, group = await svc.patrols.start(update.effective_chat.id, update.effective_user.id, area)
+    error, group, area_set = await svc.patrols.start(
+        update.effective_chat.id, update.effective_user.id, area
+    )
     if error is PatrolError.NOT_A_GROUP:
         await reply(update, t(lang, "patrol.group_only"))
     elif error is PatrolError.NOT_MEMBER:
         await reply(update, t(lang, "patrol.not_member", group=escape(group or "")))
     elif error is PatrolError.ALREADY:
         await reply(update, t(lang, "patrol.already"))
+    elif area_set:
+        await reply(update, t(lang, "patrol.area_set", area=escape(area or "")))
+    elif area is None:
+        example = (svc.deps.config.patrol.areas or [t(lang, "usage.patrol_start")])[0]
+        text = t(lang, "patrol.started_no_area", group=escape(group or ""), example=escape(example))
+        await reply(update, text)
     else:
-        await reply(
-            update, t(lang, "patrol.started", group=escape(group or ""), area=escape(area or "—"))
-        )
+        await reply(update, t(lang, "patrol.started", group=escape(group or ""), area=escape(area)))
 
 
 async def patrol_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -25,23 +25,22 @@ MESSAGES: dict[str, str] = {
         "<b>How to report</b>\n"
         "1. Send a location (📍 button or Attach → Location), or type an address or landmark\n"
         "2. Answer a few quick questions; add a photo if you can (keep your distance)\n"
-        "3. You get a code and updates as the patrol works on it\n\n"
-        "/report new report · /mytips my reports · /cancel cancel · /language language\n"
+        "3. You get a code and updates as the patrol works on it\n"
         "Emergencies: 120 / 110. Relief hotline: {hotline}"
     ),
     "help.patrol": (
         "<b>Patrol members</b>\n"
         "Cards arrive in the on-duty group: tap Claim, then On my way / On scene, then the "
-        "outcome.\nReply to a card with photos, voice notes or videos to attach them as evidence."
+        "outcome.\nReply to a card with photos, voice notes or videos to attach them as evidence.\n"
+        "In the patrol group:"
     ),
     "help.officer": (
         "<b>Duty officers</b>\n"
-        "/newtip log a hotline tip · /open every open tip (you can act on any of them)\n"
-        "/rewards rewards waiting · /ledger totals · /claim anonymous claim · /reverse reverse a payment"
+        "You can act on any tip, handle rewards and log patrols in a patrol group."
     ),
     "help.group": (
         "This is a patrol group. Tip cards arrive here: Claim → On my way → On scene → Outcome.\n"
-        "Reply to a card with photos, voice notes or videos as evidence. /whoami shows ids."
+        "Reply to a card with photos, voice notes or videos as evidence."
     ),
     "whoami": "Your user id: <code>{user_id}</code>\nThis chat's id: <code>{chat_id}</code> ({chat_type})\nRole: {role}",
     "role.officer": "duty officer",
@@ -382,4 +381,30 @@ MESSAGES: dict[str, str] = {
     "digest.hint": "<i>Claim one to get its full card (place, map, photo); “Details” shows the card first.</i>",
     "btn.claim_code": "✋ Claim {code}",
     "btn.full": "📄 Details {code}",
+    # -- naming staff without a known name (issue 10, item 20) --
+    "role.staff": "staff member",
+    # -- /help from the command table, bot/views/commands.py (issue 10, item 22) --
+    "help.leader": "<b>Group leaders</b>\nWhen a tip goes unclaimed or no patrol is logged, the bot asks you in the group to arrange it.",
+    "help.cmd.report": "Report someone sleeping rough or stranded (or just send a location)",
+    "help.cmd.mytips": "Your reports and their status; withdraw one until it is claimed",
+    "help.cmd.cancel": "Cancel the report in progress (or an officer's pending entry)",
+    "help.cmd.language": "Switch language: 中文 / English",
+    "help.cmd.help": "This help",
+    "help.cmd.whoami": "Your user id and this chat's id (for the configuration)",
+    "help.cmd.newtip": "Log a tip phoned in to the hotline (the same steps as a report)",
+    "help.cmd.open": "Every open tip, with a live copy of any card to act on",
+    "help.cmd.rewards": "Rewards waiting: approve, reject, record the payment",
+    "help.cmd.ledger": "Reward ledger totals: today, this month, the campaign",
+    "help.cmd.claim": "Anonymous claim: check the code and claim secret the reporter shows",
+    "help.cmd.reverse": "Reverse a payment recorded by mistake",
+    "help.cmd.coldmode": "Switch extreme-cold mode on or off (reminders round the clock)",
+    "help.cmd.patrol_start": "Start a patrol, with its area if you like",
+    "help.cmd.patrol_end": "End a patrol: people met and supplies handed out",
+    "usage.claim": "CODE SECRET",
+    "usage.reverse": "CODE REASON",
+    "usage.coldmode": "on|off",
+    "usage.patrol_start": "[AREA]",
+    "usage.patrol_end": "PEOPLE [COATS] [QUILTS] [FOOD]",
+    "patrol.started_no_area": "🚐 {group} patrol started. Stay safe!\nTo record the area, send /patrol_start AREA, e.g. /patrol_start {example}.",
+    "patrol.area_set": "📍 Area of this patrol recorded: {area}.",
 }

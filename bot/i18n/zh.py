@@ -25,21 +25,19 @@ MESSAGES: dict[str, str] = {
         "<b>如何报告</b>\n"
         "1. 发送位置（📍按钮或附件里的“位置”），或直接输入地址/地标\n"
         "2. 回答几个简单问题，可附一张照片（请勿打扰对方）\n"
-        "3. 提交后会收到编号，进度会通知您\n\n"
-        "/report 新报告 · /mytips 我的报告 · /cancel 取消 · /language 语言\n"
+        "3. 提交后会收到编号，进度会通知您\n"
         "紧急情况请拨 120 / 110；救助热线：{hotline}"
     ),
     "help.patrol": (
         "<b>巡查队员</b>\n"
         "报告卡片会发到值班小组群里：点“认领”，出发、到达现场后点相应按钮，最后选择处置结果。\n"
-        "在群里<b>回复报告卡片</b>发送照片、语音或视频，即作为救助记录附加到该报告。"
+        "在群里<b>回复报告卡片</b>发送照片、语音或视频，即作为救助记录附加到该报告。\n"
+        "在巡查小组群里："
     ),
-    "help.officer": (
-        "<b>值班人员</b>\n/newtip 登记热线电话报告 · /open 查看所有未结报告（可对任何报告操作）"
-    ),
+    "help.officer": "<b>值班人员</b>\n可以对任何报告操作、处理奖励，并在巡查小组群里登记巡查。",
     "help.group": (
         "这是巡查小组群。报告卡片会发到这里：认领 → 出发 → 到达现场 → 处置结果。\n"
-        "回复卡片发送照片、语音、视频作为救助记录。/whoami 显示 ID。"
+        "回复卡片发送照片、语音、视频作为救助记录。"
     ),
     "whoami": "您的用户 ID：<code>{user_id}</code>\n本聊天 ID：<code>{chat_id}</code>（{chat_type}）\n身份：{role}",
     "role.officer": "值班人员",
@@ -379,4 +377,30 @@ MESSAGES: dict[str, str] = {
     "digest.hint": "<i>点“认领”后会收到完整卡片（位置、地图、照片）；“详情”可先看完整卡片。</i>",
     "btn.claim_code": "✋ 认领 {code}",
     "btn.full": "📄 详情 {code}",
+    # -- naming staff without a known name (issue 10, item 20) --
+    "role.staff": "工作人员",
+    # -- /help from the command table, bot/views/commands.py (issue 10, item 22) --
+    "help.leader": "<b>组长</b>\n报告无人认领、巡查没有登记时，机器人会在群里提醒您安排。",
+    "help.cmd.report": "报告露宿或遇困人员（也可以直接发送位置）",
+    "help.cmd.mytips": "我的报告及处理进度；认领前可以撤回",
+    "help.cmd.cancel": "取消正在填写的报告（或值班人员正在输入的内容）",
+    "help.cmd.language": "切换语言：中文 / English",
+    "help.cmd.help": "显示本帮助",
+    "help.cmd.whoami": "显示您的用户 ID 和本聊天 ID（填写配置时用）",
+    "help.cmd.newtip": "登记热线电话报告（步骤与市民报告相同）",
+    "help.cmd.open": "查看所有未结报告，可取得任一报告的实时卡片并操作",
+    "help.cmd.rewards": "待批准、待发放的奖励：批准、驳回、登记发放",
+    "help.cmd.ledger": "奖励台账：今日、本月、活动以来的合计",
+    "help.cmd.claim": "匿名领奖：核对报告人出示的编号和领奖密码",
+    "help.cmd.reverse": "冲正一笔记错的付款",
+    "help.cmd.coldmode": "开启或关闭极寒模式（全天候巡查提醒）",
+    "help.cmd.patrol_start": "开始巡查，可写上区域",
+    "help.cmd.patrol_end": "结束巡查，登记遇到的人数和发放的物资",
+    "usage.claim": "编号 密码",
+    "usage.reverse": "编号 原因",
+    "usage.coldmode": "on|off",
+    "usage.patrol_start": "[区域]",
+    "usage.patrol_end": "人数 [棉衣] [棉被] [食物]",
+    "patrol.started_no_area": "🚐 {group} 开始巡查。注意安全！\n要记下巡查区域，请发送 /patrol_start 区域，例如 /patrol_start {example}。",
+    "patrol.area_set": "📍 已记下本次巡查区域：{area}。",
 }

@@ -10,13 +10,14 @@ from bot.db.database import from_db_time
 from bot.domain import dedup
 from bot.domain.tips import Tip
 from bot.services.base import Deps
+from bot.services.people import Person, people
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
     action: str  # dispatch | claim | release | go | arrive | close | withdraw | evidence | …
-    actor: str | None  # staff first name, or None for the system / a reporter
+    actor: Person | None  # a staff member, or None for the system / a reporter
     outcome: str | None = None
 
 
@@ -25,8 +26,8 @@ class CardContext:
     """What a card shows besides the tip: staff names, duplicates, evidence, timeline."""
 
     group_name: str
-    claimer: str | None = None
-    closer: str | None = None
+    claimer: Person | None = None
+    closer: Person | None = None
     duplicates: list[tuple[str, int]] = field(default_factory=list)  # (code, metres)
     duplicate_of: str | None = None
     evidence: int = 0
@@ -53,7 +54,7 @@ class CardService:
         repo = self.d.repo
         events = await repo.events(tip.id)
         actor_ids = [e["actor_id"] for e in events if e["actor_id"] is not None]
-        names = await repo.first_names([*actor_ids, tip.claimed_by, tip.closed_by])
+        names = await people(self.d, [*actor_ids, tip.claimed_by, tip.closed_by])
         duplicates: list[tuple[str, int]] = []
         for event in events:
             if event["action"] == "dispatch" and event["detail"]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from html import escape
 
 from bot.db.database import from_db_time
 from bot.db.repo import Tx
@@ -52,20 +51,32 @@ class PatrolService:
 
     async def start(
         self, chat_id: int, user_id: int, area: str | None
-    ) -> tuple[PatrolError | None, str | None]:
+    ) -> tuple[PatrolError | None, str | None, bool]:
+        """(error, group name, whether this only recorded the area of the patrol under way).
+
+        A patrol started without an area takes the area of the next ``/patrol_start AREA``.
+        """
         team = self.d.directory.team_by_chat(chat_id)
         if team is None:
-            return PatrolError.NOT_A_GROUP, None
+            return PatrolError.NOT_A_GROUP, None, False
         if not (team.includes(user_id) or self.d.directory.is_officer(user_id)):
             await self._refused(user_id, "patrol_start")
-            return PatrolError.NOT_MEMBER, team.name
-        if await self.d.repo.open_patrol(team.key) is not None:
-            return PatrolError.ALREADY, team.name
+            return PatrolError.NOT_MEMBER, team.name, False
         area = " ".join((area or "").split())[:40] or None
+        now = self.d.now()
         async with self.d.db.write() as tx:
-            await self.d.repo.start_patrol(tx, team.key, chat_id, user_id, area, self.d.now())
+            under_way = await self.d.repo.open_patrol(team.key)
+            if under_way is not None:
+                if area is None or not await self.d.repo.set_patrol_area(
+                    tx, under_way["id"], area
+                ):
+                    return PatrolError.ALREADY, team.name, False
+                detail = {"group": team.key, "area": area}
+                await self._event(tx, user_id, "patrol_area", detail)
+                return None, team.name, True
+            await self.d.repo.start_patrol(tx, team.key, chat_id, user_id, area, now)
             await self._event(tx, user_id, "patrol_start", {"group": team.key, "area": area})
-        return None, team.name
+        return None, team.name, False
 
     async def end(
         self, chat_id: int, user_id: int, args: list[str]
@@ -170,8 +181,3 @@ class PatrolService:
                 to_state=None,
                 now=self.d.now(),
             )
-
-
-def mention(user_id: int, name: str | None) -> str:
-    """An HTML mention that notifies the user in a group (name escaped)."""
-    return f'<a href="tg://user?id={user_id}">{escape(name or str(user_id))}</a>'

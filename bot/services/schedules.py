@@ -27,19 +27,27 @@ from bot.domain.schedule import (
     in_window,
     latest_slot,
     parse_hhmm,
+    reminder_timing,
     slot_key,
-    slot_timing,
 )
 from bot.domain.tips import State, Tip
 from bot.i18n import t
 from bot.services import notify
 from bot.services.base import Deps
-from bot.services.patrols import PatrolService, mention
+from bot.services.patrols import PatrolService
+from bot.services.people import mention, person
 
 log = logging.getLogger(__name__)
 
 #: Fetches tonight's forecast minimum (°C); raises on any failure.
 ForecastFetcher = Callable[[], Awaitable[float]]
+
+#: The settings key of when the reminder step last ran to the end (an outage is a gap in it).
+CHECKED_AT = "reminders_checked_at"
+#: It is written down at most this often (ticks come every few seconds). A value this much
+#: older than the truth can only make a slot look missed when the bot was running at its time
+#: — and a slot due while the bot ran was sent then.
+CHECKED_AT_EVERY = dt.timedelta(minutes=1)
 
 
 class ScheduleService:
@@ -56,6 +64,9 @@ class ScheduleService:
             second_minutes=cfg.escalation.second_minutes,
             scene_minutes=cfg.escalation.scene_minutes,
         )
+        self._checked_at: dt.datetime | None = None  # the reminder step's last run (this process)
+        self._checked_saved: dt.datetime | None = None  # … as last written to the database
+        self._running_day: dt.date | None = None  # the last local day recorded as running
 
     @property
     def lang(self) -> str:
@@ -68,6 +79,7 @@ class ScheduleService:
         # Reminders and patrol checks look at the campaign window themselves, by the slot's
         # day: a late reminder for 23:50 on the last day is still sent just after midnight.
         steps: list[Callable[[], Awaitable[None]]] = [
+            lambda: self._running(now, local),
             lambda: self._handover(now, local),
             lambda: self._escalate(now),
             lambda: self._weather(now, local),
@@ -83,11 +95,9 @@ class ScheduleService:
         self.d.wake()
 
     # -- helpers ----------------------------------------------------------------------------
-    async def _mention(self, user_id: int | None) -> str:
-        if user_id is None:
-            return "—"
-        names = await self.d.repo.first_names([user_id])
-        return mention(user_id, names.get(user_id))
+    async def _mention(self, user_id: int) -> str:
+        """A person mentioned in a group message: by name (or role), never by a bare id."""
+        return mention(await person(self.d, user_id), self.lang)
 
     def _age(self, tip: Tip, now: dt.datetime) -> int:
         return max(0, int((now - tip.created_at).total_seconds() // 60))
@@ -108,27 +118,68 @@ class ScheduleService:
         )
 
     # -- patrol reminders -------------------------------------------------------------------
-    async def _reminder_times(self) -> tuple[list[dt.time], int | None]:
+    async def _reminder_times(self) -> tuple[list[dt.time], int | None, dt.datetime | None]:
+        """The configured times, and in cold mode its interval and when it was switched on."""
         times = [parse_hhmm(x) for x in self.d.config.patrol.reminder_times]
-        cold = (await self.patrols.cold_state()).on
-        return times, self.d.config.patrol.cold_interval_minutes if cold else None
+        cold = await self.patrols.cold_state()
+        if not cold.on:
+            return times, None, None
+        since = dt.datetime.fromisoformat(cold.since) if cold.since else None
+        return times, self.d.config.patrol.cold_interval_minutes, since
+
+    async def _last_check(self, now: dt.datetime) -> dt.datetime | None:
+        """When the reminder step last ran before now; None if the bot never ran before."""
+        if self._checked_at is not None:
+            return self._checked_at
+        stored = await self.d.repo.get_setting(CHECKED_AT)
+        if stored:
+            return dt.datetime.fromisoformat(stored)
+        # A database from before this was recorded: the last thing the schedules did.
+        return await self.d.repo.last_schedule_done(before=now)
+
+    async def _checked(self, now: dt.datetime) -> None:
+        self._checked_at = now
+        saved = self._checked_saved
+        if saved is None or not dt.timedelta(0) <= now - saved < CHECKED_AT_EVERY:
+            async with self.d.db.write() as tx:
+                await self.d.repo.set_setting(tx, CHECKED_AT, now.isoformat(), now)
+            self._checked_saved = now
 
     async def _reminder(self, now: dt.datetime, local: dt.datetime) -> None:
-        times, cold_interval = await self._reminder_times()
-        slot = latest_slot(local, times, cold_interval)
+        last_check = await self._last_check(now)
+        await self._remind(now, local, last_check)
+        await self._checked(now)
+
+    async def switch_cold(self, on: bool, actor: int) -> bool:
+        """An officer's /coldmode on|off. Switching on sends one reminder at once (cold mode's
+        first slot is the minute it was switched on), then one every interval from there.
+        ``False`` if it was already so."""
+        changed = await self.patrols.set_cold(on, source="manual", actor=actor)
+        if changed and on:
+            now = self.d.now()
+            await self._reminder(now, self.d.local(now))
+            self.d.wake()
+        return changed
+
+    async def _remind(
+        self, now: dt.datetime, local: dt.datetime, last_check: dt.datetime | None
+    ) -> None:
+        times, cold_interval, cold_since = await self._reminder_times()
+        slot = latest_slot(local, times, cold_interval, cold_since)
         if slot is None or await self.d.repo.is_done("reminder", slot_key(slot)):
             return
         campaign = self.d.config.campaign
         if not in_window(slot.date(), campaign.start, campaign.end):
             return
-        timing = slot_timing(slot, local, self.d.config.patrol.misfire_grace_minutes)
+        grace = self.d.config.patrol.misfire_grace_minutes
+        timing = reminder_timing(slot, local, grace, last_check)
         group = self.d.roster.on_duty(slot)
         team = self.d.directory.team(group)
         async with self.d.db.write() as tx:
             if not await self.d.repo.mark_done(tx, "reminder", slot_key(slot), now, timing.value):
                 return
             if timing is SlotTiming.MISSED:
-                return  # too old to be useful; recorded as missed
+                return  # not sent: too old, or not due while the bot was running; recorded
             open_tips = await self.d.repo.open_tips(group)
             unclaimed = [tip for tip in open_tips if tip.state is State.DISPATCHED]
             oldest = min(unclaimed, key=lambda tip: tip.created_at) if unclaimed else None
@@ -276,7 +327,7 @@ class ScheduleService:
                     "escalate.scene",
                     code=tip.code,
                     minutes=waited,
-                    claimer=await self._mention(tip.claimed_by),
+                    claimer=await self._mention(tip.claimed_by) if tip.claimed_by else "",
                     leader=await self._mention(team.leader),
                 )
                 await notify.say(self.d, tx, team.chat_id, text, tip_id=tip.id, now=now)
@@ -286,6 +337,28 @@ class ScheduleService:
                 if theirs is not None and theirs.key != team.key:
                     await notify.say(self.d, tx, theirs.chat_id, text, tip_id=tip.id, now=now)
             await self._system_event(tx, tip, level.value, now, {"minutes": minutes})
+
+    # -- the bot running --------------------------------------------------------------------
+    async def _running(self, now: dt.datetime, local: dt.datetime) -> None:
+        """Record each local day the bot ran on (the daily summary skips days it did not)."""
+        day = local.date()
+        if self._running_day == day:
+            return
+        async with self.d.db.write() as tx:
+            await self.d.repo.mark_done(tx, "running", day.isoformat(), now)
+        self._running_day = day
+
+    async def _ran_on(self, day: dt.date) -> bool:
+        """Whether the bot was running on a local day, or anything was recorded that day."""
+        start = dt.datetime.combine(day, dt.time(), tzinfo=self.d.tz)
+        end = start + dt.timedelta(days=1)
+        # Its "running" record, or anything else the schedules did that day (older databases
+        # have no "running" records), or any tip or patrol recorded in it.
+        if await self.d.repo.schedule_done_between(start, end):
+            return True
+        if (await self.d.repo.tip_tally(start, end)).received:
+            return True
+        return bool(await self.d.repo.patrols_between(start, end))
 
     # -- hand-over --------------------------------------------------------------------------
     async def _handover(self, now: dt.datetime, local: dt.datetime) -> None:
@@ -376,6 +449,12 @@ class ScheduleService:
         if not in_window(day, cfg.campaign.start, cfg.campaign.end + dt.timedelta(days=1)):
             return
         if await self.d.repo.is_done("summary", day.isoformat()):
+            return
+        if not await self._ran_on(day - dt.timedelta(days=1)):
+            # The bot was not running yesterday (e.g. its first start is today) and nothing
+            # was recorded then: an all-zero summary of that day would only mislead.
+            async with self.d.db.write() as tx:
+                await self.d.repo.mark_done(tx, "summary", day.isoformat(), now, "not_running")
             return
         text = await self.summary_text(day)
         chats = cfg.summary.chat_ids or sorted(self.d.directory.officers)

@@ -85,9 +85,10 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
         lines.append(t(lang, "card.duplicates", tips=dups))
     lines.append(t(lang, "card.group", group=escape(ctx.group_name)))
     if ctx.claimer and tip.state in (State.CLAIMED, State.EN_ROUTE, State.ON_SCENE):
-        lines.append(t(lang, "card.claimed_by", name=escape(ctx.claimer)))
+        lines.append(t(lang, "card.claimed_by", name=escape(ctx.claimer.label(lang))))
     if tip.state is State.CLOSED:
-        lines.append(t(lang, "card.closed_by", name=escape(ctx.closer or "—")))
+        closer = ctx.closer.label(lang) if ctx.closer else "—"
+        lines.append(t(lang, "card.closed_by", name=escape(closer)))
         if tip.outcome is Outcome.SUPPLIES_ONLY and tip.supplies:
             given = [t(lang, f"supply.{s.value}") for s in SUPPLY_ORDER if s in tip.supplies]
             lines.append(
@@ -103,7 +104,8 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
     if ctx.timeline:
         lines.append("")
         for entry in ctx.timeline[-6:]:
-            what = t(lang, f"timeline.{entry.action}", name=escape(entry.actor or ""))
+            actor = entry.actor.label(lang) if entry.actor else ""
+            what = t(lang, f"timeline.{entry.action}", name=escape(actor))
             if entry.outcome:
                 what += f" · {t(lang, 'outcome.' + entry.outcome)}"
             lines.append(f"<i>{_hm(entry.at, tz)} {what}</i>")

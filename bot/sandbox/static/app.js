@@ -47,6 +47,12 @@ const LABELS = {
   sticker: "🙂 贴纸 sticker",
   samplePhoto: "示例照片 SAMPLE",
   noMessages: "还没有消息 · no messages yet",
+  // A private chat with the bot that was never started: Telegram's START button.
+  startCue: {
+    reporter: "点“开始”或发送 /start；也可以直接发送位置来报告 · Press START (/start), or just send a location to report",
+    officer: "点“开始”或发送 /start · Press START (/start) to begin",
+  },
+  startButton: "▶ 开始 START",
   error: "出错了 error: ",
   noAnswer: "机器人没有回应这个按钮 · the bot did not answer",
   unsupported: "演示不支持这个按钮 · not supported in the demo",
@@ -135,6 +141,9 @@ function activate(key) {
     t.setAttribute("aria-selected", String(on));
     if (on) t.classList.remove("unread");
   });
+  // Opening a chat shows its newest message (a hidden pane could not keep its place).
+  const pane = S.panes[key];
+  if (pane) scrollDown(pane);
 }
 
 async function loadState() {
@@ -293,19 +302,33 @@ function render(pane, data) {
     seen.set(m.id, { sig, content, node });
     nodes.push(node);
   }
-  if (!nodes.length) nodes.push(el("div", "empty", LABELS.noMessages));
+  if (!nodes.length) nodes.push(emptyChat(pane));
   const grew = data.messages.length > pane.count;
   pane.count = data.messages.length;
   pane.nodes = seen;
   patchChildren(list, nodes);
+  // The keyboard first: it takes room from the messages, so scroll once it is there.
+  renderKeyboard(pane, data.keyboard);
+  pane.commands = data.commands || [];
   if (pane.stick || mineAdded || pane.version === -1) scrollDown(pane);
   if (grew && S.active !== pane.key && pane.version !== -1) {
     const tab = document.querySelector(`.tab[data-tab="${pane.key}"]`);
     if (tab) tab.classList.add("unread");
   }
   pane.version = data.version;
-  renderKeyboard(pane, data.keyboard);
-  pane.commands = data.commands || [];
+}
+
+// What an empty chat shows. A private chat opens as in Telegram: a cue and a START button.
+function emptyChat(pane) {
+  const cue = LABELS.startCue[pane.key];
+  if (!cue) return el("div", "empty", LABELS.noMessages);
+  const box = el("div", "empty start-cue");
+  box.appendChild(el("p", null, cue));
+  const button = el("button", "start-btn", LABELS.startButton);
+  button.type = "button";
+  button.addEventListener("click", () => sendText(pane, "/start"));
+  box.appendChild(button);
+  return box;
 }
 
 // Make list's children exactly `nodes`, touching only what changed (re-inserting a node
@@ -609,6 +632,9 @@ function wirePane(pane) {
     const list = pane.list;
     pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   });
+  // The messages' box shrinks when a reply keyboard, a menu or the reply bar opens (and is
+  // 0 × 0 while its tab is hidden): a chat that was at its end stays at its end.
+  new ResizeObserver(() => { if (pane.stick) scrollDown(pane); }).observe(pane.list);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
@@ -648,13 +674,14 @@ function wirePane(pane) {
     if (what === "location") openPlaces(pane);
     else if (what === "contact") send(pane, { kind: "contact" });
     else if (what === "photo") {
-      const who = person(pane.userId);
-      send(pane, { kind: "photo", data: samplePhoto((who ? who.name : "") + " · " + clock(Date.now() / 1000)) });
+      // A neutral scene and the time only: nothing in the picture says who sent it.
+      send(pane, { kind: "photo", data: samplePhoto(clock(Date.now() / 1000)) });
     }
   });
 }
 
-// A small JPEG drawn here, so nothing is fetched: a night street with a bench.
+// A small JPEG drawn here, so nothing is fetched: a night street with a bench, and the label
+// (the time). Never a name: the picture reaches the patrol group.
 function samplePhoto(label) {
   const canvas = document.createElement("canvas");
   canvas.width = 320;
