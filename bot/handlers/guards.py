@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -23,26 +24,49 @@ async def ignore_edits(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 class FloodGuard:
     """At most ``limit`` updates per user in ``window`` seconds; the rest are dropped.
 
-    The first dropped update in a burst gets one polite reply; the others get none, so a
-    flood cannot make the bot flood back.
+    Configured staff (duty officers, leaders, members) get ``staff_factor`` times the limit:
+    an officer recording payments or a member working cards on a busy night taps far more
+    than any reporter, and must never lose a confirmation to the guard; the higher limit
+    (well beyond human tapping) still stops a runaway client on a staff account.
+
+    A dropped button press is always answered, with an alert saying that nothing was
+    recorded (an unanswered press spins, and a mere toast could be read as "done"). Of other
+    dropped updates only the first in a burst gets a reply, so a flood cannot make the bot
+    flood back into the chat.
     """
 
-    def __init__(self, limit: int, window: float, clock=time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock=time.monotonic,
+        *,
+        is_staff: Callable[[int], bool] = lambda user_id: False,
+        staff_factor: int = 10,
+    ) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
+        self.is_staff = is_staff
+        self.staff_factor = staff_factor
         self._seen: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
 
-    def allow(self, user_id: int) -> tuple[bool, bool]:
-        """(allowed, should_warn)."""
+    def limit_for(self, user_id: int) -> int:
+        return self.limit * self.staff_factor if self.is_staff(user_id) else self.limit
+
+    def allow(self, user_id: int, *, chat_reply: bool = True) -> tuple[bool, bool]:
+        """(allowed, should_warn). ``chat_reply``: whether a refusal would be a message in the
+        chat (the one warning of a burst); a button press is answered on its own."""
         now = self.clock()
         times = self._seen.setdefault(user_id, deque())
         while times and now - times[0] > self.window:
             times.popleft()
-        if len(times) < self.limit:
+        if len(times) < self.limit_for(user_id):
             times.append(now)
             return True, False
+        if not chat_reply:
+            return False, False
         warned_at = self._warned.get(user_id)
         warn = warned_at is None or now - warned_at > self.window
         if warn:
@@ -53,17 +77,17 @@ class FloodGuard:
         user = update.effective_user
         if user is None:
             return
-        allowed, warn = self.allow(user.id)
+        allowed, warn = self.allow(user.id, chat_reply=update.callback_query is None)
         if allowed:
             return
-        if warn:
+        if update.callback_query is not None:
             lang = await language(update, context)
-            if update.callback_query is not None:
-                await update.callback_query.answer(t(lang, "flood"), show_alert=True)
-            elif (
-                update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-            ):
-                await update.effective_chat.send_message(t(lang, "flood"))
+            await update.callback_query.answer(t(lang, "flood.button"), show_alert=True)
+        elif warn and (
+            update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+        ):
+            lang = await language(update, context)
+            await update.effective_chat.send_message(t(lang, "flood"))
         raise ApplicationHandlerStop
 
 
