@@ -506,6 +506,16 @@ async def test_fr18_staff_stray_text_gets_a_pointer_not_a_draft(tmp_path: Path) 
         w.emu.send_location(OFFICER, *CENTRE)
         assert (await w.next_bot(OFFICER))["text"] == zh("staff.pointer.officer")
         assert await w.repo.get_draft(OFFICER) is None
+        # Text while the bot waits for a payment method chosen with buttons: said so.
+        tip, reward, _ = await verified(w)
+        assert (await rewards.approve(reward.id, OFFICER)).ok
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        await w.press(OFFICER, OFFICER, listing, f"记录发放 {tip.code}")
+        await w.next_bot(OFFICER, zh("reward.ask.method", code=tip.code))
+        answer = await says(w, OFFICER, "200")
+        assert answer["text"] == zh("reward.ask.method_first", code=tip.code)
+        assert await w.repo.get_draft(OFFICER) is None
+        await says(w, OFFICER, "/cancel", zh("cancel.done"))
 
         # Leaders and members too (their own reports start on purpose, with /report).
         for user in (G1_LEADER, G1_MEMBER):
@@ -558,6 +568,17 @@ def test_fr19_flood_guard_gives_staff_a_much_higher_limit() -> None:
     assert guard.allow(REPORTER) == (False, True)
     now[0] = 11.0
     assert guard.allow(REPORTER)[0] and guard.allow(OFFICER)[0]
+
+
+def test_fr19_flood_guard_counts_messages_by_when_they_were_sent() -> None:
+    """A backlog handled at once after an outage is not a flood; a flood handled slowly (a
+    busy machine) still is."""
+    guard = FloodGuard(20, 10, clock=lambda: 1_000.0)  # "now", when the bot gets to them
+    # 30 messages a reporter sent over five minutes while the bot was down.
+    assert all(guard.allow(REPORTER, at=700.0 + 10 * i)[0] for i in range(30))
+    # 30 messages another sent within two seconds, handled over a minute: 20 pass.
+    allowed = [guard.allow(REPORTER_EN, at=900.0 + i / 15)[0] for i in range(30)]
+    assert allowed == [True] * 20 + [False] * 10
 
 
 FLOOD = {"flood_max": "5", "sections": "flood_window_seconds = 600\n[reward]\nmonthly_cap = 99\n"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections import deque
 from collections.abc import Callable
 
 from telegram import Update
@@ -24,6 +24,11 @@ async def ignore_edits(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 class FloodGuard:
     """At most ``limit`` updates per user in ``window`` seconds; the rest are dropped.
 
+    A message counts at the time it was *sent* (its Telegram ``date``), not when the bot gets
+    to it: on a busy machine a flood is still a flood, and after an outage a backlog of
+    messages sent minutes apart is not one. Other updates (button presses have no date) count
+    when they are handled.
+
     Configured staff (duty officers, leaders, members) get ``staff_factor`` times the limit:
     an officer recording payments or a member working cards on a busy night taps far more
     than any reporter, and must never lose a confirmation to the guard; the higher limit
@@ -39,7 +44,7 @@ class FloodGuard:
         self,
         limit: int,
         window: float,
-        clock=time.monotonic,
+        clock: Callable[[], float] = time.time,  # the same scale as Telegram's dates
         *,
         is_staff: Callable[[int], bool] = lambda user_id: False,
         staff_factor: int = 10,
@@ -49,26 +54,36 @@ class FloodGuard:
         self.clock = clock
         self.is_staff = is_staff
         self.staff_factor = staff_factor
-        self._seen: dict[int, deque[float]] = {}
+        self._seen: dict[int, list[float]] = {}  # accepted updates' times, sorted
         self._warned: dict[int, float] = {}
 
     def limit_for(self, user_id: int) -> int:
         return self.limit * self.staff_factor if self.is_staff(user_id) else self.limit
 
-    def allow(self, user_id: int, *, chat_reply: bool = True) -> tuple[bool, bool]:
-        """(allowed, should_warn). ``chat_reply``: whether a refusal would be a message in the
-        chat (the one warning of a burst); a button press is answered on its own."""
-        now = self.clock()
-        times = self._seen.setdefault(user_id, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        if len(times) < self.limit_for(user_id):
-            times.append(now)
+    def allow(
+        self, user_id: int, *, at: float | None = None, chat_reply: bool = True
+    ) -> tuple[bool, bool]:
+        """(allowed, should_warn) for an update of ``user_id`` sent ``at`` (default: now).
+
+        ``chat_reply``: whether a refusal would be a message in the chat (the one warning of
+        a burst); a button press is answered on its own.
+        """
+        now = self.clock() if at is None else at
+        times = self._seen.setdefault(user_id, [])
+        # Forget what no window around the newest update can reach.
+        newest = max(now, times[-1]) if times else now
+        del times[: bisect.bisect_right(times, newest - 2 * self.window)]
+        # Accepted updates within the window either side (handled out of order: a backlog).
+        near = bisect.bisect_left(times, now + self.window) - bisect.bisect_right(
+            times, now - self.window
+        )
+        if near < self.limit_for(user_id):
+            bisect.insort(times, now)
             return True, False
         if not chat_reply:
             return False, False
         warned_at = self._warned.get(user_id)
-        warn = warned_at is None or now - warned_at > self.window
+        warn = warned_at is None or abs(now - warned_at) > self.window
         if warn:
             self._warned[user_id] = now
         return False, warn
@@ -77,10 +92,13 @@ class FloodGuard:
         user = update.effective_user
         if user is None:
             return
-        allowed, warn = self.allow(user.id, chat_reply=update.callback_query is None)
+        press = update.callback_query is not None
+        message = None if press else update.effective_message
+        sent = message.date.timestamp() if message is not None and message.date else None
+        allowed, warn = self.allow(user.id, at=sent, chat_reply=not press)
         if allowed:
             return
-        if update.callback_query is not None:
+        if press:
             lang = await language(update, context)
             await update.callback_query.answer(t(lang, "flood.button"), show_alert=True)
         elif warn and (

@@ -38,8 +38,9 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Sour
     """Start a fresh report (``/report``, the start button, an officer's ``/newtip``)."""
     lang = await language(update, context)
     svc = services(context)
-    # A new report supersedes a reward question left open (its text would be taken first).
-    await svc.rewards.drop_input(update.effective_user.id)
+    if svc.deps.directory.is_officer(update.effective_user.id):
+        # A new report supersedes a reward question left open (its text would be taken first).
+        await svc.rewards.drop_input(update.effective_user.id)
     draft = await svc.reports.start(update.effective_user.id, source)
     await send_prompt(update, draft, lang)
 
