@@ -19,7 +19,7 @@ connection, as the bot runs it:
   * duplicate lookup near a point: Repo.open_tips_in_box + dedup.nearby (6 h window, 250 m)
   * /open: Repo.open_tips()
   * the daily summary: ScheduleService.figures_for for yesterday and for campaign-to-date
-  * ledger totals: RewardService.totals_between for today, this month and the campaign
+  * ledger totals: RewardService.movements_between for today, this month and the campaign
 Every SQL statement they run is shown with its EXPLAIN QUERY PLAN at 1M.
 
     /work/venv/bin/python bench/history.py [--sizes 10000,100000,1000000] [--runs 25]
@@ -376,8 +376,8 @@ async def measure(path: Path, runs: int, budget_s: float) -> dict:
 
         def ledger(name: str):
             async def run() -> int:
-                totals = await rewards.totals_between(*periods[name])
-                return totals.pending[0] + totals.approved[0] + totals.paid[0]
+                moves = await rewards.movements_between(*periods[name])
+                return moves.created[0] + moves.approved[0] + moves.paid[0]
 
             return run
 

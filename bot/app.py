@@ -145,7 +145,9 @@ def register_handlers(app: Application, config: Config) -> None:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     flood = guards.FloodGuard(
-        config.reporting.flood_max_updates, config.reporting.flood_window_seconds
+        config.reporting.flood_max_updates,
+        config.reporting.flood_window_seconds,
+        is_staff=directory_from(config).is_staff,  # staff: a much higher limit (see FloodGuard)
     )
     # Officers who owe the bot a typed answer (a reject reason, a payment reference…);
     # kept in step with the database by the reward service (see _post_init).

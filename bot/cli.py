@@ -157,25 +157,32 @@ def _ledger_export(config: Config, out: Path) -> int:
 
     from bot.db.database import Database
     from bot.db.repo import Repo
-    from bot.services.exports import ledger_rows, write_csv, write_xlsx
+    from bot.domain.rewards import Campaign
+    from bot.services.exports import LedgerExport, ledger_export, write_csv, write_xlsx
 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         print(f"warmline: --out {out}: use a .csv or .xlsx file name", file=sys.stderr)
         return EXIT_CONFIG
 
-    async def collect() -> tuple[list[list[object]], object]:
+    async def collect() -> LedgerExport:
         db = await Database(config.station.database).open()
         try:
-            return await ledger_rows(Repo(db), zoneinfo.ZoneInfo(config.station.timezone))
+            return await ledger_export(
+                Repo(db),
+                zoneinfo.ZoneInfo(config.station.timezone),
+                Campaign(config.campaign.start, config.campaign.end),
+            )
         finally:
             await db.close()
 
-    rows, total = asyncio.run(collect())
-    (write_csv if suffix == ".csv" else write_xlsx)(out, rows, total)
+    export = asyncio.run(collect())
+    (write_csv if suffix == ".csv" else write_xlsx)(out, export)
+    state = export.report.state
     print(
-        f"{out}: {len(rows)} ledger entries; paid {total.paid[0]} / {total.paid[1]} yuan, "
-        f"pending {total.pending[0]}, approved {total.approved[0]}, rejected {total.rejected[0]}"
+        f"{out}: {len(export.rows)} ledger entries; now: pending {state.pending[0]}, "
+        f"approved not yet paid {state.approved[0]}, paid {state.paid[0]} / {state.paid[1]} "
+        f"yuan, rejected {state.rejected[0]}"
     )
     return 0
 

@@ -413,7 +413,7 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
     if command == "cancel":
         await svc.reports.save(Draft(user_id=seat.user))
     elif command == "claim":
-        reward, tip = await stage.reward("pending")
+        reward, tip = await stage.reward("approved")  # only an approved one is claimed
         text = f"/claim {tip.code} WRONG2"
     elif command == "reverse":
         reward, tip = await stage.reward("paid")

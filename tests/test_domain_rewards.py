@@ -18,10 +18,10 @@ from bot.domain.rewards import (
     eligibility,
     first_reporter,
     hash_secret,
+    movements,
     new_secret,
     parse_amount,
     secret_matches,
-    totals,
     valid_reference,
 )
 from bot.domain.tips import VERIFIED_OUTCOMES, Outcome
@@ -212,8 +212,8 @@ def test_claim_secrets() -> None:
     assert len({new_secret() for _ in range(200)}) > 190
 
 
-def test_totals_net_reversals() -> None:
-    got = totals(
+def test_movements_count_each_entry_and_net_the_reversals() -> None:
+    got = movements(
         [
             ("pending", 200),
             ("approved", 200),
@@ -224,7 +224,9 @@ def test_totals_net_reversals() -> None:
             ("rejected", 200),
         ]
     )
-    assert got.pending == (2, 400)
+    assert got.created == (2, 400)
     assert got.approved == (1, 200)
-    assert got.paid == (1, 180)
+    assert got.paid == (2, 380)  # payments recorded, gross
+    assert got.reversed == (1, -200)
+    assert got.net_paid == 180
     assert got.rejected == (1, 200)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.db.database import Database, to_db_time
 from bot.db.repo import Repo
-from bot.domain.rewards import RewardState, totals, totals_from_sums
+from bot.domain.rewards import RewardState, movements, movements_from_sums
 from bot.domain.schedule import figures, tally
 
 T0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -97,9 +97,25 @@ async def test_ledger_sums_match_the_entries(tmp_path: Path) -> None:
             (T0 + dt.timedelta(days=2), None),
         ):
             entries = await repo.ledger(since, until)
-            expected = totals([(e["entry"], int(e["amount"])) for e in entries])
-            assert totals_from_sums(await repo.ledger_sums(since, until)) == expected
+            expected = movements([(e["entry"], int(e["amount"])) for e in entries])
+            assert movements_from_sums(await repo.ledger_sums(since, until)) == expected
         pending = await repo.rewards_in((RewardState.PENDING,), limit=100_000)
         assert await repo.count_rewards(RewardState.PENDING) == len(pending)
+    finally:
+        await db.close()
+
+
+async def test_fr15_reward_state_sums_count_each_reward_once(tmp_path: Path) -> None:
+    """/ledger's "state now": every reward once, in its current state (not its entries)."""
+    db, repo = await seeded(tmp_path, 200, 11)
+    try:
+        rewards = await repo.rewards_in(tuple(RewardState), limit=100_000)
+        assert rewards
+        expected: dict[str, tuple[int, int]] = {}
+        for reward in rewards:
+            count, total = expected.get(reward.state.value, (0, 0))
+            paid = reward.paid_amount if reward.state is RewardState.PAID else None
+            expected[reward.state.value] = (count + 1, total + (paid or reward.amount))
+        assert await repo.reward_state_sums() == expected
     finally:
         await db.close()

@@ -741,6 +741,17 @@ class Repo:
         )
         return int(row["n"]) if row else 0
 
+    async def reward_state_sums(self) -> dict[str, tuple[int, int]]:
+        """``state → (count, yuan)`` over every reward as it stands now; a paid reward counts
+        the amount actually paid."""
+        rows = await self.db.fetchall(
+            """SELECT state, COUNT(*) AS n,
+                      SUM(CASE WHEN state = 'paid' THEN COALESCE(paid_amount, amount)
+                               ELSE amount END) AS total
+               FROM rewards GROUP BY state"""
+        )
+        return {r["state"]: (int(r["n"]), int(r["total"] or 0)) for r in rows}
+
     async def rewards_of_reporter(self, reporter_id: int) -> list[Reward]:
         rows = await self.db.fetchall(
             "SELECT * FROM rewards WHERE reporter_id = ? ORDER BY id", (reporter_id,)

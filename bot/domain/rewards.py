@@ -135,6 +135,17 @@ def decide_reward(
     return target, None
 
 
+def already_done(action: RewardAction, state: RewardState) -> bool:
+    """Whether ``action``'s effect is already in place (a repeated press, or a second
+    officer), as opposed to the action no longer fitting the reward's state."""
+    return (action, state) in {
+        (RewardAction.APPROVE, RewardState.APPROVED),
+        (RewardAction.APPROVE, RewardState.PAID),
+        (RewardAction.REJECT, RewardState.REJECTED),
+        (RewardAction.PAY, RewardState.PAID),
+    }
+
+
 class PayMethod(StrEnum):
     WECHAT = "wechat"
     ALIPAY = "alipay"
@@ -216,36 +227,106 @@ class LedgerEntry(StrEnum):
     REVERSAL = "reversal"
 
 
+Pair = tuple[int, int]  # (count, yuan)
+
+
 @dataclass(frozen=True)
-class Totals:
-    """Ledger totals for a period: (count, yuan) per kind; paid is net of reversals."""
+class StateTotals:
+    """The rewards as they stand now, each counted once, in its current state.
 
-    pending: tuple[int, int] = (0, 0)
-    approved: tuple[int, int] = (0, 0)
-    paid: tuple[int, int] = (0, 0)
-    rejected: tuple[int, int] = (0, 0)
+    ``approved`` is approved and not yet paid; ``paid`` counts the yuan actually paid.
+    """
+
+    pending: Pair = (0, 0)
+    approved: Pair = (0, 0)
+    paid: Pair = (0, 0)
+    rejected: Pair = (0, 0)
 
 
-def totals(entries: list[tuple[str, int]]) -> Totals:
-    """Sum ledger entries ``(entry, amount)``; a reversal takes one payment back."""
+def state_totals(by_state: dict[str, Pair]) -> StateTotals:
+    """From ``state → (count, yuan)`` (counted by the database over the rewards table)."""
+    get = {s: tuple(by_state.get(s.value, (0, 0))) for s in RewardState}
+    return StateTotals(
+        pending=get[RewardState.PENDING],
+        approved=get[RewardState.APPROVED],
+        paid=get[RewardState.PAID],
+        rejected=get[RewardState.REJECTED],
+    )
+
+
+@dataclass(frozen=True)
+class Movements:
+    """What happened in a period: ledger entries of each kind, (count, yuan).
+
+    Each is a movement, not a state: one reward approved and paid in a period appears once
+    under ``created``, once under ``approved`` and once under ``paid``. ``reversed`` carries
+    the negative yuan of the payments taken back.
+    """
+
+    created: Pair = (0, 0)  # rewards that became pending (a verified tip)
+    approved: Pair = (0, 0)
+    rejected: Pair = (0, 0)
+    paid: Pair = (0, 0)  # payments recorded (gross)
+    reversed: Pair = (0, 0)  # payments taken back
+
+    @property
+    def net_paid(self) -> int:
+        """Yuan paid out in the period, net of the reversals recorded in it."""
+        return self.paid[1] + self.reversed[1]
+
+
+def movements(entries: list[tuple[str, int]]) -> Movements:
+    """Sum ledger entries ``(entry, amount)`` by kind."""
     sums: dict[str, tuple[int, int]] = {}
     for entry, amount in entries:
         count, total = sums.get(entry, (0, 0))
         sums[entry] = (count + 1, total + amount)
-    return totals_from_sums(sums)
+    return movements_from_sums(sums)
 
 
-def totals_from_sums(by_entry: dict[str, tuple[int, int]]) -> Totals:
-    """Totals from ``entry → (count, yuan)`` (summed by the database or by :func:`totals`)."""
-    sums = {kind: [0, 0] for kind in LedgerEntry}
+def movements_from_sums(by_entry: dict[str, Pair]) -> Movements:
+    """Movements from ``entry → (count, yuan)`` (summed by the database or by
+    :func:`movements`)."""
+    sums = {kind: (0, 0) for kind in LedgerEntry}
     for entry, (count, amount) in by_entry.items():
-        sums[LedgerEntry(entry)][0] += count
-        sums[LedgerEntry(entry)][1] += amount
-    paid_count = sums[LedgerEntry.PAID][0] - sums[LedgerEntry.REVERSAL][0]
-    paid_yuan = sums[LedgerEntry.PAID][1] + sums[LedgerEntry.REVERSAL][1]
-    return Totals(
-        pending=tuple(sums[LedgerEntry.PENDING]),
-        approved=tuple(sums[LedgerEntry.APPROVED]),
-        paid=(paid_count, paid_yuan),
-        rejected=tuple(sums[LedgerEntry.REJECTED]),
+        kind = LedgerEntry(entry)
+        sums[kind] = (sums[kind][0] + count, sums[kind][1] + amount)
+    return Movements(
+        created=sums[LedgerEntry.PENDING],
+        approved=sums[LedgerEntry.APPROVED],
+        rejected=sums[LedgerEntry.REJECTED],
+        paid=sums[LedgerEntry.PAID],
+        reversed=sums[LedgerEntry.REVERSAL],
     )
+
+
+PERIODS = ("today", "month", "campaign")
+
+
+def ledger_periods(
+    local_now: dt.datetime, campaign: Campaign
+) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    """Today, this month and the campaign as ``[since, until)`` bounds of station-time days
+    (``local_now`` is aware, in the station's time zone)."""
+    tz = local_now.tzinfo
+    day_start = dt.datetime.combine(local_now.date(), dt.time(), tzinfo=tz)
+    month_start = dt.datetime(local_now.year, local_now.month, 1, tzinfo=tz)
+    month_end = dt.datetime(
+        local_now.year + (local_now.month == 12), local_now.month % 12 + 1, 1, tzinfo=tz
+    )
+    return {
+        "today": (day_start, day_start + dt.timedelta(days=1)),
+        "month": (month_start, month_end),
+        "campaign": (
+            dt.datetime.combine(campaign.start, dt.time(), tzinfo=tz),
+            dt.datetime.combine(campaign.end + dt.timedelta(days=1), dt.time(), tzinfo=tz),
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    """What /ledger and the export show: the state now, and the movements of each period."""
+
+    state: StateTotals
+    movements: dict[str, Movements]  # PERIODS → movements in that period

@@ -149,9 +149,33 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE, choice: str) -> None:
+    """A /language button: the pressed picker then shows the choice and has no buttons; a
+    second press of the same choice is answered "already" and changes nothing."""
     user = update.effective_user
-    await services(context).users.set_language(user.id, choice)
-    await reply(update, t(choice, "language.set"))
+    query = update.callback_query
+    users = services(context).users
+    message = query.message
+    # Edit only the picker that still shows the button (not a message a forged press names).
+    picker = (
+        message is not None
+        and message.is_accessible
+        and bool(message.text)
+        and message.reply_markup is not None
+        and any(
+            b.callback_data == query.data
+            for row in message.reply_markup.inline_keyboard
+            for b in row
+        )
+    )
+    echo = f"{message.text_html}\n{rv.choice_echo(choice, 'lang.name')}" if picker else None
+    if await users.chosen_language(user.id) == choice:
+        await query.answer(t(choice, "language.already"))
+    else:
+        await users.set_language(user.id, choice)
+        await query.answer()
+        await reply(update, t(choice, "language.set"))
+    if picker:
+        await edit_pressed(query, echo)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections import deque
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -23,28 +24,66 @@ async def ignore_edits(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 class FloodGuard:
     """At most ``limit`` updates per user in ``window`` seconds; the rest are dropped.
 
-    The first dropped update in a burst gets one polite reply; the others get none, so a
-    flood cannot make the bot flood back.
+    A message counts at the time it was *sent* (its Telegram ``date``), not when the bot gets
+    to it: on a busy machine a flood is still a flood, and after an outage a backlog of
+    messages sent minutes apart is not one. Other updates (button presses have no date) count
+    when they are handled.
+
+    Configured staff (duty officers, leaders, members) get ``staff_factor`` times the limit:
+    an officer recording payments or a member working cards on a busy night taps far more
+    than any reporter, and must never lose a confirmation to the guard; the higher limit
+    (well beyond human tapping) still stops a runaway client on a staff account.
+
+    A dropped button press is always answered, with an alert saying that nothing was
+    recorded (an unanswered press spins, and a mere toast could be read as "done"). Of other
+    dropped updates only the first in a burst gets a reply, so a flood cannot make the bot
+    flood back into the chat.
     """
 
-    def __init__(self, limit: int, window: float, clock=time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.time,  # the same scale as Telegram's dates
+        *,
+        is_staff: Callable[[int], bool] = lambda user_id: False,
+        staff_factor: int = 10,
+    ) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._seen: dict[int, deque[float]] = {}
+        self.is_staff = is_staff
+        self.staff_factor = staff_factor
+        self._seen: dict[int, list[float]] = {}  # accepted updates' times, sorted
         self._warned: dict[int, float] = {}
 
-    def allow(self, user_id: int) -> tuple[bool, bool]:
-        """(allowed, should_warn)."""
-        now = self.clock()
-        times = self._seen.setdefault(user_id, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        if len(times) < self.limit:
-            times.append(now)
+    def limit_for(self, user_id: int) -> int:
+        return self.limit * self.staff_factor if self.is_staff(user_id) else self.limit
+
+    def allow(
+        self, user_id: int, *, at: float | None = None, chat_reply: bool = True
+    ) -> tuple[bool, bool]:
+        """(allowed, should_warn) for an update of ``user_id`` sent ``at`` (default: now).
+
+        ``chat_reply``: whether a refusal would be a message in the chat (the one warning of
+        a burst); a button press is answered on its own.
+        """
+        now = self.clock() if at is None else at
+        times = self._seen.setdefault(user_id, [])
+        # Forget what no window around the newest update can reach.
+        newest = max(now, times[-1]) if times else now
+        del times[: bisect.bisect_right(times, newest - 2 * self.window)]
+        # Accepted updates within the window either side (handled out of order: a backlog).
+        near = bisect.bisect_left(times, now + self.window) - bisect.bisect_right(
+            times, now - self.window
+        )
+        if near < self.limit_for(user_id):
+            bisect.insort(times, now)
             return True, False
+        if not chat_reply:
+            return False, False
         warned_at = self._warned.get(user_id)
-        warn = warned_at is None or now - warned_at > self.window
+        warn = warned_at is None or abs(now - warned_at) > self.window
         if warn:
             self._warned[user_id] = now
         return False, warn
@@ -53,17 +92,20 @@ class FloodGuard:
         user = update.effective_user
         if user is None:
             return
-        allowed, warn = self.allow(user.id)
+        press = update.callback_query is not None
+        message = None if press else update.effective_message
+        sent = message.date.timestamp() if message is not None and message.date else None
+        allowed, warn = self.allow(user.id, at=sent, chat_reply=not press)
         if allowed:
             return
-        if warn:
+        if press:
             lang = await language(update, context)
-            if update.callback_query is not None:
-                await update.callback_query.answer(t(lang, "flood"), show_alert=True)
-            elif (
-                update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-            ):
-                await update.effective_chat.send_message(t(lang, "flood"))
+            await update.callback_query.answer(t(lang, "flood.button"), show_alert=True)
+        elif warn and (
+            update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+        ):
+            lang = await language(update, context)
+            await update.effective_chat.send_message(t(lang, "flood"))
         raise ApplicationHandlerStop
 
 

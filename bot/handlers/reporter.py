@@ -37,7 +37,11 @@ async def send_prompt(update: Update, draft: Draft, lang: str) -> None:
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Source) -> None:
     """Start a fresh report (``/report``, the start button, an officer's ``/newtip``)."""
     lang = await language(update, context)
-    draft = await services(context).reports.start(update.effective_user.id, source)
+    svc = services(context)
+    if svc.deps.directory.is_officer(update.effective_user.id):
+        # A new report supersedes a reward question left open (its text would be taken first).
+        await svc.rewards.drop_input(update.effective_user.id)
+    draft = await svc.reports.start(update.effective_user.id, source)
     await send_prompt(update, draft, lang)
 
 
@@ -72,6 +76,12 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     location = _location_of(message)
 
     if draft is None:
+        if svc.deps.directory.is_staff(user.id):
+            # Staff start a report only on purpose (/report, /newtip): a stray text or pin in
+            # their private chat (a "200" typed once too often) gets a pointer, not a draft.
+            officer = svc.deps.directory.is_officer(user.id)
+            await reply(update, t(lang, f"staff.pointer.{'officer' if officer else 'patrol'}"))
+            return
         if location is None and not message.text:
             # Not something a report can start from: say how to report.
             await reply(update, t(lang, "hint.start"), rv.location_keyboard(lang))
@@ -239,8 +249,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
     if button.op is ROp.LANG:
-        await query.answer()
-        await set_language(update, context, button.arg or "zh")
+        await set_language(update, context, button.arg or "zh")  # answers the press
         return
     if button.op is ROp.REPORT:
         await query.answer()

@@ -6,30 +6,29 @@ database as a *pending input*; the composition root routes that officer's next t
 
 from __future__ import annotations
 
+import logging
 from html import escape
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, ReplyKeyboardRemove, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.domain.rewards import PayMethod, parse_amount
+from bot.domain.rewards import (
+    PayMethod,
+    Reward,
+    RewardAction,
+    RewardState,
+    parse_amount,
+)
 from bot.domain.tips import parse_tip_code
 from bot.handlers import reporter
-from bot.handlers.common import is_private, language, reply, services
+from bot.handlers.common import edit_pressed, is_private, language, reply, services
 from bot.i18n import t
 from bot.services.rewards import ClaimCheck, RewardError, RewardResult
 from bot.views import rewards as rv
 from bot.views.callbacks import RwOp, parse_reward
 
-_ERROR_KEYS = {
-    RewardError.NOT_OFFICER: "refused.officer_only",
-    RewardError.SELF_APPROVAL: "reward.err.self_approval",
-    RewardError.WRONG_STATE: "reward.err.wrong_state",
-    RewardError.NO_REWARD: "reward.err.no_reward",
-    RewardError.BAD_REASON: "reward.err.bad_reason",
-    RewardError.BAD_AMOUNT: "reward.err.bad_amount",
-    RewardError.BAD_REFERENCE: "reward.err.bad_reference",
-    RewardError.NO_PHONE: "reward.err.no_phone",
-}
+log = logging.getLogger(__name__)
 
 
 async def _officer_lang(
@@ -52,9 +51,12 @@ async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     lang = await _officer_lang(update, context, "rewards")
     if lang is None:
         return
+    await reply(update, *await _list(context, lang))
+
+
+async def _list(context: ContextTypes.DEFAULT_TYPE, lang: str) -> tuple[str, object]:
     svc = services(context)
-    text, markup = rv.reward_list(await svc.rewards.pending_lines(), lang, svc.deps.now())
-    await reply(update, text, markup)
+    return rv.reward_list(await svc.rewards.pending_lines(), lang, svc.deps.now())
 
 
 async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,11 +64,7 @@ async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if lang is None:
         return
     svc = services(context)
-    periods = {
-        name: await svc.rewards.totals_between(since, until)
-        for name, (since, until) in svc.rewards.periods().items()
-    }
-    await reply(update, rv.ledger_text(periods, lang))
+    await reply(update, rv.ledger_text(await svc.rewards.ledger_report(), lang))
 
 
 async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -81,16 +79,26 @@ async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if tip is None or len(args) != 2:
         await reply(update, t(lang, "claim.usage"))
         return
-    result, reward, left = await svc.rewards.check_claim(tip, args[1], update.effective_user.id)
+    officer = update.effective_user.id
+    result, reward, left = await svc.rewards.check_claim(tip, args[1], officer)
     if result is ClaimCheck.OK and reward is not None:
+        await svc.rewards.expect_input(officer, "pay_method", {"reward": reward.id})
         markup = rv.method_keyboard(reward.id, lang)
         await reply(update, t(lang, "claim.ok", code=tip.code, amount=reward.amount), markup)
     elif result is ClaimCheck.WRONG:
         await reply(update, t(lang, "claim.wrong", left=left))
     elif result is ClaimCheck.LOCKED:
         await reply(update, t(lang, "claim.locked", code=tip.code))
+    elif result is ClaimCheck.NOT_APPROVED:
+        await reply(update, t(lang, "claim.not_approved", code=tip.code))
+    elif result is ClaimCheck.REJECTED and reward is not None:
+        reason = escape(reward.reject_reason or "—")
+        await reply(update, t(lang, "claim.rejected", code=tip.code, reason=reason))
+    elif result is ClaimCheck.PAID and reward is not None:
+        paid = rv.paid_params(reward, lang, svc.deps.tz)
+        await reply(update, t(lang, "claim.paid", code=tip.code, **paid))
     else:
-        await reply(update, t(lang, "reward.err.no_reward"))
+        await reply(update, t(lang, "claim.no_reward", code=tip.code))
 
 
 async def reverse_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,7 +117,15 @@ async def reverse_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if result.ok:
         await reply(update, t(lang, "reverse.done", code=args[0].upper()))
     else:
-        await reply(update, t(lang, _ERROR_KEYS[result.error]))
+        await reply(update, t(lang, rv.ERROR_KEYS[result.error]))
+
+
+# -- buttons ------------------------------------------------------------------------------------
+#
+# Rule: a message whose action is done shows the new state. The /rewards list is edited to the
+# list as it is now after every press on it (and after the typed reason or the payment its
+# button started); a method or amount prompt loses its buttons and echoes the choice; a second
+# press of an old button is answered "already done" and changes nothing.
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -137,47 +153,157 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
     code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id]
+    # The /rewards list the button is on (None: pressed elsewhere, e.g. a forged press).
+    pressed = query.message.message_id if _shown(query) and query.message.text else None
     if button.op is RwOp.APPROVE:
         result = await svc.rewards.approve(reward.id, user.id)
-        await _answer(update, lang, result, t(lang, "reward.done.approved", code=code))
+        if result.ok:
+            await query.answer(t(lang, "reward.done.approved", code=code))
+        else:
+            await _refuse(update, context, lang, RewardAction.APPROVE, result, code)
+        await _show_list(query, context, lang)
     elif button.op is RwOp.REJECT:
-        await svc.rewards.expect_input(user.id, "reject_reason", {"reward": reward.id})
+        check = await svc.rewards.precheck(reward, user.id, RewardAction.REJECT)
+        if not check.ok:
+            await _refuse(update, context, lang, RewardAction.REJECT, check, code)
+            await _show_list(query, context, lang)
+            return
+        await svc.rewards.expect_input(
+            user.id, "reject_reason", {"reward": reward.id, "list": pressed}
+        )
         await query.answer()
         await reply(update, t(lang, "reward.ask.reason", code=code))
     elif button.op is RwOp.PAY:
+        check = await svc.rewards.precheck(reward, user.id, RewardAction.PAY)
+        if not check.ok:
+            await _refuse(update, context, lang, RewardAction.PAY, check, code)
+            await _show_list(query, context, lang)
+            return
+        await svc.rewards.expect_input(
+            user.id, "pay_method", {"reward": reward.id, "list": pressed}
+        )
         await query.answer()
         await reply(
             update, t(lang, "reward.ask.method", code=code), rv.method_keyboard(reward.id, lang)
         )
     elif button.op is RwOp.METHOD:
-        await svc.rewards.expect_input(
-            user.id, "pay_reference", {"reward": reward.id, "method": button.method}
-        )
-        await query.answer()
-        await reply(update, t(lang, "reward.ask.reference", code=code))
+        await _choose_method(update, context, lang, reward, code, button.method or "")
     elif button.op is RwOp.AMOUNT:
-        pending = await svc.rewards.take_input(user.id)
+        check = await svc.rewards.precheck(reward, user.id, RewardAction.PAY)
+        if not check.ok:
+            await _refuse(update, context, lang, RewardAction.PAY, check, code)
+            await _done(query)  # a paid reward's amount prompt offers nothing more
+            return
+        pending = await svc.rewards.peek_input(user.id)
         if pending is None or pending[0] != "pay_amount" or pending[1].get("reward") != reward.id:
             await query.answer(t(lang, "button.stale"), show_alert=True)
             return
+        await svc.rewards.drop_input(user.id)
         await _record_payment(update, context, lang, pending[1], reward.amount)
     elif button.op is RwOp.PHONE:
         phone, error = await svc.rewards.view_phone(reward.id, user.id)
         await query.answer()
         if error is not None:
-            await reply(update, t(lang, _ERROR_KEYS[error]))
+            await reply(update, t(lang, rv.ERROR_KEYS[error]))
         else:
             await reply(update, t(lang, "reward.phone", code=code, phone=escape(phone or "")))
 
 
-async def _answer(update: Update, lang: str, result: RewardResult, done: str) -> None:
+async def _choose_method(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    lang: str,
+    reward: Reward,
+    code: str,
+    method: str,
+) -> None:
+    svc = services(context)
     query = update.callback_query
-    if result.ok:
-        await query.answer(done)
+    officer = update.effective_user.id
+    check = await svc.rewards.precheck(reward, officer, RewardAction.PAY)
+    if not check.ok:
+        await _refuse(update, context, lang, RewardAction.PAY, check, code)
+        await _done(query)  # nothing left to choose on this prompt
         return
-    key = _ERROR_KEYS[result.error]
-    state = t(lang, f"reward_state.{result.reward.state.value}") if result.reward else "—"
-    await query.answer(t(lang, key, state=state), show_alert=True)
+    pending = await svc.rewards.peek_input(officer)
+    same = pending is not None and pending[1].get("reward") == reward.id
+    if same and pending[0] in ("pay_reference", "pay_amount"):
+        # A second press (or another method on the same prompt): the method is chosen.
+        chosen = t(lang, f"pay.{pending[1].get('method')}")
+        await query.answer(
+            t(lang, "reward.already.method", code=code, method=chosen), show_alert=True
+        )
+        await _done(query)
+        return
+    data: dict[str, object] = {"reward": reward.id, "method": method}
+    if same and pending[0] == "pay_method" and pending[1].get("list"):
+        data["list"] = pending[1]["list"]  # the /rewards list this payment started from
+    await svc.rewards.expect_input(officer, "pay_reference", data)
+    await query.answer()
+    await reply(update, t(lang, "reward.ask.reference", code=code))
+    await _done(query, _echo(query, t(lang, f"pay.{method}")))
+
+
+def _shown(query: CallbackQuery) -> bool:
+    """Whether the pressed message still shows the pressed button (a /rewards list or a
+    prompt of ours). Only such a message is edited: a forged press, or one on a message
+    already brought up to date, leaves every message as it is."""
+    message = query.message
+    if message is None or not message.is_accessible or message.reply_markup is None:
+        return False
+    return any(
+        button.callback_data == query.data
+        for row in message.reply_markup.inline_keyboard
+        for button in row
+    )
+
+
+async def _show_list(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+    """Edit the pressed /rewards list to the list as it is now."""
+    if _shown(query) and query.message.text:
+        await edit_pressed(query, *await _list(context, lang))
+
+
+async def _done(query: CallbackQuery, text: str | None = None) -> None:
+    """The pressed prompt is answered: drop its buttons (and echo the choice, if given)."""
+    if _shown(query):
+        await edit_pressed(query, text)
+
+
+def _echo(query: CallbackQuery, choice: str) -> str | None:
+    """The pressed prompt's own text with the choice under it (None: only drop its buttons)."""
+    message = query.message
+    if message is None or not message.is_accessible or not message.text:
+        return None
+    return rv.chosen(message.text_html, escape(choice))
+
+
+async def _refuse(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    lang: str,
+    action: RewardAction,
+    result: RewardResult,
+    code: str,
+) -> None:
+    """Answer a press that did nothing, saying why (an alert, so it cannot be missed)."""
+    text = rv.refusal_text(lang, action, result, code, services(context).deps.tz)
+    await update.callback_query.answer(text, show_alert=True)
+
+
+async def _refresh_list(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, message_id: object
+) -> None:
+    """Edit the /rewards list an action started from (now finished by typing) to the list as
+    it is now. Cosmetic: it runs after the answer, and a failure is only logged."""
+    chat = update.effective_chat
+    if not isinstance(message_id, int) or chat is None:
+        return
+    text, markup = await _list(context, lang)
+    try:
+        await context.bot.edit_message_text(text, chat.id, message_id, reply_markup=markup)
+    except TelegramError as exc:
+        log.info("left the reward list %s as it was: %s", message_id, exc)
 
 
 async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -196,15 +322,26 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t(lang, "reward.err.no_reward"))
         return
     code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id]
-    if kind == "reject_reason":
+    if kind == "pay_method":
+        # The method is chosen with the buttons; text here is not taken for anything else.
+        await svc.rewards.expect_input(user.id, kind, data)
+        await reply(update, t(lang, "reward.ask.method_first", code=code))
+    elif kind == "reject_reason":
         result = await svc.rewards.reject(reward.id, user.id, text)
         if result.ok:
             await reply(update, t(lang, "reward.done.rejected", code=code))
+            await _refresh_list(update, context, lang, data.get("list"))
         else:
             if result.error is RewardError.BAD_REASON:
                 await svc.rewards.expect_input(user.id, kind, data)  # ask again
-            await reply(update, _error_text(lang, result))
+            await reply(
+                update, rv.refusal_text(lang, RewardAction.REJECT, result, code, svc.deps.tz)
+            )
     elif kind == "pay_reference":
+        check = await svc.rewards.precheck(reward, user.id, RewardAction.PAY)
+        if not check.ok:  # e.g. another officer recorded it meanwhile
+            await reply(update, rv.refusal_text(lang, RewardAction.PAY, check, code, svc.deps.tz))
+            return
         reference = text.strip()
         if not reference or len(reference) > 64:
             await svc.rewards.expect_input(user.id, kind, data)
@@ -229,6 +366,7 @@ async def _record_payment(
     update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, data: dict, amount: int
 ) -> None:
     svc = services(context)
+    query = update.callback_query
     reward_id = int(data["reward"])
     result = await svc.rewards.pay(
         reward_id,
@@ -239,26 +377,21 @@ async def _record_payment(
     )
     reward = result.reward
     code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id] if reward else "—"
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if result.ok:
-        await reply(
-            update,
-            t(
-                lang,
-                "reward.done.paid",
-                code=code,
-                amount=amount,
-                method=t(lang, f"pay.{data['method']}"),
-            ),
-        )
-    else:
-        await reply(update, _error_text(lang, result))
-
-
-def _error_text(lang: str, result: RewardResult) -> str:
-    state = t(lang, f"reward_state.{result.reward.state.value}") if result.reward else "—"
-    return t(lang, _ERROR_KEYS[result.error], state=state)
+    if not result.ok:
+        text = rv.refusal_text(lang, RewardAction.PAY, result, code, svc.deps.tz)
+        if query is not None:
+            await query.answer(text, show_alert=True)
+            await _done(query)
+        else:
+            await reply(update, text)
+        return
+    if query is not None:
+        await query.answer()
+    method = t(lang, f"pay.{data['method']}")
+    await reply(update, t(lang, "reward.done.paid", code=code, amount=amount, method=method))
+    if query is not None:
+        await _done(query, _echo(query, t(lang, "btn.reward_amount", amount=amount)))
+    await _refresh_list(update, context, lang, data.get("list"))
 
 
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -278,4 +411,10 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             return
         await reply(update, t(lang, "phone.not_needed"), ReplyKeyboardRemove())
         return
-    await reply(update, t(lang, "phone.saved"), ReplyKeyboardRemove())
+    # Promise only what stands: "once approved" while any is still pending.
+    approved = all(r.state is RewardState.APPROVED for r in waiting)
+    await reply(
+        update,
+        t(lang, "phone.saved_approved" if approved else "phone.saved"),
+        ReplyKeyboardRemove(),
+    )

@@ -1,14 +1,22 @@
-"""Ledger export for the finance office: CSV and XLSX, with the same totals as /ledger."""
+"""Ledger export for the finance office: CSV and XLSX, with the same figures as /ledger.
+
+After the entries come two blocks, kept apart as /ledger keeps them: the *state now* (each
+reward counted once, in its current state) and the *movements* of today, this month and the
+campaign (ledger entries in each period; one reward can appear in several of them).
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.db.database import from_db_time
 from bot.db.repo import Repo
-from bot.domain.rewards import Totals, totals
+from bot.domain.rewards import PERIODS, Campaign, LedgerReport, ledger_periods
+from bot.services.rewards import ledger_report
 
 COLUMNS = [
     "entry_id",
@@ -25,9 +33,42 @@ COLUMNS = [
     "reverses_entry",
 ]
 
+# Row labels of the two blocks (also read back by the tests).
+STATE_HEAD = "state now (each reward once)"
+STATE_ROWS = (
+    ("pending", "pending approval"),
+    ("approved", "approved, not yet paid"),
+    ("paid", "paid"),
+    ("rejected", "rejected"),
+)
+MOVES_HEAD = "movements in the period (ledger entries)"
+MOVE_ROWS = (
+    ("created", "new pending (verified tips)"),
+    ("approved", "approvals"),
+    ("rejected", "rejections"),
+    ("paid", "payments recorded"),
+    ("reversed", "payments reversed"),
+)
+NET_PAID = "net paid (payments + reversals), yuan"
+PERIOD_NAMES = {"today": "today", "month": "this month", "campaign": "campaign"}
 
-async def ledger_rows(repo: Repo, tz: zoneinfo.ZoneInfo) -> tuple[list[list[object]], Totals]:
-    """Every ledger entry (oldest first) and the all-time totals."""
+
+@dataclass(frozen=True)
+class LedgerExport:
+    rows: list[list[object]]  # every entry, oldest first
+    report: LedgerReport  # the same figures as /ledger at ``at``
+    at: dt.datetime  # station time
+    periods: dict[str, tuple[dt.datetime, dt.datetime]]
+
+
+async def ledger_export(
+    repo: Repo,
+    tz: zoneinfo.ZoneInfo,
+    campaign: Campaign,
+    now: dt.datetime | None = None,
+) -> LedgerExport:
+    """Every ledger entry and the figures /ledger shows at ``now`` (default: the clock)."""
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
     entries = await repo.ledger()
     rows: list[list[object]] = []
     for e in entries:
@@ -49,38 +90,57 @@ async def ledger_rows(repo: Repo, tz: zoneinfo.ZoneInfo) -> tuple[list[list[obje
                 e["reverses"] if e["reverses"] is not None else "",
             ]
         )
-    return rows, totals([(e["entry"], int(e["amount"])) for e in entries])
+    report = await ledger_report(repo, local, campaign)
+    return LedgerExport(rows, report, local, ledger_periods(local, campaign))
 
 
-def _totals_rows(total: Totals) -> list[list[object]]:
-    return [
-        ["total", "count", "yuan"],
-        ["pending", *total.pending],
-        ["approved", *total.approved],
-        ["paid (net of reversals)", *total.paid],
-        ["rejected", *total.rejected],
+def summary_rows(export: LedgerExport) -> list[list[object]]:
+    """The state block, a blank row, then the movements block (one column pair per period)."""
+    state = export.report.state
+    out: list[list[object]] = [
+        [STATE_HEAD, "count", "yuan", f"as of {export.at:%Y-%m-%d %H:%M} station time"],
     ]
+    for field, label in STATE_ROWS:
+        out.append([label, *getattr(state, field)])
+    out.append([])
+    head: list[object] = [MOVES_HEAD]
+    bounds: list[object] = ["from … until (station time, until excluded)"]
+    for name in PERIODS:
+        since, until = export.periods[name]
+        head += [f"{PERIOD_NAMES[name]}: count", f"{PERIOD_NAMES[name]}: yuan"]
+        bounds += [f"{since:%Y-%m-%d}", f"{until:%Y-%m-%d}"]
+    out += [head, bounds]
+    for field, label in MOVE_ROWS:
+        row: list[object] = [label]
+        for name in PERIODS:
+            row += list(getattr(export.report.movements[name], field))
+        out.append(row)
+    net: list[object] = [NET_PAID]
+    for name in PERIODS:
+        net += ["", export.report.movements[name].net_paid]
+    out.append(net)
+    return out
 
 
-def write_csv(path: Path, rows: list[list[object]], total: Totals) -> None:
+def write_csv(path: Path, export: LedgerExport) -> None:
     with path.open("w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel reads UTF-8
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        writer.writerows(rows)
+        writer.writerows(export.rows)
         writer.writerow([])
-        writer.writerows(_totals_rows(total))
+        writer.writerows(summary_rows(export))
 
 
-def write_xlsx(path: Path, rows: list[list[object]], total: Totals) -> None:
+def write_xlsx(path: Path, export: LedgerExport) -> None:
     from openpyxl import Workbook  # only the export needs it
 
     book = Workbook()
     sheet = book.active
     sheet.title = "ledger"
     sheet.append(COLUMNS)
-    for row in rows:
+    for row in export.rows:
         sheet.append(row)
     summary = book.create_sheet("totals")
-    for row in _totals_rows(total):
+    for row in summary_rows(export):
         summary.append(row)
     book.save(path)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.db.repo import Tx
+from bot.db.repo import Repo, Tx
 from bot.domain.rewards import (
     MAX_SECRET_TRIES,
     REASON_MAX,
@@ -17,19 +17,22 @@ from bot.domain.rewards import (
     Claimant,
     Ineligible,
     LedgerEntry,
+    LedgerReport,
+    Movements,
     PayMethod,
     Reward,
     RewardAction,
     RewardRefusal,
     RewardState,
-    Totals,
     decide_reward,
     eligibility,
     first_reporter,
     hash_secret,
+    ledger_periods,
+    movements_from_sums,
     new_secret,
     secret_matches,
-    totals_from_sums,
+    state_totals,
     valid_reference,
 )
 from bot.domain.tips import Outcome, Tip, is_verified
@@ -74,6 +77,10 @@ class ClaimCheck(StrEnum):
     LOCKED = "locked"
     NO_REWARD = "no_reward"
     NOT_OFFICER = "not_officer"
+    # Refused at once, before the secret is even checked (no try is used up):
+    NOT_APPROVED = "not_approved"  # still waiting for an officer's approval
+    REJECTED = "rejected"
+    PAID = "paid"
 
 
 @dataclass(frozen=True)
@@ -359,14 +366,18 @@ class RewardService:
             )
             code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
             if action is RewardAction.APPROVE:
+                # Say what happens next, as it is: a transfer to the number they gave, or
+                # (anonymous) the two ways to receive it — never "it will be paid" alone.
+                has_phone = bool(await self.d.repo.phone_of(reward.reporter_id))
                 await notify.tell(
                     self.d,
                     tx,
                     reward.reporter_id,
-                    "reward.approved",
+                    "reward.approved" if has_phone else "reward.approved_anonymous",
                     {"code": code, "amount": reward.amount},
                     tip_id=reward.tip_id,
                     now=now,
+                    keyboard=None if has_phone else "share_phone",
                 )
             elif action is RewardAction.REJECT:
                 await notify.tell(
@@ -455,6 +466,19 @@ class RewardService:
                 now,
                 detail={"reason": reason},
             )
+            # They were told it was paid: that is no longer what the record says. (The
+            # officer's reason is for the ledger; it is not passed on.)
+            code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
+            await notify.tell(
+                self.d,
+                tx,
+                reward.reporter_id,
+                "reward.reversed",
+                {"code": code, "hotline": self.d.config.station.hotline},
+                tip_id=reward.tip_id,
+                now=now,
+            )
+        self.d.wake()
         return RewardResult(await self.d.repo.get_reward(reward.id))
 
     # -- anonymous claims -------------------------------------------------------------------
@@ -466,10 +490,18 @@ class RewardService:
             await self.record_refusal(None, officer, "reward_claim", RewardError.NOT_OFFICER)
             return ClaimCheck.NOT_OFFICER, None, 0
         reward = await self.d.repo.reward_for_tip(tip.id)
-        if reward is None or reward.state in (RewardState.REJECTED, RewardState.PAID):
-            return ClaimCheck.NO_REWARD, reward, 0
+        # Anything but an approved, unlocked reward is refused at once, saying why, before
+        # the secret is checked: nothing to pay now, and no try is used up.
+        if reward is None:
+            return ClaimCheck.NO_REWARD, None, 0
+        if reward.state is RewardState.PAID:
+            return ClaimCheck.PAID, reward, 0
+        if reward.state is RewardState.REJECTED:
+            return ClaimCheck.REJECTED, reward, 0
         if reward.claim_locked:
             return ClaimCheck.LOCKED, reward, 0
+        if reward.state is RewardState.PENDING:
+            return ClaimCheck.NOT_APPROVED, reward, 0
         salt, digest = await self.d.repo.claim_secret(tip.id)
         now = self.d.now()
         if salt and digest and secret_matches(secret, salt, digest):
@@ -540,24 +572,17 @@ class RewardService:
         return phone, None
 
     # -- the ledger -------------------------------------------------------------------------
-    async def totals_between(self, since: dt.datetime | None, until: dt.datetime | None) -> Totals:
-        return totals_from_sums(await self.d.repo.ledger_sums(since, until))
+    async def movements_between(
+        self, since: dt.datetime | None, until: dt.datetime | None
+    ) -> Movements:
+        return movements_from_sums(await self.d.repo.ledger_sums(since, until))
 
-    def periods(self) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
-        """today, this month and the campaign, as UTC bounds of station-time days."""
-        local = self.d.local()
-        tz = self.d.tz
-        day_start = dt.datetime.combine(local.date(), dt.time(), tzinfo=tz)
-        month_start, month_end = _month_bounds(local)
-        campaign = self.campaign
-        return {
-            "today": (day_start, day_start + dt.timedelta(days=1)),
-            "month": (month_start, month_end),
-            "campaign": (
-                dt.datetime.combine(campaign.start, dt.time(), tzinfo=tz),
-                dt.datetime.combine(campaign.end + dt.timedelta(days=1), dt.time(), tzinfo=tz),
-            ),
-        }
+    def periods(self) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+        """today, this month and the campaign, as bounds of station-time days."""
+        return ledger_periods(self.d.local(), self.campaign)
+
+    async def ledger_report(self) -> LedgerReport:
+        return await ledger_report(self.d.repo, self.d.local(), self.campaign)
 
     # -- typed answers the bot waits for ----------------------------------------------------
     async def expect_input(self, user_id: int, kind: str, data: dict[str, Any]) -> None:
@@ -576,6 +601,16 @@ class RewardService:
             return None
         return kind, data
 
+    async def peek_input(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
+        """The answer the bot is waiting for from this user (kept), unless stale."""
+        pending = await self.d.repo.pending_input(user_id)
+        if pending is None:
+            return None
+        kind, data, created = pending
+        if self.d.now() - created > INPUT_TTL:
+            return None
+        return kind, data
+
     async def drop_input(self, user_id: int) -> None:
         async with self.d.db.write() as tx:
             await self.d.repo.clear_pending_input(tx, user_id)
@@ -585,6 +620,24 @@ class RewardService:
         return await self.d.repo.users_with_pending_input()
 
     # -- helpers ----------------------------------------------------------------------------
+    async def precheck(self, reward: Reward, officer: int, action: RewardAction) -> RewardResult:
+        """Before asking for a reason, a method or a reference: would ``action`` be allowed
+        now? A press that no longer fits (already paid, rejected…) is refused at once and
+        recorded like the action itself would be."""
+        _, refusal = decide_reward(
+            action,
+            reward.state,
+            is_officer=self.d.directory.is_officer(officer),
+            actor_id=officer,
+            verified_by=reward.verified_by,
+            allow_self_approval=self.d.config.reward.allow_self_approval,
+        )
+        if refusal is None:
+            return RewardResult(reward)
+        error = _REFUSALS[refusal]
+        await self.record_refusal(reward.id, officer, f"reward_{action.value}", error)
+        return RewardResult(reward, error)
+
     async def record_refusal(
         self, reward_id: int | None, actor: int, what: str, error: RewardError
     ) -> None:
@@ -630,6 +683,18 @@ class RewardService:
             now=now,
             detail={"reward": reward.id, **(detail or {})},
         )
+
+
+async def ledger_report(repo: Repo, local_now: dt.datetime, campaign: Campaign) -> LedgerReport:
+    """The state of every reward now, and the ledger's movements today, this month and in the
+    campaign (``local_now`` in station time). /ledger and the export both show this."""
+    return LedgerReport(
+        state=state_totals(await repo.reward_state_sums()),
+        movements={
+            name: movements_from_sums(await repo.ledger_sums(since, until))
+            for name, (since, until) in ledger_periods(local_now, campaign).items()
+        },
+    )
 
 
 def _month_bounds(local: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -45,6 +45,11 @@ class UserService:
         chosen, stored_tg = self._language[user_id]
         return chosen or normalize_language(telegram_code or stored_tg, default)
 
+    async def chosen_language(self, user_id: int) -> str | None:
+        """The language the user picked with /language (None: never picked one)."""
+        await self.language(user_id)
+        return self._language[user_id][0]
+
     async def set_language(self, user_id: int, language: str) -> None:
         async with self.d.db.write() as tx:
             await self.d.repo.set_user_language(tx, user_id, language, self.d.now())

@@ -7,10 +7,28 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.rewards import PayMethod, RewardState, Totals
+from bot.domain.rewards import (
+    LedgerReport,
+    PayMethod,
+    Reward,
+    RewardAction,
+    RewardState,
+    already_done,
+)
 from bot.i18n import t
-from bot.services.rewards import RewardLine
+from bot.services.rewards import RewardError, RewardLine, RewardResult
 from bot.views.callbacks import RewardButton, RwOp
+
+ERROR_KEYS = {
+    RewardError.NOT_OFFICER: "refused.officer_only",
+    RewardError.SELF_APPROVAL: "reward.err.self_approval",
+    RewardError.WRONG_STATE: "reward.err.wrong_state",
+    RewardError.NO_REWARD: "reward.err.no_reward",
+    RewardError.BAD_REASON: "reward.err.bad_reason",
+    RewardError.BAD_AMOUNT: "reward.err.bad_amount",
+    RewardError.BAD_REFERENCE: "reward.err.bad_reference",
+    RewardError.NO_PHONE: "reward.err.no_phone",
+}
 
 
 def _b(lang: str, key: str, button: RewardButton, **params: object) -> InlineKeyboardButton:
@@ -81,18 +99,68 @@ def _pair(lang: str, pair: tuple[int, int]) -> str:
     return t(lang, "ledger.cell", count=pair[0], yuan=pair[1])
 
 
-def ledger_text(periods: dict[str, Totals], lang: str) -> str:
-    lines = [t(lang, "ledger.head")]
-    for name, totals in periods.items():
+def ledger_text(report: LedgerReport, lang: str) -> str:
+    """The state now (each reward once) and, apart and labelled, the period's movements."""
+    state = report.state
+    lines = [
+        t(lang, "ledger.head"),
+        t(lang, "ledger.state_head"),
+        t(
+            lang,
+            "ledger.state_line",
+            pending=_pair(lang, state.pending),
+            approved=_pair(lang, state.approved),
+            paid=_pair(lang, state.paid),
+            rejected=_pair(lang, state.rejected),
+        ),
+        "",
+        t(lang, "ledger.moves_head"),
+    ]
+    for name, moves in report.movements.items():
         lines.append(
             t(
                 lang,
-                "ledger.line",
+                "ledger.moves_line",
                 period=t(lang, f"ledger.{name}"),
-                pending=_pair(lang, totals.pending),
-                approved=_pair(lang, totals.approved),
-                paid=_pair(lang, totals.paid),
-                rejected=_pair(lang, totals.rejected),
+                created=_pair(lang, moves.created),
+                approved=_pair(lang, moves.approved),
+                rejected=_pair(lang, moves.rejected),
+                paid=_pair(lang, moves.paid),
+                reversed=_pair(lang, moves.reversed),
+                net=moves.net_paid,
             )
         )
     return "\n".join(lines)
+
+
+def paid_params(reward: Reward, lang: str, tz: dt.tzinfo) -> dict[str, object]:
+    """How a paid reward was paid, for "already paid" answers: amount, date, method."""
+    return {
+        "amount": reward.paid_amount if reward.paid_amount is not None else reward.amount,
+        "date": reward.paid_at.astimezone(tz).strftime("%Y-%m-%d") if reward.paid_at else "—",
+        "method": t(lang, f"pay.{reward.method.value}") if reward.method else "—",
+    }
+
+
+def chosen(text: str, choice: str) -> str:
+    """A prompt once answered: the question, then the choice (its buttons are gone)."""
+    return f"{text}\n✓ {choice}"
+
+
+def refusal_text(
+    lang: str, action: RewardAction, result: RewardResult, code: str, tz: dt.tzinfo
+) -> str:
+    """Why an officer's step did nothing: "already approved / rejected / paid (when, how)"
+    for a step already taken, else the error (with the reward's state now)."""
+    reward = result.reward
+    if result.error is RewardError.WRONG_STATE and reward is not None:
+        if reward.state is RewardState.PAID:
+            return t(lang, "reward.already.paid", code=code, **paid_params(reward, lang, tz))
+        if already_done(action, reward.state):
+            if reward.state is RewardState.REJECTED:
+                return t(lang, "reward.already.rejected", code=code)
+            state = t(lang, f"reward_state.{reward.state.value}")
+            return t(lang, "reward.already.approved", code=code, state=state)
+    state = t(lang, f"reward_state.{reward.state.value}") if reward else "—"
+    assert result.error is not None
+    return t(lang, ERROR_KEYS[result.error], state=state)
