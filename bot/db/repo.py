@@ -32,6 +32,14 @@ from bot.domain.tips import (
 
 Tx = aiosqlite.Connection
 
+#: The outbox payload key of a claim secret in plaintext (see bot/services/notify.tell).
+SECRET = "secret"
+#: The payload once its message is delivered or given up: without the secret.
+_SCRUBBED = (
+    f"CASE WHEN json_type(payload, '$.{SECRET}') IS NULL THEN payload"
+    f" ELSE json_remove(payload, '$.{SECRET}') END"
+)
+
 
 def _csv(values: Iterable[str]) -> str:
     return ",".join(sorted(values))
@@ -568,9 +576,12 @@ class Repo:
         return cur.lastrowid
 
     async def due_outbox(self, now: dt.datetime, limit: int = 50) -> list[OutboxItem]:
+        """Due items, messages to a person (a private chat: positive id) first, then the
+        rest; in the order they were written within each lane. A receipt must not wait
+        behind a backlog of group cards (a group takes ~20 messages a minute)."""
         rows = await self.db.fetchall(
             """SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ?
-               ORDER BY id LIMIT ?""",
+               ORDER BY CASE WHEN chat_id > 0 THEN 0 ELSE 1 END, id LIMIT ?""",
             (to_db_time(now), limit),
         )
         return [
@@ -584,6 +595,15 @@ class Repo:
             )
             for r in rows
         ]
+
+    async def private_outbox_due(self, now: dt.datetime) -> bool:
+        """Is a message to a person waiting (see :meth:`due_outbox`)?"""
+        row = await self.db.fetchone(
+            """SELECT 1 FROM outbox WHERE status = 'pending' AND next_at <= ? AND chat_id > 0
+               LIMIT 1""",
+            (to_db_time(now),),
+        )
+        return row is not None
 
     async def next_outbox_time(self) -> dt.datetime | None:
         row = await self.db.fetchone(
@@ -599,8 +619,10 @@ class Repo:
         return row is not None
 
     async def outbox_done(self, tx: Tx, item_id: int, now: dt.datetime) -> None:
+        """Delivered. A claim secret in the row goes with it (it was the one plaintext copy)."""
         await tx.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            f"""UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,
+                   payload = {_SCRUBBED} WHERE id = ?""",
             (to_db_time(now), item_id),
         )
 
@@ -626,9 +648,11 @@ class Repo:
         )
 
     async def outbox_failed(self, tx: Tx, item_id: int, error: str) -> None:
+        """Given up (blocked chat, refused message…): a claim secret is not kept either; the
+        reporter can ask for a fresh one (/mytips)."""
         await tx.execute(
-            """UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?
-               WHERE id = ?""",
+            f"""UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,
+                   payload = {_SCRUBBED} WHERE id = ?""",
             (error[:500], item_id),
         )
 

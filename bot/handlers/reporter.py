@@ -167,7 +167,7 @@ async def _take_address(
         await reply(
             update,
             t(lang, "address.not_found", hotline=station.hotline),
-            rv.location_keyboard(lang),
+            rv.place_keyboard(draft.source, lang),
         )
         return
     best = lookup.results[0]
@@ -249,6 +249,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button.op is ROp.WITHDRAW:
         await _withdraw(update, context, lang, int(button.arg or 0))
         return
+    if button.op is ROp.SECRET:
+        await _new_secret(update, context, lang, int(button.arg or 0))
+        return
     if button.op is ROp.CANCEL:
         await query.answer()
         await svc.reports.cancel(user.id)
@@ -268,7 +271,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button.op is ROp.PLACE:
         if button.arg == "none":
             draft = await svc.reports.reject_candidates(draft)
-            await edit_pressed(query)
+            await edit_pressed(query, rv.choice_echo(lang, "place.none"))
             await send_prompt(update, draft, lang)
             return
         chosen = await svc.reports.choose_candidate(draft, int(button.arg or 0))
@@ -278,6 +281,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await edit_pressed(
             query, rv.choice_echo(lang, "place.chosen") + f" {escape(chosen.place_label or '')}"
         )
+        # The place is settled: the 📍 keyboard goes now, as after a pin (an edit cannot
+        # carry a reply-keyboard removal, so it rides on this short confirmation).
+        await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
         await send_prompt(update, chosen, lang)
     elif button.op is ROp.SEEN:
         draft = await svc.reports.set_seen(draft, Seen(button.arg))
@@ -296,15 +302,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(update, t(lang, "urgent.advice"))
     elif button.op is ROp.FLAGS_DONE:
         draft = await svc.reports.flags_done(draft)
-        await edit_pressed(query)
+        await edit_pressed(query, rv.flags_echo(draft, lang))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SKIP_DESC:
         draft, _ = await svc.reports.set_description(draft, None)
-        await edit_pressed(query)
+        await edit_pressed(query, rv.choice_echo(lang, "description.skipped"))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SKIP_PHOTO:
         draft = await svc.reports.set_photo(draft, None, None)
-        await edit_pressed(query)
+        await edit_pressed(query, rv.choice_echo(lang, "photo.skipped"))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SUBMIT:
         await _submit(update, context, lang, draft)
@@ -324,24 +330,9 @@ async def _submit(
     if result.submitted is None:
         await reply(update, t(lang, "button.stale"))
         return
-    # The tip is committed (and its card is in the outbox) — only now say it was received.
-    tip = result.submitted.tip
-    group = svc.deps.directory.team(tip.group_key).name
-    if draft.source is Source.HOTLINE:
-        await reply(
-            update,
-            t(lang, "submit.logged", code=tip.code, group=escape(group)),
-            ReplyKeyboardRemove(),  # the location keyboard of the first question
-        )
-    else:
-        key = "submit.received_urgent" if tip.urgent else "submit.received"
-        text = t(lang, key, code=tip.code)
-        if result.submitted.secret:
-            amount = svc.deps.config.reward.amount
-            text += "\n\n" + t(lang, "submit.secret", secret=result.submitted.secret, amount=amount)
-        await reply(update, text, ReplyKeyboardRemove())
-    # Only then take the buttons off the review: the code is shown once, so a Telegram fault
-    # on this cosmetic edit must not keep it from the reporter.
+    # The tip is committed with its card and the receipt (code, claim secret) in the outbox,
+    # which delivers the receipt now or, after a crash, on restart. Only the buttons of the
+    # review are left to take off (cosmetic).
     await edit_pressed(query)
 
 
@@ -353,10 +344,23 @@ async def mytips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not is_private(update):
         await reply(update, t(lang, "private_only"))
         return
+    await reply(update, *await _my_tips_view(context, update.effective_user.id, lang))
+
+
+async def _my_tips_view(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: str):
     svc = services(context)
-    tips = await svc.reports.my_tips(update.effective_user.id)
-    text, markup = rv.my_tips(tips, lang, svc.deps.tz)
-    await reply(update, text, markup)
+    tips = await svc.reports.my_tips(user_id)
+    renewable = frozenset(tip.id for tip in await svc.rewards.reissuable(user_id, tips))
+    return rv.my_tips(tips, lang, svc.deps.tz, renewable)
+
+
+async def _new_secret(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip_id: int
+) -> None:
+    """/mytips → "new claim secret": the message with the old one was lost or deleted."""
+    tip = await services(context).rewards.reissue_secret(update.effective_user.id, tip_id)
+    key = "secret.sent" if tip is not None else "secret.not_available"
+    await update.callback_query.answer(t(lang, key), show_alert=tip is None)
 
 
 async def _withdraw(
@@ -373,6 +377,5 @@ async def _withdraw(
         await query.answer(t(lang, "withdraw.too_late"), show_alert=True)
         return
     await query.answer(t(lang, "withdraw.done"))
-    tips = await svc.reports.my_tips(update.effective_user.id)
-    text, markup = rv.my_tips(tips, lang, svc.deps.tz)
+    text, markup = await _my_tips_view(context, update.effective_user.id, lang)
     await edit_pressed(query, text, markup)

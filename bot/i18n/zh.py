@@ -15,7 +15,7 @@ MESSAGES: dict[str, str] = {
     "start.welcome": (
         "🧣 <b>{station} · 寒冬送温暖</b>\n"
         "看到有人露宿街头或流落遇困？告诉我们位置，巡查队会尽快赶去救助。"
-        "经核实的有效报告可获得奖励。\n\n"
+        "{reward}\n\n"
         "🚑 <b>如有人受伤、昏迷，或是独自一人的儿童，请立即拨打 120 / 110。</b>\n"
         "救助热线：{hotline}\n\n"
         "最快的方式：直接发送位置，或点下面的按钮。"
@@ -72,7 +72,7 @@ MESSAGES: dict[str, str] = {
     "place.chosen": "地点：",
     "ask.seen": "🕒 <b>什么时候看到的？</b>",
     "ask.people": "👥 <b>有几个人？</b>",
-    "ask.flags": "可多选，然后点“完成”：",
+    "ask.flags": "⚠️ <b>有以下情况吗？</b>可多选，选好后点“完成”（都没有就直接点“完成”）。",
     "btn.flags_done": "完成 ➡️",
     "ask.description": "📝 简单描述一下（衣着、具体位置、状况等）。没有可补充的就点“跳过”。",
     "ask.photo": "📷 方便的话发一张照片（请保持距离，不要打扰对方）。没有就点“跳过”。",
@@ -251,7 +251,7 @@ MESSAGES: dict[str, str] = {
     "cmd.ledger": "奖励台账合计",
     "cmd.claim": "匿名领奖：/claim 编号 密码",
     "cmd.reverse": "冲正一笔付款：/reverse 编号 原因",
-    "submit.secret": "🔑 领奖密码：<code>{secret}</code>\n请保存好。报告核实后可获 {amount} 元奖励；如想匿名领取，凭编号和这个密码到站里领取。",
+    "submit.secret": "🔑 领奖密码：<code>{secret}</code>\n请保存好。报告核实后可获 {amount} 元奖励；如想匿名领取，凭编号和这个密码到站里领取。密码丢了可在 /mytips 重新获取。",
     "reward.pending": "🎁 您的报告 {code} 已核实，可获得 <b>{amount} 元</b>奖励。领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：凭编号 {code} 和提交时收到的领奖密码，到救助站现场领取。",
     "btn.share_phone": "📱 分享我的手机号（用于转账）",
     "reward.none.not_verified": "报告 {code} 未能核实，因此没有奖励。谢谢您的关心！",
@@ -379,4 +379,21 @@ MESSAGES: dict[str, str] = {
     "digest.hint": "<i>点“认领”后会收到完整卡片（位置、地图、照片）；“详情”可先看完整卡片。</i>",
     "btn.claim_code": "✋ 认领 {code}",
     "btn.full": "📄 详情 {code}",
+    # -- the report's answered prompts read as a record (issue 10 #11) --
+    "flags.none": "无特殊情况",
+    "place.none": "都不是，重新找地点",
+    "description.skipped": "不补充描述",
+    "photo.skipped": "不附照片",
+    # -- a bare pin in words: nearest known place and district (issue 10 #12) --
+    "pin.at": "{place}（{distance}）",
+    "pin.near": "距{place}约 {distance}",
+    # -- only promise what the rules can give; the claim secret again (issue 10 #6, #14) --
+    "start.reward": "经核实的有效报告可获得奖励。",
+    "submit.no_reward.staff": "（工作人员的报告不参加有奖活动。谢谢您！）",
+    "submit.no_reward.monthly_cap": "您本月获得的奖励已达上限，这条报告不再参加有奖活动。仍然非常感谢您！",
+    "secret.reissued": "🔑 报告 {code} 的新领奖密码：<code>{secret}</code>\n旧密码已作废。请保存好；匿名领奖时凭编号和这个密码到站里领取。",
+    "btn.new_secret": "🔑 重新获取 {code} 的领奖密码",
+    "mytips.secret_hint": "🔑 领奖密码丢了？点下面的按钮获取新密码（旧密码随即作废）。",
+    "secret.sent": "新的领奖密码已发给您，旧密码已作废。",
+    "secret.not_available": "这条报告现在没有可领取的奖励，不能获取领奖密码。",
 }
