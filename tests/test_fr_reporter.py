@@ -6,25 +6,58 @@ End to end through the Bot API emulator, expected texts from the catalogs.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import os
+import re
+import signal
+import sqlite3
+import zoneinfo
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.domain.draft import Draft, Source, Step
+from bot.domain.rewards import (
+    Campaign,
+    Claimant,
+    Ineligible,
+    eligibility,
+    first_reporter,
+    prospect,
+    secret_matches,
+)
+from bot.domain.tips import Outcome, People, Seen
 from bot.geo import gazetteer
 from bot.geo.area import HUANGSHI
+from bot.sandbox.emulator import BotApiEmulator
+from bot.services import notify
+from tests.drivers import FLOW, poll
+from tests.drivers import People as Drivers
 from tests.harness import (
+    CENTRE,
     G1_CHAT,
+    G1_LEADER,
+    G1_MEMBER,
+    G2_CHAT,
     OFFICER,
     REPORTER,
     REPORTER_EN,
+    FakeClock,
     World,
+    cast,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
+    config_text,
     plain,
     review_head,
     send_review,
     tr,
     world,
 )
+from tests.test_crash import BotProcess, Tap
+from tests.test_e2e_rewards import close_as, officer_says
+from tests.test_e2e_story import report_by_pin
 
 pytestmark = [pytest.mark.usefixtures("clean_log")]
 
@@ -254,3 +287,455 @@ async def test_fr12_pin_shown_as_nearest_place_on_review_and_card(tmp_path: Path
             # … and the map links (in the right coordinate systems) stay as they were.
             assert card["raw_text"].count("<a href=") == 4, card["raw_text"]
         assert w.api_faults() == []
+
+
+# -- item 14: a reward is promised (and a claim secret issued) only if the rules can pay it --
+
+CAMPAIGN = Campaign(dt.date(2026, 11, 21), dt.date(2027, 3, 15))
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def _local(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI).astimezone(dt.UTC)
+
+
+# The campaign window, station time: (moment, inside?)
+WINDOW = {
+    "the evening before it starts": (_local(2026, 11, 20, 23, 30), False),
+    "its first half hour": (_local(2026, 11, 21, 0, 30), True),
+    "mid-campaign": (_local(2026, 12, 1, 21, 0), True),
+    "its last evening": (_local(2027, 3, 15, 23, 30), True),
+    "just after it ended": (_local(2027, 3, 16, 0, 30), False),
+}
+KINDS = ("public", "member", "leader", "officer", "hotline")
+
+
+def _expected(kind: str, inside: bool, capped: bool) -> Ineligible | None:
+    if kind == "hotline":
+        return Ineligible.NO_REPORTER
+    if kind != "public":
+        return Ineligible.STAFF
+    if not inside:
+        return Ineligible.OUTSIDE_CAMPAIGN
+    return Ineligible.MONTHLY_CAP if capped else None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("when", sorted(WINDOW))
+@pytest.mark.parametrize("capped", (False, True), ids=("below-cap", "cap-reached"))
+def test_fr14_prospect_table(kind: str, when: str, capped: bool) -> None:
+    moment, inside = WINDOW[when]
+    got = prospect(
+        reporter_id=None if kind == "hotline" else 42,
+        reporter_is_staff=kind in ("member", "leader", "officer"),
+        local_day=moment.astimezone(SHANGHAI).date(),
+        campaign=CAMPAIGN,
+        rewards_this_month=3 if capped else 2,
+        monthly_cap=3,
+    )
+    assert got is _expected(kind, inside, capped)
+    # What is promised at submission agrees with what is decided when the tip is verified.
+    if kind != "hotline":
+        claimant = Claimant(1, 42, moment, kind != "public")
+        later = eligibility(
+            outcome=Outcome.BROUGHT_IN,
+            claimant=claimant,
+            first=first_reporter([claimant]),
+            rewards_this_month=3 if capped else 2,
+            monthly_cap=3,
+            local_day=moment.astimezone(SHANGHAI).date(),
+            campaign=CAMPAIGN,
+        )
+        assert later is got
+
+
+async def _submit_now(w: World, user: int, source: Source = Source.REPORTER):
+    draft = replace(
+        Draft(user_id=user, source=source).with_location(*CENTRE, None, None),
+        step=Step.REVIEW,
+        seen=Seen.NOW,
+        people=People.ONE,
+    )
+    await w.services.reports.save(draft)
+    result = await w.services.reports.submit(user)
+    assert result.submitted is not None, result.refusal
+    return result.submitted
+
+
+async def test_fr14_only_what_the_rules_can_give_is_promised(tmp_path: Path) -> None:
+    """Reporter kinds × the campaign window × the monthly cap, through the real submission:
+    the receipt (and /start) speak of the reward, and a claim secret exists, exactly when
+    the tip can earn; staff and a capped reporter are told why not."""
+    sections = "[reward]\nmonthly_cap = 1\n"
+    users = {
+        "public": REPORTER,
+        "member": G1_MEMBER,
+        "leader": G1_LEADER,
+        "officer": OFFICER,
+        "hotline": OFFICER,
+    }
+    async with world(tmp_path, max_per_hour="100", sections=sections) as w:
+        for user in set(users.values()):
+            w.emu.send_text(user, "/start")
+        await w.idle()
+        promise = tr("zh", "submit.secret", secret="", amount=200).split("\n")[0]
+        for when, (moment, inside) in sorted(WINDOW.items()):
+            w.clock.now = moment
+            for capped in (False, True):
+                if capped:
+                    # One reward already this month (cap 1): a tip of REPORTER's, verified.
+                    first = await _submit_now(w, REPORTER)
+                    async with w.services.deps.db.write() as tx:
+                        await w.repo.insert_reward(
+                            tx,
+                            tip_id=first.tip.id,
+                            reporter_id=REPORTER,
+                            amount=200,
+                            currency="CNY",
+                            verified_by=G1_MEMBER,
+                            now=moment,
+                        )
+                for kind, user in users.items():
+                    case = (when, kind, "capped" if capped else "below cap")
+                    expected = _expected(kind, inside, capped)
+                    w.mark(user)
+                    source = Source.HOTLINE if kind == "hotline" else Source.REPORTER
+                    submitted = await _submit_now(w, user, source)
+                    receipt = await w.next_bot(user, submitted.tip.code)
+                    _salt, digest = await w.repo.claim_secret(submitted.tip.id)
+                    if expected is None:
+                        assert submitted.secret and digest, case
+                        assert promise in receipt["text"], case
+                        assert submitted.secret in receipt["text"], case
+                    else:
+                        assert submitted.secret is None and digest is None, case
+                        assert "🔑" not in receipt["text"] and "200" not in receipt["text"], case
+                    for reason in (Ineligible.STAFF, Ineligible.MONTHLY_CAP):
+                        told = tr("zh", f"submit.no_reward.{reason}") in receipt["text"]
+                        assert told is (expected is reason and kind != "hotline"), case
+                    if kind == "hotline":
+                        logged = tr("zh", "submit.logged", code=submitted.tip.code, group="")
+                        assert receipt["text"].startswith(logged.split("，")[0]), case
+                        continue
+                    # The welcome speaks of a reward only to someone who can earn one now.
+                    w.mark(user)
+                    w.emu.send_text(user, "/start")
+                    welcome = await w.next_bot(user, "120 / 110")
+                    said = tr("zh", "start.reward") in welcome["text"]
+                    assert said is (expected is None), case
+                if capped:
+                    async with w.services.deps.db.write() as tx:
+                        await tx.execute("UPDATE rewards SET state = 'rejected'")
+        assert w.api_faults() == []
+
+
+# -- item 6: the receipt and the claim secret cannot be lost ----------------------------------
+
+SECRET_IN = re.compile(r"<code>([A-Z2-9]{6})</code>")
+
+
+def _secret(message: dict) -> str:
+    found = SECRET_IN.search(message.get("raw_text") or "")
+    assert found, message
+    return found.group(1)
+
+
+async def _everywhere(w: World, needle: str) -> list[str]:
+    """Every table.column whose stored text contains ``needle``."""
+    db = w.services.deps.db
+    hits = []
+    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    for table in (r["name"] for r in tables):
+        for row in await db.fetchall(f"SELECT * FROM {table}"):
+            for column in row.keys():
+                value = row[column]
+                if isinstance(value, str) and needle in value:
+                    hits.append(f"{table}.{column}")
+    return hits
+
+
+async def test_fr06_secret_lives_only_until_its_receipt_is_delivered(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        for user in (REPORTER, REPORTER_EN, OFFICER):
+            w.emu.send_text(user, "/start")
+        await w.idle()
+        sender = w.app.bot_data["outbox"]
+        await sender.stop()  # hold delivery: the receipt waits in the outbox
+        submitted = await _submit_now(w, REPORTER)
+        secret = submitted.secret
+        assert secret and await _everywhere(w, secret) == ["outbox.payload"]
+        sender.start()
+        w.mark(REPORTER)
+        receipt = await w.next_bot(REPORTER, submitted.tip.code)
+        assert _secret(receipt) == secret
+        assert tr("zh", "submit.received", code=submitted.tip.code) in receipt["text"]
+        await w.idle()
+        # Delivered: the plaintext is gone; only the salted hash remains, and it matches.
+        assert await _everywhere(w, secret) == []
+        salt, digest = await w.repo.claim_secret(submitted.tip.id)
+        assert secret_matches(secret, salt, digest)
+        # Given up (the reporter blocked the bot): the plaintext does not stay either.
+        w.emu.block(REPORTER_EN)
+        other = await _submit_now(w, REPORTER_EN)
+        await w.idle()
+        assert await _everywhere(w, other.secret) == []
+        rows = await w.services.deps.db.fetchall(
+            "SELECT status FROM outbox WHERE chat_id = ?", (REPORTER_EN,)
+        )
+        assert [r["status"] for r in rows] == ["failed"]
+
+
+async def test_fr06_receipt_survives_failed_sends_and_a_restart_exactly_once(
+    tmp_path: Path,
+) -> None:
+    """Telegram refuses the receipt (a 502) until the bot is stopped; after the restart it is
+    delivered once, with a secret that works."""
+    emu = BotApiEmulator().start()
+    refused: list[str] = []
+
+    def refuse_receipts(method: str, params: dict) -> tuple[int, dict] | None:
+        text = str(params.get("text") or "")
+        if method == "sendMessage" and str(params.get("chat_id")) == str(REPORTER):
+            if "已收到，编号" in text:
+                refused.append(text)
+                return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return None
+
+    clock = FakeClock()
+    db_path = tmp_path / "warmline.sqlite3"
+    try:
+        async with world(tmp_path, emu=emu, clock=clock, db_path=db_path) as w:
+            emu.fault = refuse_receipts
+            code = await _flow_to_review_and_send(w, REPORTER)
+            await w.until(lambda: refused)
+
+            async def retrying() -> bool:
+                rows = await w.services.deps.db.fetchall(
+                    "SELECT status, attempts FROM outbox WHERE chat_id = ?", (REPORTER,)
+                )
+                return any(r["status"] == "pending" and r["attempts"] for r in rows)
+
+            await w.until(retrying)  # refused, and waiting to be tried again
+            assert not [m for m in w.bot_msgs(REPORTER) if "已收到，编号" in (m.get("text") or "")]
+        emu.fault = None
+        clock.advance(minutes=10)  # past the outbox's backoff
+        async with world(tmp_path, emu=emu, clock=clock, db_path=db_path) as w:
+            await w.idle()
+            receipts = [m for m in w.bot_msgs(REPORTER) if code in (m.get("text") or "")]
+            assert len(receipts) == 1 and "已收到" in receipts[0]["text"]
+            tip = await w.repo.tip_by_code(code)
+            salt, digest = await w.repo.claim_secret(tip.id)
+            assert secret_matches(_secret(receipts[0]), salt, digest)
+            assert await _everywhere(w, _secret(receipts[0])) == []
+    finally:
+        emu.stop()
+
+
+async def _flow_to_review_and_send(w: World, user: int) -> str:
+    """The whole flow by buttons; returns the code (read from the database: the receipt may
+    not come)."""
+    w.mark(user)
+    w.emu.send_location(user, *STATION_PIN)
+    ask = await w.next_bot(user, tr("zh", "ask.seen"))
+    await w.press(user, user, ask, tr("zh", "seen.now"))
+    ask = await w.next_bot(user, tr("zh", "ask.people"))
+    await w.press(user, user, ask, tr("zh", "people.1"))
+    ask = await w.next_bot(user, tr("zh", "ask.flags"))
+    await w.press(user, user, ask, tr("zh", "btn.flags_done"))
+    ask = await w.next_bot(user, tr("zh", "ask.description"))
+    await w.press(user, user, ask, tr("zh", "btn.skip"))
+    ask = await w.next_bot(user, tr("zh", "ask.photo"))
+    await w.press(user, user, ask, tr("zh", "btn.skip"))
+    review = await w.next_bot(user, review_head("zh"))
+    w.emu.press(user, user, review["message_id"], text=tr("zh", "btn.submit"))
+
+    async def stored() -> list:
+        return await w.repo.tips_of_reporter(user)
+
+    return (await w.until(stored))[0].code
+
+
+async def test_fr06_claim_secret_reissued_from_mytips(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        w.emu.send_text(OFFICER, "/start")
+        code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())
+        first = _secret(next(m for m in w.bot_msgs(REPORTER) if code in (m.get("text") or "")))
+        # No reward yet: nothing to claim, no button.
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "/mytips")
+        mine = await w.next_bot(REPORTER, code)
+        assert tr("zh", "btn.new_secret", code=code) not in w.buttons(mine)
+
+        await close_as(w, code, G1_MEMBER, "带回站内")
+        await w.idle()
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "/mytips")
+        mine = await w.next_bot(REPORTER, code)
+        assert tr("zh", "mytips.secret_hint") in mine["text"]
+        w.mark(REPORTER)
+        answer = await w.press(REPORTER, REPORTER, mine, tr("zh", "btn.new_secret", code=code))
+        assert answer["text"] == tr("zh", "secret.sent")
+        fresh = await w.next_bot(REPORTER, tr("zh", "secret.reissued", code=code, secret="")[:12])
+        second = _secret(fresh)
+        await w.idle()
+        assert await _everywhere(w, second) == []  # delivered: the plaintext is gone again
+        tip = await w.repo.tip_by_code(code)
+        assert "claim_secret_reissued" in [e["action"] for e in await w.repo.events(tip.id)]
+        # The old secret no longer works; the new one does (the reward rules are unchanged).
+        assert first != second
+        await officer_says(w, f"/claim {code} {first}", tr("zh", "claim.wrong", left=4))
+        ok = tr("zh", "claim.ok", code=code, amount=200)
+        await officer_says(w, f"/claim {code} {second}", ok)
+        # Someone else's tip: refused.
+        w.mark(REPORTER_EN)
+        w.emu.send_text(REPORTER_EN, "/mytips")
+        theirs = await w.next_bot(REPORTER_EN)
+        other = await w.answer_text(
+            REPORTER_EN, REPORTER_EN, theirs["message_id"], f"r:key:{tip.id}"
+        )
+        assert other == tr("en", "secret.not_available")
+        assert w.api_faults() == []
+
+
+def _sends(emu: BotApiEmulator) -> list[tuple[int, str]]:
+    """(chat id, text) of every sendMessage the bot made, in the order they arrived."""
+    with emu._lock:
+        calls = list(emu.requests)
+    return [
+        (int(p.get("chat_id") or 0), str(p.get("text") or ""))
+        for _, method, p in calls
+        if method == "sendMessage"
+    ]
+
+
+async def test_fr06_messages_to_people_do_not_wait_behind_a_group_backlog(
+    tmp_path: Path,
+) -> None:
+    backlog = 600
+    async with world(tmp_path) as w:
+        w.emu.send_text(REPORTER, "/start")
+        await w.idle()
+        deps = w.services.deps
+        sender = w.app.bot_data["outbox"]
+
+        # 1. Hundreds of group messages queued before a tip: its receipt goes first.
+        await sender.stop()
+        async with deps.db.write() as tx:
+            for i in range(backlog):
+                await notify.say(deps, tx, G2_CHAT, f"backlog {i}")
+        first = await _submit_now(w, REPORTER)
+        sender.start()
+        w.mark(REPORTER)
+        await w.next_bot(REPORTER, first.tip.code, timeout=60)
+        await w.idle(timeout=120)
+        sends = _sends(w.emu)
+        receipt = next(i for i, (c, text) in enumerate(sends) if first.tip.code in text)
+        assert not [c for c, _ in sends[:receipt] if c < 0], "group messages went first"
+
+        # 2. The sender is working through a backlog when a receipt and a notice are queued:
+        #    they overtake what is left of it.
+        async with deps.db.write() as tx:
+            for i in range(backlog):
+                await notify.say(deps, tx, G2_CHAT, f"second backlog {i}")
+        deps.wake()
+        await w.until(lambda: any("second backlog 5" in t for _, t in _sends(w.emu)), 60)
+        second = await _submit_now(w, REPORTER)
+        async with deps.db.write() as tx:
+            await notify.tell(deps, tx, REPORTER, "notice.claimed", {"code": second.tip.code})
+        deps.wake()
+        queued_at = len(_sends(w.emu))
+        claimed = tr("zh", "notice.claimed", code=second.tip.code)
+        await w.next_bot(REPORTER, claimed, timeout=60)
+        await w.idle(timeout=120)
+        sends = _sends(w.emu)
+        for text in (tr("zh", "submit.received", code=second.tip.code), claimed):
+            at = next(i for i, (c, t) in enumerate(sends) if c == REPORTER and text in plain(t))
+            # At most the message in flight (and its neighbour) before it …
+            assert len([c for c, _ in sends[queued_at:at] if c < 0]) <= 5, text
+            # … while most of the backlog was still waiting.
+            assert len([c for c, _ in sends[at:] if c == G2_CHAT]) > backlog // 4, text
+
+
+class KillAtReceipt(Tap):
+    """The emulator's fault hook: SIGKILLs the bot the moment it sends ``user`` the receipt
+    (after the tip's commit, before the reporter has seen anything), once."""
+
+    def __init__(self, user: int) -> None:
+        super().__init__()
+        self.user = user
+        self.bot: BotProcess | None = None
+        self.killed = False
+
+    def __call__(self, method: str, params: dict) -> tuple[int, dict] | None:
+        super().__call__(method, params)
+        text = str(params.get("text") or "")
+        to_user = str(params.get("chat_id")) == str(self.user)
+        if method == "sendMessage" and to_user and "已收到，编号" in text and not self.killed:
+            assert self.bot is not None and self.bot.proc is not None
+            self.killed = True
+            os.kill(self.bot.proc.pid, signal.SIGKILL)
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return None
+
+
+async def test_fr06_receipt_survives_a_sigkill_between_commit_and_reply(tmp_path: Path) -> None:
+    """``warmline run`` as a process, killed exactly when the receipt is on its way: after the
+    restart the reporter gets it — once — with a claim secret that matches the stored hash."""
+    emu = BotApiEmulator().start()
+    tap = KillAtReceipt(REPORTER)
+    emu.fault = tap
+    cast(emu)
+    # The process runs on the real clock: a campaign around today, so the tip can earn.
+    today = dt.date.today()
+    start, end = today - dt.timedelta(days=2), today + dt.timedelta(days=2)
+    campaign = f"[campaign]\nstart = {start}\nend = {end}\n"
+    db_path = tmp_path / "warmline.sqlite3"
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(config_text(emu, db_path, sections=campaign), encoding="utf-8")
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost"}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    bot = BotProcess(config_path, env, logs, tap)
+    tap.bot = bot
+    people = Drivers(emu, {}, step_timeout=30.0)
+    try:
+        await bot.start()
+        mark = people.last_id(REPORTER)
+        emu.send_location(REPORTER, *STATION_PIN)
+        prompt = await poll(lambda: people.prompt_after(REPORTER, mark, FLOW[0][0]), 30.0)
+        assert prompt is not None, bot.log_tail()
+        for data, following in FLOW:
+            prompt = await people.press_step(REPORTER, prompt, data, following)
+            assert prompt is not None, (data, bot.log_tail())
+        emu.press_button(REPORTER, REPORTER, prompt["message_id"], "r:submit")
+        assert await poll(lambda: tap.killed, 30.0), bot.log_tail()
+        await bot.proc.wait()
+        store = sqlite3.connect(db_path)
+        try:
+            (code,) = store.execute("SELECT code FROM tips").fetchone()
+        finally:
+            store.close()
+        assert not people.told(REPORTER)  # killed before the reporter saw a thing
+
+        await bot.start()
+        told = await poll(lambda: people.told(REPORTER), 60.0)
+        assert told == {code}, bot.log_tail()
+        await asyncio.sleep(1.0)  # time for a second copy, if there were one
+        receipts = [m for m in emu.bot_messages(REPORTER) if code in (m.get("text") or "")]
+        assert len(receipts) == 1, receipts
+        secret = _secret(receipts[0])
+        store = sqlite3.connect(db_path)
+        try:
+            salt, digest = store.execute("SELECT claim_salt, claim_hash FROM tips").fetchone()
+            payloads = [p for (p,) in store.execute("SELECT payload FROM outbox")]
+        finally:
+            store.close()
+        assert secret_matches(secret, salt, digest)
+        assert all(secret not in p for p in payloads)
+        assert await bot.stop() == 0
+        assert not bot.errors(), bot.errors()
+    finally:
+        if bot.proc is not None and bot.proc.returncode is None:
+            bot.proc.kill()
+            await bot.proc.wait()
+        emu.stop()
