@@ -40,6 +40,7 @@ from tests.harness import (
     G1_CHAT,
     G1_LEADER,
     G1_MEMBER,
+    G1_MEMBER2,
     G2_CHAT,
     OFFICER,
     REPORTER,
@@ -52,6 +53,7 @@ from tests.harness import (
     plain,
     review_head,
     send_review,
+    submit_tip,
     tr,
     world,
 )
@@ -739,3 +741,262 @@ async def test_fr06_receipt_survives_a_sigkill_between_commit_and_reply(tmp_path
             bot.proc.kill()
             await bot.proc.wait()
         emu.stop()
+
+
+# -- item 5: typed questions and answers reach the other side ---------------------------------
+
+
+async def _prompt(w: World, member: int, card: dict, chat: int = G1_CHAT) -> dict:
+    """The member presses "ask the reporter" on the card; the prompt the bot posts."""
+    w.mark(chat)
+    await w.press(member, chat, w.message(chat, card["message_id"]), tr("zh", "btn.ask_reporter"))
+    prompt = await w.next_bot(chat, "回复这条消息")
+    await w.idle()
+    return prompt
+
+
+async def _question_reaches_reporter(w: World, text: str) -> dict:
+    question = await w.next_bot(REPORTER, text)
+    await w.idle()  # on screen and recorded (a person is never faster)
+    return question
+
+
+async def _pin_tip(w: World) -> tuple[str, dict]:
+    code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())
+    return code, await w.wait_card(G1_CHAT, code)
+
+
+async def test_fr05_plain_text_answers_the_open_question(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        code, card = await _pin_tip(w)
+        prompt = await _prompt(w, G1_MEMBER, card)
+        w.mark(REPORTER)
+        w.emu.send_text(
+            G1_MEMBER, "他在桥洞哪一侧？", chat_id=G1_CHAT, reply_to=prompt["message_id"]
+        )
+        await _question_reaches_reporter(w, "他在桥洞哪一侧")
+
+        # The reporter just types (no Telegram "reply"): it is the answer.
+        w.mark(REPORTER)
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "靠江边那一侧")
+        relayed = await w.next_bot(G1_CHAT, "靠江边那一侧")
+        assert relayed["reply_to_message_id"] == card["message_id"]
+        told = await w.next_bot(REPORTER, tr("zh", "ask.answered", code=code))
+        assert w.buttons(told) == [tr("zh", "btn.not_answer_new")]
+        assert await w.repo.get_draft(REPORTER) is None  # no new report was started
+        said = [m["text"] for m in await w.quiet(REPORTER)]
+        assert not any(tr("zh", "address.not_found", hotline="")[:5] in s for s in said)
+
+        # People type in bursts: a second line a few minutes later is still the answer.
+        w.clock.advance(minutes=5)
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "穿蓝色外套")
+        await w.next_bot(G1_CHAT, "穿蓝色外套")
+        await w.idle()
+
+        # Long after the last answer, plain text is a report again.
+        w.clock.advance(minutes=20)
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "黄石站门口")
+        await w.next_bot(REPORTER, tr("zh", "ask.confirm_place"))
+        assert (await w.repo.get_draft(REPORTER)).step.value == "confirm_place"
+        # A Telegram reply to the question still answers it.
+        w.mark(G1_CHAT)
+        question = next(m for m in w.bot_msgs(REPORTER) if "他在桥洞哪一侧" in (m["text"] or ""))
+        w.emu.send_text(REPORTER, "旁边有个报刊亭", reply_to=question["message_id"])
+        await w.next_bot(G1_CHAT, "旁边有个报刊亭")
+        tip = await w.repo.tip_by_code(code)
+        actions = [e["action"] for e in await w.repo.events(tip.id)]
+        assert actions.count("reporter_answer") == 3
+        assert all("报刊亭" not in (e["detail"] or "") for e in await w.repo.events(tip.id))
+        assert w.api_faults() == []
+
+
+async def test_fr05_a_text_that_was_not_an_answer(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        code, card = await _pin_tip(w)
+        prompt = await _prompt(w, G1_MEMBER, card)
+        w.mark(REPORTER)
+        w.emu.send_text(G1_MEMBER, "还在吗？", chat_id=G1_CHAT, reply_to=prompt["message_id"])
+        await _question_reaches_reporter(w, "还在吗")
+
+        # Meant as a new report, taken as an answer: one tap puts it right.
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "磁湖公园门口")
+        told = await w.next_bot(REPORTER, tr("zh", "ask.answered", code=code))
+        w.mark(G1_CHAT)
+        w.mark(REPORTER)
+        answer = await w.press(REPORTER, REPORTER, told, tr("zh", "btn.not_answer_new"))
+        assert answer["text"] == tr("zh", "ask.dismissed")
+        await w.next_bot(G1_CHAT, tr("zh", "ask.not_an_answer", code=code))
+        await w.next_bot(REPORTER, tr("zh", "ask.location").split("\n")[0])
+        assert not w.buttons(w.message(REPORTER, told["message_id"]))
+        # Now plain text is the report.
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "磁湖")
+        await w.next_bot(REPORTER, tr("zh", "ask.confirm_place"))
+
+        # With a report in progress the way out goes back to it.
+        w.mark(G1_CHAT)
+        prompt = await _prompt(w, G1_MEMBER, card)
+        w.emu.send_text(G1_MEMBER, "有几个人？", chat_id=G1_CHAT, reply_to=prompt["message_id"])
+        await _question_reaches_reporter(w, "有几个人")
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "两个人")
+        told = await w.next_bot(REPORTER, tr("zh", "ask.answered", code=code))
+        assert w.buttons(told) == [tr("zh", "btn.not_answer_continue")]
+        w.mark(REPORTER)
+        await w.press(REPORTER, REPORTER, told, tr("zh", "btn.not_answer_continue"))
+        await w.next_bot(REPORTER, tr("zh", "ask.confirm_place"))
+        assert (await w.repo.get_draft(REPORTER)).step.value == "confirm_place"
+        # Someone else cannot press it.
+        w.emu.send_text(REPORTER_EN, "/help")
+        await w.idle()
+        forged = await w.answer_text(
+            REPORTER_EN,
+            REPORTER_EN,
+            w.bot_msgs(REPORTER_EN)[-1]["message_id"],
+            "r:notans:1",
+        )
+        assert forged == tr("en", "button.invalid")
+        assert w.api_faults() == []
+
+
+async def test_fr05_report_in_progress_and_expiry_keep_their_text(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        _, card = await _pin_tip(w)
+        prompt = await _prompt(w, G1_MEMBER, card)
+        w.mark(REPORTER)
+        w.emu.send_text(G1_MEMBER, "现在还在吗？", chat_id=G1_CHAT, reply_to=prompt["message_id"])
+        await _question_reaches_reporter(w, "现在还在吗")
+        # The reporter goes on with a new report after the question came: its text stays in
+        # the report (a reply to the question would still answer it).
+        w.clock.advance(minutes=1)
+        w.mark(REPORTER)
+        w.emu.send_location(REPORTER, *NEAR_STATION)
+        ask = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
+        await w.press(REPORTER, REPORTER, ask, tr("zh", "seen.now"))
+        ask = await w.next_bot(REPORTER, tr("zh", "ask.people"))
+        await w.press(REPORTER, REPORTER, ask, tr("zh", "people.1"))
+        ask = await w.next_bot(REPORTER, tr("zh", "ask.flags"))
+        await w.press(REPORTER, REPORTER, ask, tr("zh", "btn.flags_done"))
+        await w.next_bot(REPORTER, tr("zh", "ask.description"))
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "坐在台阶上")
+        await w.next_bot(REPORTER, tr("zh", "ask.photo"))
+        assert (await w.repo.get_draft(REPORTER)).description == "坐在台阶上"
+        assert [m for m in await w.quiet(G1_CHAT) if "坐在台阶上" in (m["text"] or "")] == []
+        w.emu.send_text(REPORTER, "/cancel")
+        await w.idle()
+
+        # An old question is not open any more: plain text is a report.
+        prompt = await _prompt(w, G1_MEMBER, card)
+        w.emu.send_text(G1_MEMBER, "在哪个出口？", chat_id=G1_CHAT, reply_to=prompt["message_id"])
+        await _question_reaches_reporter(w, "在哪个出口")
+        w.clock.advance(hours=3)
+        w.mark(REPORTER)
+        w.emu.send_text(REPORTER, "黄石站门口")
+        await w.next_bot(REPORTER, tr("zh", "ask.confirm_place"))
+        assert [m for m in await w.quiet(G1_CHAT) if "黄石站门口" in (m["text"] or "")] == []
+        assert w.api_faults() == []
+
+
+async def test_fr05_two_open_questions_the_newest_gets_it_and_says_which(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        _, first_card = await _pin_tip(w)
+        w.clock.advance(minutes=1)
+        second = await submit_tip(w, REPORTER, where=NEAR_STATION)
+        second_card = await w.wait_card(G1_CHAT, second)
+        prompt = await _prompt(w, G1_MEMBER, first_card)
+        w.emu.send_text(G1_MEMBER, "第一个问题", chat_id=G1_CHAT, reply_to=prompt["message_id"])
+        older = await _question_reaches_reporter(w, "第一个问题")
+        w.clock.advance(minutes=1)
+        prompt = await _prompt(w, G1_MEMBER2, second_card)
+        w.emu.send_text(G1_MEMBER2, "第二个问题", chat_id=G1_CHAT, reply_to=prompt["message_id"])
+        await _question_reaches_reporter(w, "第二个问题")
+
+        w.mark(REPORTER)
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "在路灯下面")
+        relayed = await w.next_bot(G1_CHAT, "在路灯下面")
+        assert relayed["reply_to_message_id"] == second_card["message_id"]
+        assert second in relayed["text"]
+        told = await w.next_bot(REPORTER, tr("zh", "ask.answered", code=second))
+        assert tr("zh", "ask.answered_which", code=second, count=2) in told["text"]
+        # A reply to the older question goes to its own tip.
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "是个老人", reply_to=older["message_id"])
+        relayed = await w.next_bot(G1_CHAT, "是个老人")
+        assert relayed["reply_to_message_id"] == first_card["message_id"]
+        assert w.api_faults() == []
+
+
+async def test_fr05_a_members_question_typed_without_reply_is_not_lost(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        code, card = await _pin_tip(w)
+        # Prompted, the member types in the group without replying: it is the question.
+        prompt = await _prompt(w, G1_MEMBER, card)
+        assert f"tg://user?id={G1_MEMBER}" in prompt["raw_text"]  # named: their app replies
+        assert prompt["reply_markup"].get("selective") is True
+        w.mark(REPORTER)
+        w.mark(G1_CHAT)
+        w.emu.send_text(G1_MEMBER, "他穿什么颜色的衣服？", chat_id=G1_CHAT)
+        await w.next_bot(G1_CHAT, tr("zh", "ask.sent", code=code))
+        await _question_reaches_reporter(w, "他穿什么颜色的衣服")
+
+        # The group's own conversation is left alone.
+        w.mark(REPORTER)
+        w.mark(G1_CHAT)
+        w.emu.send_text(G1_MEMBER2, "我五分钟后到", chat_id=G1_CHAT)
+        w.emu.send_text(G1_MEMBER, "好的", chat_id=G1_CHAT)  # its prompt was used
+        w.emu.send_text(G1_MEMBER2, "收到", chat_id=G1_CHAT, reply_to=card["message_id"])
+        assert await w.quiet(G1_CHAT) == [] and await w.quiet(REPORTER) == []
+
+        # Prompted, the member replies to the card instead of the prompt: still the question.
+        await _prompt(w, G1_MEMBER2, card)
+        w.mark(REPORTER)
+        w.mark(G1_CHAT)
+        w.emu.send_text(G1_MEMBER2, "旁边有人吗？", chat_id=G1_CHAT, reply_to=card["message_id"])
+        await w.next_bot(G1_CHAT, tr("zh", "ask.sent", code=code))
+        question = await _question_reaches_reporter(w, "旁边有人吗")
+
+        # A reply to the reporter's relayed answer is a follow-up question.
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "没有人", reply_to=question["message_id"])
+        answer = await w.next_bot(G1_CHAT, "没有人")
+        await w.idle()  # the relayed answer is recorded once sent
+        w.mark(REPORTER)
+        w.emu.send_text(G1_MEMBER, "他醒着吗？", chat_id=G1_CHAT, reply_to=answer["message_id"])
+        await _question_reaches_reporter(w, "他醒着吗")
+
+        # Prompted, and nothing reached the bot (in a real group the bot does not see plain
+        # messages): after a few minutes the member is told, once, what to do.
+        await _prompt(w, G1_MEMBER, card)
+        w.mark(G1_CHAT)
+        w.clock.advance(minutes=2)
+        assert await w.services.relay.nudge() == 0
+        w.clock.advance(minutes=2)
+        assert await w.services.relay.nudge() == 1
+        nudge = await w.next_bot(G1_CHAT, tr("zh", "ask.nudge", member="赵队员", code=code))
+        assert f"tg://user?id={G1_MEMBER}" in nudge["raw_text"]
+        assert await w.services.relay.nudge() == 0
+
+        # From an officer's own copy of the card: a plain question in their chat is relayed.
+        w.emu.send_text(OFFICER, "/start")
+        await w.idle()
+        await w.services.field.show_card((await w.repo.tip_by_code(code)).id, OFFICER, OFFICER)
+        copy = await w.until(lambda: w.card(OFFICER, code))
+        w.mark(OFFICER)
+        await w.press(OFFICER, OFFICER, copy, tr("zh", "btn.ask_reporter"))
+        await w.next_bot(OFFICER, "回复这条消息")
+        await w.idle()
+        w.mark(REPORTER)
+        w.emu.send_text(OFFICER, "需要送医吗？")
+        await w.next_bot(OFFICER, tr("zh", "ask.sent", code=code))
+        await _question_reaches_reporter(w, "需要送医吗")
+        assert await w.repo.get_draft(OFFICER) is None  # not taken as an officer's report
+        w.mark(OFFICER)
+        w.emu.send_text(REPORTER, "不需要")
+        await w.next_bot(OFFICER, "不需要")
+        assert w.api_faults() == []

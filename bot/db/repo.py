@@ -18,6 +18,7 @@ import aiosqlite
 from bot.db.database import Database, from_db_time, to_db_time
 from bot.domain.dedup import BBox, Candidate
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.relay import QState, Question
 from bot.domain.rewards import PayMethod, Reward, RewardState
 from bot.domain.schedule import TipTally
 from bot.domain.tips import (
@@ -541,6 +542,116 @@ class Repo:
     async def forget_message(self, tx: Tx, chat_id: int, message_id: int) -> None:
         await tx.execute(
             "DELETE FROM messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+
+    async def draft_updated_at(self, user_id: int) -> dt.datetime | None:
+        row = await self.db.fetchone("SELECT updated_at FROM drafts WHERE user_id = ?", (user_id,))
+        return from_db_time(row["updated_at"]) if row else None
+
+    # -- anonymous questions (no texts here: they stay in the purgeable outbox) ---------------
+    _QUESTION = """SELECT q.*, t.code FROM questions q JOIN tips t ON t.id = q.tip_id"""
+
+    @staticmethod
+    def _question(row: aiosqlite.Row) -> Question:
+        return Question(
+            id=row["id"],
+            tip_id=row["tip_id"],
+            code=row["code"],
+            chat_id=row["chat_id"],
+            member_id=row["member_id"],
+            state=QState(row["state"]),
+            created_at=from_db_time(row["created_at"]),
+            asked_at=from_db_time(row["asked_at"]),
+            answered_at=from_db_time(row["answered_at"]),
+        )
+
+    async def add_question(
+        self,
+        tx: Tx,
+        *,
+        tip_id: int,
+        chat_id: int,
+        member_id: int,
+        prompt_id: int | None,
+        state: QState,
+        now: dt.datetime,
+    ) -> int:
+        t = to_db_time(now)
+        asked = t if state is QState.ASKED else None
+        cur = await tx.execute(
+            """INSERT INTO questions (tip_id, chat_id, member_id, prompt_id, state, created_at,
+                   asked_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (tip_id, chat_id, member_id, prompt_id, state.value, t, asked),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def question(self, question_id: int) -> Question | None:
+        row = await self.db.fetchone(self._QUESTION + " WHERE q.id = ?", (question_id,))
+        return self._question(row) if row else None
+
+    async def question_for_prompt(self, chat_id: int, prompt_id: int) -> Question | None:
+        row = await self.db.fetchone(
+            self._QUESTION + " WHERE q.chat_id = ? AND q.prompt_id = ?", (chat_id, prompt_id)
+        )
+        return self._question(row) if row else None
+
+    async def prompted_question(
+        self, member_id: int, chat_id: int, since: dt.datetime, tip_id: int | None = None
+    ) -> Question | None:
+        """The member's newest prompt in that chat since ``since`` (for that tip)."""
+        sql = self._QUESTION + """ WHERE q.member_id = ? AND q.chat_id = ? AND q.state = ?
+                 AND q.created_at >= ?"""
+        params: list[Any] = [member_id, chat_id, QState.PROMPTED.value, to_db_time(since)]
+        if tip_id is not None:
+            sql += " AND q.tip_id = ?"
+            params.append(tip_id)
+        row = await self.db.fetchone(sql + " ORDER BY q.id DESC LIMIT 1", tuple(params))
+        return self._question(row) if row else None
+
+    async def last_asked_question(self, tip_id: int) -> Question | None:
+        """The tip's newest question that reached the reporter (asked, or closed since)."""
+        row = await self.db.fetchone(
+            self._QUESTION + " WHERE q.tip_id = ? AND q.state != ? ORDER BY q.id DESC LIMIT 1",
+            (tip_id, QState.PROMPTED.value),
+        )
+        return self._question(row) if row else None
+
+    async def questions_for_reporter(self, reporter_id: int, since: dt.datetime) -> list[Question]:
+        """Questions relayed since ``since`` about the reporter's open tips."""
+        rows = await self.db.fetchall(
+            self._QUESTION
+            + f""" WHERE t.reporter_id = ? AND t.state IN {_OPEN_SQL} AND q.state = ?
+                   AND q.asked_at >= ? ORDER BY q.asked_at, q.id""",
+            (reporter_id, QState.ASKED.value, to_db_time(since)),
+        )
+        return [self._question(r) for r in rows]
+
+    async def prompts_to_nudge(
+        self, created_from: dt.datetime, created_until: dt.datetime
+    ) -> list[Question]:
+        """Group prompts made in that window that got no question and were not followed up."""
+        rows = await self.db.fetchall(
+            self._QUESTION
+            + f""" WHERE q.state = ? AND q.nudged_at IS NULL AND q.chat_id < 0
+                   AND q.created_at >= ? AND q.created_at <= ? AND t.state IN {_OPEN_SQL}
+                   ORDER BY q.id""",
+            (QState.PROMPTED.value, to_db_time(created_from), to_db_time(created_until)),
+        )
+        return [self._question(r) for r in rows]
+
+    async def update_question(self, tx: Tx, question_id: int, **changes: Any) -> None:
+        """``state`` (a QState) and ``asked_at`` / ``answered_at`` / ``nudged_at`` (times)."""
+        allowed = {"state", "asked_at", "answered_at", "nudged_at"}
+        assert changes and set(changes) <= allowed, changes
+        values = [
+            v.value if isinstance(v, QState) else to_db_time(v) if isinstance(v, dt.datetime) else v
+            for v in changes.values()
+        ]
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        await tx.execute(
+            f"UPDATE questions SET {assignments} WHERE id = ?",  # names checked above
+            (*values, question_id),
         )
 
     # -- outbox -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
-from bot.services.relay import RelayResult
+from bot.services.relay import NOT_OURS, RelayResult
 from bot.services.reports import LocationVerdict, SubmitRefusal, WithdrawResult
 from bot.views import reporter as rv
 from bot.views.callbacks import ROp, parse_reporter
@@ -66,6 +66,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = update.effective_user
     if message is None or user is None:
         return
+    if await _relayed(update, context):
+        return  # a question for a reporter, or an answer to the patrol's question
     svc = services(context)
     lang = await language(update, context)
     draft = await svc.reports.draft(user.id)
@@ -102,21 +104,46 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A reporter's text reply: an answer to a patrol's relayed question, or part of a report."""
+    """A text reply in a private chat: to a relayed question, to an ask prompt (an officer's
+    copy of a card), or else part of a report like any other message."""
+    await on_message(update, context)
+
+
+async def _relayed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Relay a private text that is a staff member's question or a reporter's answer (see
+    bot/domain/relay.py); True if it was one (and the sender was told)."""
     message = update.effective_message
+    user = update.effective_user
+    if not message.text or message.text.startswith("/"):
+        return False
     svc = services(context)
-    result, tip = await svc.relay.answer(
-        message.chat_id,
-        message.reply_to_message.message_id,
-        update.effective_user.id,
-        message.text or "",
-    )
-    if result is RelayResult.NOT_OURS:
-        await on_message(update, context)
-        return
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    done = NOT_OURS
+    if svc.deps.directory.is_staff(user.id):
+        done = await svc.relay.ask(message.chat_id, user.id, message.text, reply_to)
+    if done.result is RelayResult.NOT_OURS:
+        done = await svc.relay.answer(user.id, message.text, reply_to)
+    if done.result is RelayResult.NOT_OURS:
+        return False
     lang = await language(update, context)
-    key = "ask.answered" if result is RelayResult.SENT else "ask.refused.too_long"
-    await reply(update, t(lang, key, code=tip.code if tip else ""))
+    code = done.tip.code if done.tip else ""
+    if not done.answered:
+        key = "ask.sent" if done.result is RelayResult.SENT else f"ask.refused.{done.result}"
+        await reply(update, t(lang, key, code=code))
+        return True
+    if done.result is not RelayResult.SENT:
+        await reply(update, t(lang, "ask.refused.too_long"))
+        return True
+    text = t(lang, "ask.answered", code=code)
+    if done.others:
+        text += "\n" + t(lang, "ask.answered_which", code=code, count=done.others + 1)
+    markup = None
+    if done.plain and done.question is not None:
+        # Typed without "reply": perhaps it was meant for something else.
+        in_progress = await svc.reports.draft(user.id) is not None
+        markup = rv.not_an_answer_keyboard(done.question.id, in_progress, lang)
+    await reply(update, text, markup)
+    return True
 
 
 def _is_image_document(message: Message) -> bool:
@@ -252,6 +279,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button.op is ROp.SECRET:
         await _new_secret(update, context, lang, int(button.arg or 0))
         return
+    if button.op is ROp.NOT_ANSWER:
+        await _not_an_answer(update, context, lang, int(button.arg or 0))
+        return
     if button.op is ROp.CANCEL:
         await query.answer()
         await svc.reports.cancel(user.id)
@@ -334,6 +364,27 @@ async def _submit(
     # which delivers the receipt now or, after a crash, on restart. Only the buttons of the
     # review are left to take off (cosmetic).
     await edit_pressed(query)
+
+
+async def _not_an_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, question_id: int
+) -> None:
+    """"This was not an answer": the patrol is told; back to the report in progress, or a
+    new one."""
+    svc = services(context)
+    query = update.callback_query
+    user = update.effective_user
+    if await svc.relay.not_an_answer(user.id, question_id) is None:
+        await svc.field.record_denied(None, user.id, "not_an_answer")
+        await query.answer(t(lang, "button.invalid"), show_alert=True)
+        return
+    await query.answer(t(lang, "ask.dismissed"))
+    await edit_pressed(query)
+    draft = await svc.reports.draft(user.id)
+    if draft is not None:
+        await send_prompt(update, draft, lang)
+    else:
+        await begin(update, context, Source.REPORTER)
 
 
 # -- after submitting ---------------------------------------------------------------------------

@@ -367,8 +367,8 @@ MESSAGES: dict[str, str] = {
     "btn.ask_reporter": "❓ Ask the reporter",
     "placeholder.question": "Your question for the reporter",
     "placeholder.answer": "Your answer to the patrol",
-    "ask.prompt": "❓ <b>Reply to this message</b> with your question for the reporter of {code} (they will not see who asked):",
-    "ask.question": "❓ The patrol has a question about your report {code}:\n{question}\n\nPlease <b>reply to this message</b> to answer (the patrol will not see who you are).",
+    "ask.prompt": "❓ {member}: <b>reply to this message</b> (long-press → Reply) with your question for the reporter of {code} (they will not see who asked).",
+    "ask.question": "❓ The patrol has a question about your report {code}:\n{question}\n\n<b>Just type your answer here</b> (the patrol will not see who you are).",
     "ask.answer": "💬 The reporter of {code} answers:\n{answer}",
     "ask.sent": "Question passed on to the reporter of {code}.",
     "ask.answered": "Thank you! Your answer was passed on to the patrol ({code}).",
@@ -399,4 +399,11 @@ MESSAGES: dict[str, str] = {
     "mytips.secret_hint": "🔑 Lost your claim secret? Tap below for a new one (the old one stops working).",
     "secret.sent": "A new claim secret was sent to you; the old one no longer works.",
     "secret.not_available": "This report has no reward to collect now, so there is no claim secret.",
+    # -- anonymous questions: typed answers and questions are not lost (issue 10 #5) --
+    "ask.nudge": "⏰ {member}: your question for the reporter of {code} has not reached me. I cannot see ordinary messages in the group — please <b>reply</b> to the prompt above (long-press → Reply) and type it, or tap “❓ Ask the reporter” on the card again.",
+    "ask.answered_which": "(You have {count} reports with a question from the patrol; this answer went to {code}. To answer another one, reply to that question's message.)",
+    "ask.not_an_answer": "ℹ️ The reporter of {code} says their last message was not an answer to the question: please disregard it.",
+    "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
+    "btn.not_answer_new": "↩️ Not an answer: report someone new",
+    "btn.not_answer_continue": "↩️ Not an answer: back to my report",
 }

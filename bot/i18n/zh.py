@@ -364,8 +364,8 @@ MESSAGES: dict[str, str] = {
     "btn.ask_reporter": "❓ 问报告人",
     "placeholder.question": "要问报告人的问题",
     "placeholder.answer": "回复巡查队",
-    "ask.prompt": "❓ 请<b>回复这条消息</b>，写下要问 {code} 报告人的问题（对方看不到是谁问的）：",
-    "ask.question": "❓ 巡查队关于您的报告 {code} 想问：\n{question}\n\n请<b>直接回复这条消息</b>作答（巡查队看不到您的身份）。",
+    "ask.prompt": "❓ {member}：请<b>回复这条消息</b>（长按 → 回复），写下要问 {code} 报告人的问题（对方看不到是谁问的）。",
+    "ask.question": "❓ 巡查队关于您的报告 {code} 想问：\n{question}\n\n<b>直接在这里输入回答</b>即可（巡查队看不到您的身份）。",
     "ask.answer": "💬 {code} 报告人回复：\n{answer}",
     "ask.sent": "已把问题转给 {code} 的报告人。",
     "ask.answered": "谢谢！您的回复已转给巡查队（{code}）。",
@@ -396,4 +396,11 @@ MESSAGES: dict[str, str] = {
     "mytips.secret_hint": "🔑 领奖密码丢了？点下面的按钮获取新密码（旧密码随即作废）。",
     "secret.sent": "新的领奖密码已发给您，旧密码已作废。",
     "secret.not_available": "这条报告现在没有可领取的奖励，不能获取领奖密码。",
+    # -- anonymous questions: typed answers and questions are not lost (issue 10 #5) --
+    "ask.nudge": "⏰ {member}：还没有收到您要问 {code} 报告人的问题。机器人看不到群里的普通消息——请<b>回复</b>上面的提示（长按 → 回复）再输入问题，或再点卡片上的“❓ 问报告人”。",
+    "ask.answered_which": "（您有 {count} 条报告都有巡查队的问题，这条回复转给了 {code}。要回答另一条，请直接回复那条问题消息。）",
+    "ask.not_an_answer": "ℹ️ {code} 的报告人说明：上一条消息不是对问题的回答，请忽略。",
+    "ask.dismissed": "好的，这条不算回答，已告诉巡查队。",
+    "btn.not_answer_new": "↩️ 这不是回答，我要报告新情况",
+    "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
 }

@@ -56,12 +56,16 @@ async def say(
     *,
     tip_id: int | None = None,
     reply_to_card: bool = False,
+    record: str | None = None,
     now: dt.datetime | None = None,
 ) -> None:
-    """A message already rendered (HTML) — for groups, in the station's language."""
+    """A message already rendered (HTML) — for groups, in the station's language.
+    ``record`` keeps the sent message's id under that kind (to recognise replies to it)."""
     payload: dict[str, Any] = {"text": text}
     if reply_to_card:
         payload["reply_to_card"] = True
+    if record:
+        payload["record"] = record
     await d.repo.enqueue(
         tx, kind="notice", chat_id=chat_id, tip_id=tip_id, payload=payload, now=now or d.now()
     )

@@ -64,6 +64,12 @@ def notice_keyboard(
     return None
 
 
+def not_an_answer_keyboard(question_id: int, in_progress: bool, lang: str) -> InlineKeyboardMarkup:
+    """Under "your answer was passed on" when it was typed without "reply": the way out."""
+    key = "btn.not_answer_continue" if in_progress else "btn.not_answer_new"
+    return InlineKeyboardMarkup([[_b(lang, key, ROp.NOT_ANSWER, str(question_id))]])
+
+
 def start_keyboard(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_b(lang, "btn.report", ROp.REPORT)]])
 
