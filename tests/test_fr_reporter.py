@@ -431,6 +431,29 @@ async def test_fr14_only_what_the_rules_can_give_is_promised(tmp_path: Path) -> 
         assert w.api_faults() == []
 
 
+async def test_fr14_a_patrol_members_own_report_is_not_promised_a_reward(tmp_path: Path) -> None:
+    """The example of the issue, through the buttons: a member's /report gets no claim secret
+    and no "verified reports earn 200 yuan", so the later refusal contradicts nothing."""
+    async with world(tmp_path) as w:
+        code = await report_by_pin(w, G1_MEMBER, "zh", photo=False, flags=())
+        receipt = next(m for m in w.bot_msgs(G1_MEMBER) if code in (m["text"] or ""))
+        assert "🔑" not in receipt["text"] and "200" not in receipt["text"], receipt["text"]
+        assert tr("zh", "submit.no_reward.staff") in receipt["text"]
+        tip = await w.repo.tip_by_code(code)
+        assert await w.repo.claim_secret(tip.id) == (None, None)
+        w.mark(G1_MEMBER)
+        await close_as(w, code, G1_MEMBER2, "带回站内")
+        await w.next_bot(G1_MEMBER, tr("zh", "reward.none.staff", code=code))
+        assert await w.repo.reward_for_tip(tip.id) is None
+        said = " ".join(m["text"] or "" for m in w.bot_msgs(G1_MEMBER))
+        assert "元奖励" not in said and "可获" not in said, said
+        # Nor does the welcome speak of rewards to staff.
+        w.mark(G1_MEMBER)
+        w.emu.send_text(G1_MEMBER, "/start")
+        welcome = await w.next_bot(G1_MEMBER, "120 / 110")
+        assert tr("zh", "start.reward") not in welcome["text"]
+
+
 # -- item 6: the receipt and the claim secret cannot be lost ----------------------------------
 
 SECRET_IN = re.compile(r"<code>([A-Z2-9]{6})</code>")
