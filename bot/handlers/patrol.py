@@ -138,7 +138,12 @@ async def _ask_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE, lang
     await query.answer()
     # Named, with a selective ForceReply: the member's own app opens the reply to the prompt.
     prompt = await update.effective_chat.send_message(
-        t(lang, "ask.prompt", code=tip.code, member=mention(user.id, user.first_name or "")),
+        t(
+            lang,
+            "ask.prompt",
+            code=tip.code,
+            member=mention(user.id, user.first_name or t(lang, "role.member")),
+        ),
         reply_markup=ForceReply(
             selective=True, input_field_placeholder=t(lang, "placeholder.question")
         ),
