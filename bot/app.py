@@ -273,6 +273,7 @@ async def _post_init(app: Application) -> None:
     )
     sender = OutboxSender(app.bot, deps, users, cards)
     deps.wake = sender.wake
+    deps.deliver_now = sender.deliver_now
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
     await users.sync_staff()

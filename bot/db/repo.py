@@ -42,6 +42,12 @@ _SCRUBBED = (
 )
 
 
+def _outbox_item(r: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        r["id"], r["kind"], r["chat_id"], r["tip_id"], json.loads(r["payload"]), r["attempts"]
+    )
+
+
 def _csv(values: Iterable[str]) -> str:
     return ",".join(sorted(values))
 
@@ -686,6 +692,10 @@ class Repo:
         )
         return cur.lastrowid
 
+    async def outbox_item(self, item_id: int) -> OutboxItem | None:
+        row = await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (item_id,))
+        return _outbox_item(row) if row else None
+
     async def due_outbox(self, now: dt.datetime, limit: int = 50) -> list[OutboxItem]:
         """Due items, messages to a person (a private chat: positive id) first, then the
         rest; in the order they were written within each lane. A receipt must not wait
@@ -695,17 +705,7 @@ class Repo:
                ORDER BY CASE WHEN chat_id > 0 THEN 0 ELSE 1 END, id LIMIT ?""",
             (to_db_time(now), limit),
         )
-        return [
-            OutboxItem(
-                r["id"],
-                r["kind"],
-                r["chat_id"],
-                r["tip_id"],
-                json.loads(r["payload"]),
-                r["attempts"],
-            )
-            for r in rows
-        ]
+        return [_outbox_item(r) for r in rows]
 
     async def private_outbox_due(self, now: dt.datetime) -> bool:
         """Is a message to a person waiting (see :meth:`due_outbox`)?"""

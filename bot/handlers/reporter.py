@@ -360,9 +360,10 @@ async def _submit(
     if result.submitted is None:
         await reply(update, t(lang, "button.stale"))
         return
-    # The tip is committed with its card and the receipt (code, claim secret) in the outbox,
-    # which delivers the receipt now or, after a crash, on restart. Only the buttons of the
-    # review are left to take off (cosmetic).
+    # The tip is committed with its card and the receipt (code, claim secret) in the outbox.
+    # The receipt goes now, from here; if it cannot, the outbox delivers it (after a crash, on
+    # restart). Only then are the review's buttons taken off (cosmetic).
+    await svc.reports.send_receipt(result.submitted)
     await edit_pressed(query)
 
 

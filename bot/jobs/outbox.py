@@ -195,6 +195,15 @@ class OutboxSender:
         return {item.id for item, _ in claimed}
 
     # -- one item ---------------------------------------------------------------------------
+    async def deliver_now(self, item_id: int) -> None:
+        """Send one committed item at once, from the caller's task (a receipt the reporter is
+        waiting for, not queued behind other people's notices). It is claimed like any other,
+        so the sender never sends it twice; if it cannot go now it stays in the outbox (and a
+        crash mid-way is recovered at start-up, like any item in flight)."""
+        item = await self.d.repo.outbox_item(item_id)
+        if item is not None:
+            await self.deliver(item)
+
     async def deliver(self, item: OutboxItem) -> None:
         async with self.d.db.write() as tx:
             if not await self.d.repo.outbox_claim(tx, item.id):

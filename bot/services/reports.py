@@ -42,6 +42,7 @@ class Submitted:
     tip: Tip
     duplicates: list[tuple[int, float]]  # (tip id, metres) of open tips nearby
     secret: str | None  # the claim secret (None: this tip cannot earn); sent by the outbox
+    receipt_id: int | None = None  # the receipt's outbox row
 
 
 class SubmitRefusal(StrEnum):
@@ -256,11 +257,19 @@ class ReportService:
             secret = await self.rewards.issue_secret(tx, tip_id) if prospect is None else None
             # The receipt is an outbox notice written with the tip: a crash between this
             # commit and the reply cannot lose the code nor the claim secret.
-            await self._receipt(tx, draft, tip_id, team.name, urgent, prospect, secret, now)
+            receipt = await self._receipt(
+                tx, draft, tip_id, team.name, urgent, prospect, secret, now
+            )
         self.d.wake()
         tip = await self.d.repo.get_tip(tip_id)
         assert tip is not None
-        return SubmitResult(submitted=Submitted(tip, duplicates, secret))
+        return SubmitResult(submitted=Submitted(tip, duplicates, secret, receipt))
+
+    async def send_receipt(self, submitted: Submitted) -> None:
+        """Deliver the committed receipt now (the reporter is waiting for it); if that fails
+        it stays in the outbox, which keeps trying."""
+        if submitted.receipt_id is not None:
+            await self.d.deliver_now(submitted.receipt_id)
 
     async def _receipt(
         self,
@@ -272,8 +281,9 @@ class ReportService:
         prospect: Ineligible | None,
         secret: str | None,
         now: dt.datetime,
-    ) -> None:
-        """"Received, code HS-0042" (+ the claim secret, or why this tip earns nothing)."""
+    ) -> int | None:
+        """"Received, code HS-0042" (+ the claim secret, or why this tip earns nothing); the
+        outbox row's id."""
         code = (await self.d.repo.codes([tip_id]))[tip_id]
         more: list[tuple[str, dict[str, Any]]] = []
         if draft.source is Source.HOTLINE:
@@ -285,7 +295,7 @@ class ReportService:
                 more.append(("submit.secret", {"amount": self.d.config.reward.amount}))
             elif prospect in TOLD_AT_SUBMISSION:
                 more.append((f"submit.no_reward.{prospect}", {}))
-        await notify.tell(
+        return await notify.tell(
             self.d,
             tx,
             draft.user_id,
