@@ -388,7 +388,7 @@ MESSAGES: dict[str, str] = {
     "description.skipped": "no description",
     "photo.skipped": "no photo",
     # -- a bare pin in words: nearest known place and district (issue 10 #12) --
-    "pin.at": "{place} ({distance})",
+    "pin.at": "{place} ({metres} m)",
     "pin.near": "about {distance} from {place}",
     # -- only promise what the rules can give; the claim secret again (issue 10 #6, #14) --
     "start.reward": "Verified reports can earn a reward.",

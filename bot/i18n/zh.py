@@ -385,7 +385,7 @@ MESSAGES: dict[str, str] = {
     "description.skipped": "不补充描述",
     "photo.skipped": "不附照片",
     # -- a bare pin in words: nearest known place and district (issue 10 #12) --
-    "pin.at": "{place}（{distance}）",
+    "pin.at": "{place}（{metres} m）",
     "pin.near": "距{place}约 {distance}",
     # -- only promise what the rules can give; the claim secret again (issue 10 #6, #14) --
     "start.reward": "经核实的有效报告可获得奖励。",

@@ -219,6 +219,8 @@ class RelayService:
         plain = question is None
         if question is None:
             questions = await self.d.repo.questions_for_reporter(user_id, now - QUESTION_OPEN)
+            if not questions:
+                return NOT_OURS  # the common case: one indexed query, nothing else
             touched = await self.d.repo.draft_updated_at(user_id)
             question = answer_target(questions, touched, now)
             if question is None:

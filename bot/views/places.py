@@ -20,11 +20,9 @@ def pin_place(lat: float, lon: float, lang: str) -> str:
     district = escape(near.district.name(lang))
     if near.landmark is None:
         return f"{district} · {lat:.5f}, {lon:.5f}"
-    key = "pin.at" if near.at else "pin.near"
-    where = t(
-        lang,
-        key,
-        place=escape(near.landmark.name(lang)),
-        distance=distance_text(near.rounded_m),
-    )
+    place = escape(near.landmark.name(lang))
+    if near.at:  # within 100 m: always metres
+        where = t(lang, "pin.at", place=place, metres=near.rounded_m)
+    else:
+        where = t(lang, "pin.near", place=place, distance=distance_text(near.rounded_m))
     return f"{where} · {district}"
