@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.relay import QState, Question, answer_target
 from bot.domain.rewards import (
     Campaign,
     Claimant,
@@ -31,8 +32,9 @@ from bot.domain.rewards import (
 from bot.domain.tips import Outcome, People, Seen
 from bot.geo import gazetteer
 from bot.geo.area import HUANGSHI
-from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator, parse_html
 from bot.services import notify
+from bot.views.cards import render_digest
 from tests.drivers import FLOW, poll
 from tests.drivers import People as Drivers
 from tests.harness import (
@@ -60,6 +62,7 @@ from tests.harness import (
 from tests.test_crash import BotProcess, Tap
 from tests.test_e2e_rewards import close_as, officer_says
 from tests.test_e2e_story import report_by_pin
+from tests.test_fuzz import _pinned_tip
 
 pytestmark = [pytest.mark.usefixtures("clean_log")]
 
@@ -248,6 +251,18 @@ def test_fr12_nearest_place_and_its_limit() -> None:
     # The placeholder point of the relief station never names a pin.
     station = gazetteer.get("relief_station")
     assert gazetteer.describe(station.lat, station.lon).landmark.key != "relief_station"
+
+
+def test_fr12_digest_line_names_a_bare_pin() -> None:
+    tip = replace(
+        _pinned_tip(), lat=STATION_PIN[0], lon=STATION_PIN[1], address=None, place_label=None
+    )
+    text, _ = parse_html(render_digest([tip], "zh", SHANGHAI))
+    assert "📍 黄石站（0 m） · 下陆区" in text, text
+    # A typed place keeps its words.
+    typed = replace(tip, address="黄石站门口", place_label="黄石站", district="下陆区")
+    text, _ = parse_html(render_digest([typed], "zh", SHANGHAI))
+    assert "📍 下陆区 · 黄石站" in text and "（0 m）" not in text, text
 
 
 async def _review_and_card(w: World, user: int, where: tuple[float, float], lang: str):
@@ -787,6 +802,47 @@ async def _question_reaches_reporter(w: World, text: str) -> dict:
 async def _pin_tip(w: World) -> tuple[str, dict]:
     code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())
     return code, await w.wait_card(G1_CHAT, code)
+
+
+NOW = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)
+
+
+def _q(qid: int, asked_min_ago: float | None, answered_min_ago: float | None = None) -> Question:
+    minutes = dt.timedelta(minutes=1)
+    return Question(
+        id=qid,
+        tip_id=qid,
+        code=f"HS-{qid:04d}",
+        chat_id=-1,
+        member_id=7,
+        state=QState.ASKED if asked_min_ago is not None else QState.PROMPTED,
+        created_at=NOW - (asked_min_ago or 0) * minutes,
+        asked_at=None if asked_min_ago is None else NOW - asked_min_ago * minutes,
+        answered_at=None if answered_min_ago is None else NOW - answered_min_ago * minutes,
+    )
+
+
+@pytest.mark.parametrize(
+    ("questions", "draft_min_ago", "expected"),
+    [
+        ([], None, None),  # nothing asked
+        ([_q(1, None)], None, None),  # only prompted, not relayed yet
+        ([_q(1, 10)], None, 1),  # open, no report in progress
+        ([_q(1, 119)], None, 1),  # just inside the 2 hours
+        ([_q(1, 121)], None, None),  # too old
+        ([_q(1, 10)], 20, 1),  # a report left before the question came
+        ([_q(1, 10)], 5, None),  # busy with a report since the question came
+        ([_q(1, 30, 10)], None, 1),  # answered 10 min ago: more lines still count
+        ([_q(1, 30, 16)], None, None),  # answered 16 min ago: no longer
+        ([_q(1, 30, 10)], 40, None),  # answered, and a report in progress: it is the report's
+        ([_q(1, 30), _q(2, 10)], None, 2),  # two tips: the newest question
+        ([_q(1, 10), _q(2, 30)], None, 1),
+    ],
+)
+def test_fr05_when_plain_text_is_an_answer(questions, draft_min_ago, expected) -> None:
+    touched = None if draft_min_ago is None else NOW - dt.timedelta(minutes=draft_min_ago)
+    found = answer_target(questions, touched, NOW)
+    assert (found.id if found else None) == expected
 
 
 async def test_fr05_plain_text_answers_the_open_question(tmp_path: Path) -> None:
