@@ -1,3 +1,4 @@
+-- Numbered 0012 as asked (the lead renumbers at merge); on this branch alone it runs as 0007.
 -- Anonymous questions (bot/services/relay.py), without their texts (those live only in the
 -- purgeable outbox rows): which member was asked to type one, and which questions a reporter
 -- may still answer by simply typing (issue 10 #5).
