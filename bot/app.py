@@ -186,9 +186,7 @@ def register_handlers(app: Application, config: Config) -> None:
                 patrol.on_evidence,
             ),
             # Anonymous questions: a member's question (group) and the reporter's answer.
-            MessageHandler(
-                groups & filters.REPLY & filters.TEXT & ~filters.COMMAND, patrol.on_group_reply
-            ),
+            MessageHandler(groups & filters.TEXT & ~filters.COMMAND, patrol.on_group_reply),
             MessageHandler(
                 private & filters.REPLY & filters.TEXT & ~filters.COMMAND, reporter.on_private_reply
             ),
@@ -297,6 +295,7 @@ async def _post_init(app: Application) -> None:
     )
     sender = OutboxSender(app.bot, deps, users, cards)
     deps.wake = sender.wake
+    deps.deliver_now = sender.deliver_now
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
     await users.sync_staff()
@@ -304,7 +303,7 @@ async def _post_init(app: Application) -> None:
     await sender.recover()
     sender.start()  # also resumes whatever was pending before a restart
     if overrides.tick_seconds:
-        ticker.install(app, schedules, overrides.tick_seconds)
+        ticker.install(app, schedules, overrides.tick_seconds, also=(services.relay.nudge,))
     log.info("warmline ready: %s, database %s", config.station.name, config.station.database)
 
 

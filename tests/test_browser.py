@@ -171,7 +171,8 @@ def report_from_reporter_pane(reporter: Pane, page) -> str:
     reporter.attach("photo")
     reporter.expect_bot(zh("photo.ok"))
     review = reporter.expect_bot(zh("review").splitlines()[0])
-    expect(review).to_contain_text("30.15650, 114.93550")  # 黄石站, as chosen
+    # 黄石站, as chosen: named, not as raw numbers (issue 10 #12)
+    expect(review).to_contain_text(zh("pin.at", place="黄石站", metres=0) + " · 下陆区")
     reporter.press(review, zh("btn.submit"))
     receipt = reporter.expect_bot(CODE_RE)
     match = CODE_RE.search(receipt.locator(".text").inner_text())

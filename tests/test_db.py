@@ -122,7 +122,12 @@ async def test_submit_commits_tip_event_and_card_together(deps: Deps) -> None:
     assert tip.state is State.DISPATCHED and tip.group_key == "g1"
     assert tip.code == "HS-0001"
     due = await deps.repo.due_outbox(NOW)
-    assert [(i.kind, i.chat_id, i.tip_id) for i in due] == [("card", -1001, tip_id)]
+    # The reporter's receipt is written with the tip and its card (and goes first).
+    assert [(i.kind, i.chat_id, i.tip_id) for i in due] == [
+        ("notice", 501, tip_id),
+        ("card", -1001, tip_id),
+    ]
+    assert due[0].payload["key"] == "submit.received"
     assert await deps.repo.get_draft(501) is None
 
 
@@ -219,8 +224,8 @@ async def test_the_reporter_hears_about_the_first_claim_only(deps: Deps) -> None
     assert (await field.act(tip_id, Action.RELEASE, 12)).ok
     assert (await field.act(tip_id, Action.CLAIM, 13)).ok
     notices = [i for i in await deps.repo.due_outbox(NOW, 100) if i.kind == "notice"]
-    assert [n.payload["key"] for n in notices] == ["notice.claimed"]
-    assert notices[0].chat_id == 501
+    assert [n.payload["key"] for n in notices] == ["submit.received", "notice.claimed"]
+    assert {n.chat_id for n in notices} == {501}
 
 
 async def test_duplicate_lookup_uses_radius_and_window(deps: Deps) -> None:

@@ -89,8 +89,13 @@ async def test_newtip_logs_a_hotline_tip(tmp_path: Path) -> None:
         await w.wait_card(G1_CHAT, code, NAMES[G1_MEMBER][0])
         await w.idle()
         assert w.bot_msgs(OFFICER)[w.marks[OFFICER] :] == []
-        outbox = await w.repo.db.fetchall("SELECT kind FROM outbox WHERE kind = 'notice'")
-        assert outbox == []
+        outbox = await w.repo.db.fetchall(
+            "SELECT chat_id, payload FROM outbox WHERE kind = 'notice'"
+        )
+        # Only the officer's own receipt ("logged HS-0001"): no notice for the caller.
+        assert [(r["chat_id"], json.loads(r["payload"])["key"]) for r in outbox] == [
+            (OFFICER, "submit.logged")
+        ]
 
 
 @pytest.mark.parametrize("who", [REPORTER, G1_LEADER, STRANGER], ids=["public", "leader", "x"])

@@ -317,7 +317,14 @@ async def test_start_shows_welcome_with_emergency_note_and_report_button(tmp_pat
             w.mark(user)
             w.emu.send_text(user, "/start")
             welcome = await w.next_bot(
-                user, tr(lang, "start.welcome", station=STATION, hotline=HOTLINE)
+                user,
+                tr(
+                    lang,
+                    "start.welcome",
+                    station=STATION,
+                    hotline=HOTLINE,
+                    reward=tr(lang, "start.reward"),
+                ),
             )
             assert "120 / 110" in welcome["text"] and HOTLINE in welcome["text"]
             assert w.buttons(welcome) == [tr(lang, "btn.report")]

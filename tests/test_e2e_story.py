@@ -35,7 +35,7 @@ async def report_by_pin(
     await w.press(user, user, seen, "刚刚看到" if zh else "Just now")
     people = await w.next_bot(user, "有几个人" if zh else "How many people")
     await w.press(user, user, people, "1 人" if zh else "1 person")
-    flags_msg = await w.next_bot(user, "可多选" if zh else "Tick any")
+    flags_msg = await w.next_bot(user, "可多选" if zh else "Tick all")
     labels = {"ill": ("看起来生病或受伤", "Looks ill or injured"), "elderly": ("老人", "Elderly")}
     for flag in flags:
         await w.press(user, user, flags_msg, labels[flag][0 if zh else 1])

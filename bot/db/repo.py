@@ -18,6 +18,7 @@ import aiosqlite
 from bot.db.database import Database, from_db_time, to_db_time
 from bot.domain.dedup import BBox, Candidate
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.relay import QState, Question
 from bot.domain.rewards import PayMethod, Reward, RewardState
 from bot.domain.schedule import TipTally
 from bot.domain.tips import (
@@ -31,6 +32,20 @@ from bot.domain.tips import (
 )
 
 Tx = aiosqlite.Connection
+
+#: The outbox payload key of a claim secret in plaintext (see bot/services/notify.tell).
+SECRET = "secret"
+#: The payload once its message is delivered or given up: without the secret.
+_SCRUBBED = (
+    f"CASE WHEN json_type(payload, '$.{SECRET}') IS NULL THEN payload"
+    f" ELSE json_remove(payload, '$.{SECRET}') END"
+)
+
+
+def _outbox_item(r: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        r["id"], r["kind"], r["chat_id"], r["tip_id"], json.loads(r["payload"]), r["attempts"]
+    )
 
 
 def _csv(values: Iterable[str]) -> str:
@@ -535,6 +550,116 @@ class Repo:
             "DELETE FROM messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
         )
 
+    async def draft_updated_at(self, user_id: int) -> dt.datetime | None:
+        row = await self.db.fetchone("SELECT updated_at FROM drafts WHERE user_id = ?", (user_id,))
+        return from_db_time(row["updated_at"]) if row else None
+
+    # -- anonymous questions (no texts here: they stay in the purgeable outbox) ---------------
+    _QUESTION = """SELECT q.*, t.code FROM questions q JOIN tips t ON t.id = q.tip_id"""
+
+    @staticmethod
+    def _question(row: aiosqlite.Row) -> Question:
+        return Question(
+            id=row["id"],
+            tip_id=row["tip_id"],
+            code=row["code"],
+            chat_id=row["chat_id"],
+            member_id=row["member_id"],
+            state=QState(row["state"]),
+            created_at=from_db_time(row["created_at"]),
+            asked_at=from_db_time(row["asked_at"]),
+            answered_at=from_db_time(row["answered_at"]),
+        )
+
+    async def add_question(
+        self,
+        tx: Tx,
+        *,
+        tip_id: int,
+        chat_id: int,
+        member_id: int,
+        prompt_id: int | None,
+        state: QState,
+        now: dt.datetime,
+    ) -> int:
+        t = to_db_time(now)
+        asked = t if state is QState.ASKED else None
+        cur = await tx.execute(
+            """INSERT INTO questions (tip_id, chat_id, member_id, prompt_id, state, created_at,
+                   asked_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (tip_id, chat_id, member_id, prompt_id, state.value, t, asked),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def question(self, question_id: int) -> Question | None:
+        row = await self.db.fetchone(self._QUESTION + " WHERE q.id = ?", (question_id,))
+        return self._question(row) if row else None
+
+    async def question_for_prompt(self, chat_id: int, prompt_id: int) -> Question | None:
+        row = await self.db.fetchone(
+            self._QUESTION + " WHERE q.chat_id = ? AND q.prompt_id = ?", (chat_id, prompt_id)
+        )
+        return self._question(row) if row else None
+
+    async def prompted_question(
+        self, member_id: int, chat_id: int, since: dt.datetime, tip_id: int | None = None
+    ) -> Question | None:
+        """The member's newest prompt in that chat since ``since`` (for that tip)."""
+        sql = self._QUESTION + """ WHERE q.member_id = ? AND q.chat_id = ? AND q.state = ?
+                 AND q.created_at >= ?"""
+        params: list[Any] = [member_id, chat_id, QState.PROMPTED.value, to_db_time(since)]
+        if tip_id is not None:
+            sql += " AND q.tip_id = ?"
+            params.append(tip_id)
+        row = await self.db.fetchone(sql + " ORDER BY q.id DESC LIMIT 1", tuple(params))
+        return self._question(row) if row else None
+
+    async def last_asked_question(self, tip_id: int) -> Question | None:
+        """The tip's newest question that reached the reporter (asked, or closed since)."""
+        row = await self.db.fetchone(
+            self._QUESTION + " WHERE q.tip_id = ? AND q.state != ? ORDER BY q.id DESC LIMIT 1",
+            (tip_id, QState.PROMPTED.value),
+        )
+        return self._question(row) if row else None
+
+    async def questions_for_reporter(self, reporter_id: int, since: dt.datetime) -> list[Question]:
+        """Questions relayed since ``since`` about the reporter's open tips."""
+        rows = await self.db.fetchall(
+            self._QUESTION
+            + f""" WHERE t.reporter_id = ? AND t.state IN {_OPEN_SQL} AND q.state = ?
+                   AND q.asked_at >= ? ORDER BY q.asked_at, q.id""",
+            (reporter_id, QState.ASKED.value, to_db_time(since)),
+        )
+        return [self._question(r) for r in rows]
+
+    async def prompts_to_nudge(
+        self, created_from: dt.datetime, created_until: dt.datetime
+    ) -> list[Question]:
+        """Group prompts made in that window that got no question and were not followed up."""
+        rows = await self.db.fetchall(
+            self._QUESTION
+            + f""" WHERE q.state = ? AND q.nudged_at IS NULL AND q.chat_id < 0
+                   AND q.created_at >= ? AND q.created_at <= ? AND t.state IN {_OPEN_SQL}
+                   ORDER BY q.id""",
+            (QState.PROMPTED.value, to_db_time(created_from), to_db_time(created_until)),
+        )
+        return [self._question(r) for r in rows]
+
+    async def update_question(self, tx: Tx, question_id: int, **changes: Any) -> None:
+        """``state`` (a QState) and ``asked_at`` / ``answered_at`` / ``nudged_at`` (times)."""
+        allowed = {"state", "asked_at", "answered_at", "nudged_at"}
+        assert changes and set(changes) <= allowed, changes
+        values = [
+            v.value if isinstance(v, QState) else to_db_time(v) if isinstance(v, dt.datetime) else v
+            for v in changes.values()
+        ]
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        await tx.execute(
+            f"UPDATE questions SET {assignments} WHERE id = ?",  # names checked above
+            (*values, question_id),
+        )
+
     # -- outbox -----------------------------------------------------------------------------
     async def enqueue(
         self,
@@ -567,23 +692,29 @@ class Repo:
         )
         return cur.lastrowid
 
+    async def outbox_item(self, item_id: int) -> OutboxItem | None:
+        row = await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (item_id,))
+        return _outbox_item(row) if row else None
+
     async def due_outbox(self, now: dt.datetime, limit: int = 50) -> list[OutboxItem]:
+        """Due items, messages to a person (a private chat: positive id) first, then the
+        rest; in the order they were written within each lane. A receipt must not wait
+        behind a backlog of group cards (a group takes ~20 messages a minute)."""
         rows = await self.db.fetchall(
             """SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ?
-               ORDER BY id LIMIT ?""",
+               ORDER BY CASE WHEN chat_id > 0 THEN 0 ELSE 1 END, id LIMIT ?""",
             (to_db_time(now), limit),
         )
-        return [
-            OutboxItem(
-                r["id"],
-                r["kind"],
-                r["chat_id"],
-                r["tip_id"],
-                json.loads(r["payload"]),
-                r["attempts"],
-            )
-            for r in rows
-        ]
+        return [_outbox_item(r) for r in rows]
+
+    async def private_outbox_due(self, now: dt.datetime) -> bool:
+        """Is a message to a person waiting (see :meth:`due_outbox`)?"""
+        row = await self.db.fetchone(
+            """SELECT 1 FROM outbox WHERE status = 'pending' AND next_at <= ? AND chat_id > 0
+               LIMIT 1""",
+            (to_db_time(now),),
+        )
+        return row is not None
 
     async def next_outbox_time(self) -> dt.datetime | None:
         row = await self.db.fetchone(
@@ -599,8 +730,10 @@ class Repo:
         return row is not None
 
     async def outbox_done(self, tx: Tx, item_id: int, now: dt.datetime) -> None:
+        """Delivered. A claim secret in the row goes with it (it was the one plaintext copy)."""
         await tx.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            f"""UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,
+                   payload = {_SCRUBBED} WHERE id = ?""",
             (to_db_time(now), item_id),
         )
 
@@ -626,9 +759,11 @@ class Repo:
         )
 
     async def outbox_failed(self, tx: Tx, item_id: int, error: str) -> None:
+        """Given up (blocked chat, refused message…): a claim secret is not kept either; the
+        reporter can ask for a fresh one (/mytips)."""
         await tx.execute(
-            """UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?
-               WHERE id = ?""",
+            f"""UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,
+                   payload = {_SCRUBBED} WHERE id = ?""",
             (error[:500], item_id),
         )
 

@@ -96,6 +96,45 @@ def eligibility(
     return None
 
 
+def prospect(
+    *,
+    reporter_id: int | None,
+    reporter_is_staff: bool,
+    local_day: dt.date,
+    campaign: Campaign,
+    rewards_this_month: int,
+    monthly_cap: int,
+) -> Ineligible | None:
+    """At submission: ``None`` if this tip *can* still earn the reward, else the rule that
+    already rules it out — the rules of :func:`eligibility` that are known before anyone has
+    gone to look (the outcome and duplicates come later). Only a tip that can earn is given a
+    claim secret and told about the reward: never promise what the rules cannot give.
+    """
+    if reporter_id is None:
+        return Ineligible.NO_REPORTER
+    if reporter_is_staff:
+        return Ineligible.STAFF
+    if not campaign.contains(local_day):
+        return Ineligible.OUTSIDE_CAMPAIGN
+    if rewards_this_month >= monthly_cap:
+        return Ineligible.MONTHLY_CAP
+    return None
+
+
+#: Why not, told at submission (the others are left unsaid: a hotline tip has no reporter to
+#: tell, and outside the campaign there is simply no reward to speak of).
+TOLD_AT_SUBMISSION = frozenset({Ineligible.STAFF, Ineligible.MONTHLY_CAP})
+
+
+def secret_reissuable(reward_state: RewardState | None) -> bool:
+    """May the reporter ask for a fresh claim secret (the message with it was lost or
+    deleted)? While a reward is owed to them — pending or approved — which is when the secret
+    is of use; never once it is paid or rejected, nor for a tip without a reward. A fresh
+    secret replaces the old one; nothing else changes (wrong tries, a locked claim).
+    """
+    return reward_state in (RewardState.PENDING, RewardState.APPROVED)
+
+
 class RewardAction(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"

@@ -29,7 +29,18 @@ from typing import NamedTuple
 from bot.geo.area import valid_coordinates
 from bot.geo.coords import haversine_m
 
-__all__ = ["PLACES", "Place", "get", "nearest_district", "normalize", "search"]
+__all__ = [
+    "NEAR_MAX_M",
+    "PLACES",
+    "Nearby",
+    "Place",
+    "describe",
+    "get",
+    "nearest_district",
+    "nearest_landmark",
+    "normalize",
+    "search",
+]
 
 _KINDS = frozenset({"district", "landmark"})
 
@@ -297,6 +308,60 @@ def nearest_district(lat: float, lon: float) -> Place:
     if not valid_coordinates(lat, lon):
         raise ValueError(f"invalid coordinates: {lat!r}, {lon!r}")
     return min(_DISTRICTS, key=lambda d: haversine_m(lat, lon, d.lat, d.lon))
+
+
+#: Beyond this distance the nearest landmark says nothing useful about a pin (the table's
+#: rough points are off by 1 km or more): only the district and the coordinates are shown.
+NEAR_MAX_M = 1500.0
+#: Up to this distance a pin is "at" the landmark (its point is a centre, not a door).
+AT_MAX_M = 100.0
+#: Entries whose point is a placeholder: never used to say where a pin is.
+_NOT_FOR_PINS = frozenset({"relief_station"})
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """Where a bare pin is, in words: the nearest landmark (if close enough) and district."""
+
+    landmark: Place | None  # None: no landmark within NEAR_MAX_M
+    metres: float  # distance to ``landmark`` (0 when there is none)
+    district: Place
+
+    @property
+    def at(self) -> bool:
+        """Close enough to say the pin is at the landmark rather than near it."""
+        return self.landmark is not None and self.metres <= AT_MAX_M
+
+    @property
+    def rounded_m(self) -> int:
+        """The distance as a person would say it: 10 m steps up to 100 m, then 50 m steps."""
+        step = 10 if self.metres < AT_MAX_M else 50
+        return int(round(self.metres / step) * step)
+
+
+def nearest_landmark(lat: float, lon: float) -> tuple[Place, float]:
+    """The landmark nearest to the point and its great-circle distance in metres (placeholder
+    entries such as the relief station's own point are left out)."""
+    if not valid_coordinates(lat, lon):
+        raise ValueError(f"invalid coordinates: {lat!r}, {lon!r}")
+    metres, place = min(
+        (
+            (haversine_m(lat, lon, p.lat, p.lon), p)
+            for p in PLACES
+            if p.kind == "landmark" and p.key not in _NOT_FOR_PINS
+        ),
+        key=lambda item: item[0],
+    )
+    return place, metres
+
+
+def describe(lat: float, lon: float, max_m: float = NEAR_MAX_M) -> Nearby:
+    """The nearest landmark within ``max_m`` (else none) and the nearest district."""
+    place, metres = nearest_landmark(lat, lon)
+    district = nearest_district(lat, lon)
+    if metres > max_m:
+        return Nearby(None, 0.0, district)
+    return Nearby(place, metres, district)
 
 
 def get(key: str) -> Place:

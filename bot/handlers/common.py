@@ -100,9 +100,19 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await help_command(update, context)
         return
     station = svc.deps.config.station
+    # Speak of the reward only to someone whose report could earn one now (not to staff,
+    # not outside the campaign): never promise what the rules cannot give.
+    user = update.effective_user
+    can_earn = user is not None and await svc.rewards.prospect(user.id, svc.deps.now()) is None
     await reply(
         update,
-        t(lang, "start.welcome", station=station.name, hotline=station.hotline),
+        t(
+            lang,
+            "start.welcome",
+            station=station.name,
+            hotline=station.hotline,
+            reward=t(lang, "start.reward") if can_earn else "",
+        ),
         rv.start_keyboard(lang),
     )
 

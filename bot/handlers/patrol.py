@@ -17,7 +17,7 @@ from bot.handlers.common import edit_pressed, is_private, language, reply, servi
 from bot.i18n import t
 from bot.services.field import ActError, EvidenceResult
 from bot.services.patrols import PatrolError
-from bot.services.people import person
+from bot.services.people import mention, person
 from bot.services.relay import RelayResult
 from bot.views import cards as cv
 from bot.views.callbacks import OP_ACTIONS, TipOp, parse_tip
@@ -131,33 +131,43 @@ def _group_name(svc, tip) -> str:
 async def _ask_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip) -> None:
     svc = services(context)
     query = update.callback_query
-    refusal = await svc.relay.may_ask(tip, update.effective_user.id)
+    user = update.effective_user
+    refusal = await svc.relay.may_ask(tip, user.id)
     if refusal is not None:
         await query.answer(t(lang, f"ask.refused.{refusal.value}"), show_alert=True)
         return
     await query.answer()
+    # Named, with a selective ForceReply: the member's own app opens the reply to the prompt.
     prompt = await update.effective_chat.send_message(
-        t(lang, "ask.prompt", code=tip.code),
-        reply_markup=ForceReply(input_field_placeholder=t(lang, "placeholder.question")),
+        t(
+            lang,
+            "ask.prompt",
+            code=tip.code,
+            member=mention(await person(svc.deps, user.id), lang),
+        ),
+        reply_markup=ForceReply(
+            selective=True, input_field_placeholder=t(lang, "placeholder.question")
+        ),
     )
-    await svc.relay.remember_prompt(prompt.chat_id, prompt.message_id, tip.id)
+    await svc.relay.remember_prompt(prompt.chat_id, prompt.message_id, tip.id, user.id)
 
 
 async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text replying to one of our "ask the reporter" prompts: relay the question."""
+    """Text in a patrol group: a member's question for a reporter when it replies to an ask
+    prompt or to a relayed answer, or comes from a member who was just prompted (a reply to
+    the card, or plain text where the bot can see it). Anything else is the group's own
+    conversation. (A prompt whose question never came is followed up: RelayService.nudge.)"""
     message = update.effective_message
     svc = services(context)
-    result, tip = await svc.relay.ask(
-        message.chat_id,
-        message.reply_to_message.message_id,
-        update.effective_user.id,
-        message.text or "",
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    done = await svc.relay.ask(
+        message.chat_id, update.effective_user.id, message.text or "", reply_to
     )
-    if result is RelayResult.NOT_OURS:
+    if done.result is RelayResult.NOT_OURS:
         return  # an ordinary conversation in the group
     lang = await language(update, context)
-    key = "ask.sent" if result is RelayResult.SENT else f"ask.refused.{result.value}"
-    await message.reply_text(t(lang, key, code=tip.code if tip else ""))
+    key = "ask.sent" if done.result is RelayResult.SENT else f"ask.refused.{done.result.value}"
+    await message.reply_text(t(lang, key, code=done.tip.code if done.tip else ""))
 
 
 async def _refuse(

@@ -23,7 +23,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
-from bot.services.relay import RelayResult
+from bot.services.relay import NOT_OURS, RelayResult
 from bot.services.reports import LocationVerdict, SubmitRefusal, WithdrawResult
 from bot.views import reporter as rv
 from bot.views.callbacks import ROp, parse_reporter
@@ -70,6 +70,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = update.effective_user
     if message is None or user is None:
         return
+    if await _relayed(update, context):
+        return  # a question for a reporter, or an answer to the patrol's question
     svc = services(context)
     lang = await language(update, context)
     draft = await svc.reports.draft(user.id)
@@ -112,21 +114,46 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A reporter's text reply: an answer to a patrol's relayed question, or part of a report."""
+    """A text reply in a private chat: to a relayed question, to an ask prompt (an officer's
+    copy of a card), or else part of a report like any other message."""
+    await on_message(update, context)
+
+
+async def _relayed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Relay a private text that is a staff member's question or a reporter's answer (see
+    bot/domain/relay.py); True if it was one (and the sender was told)."""
     message = update.effective_message
+    user = update.effective_user
+    if not message.text or message.text.startswith("/"):
+        return False
     svc = services(context)
-    result, tip = await svc.relay.answer(
-        message.chat_id,
-        message.reply_to_message.message_id,
-        update.effective_user.id,
-        message.text or "",
-    )
-    if result is RelayResult.NOT_OURS:
-        await on_message(update, context)
-        return
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    done = NOT_OURS
+    if svc.deps.directory.is_staff(user.id):
+        done = await svc.relay.ask(message.chat_id, user.id, message.text, reply_to)
+    if done.result is RelayResult.NOT_OURS:
+        done = await svc.relay.answer(user.id, message.text, reply_to)
+    if done.result is RelayResult.NOT_OURS:
+        return False
     lang = await language(update, context)
-    key = "ask.answered" if result is RelayResult.SENT else "ask.refused.too_long"
-    await reply(update, t(lang, key, code=tip.code if tip else ""))
+    code = done.tip.code if done.tip else ""
+    if not done.answered:
+        key = "ask.sent" if done.result is RelayResult.SENT else f"ask.refused.{done.result}"
+        await reply(update, t(lang, key, code=code))
+        return True
+    if done.result is not RelayResult.SENT:
+        await reply(update, t(lang, "ask.refused.too_long"))
+        return True
+    text = t(lang, "ask.answered", code=code)
+    if done.others:
+        text += "\n" + t(lang, "ask.answered_which", code=code, count=done.others + 1)
+    markup = None
+    if done.plain and done.question is not None:
+        # Typed without "reply": perhaps it was meant for something else.
+        in_progress = await svc.reports.draft(user.id) is not None
+        markup = rv.not_an_answer_keyboard(done.question.id, in_progress, lang)
+    await reply(update, text, markup)
+    return True
 
 
 def _is_image_document(message: Message) -> bool:
@@ -177,7 +204,7 @@ async def _take_address(
         await reply(
             update,
             t(lang, "address.not_found", hotline=station.hotline),
-            rv.location_keyboard(lang),
+            rv.place_keyboard(draft.source, lang),
         )
         return
     best = lookup.results[0]
@@ -258,6 +285,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button.op is ROp.WITHDRAW:
         await _withdraw(update, context, lang, int(button.arg or 0))
         return
+    if button.op is ROp.SECRET:
+        await _new_secret(update, context, lang, int(button.arg or 0))
+        return
+    if button.op is ROp.NOT_ANSWER:
+        await _not_an_answer(update, context, lang, int(button.arg or 0))
+        return
     if button.op is ROp.CANCEL:
         await query.answer()
         await svc.reports.cancel(user.id)
@@ -277,7 +310,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button.op is ROp.PLACE:
         if button.arg == "none":
             draft = await svc.reports.reject_candidates(draft)
-            await edit_pressed(query)
+            await edit_pressed(query, rv.choice_echo(lang, "place.none"))
             await send_prompt(update, draft, lang)
             return
         chosen = await svc.reports.choose_candidate(draft, int(button.arg or 0))
@@ -287,6 +320,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await edit_pressed(
             query, rv.choice_echo(lang, "place.chosen") + f" {escape(chosen.place_label or '')}"
         )
+        # The place is settled: the 📍 keyboard goes now, as after a pin (an edit cannot
+        # carry a reply-keyboard removal, so it rides on this short confirmation).
+        await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
         await send_prompt(update, chosen, lang)
     elif button.op is ROp.SEEN:
         draft = await svc.reports.set_seen(draft, Seen(button.arg))
@@ -305,15 +341,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(update, t(lang, "urgent.advice"))
     elif button.op is ROp.FLAGS_DONE:
         draft = await svc.reports.flags_done(draft)
-        await edit_pressed(query)
+        await edit_pressed(query, rv.flags_echo(draft, lang))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SKIP_DESC:
         draft, _ = await svc.reports.set_description(draft, None)
-        await edit_pressed(query)
+        await edit_pressed(query, rv.choice_echo(lang, "description.skipped"))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SKIP_PHOTO:
         draft = await svc.reports.set_photo(draft, None, None)
-        await edit_pressed(query)
+        await edit_pressed(query, rv.choice_echo(lang, "photo.skipped"))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SUBMIT:
         await _submit(update, context, lang, draft)
@@ -333,25 +369,32 @@ async def _submit(
     if result.submitted is None:
         await reply(update, t(lang, "button.stale"))
         return
-    # The tip is committed (and its card is in the outbox) — only now say it was received.
-    tip = result.submitted.tip
-    group = svc.deps.directory.team(tip.group_key).name
-    if draft.source is Source.HOTLINE:
-        await reply(
-            update,
-            t(lang, "submit.logged", code=tip.code, group=escape(group)),
-            ReplyKeyboardRemove(),  # the location keyboard of the first question
-        )
-    else:
-        key = "submit.received_urgent" if tip.urgent else "submit.received"
-        text = t(lang, key, code=tip.code)
-        if result.submitted.secret:
-            amount = svc.deps.config.reward.amount
-            text += "\n\n" + t(lang, "submit.secret", secret=result.submitted.secret, amount=amount)
-        await reply(update, text, ReplyKeyboardRemove())
-    # Only then take the buttons off the review: the code is shown once, so a Telegram fault
-    # on this cosmetic edit must not keep it from the reporter.
+    # The tip is committed with its card and the receipt (code, claim secret) in the outbox.
+    # The receipt goes now, from here; if it cannot, the outbox delivers it (after a crash, on
+    # restart). Only then are the review's buttons taken off (cosmetic).
+    await svc.reports.send_receipt(result.submitted)
     await edit_pressed(query)
+
+
+async def _not_an_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, question_id: int
+) -> None:
+    """"This was not an answer": the patrol is told; back to the report in progress, or a
+    new one."""
+    svc = services(context)
+    query = update.callback_query
+    user = update.effective_user
+    if await svc.relay.not_an_answer(user.id, question_id) is None:
+        await svc.field.record_denied(None, user.id, "not_an_answer")
+        await query.answer(t(lang, "button.invalid"), show_alert=True)
+        return
+    await query.answer(t(lang, "ask.dismissed"))
+    await edit_pressed(query)
+    draft = await svc.reports.draft(user.id)
+    if draft is not None:
+        await send_prompt(update, draft, lang)
+    else:
+        await begin(update, context, Source.REPORTER)
 
 
 # -- after submitting ---------------------------------------------------------------------------
@@ -362,10 +405,23 @@ async def mytips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not is_private(update):
         await reply(update, t(lang, "private_only"))
         return
+    await reply(update, *await _my_tips_view(context, update.effective_user.id, lang))
+
+
+async def _my_tips_view(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: str):
     svc = services(context)
-    tips = await svc.reports.my_tips(update.effective_user.id)
-    text, markup = rv.my_tips(tips, lang, svc.deps.tz)
-    await reply(update, text, markup)
+    tips = await svc.reports.my_tips(user_id)
+    renewable = frozenset(tip.id for tip in await svc.rewards.reissuable(user_id, tips))
+    return rv.my_tips(tips, lang, svc.deps.tz, renewable)
+
+
+async def _new_secret(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip_id: int
+) -> None:
+    """/mytips → "new claim secret": the message with the old one was lost or deleted."""
+    tip = await services(context).rewards.reissue_secret(update.effective_user.id, tip_id)
+    key = "secret.sent" if tip is not None else "secret.not_available"
+    await update.callback_query.answer(t(lang, key), show_alert=tip is None)
 
 
 async def _withdraw(
@@ -382,6 +438,5 @@ async def _withdraw(
         await query.answer(t(lang, "withdraw.too_late"), show_alert=True)
         return
     await query.answer(t(lang, "withdraw.done"))
-    tips = await svc.reports.my_tips(update.effective_user.id)
-    text, markup = rv.my_tips(tips, lang, svc.deps.tz)
+    text, markup = await _my_tips_view(context, update.effective_user.id, lang)
     await edit_pressed(query, text, markup)

@@ -15,7 +15,7 @@ MESSAGES: dict[str, str] = {
     "start.welcome": (
         "🧣 <b>{station} · Winter Warmth</b>\n"
         "Seen someone sleeping rough or stranded in the cold? Tell us where, and a patrol "
-        "will go and help. Verified reports can earn a reward.\n\n"
+        "will go and help. {reward}\n\n"
         "🚑 <b>If someone is injured, unconscious, or a child is alone, call 120 / 110 now.</b>\n"
         "Relief hotline: {hotline}\n\n"
         "Quickest: just send a location, or tap the button below."
@@ -74,7 +74,7 @@ MESSAGES: dict[str, str] = {
     "place.chosen": "Place:",
     "ask.seen": "🕒 <b>When did you see them?</b>",
     "ask.people": "👥 <b>How many people?</b>",
-    "ask.flags": "Tick any that apply, then tap Done:",
+    "ask.flags": "⚠️ <b>Any of these?</b> Tick all that apply, then tap Done (none of them: just tap Done).",
     "btn.flags_done": "Done ➡️",
     "ask.description": "📝 A few words (clothing, exact spot, condition). Nothing to add? Tap Skip.",
     "ask.photo": "📷 A photo if you can (keep your distance, don't disturb them). None? Tap Skip.",
@@ -253,7 +253,7 @@ MESSAGES: dict[str, str] = {
     "cmd.ledger": "Reward ledger totals",
     "cmd.claim": "Anonymous claim: /claim CODE SECRET",
     "cmd.reverse": "Reverse a payment: /reverse CODE reason",
-    "submit.secret": "🔑 Claim secret: <code>{secret}</code>\nKeep it. If your report is verified it earns {amount} yuan; to collect it anonymously, bring the code and this secret to the station.",
+    "submit.secret": "🔑 Claim secret: <code>{secret}</code>\nKeep it. If your report is verified it earns {amount} yuan; to collect it anonymously, bring the code and this secret to the station. Lost it? /mytips gives you a new one.",
     "reward.pending": "🎁 Your report {code} was verified — thank you! A <b>{amount} yuan</b> reward is waiting for the duty officer's review; you will be told the decision.\nIf it is approved, two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: bring the code {code} and the claim secret you got when you reported to the station.",
     "btn.share_phone": "📱 Share my phone number (for the transfer)",
     "reward.none.not_verified": "Report {code} could not be verified, so there is no reward. Thank you for caring!",
@@ -386,8 +386,8 @@ MESSAGES: dict[str, str] = {
     "btn.ask_reporter": "❓ Ask the reporter",
     "placeholder.question": "Your question for the reporter",
     "placeholder.answer": "Your answer to the patrol",
-    "ask.prompt": "❓ <b>Reply to this message</b> with your question for the reporter of {code} (they will not see who asked):",
-    "ask.question": "❓ The patrol has a question about your report {code}:\n{question}\n\nPlease <b>reply to this message</b> to answer (the patrol will not see who you are).",
+    "ask.prompt": "❓ {member}: <b>reply to this message</b> (long-press → Reply) with your question for the reporter of {code} (they will not see who asked).",
+    "ask.question": "❓ The patrol has a question about your report {code}:\n{question}\n\n<b>Just type your answer here</b> (the patrol will not see who you are).",
     "ask.answer": "💬 The reporter of {code} answers:\n{answer}",
     "ask.sent": "Question passed on to the reporter of {code}.",
     "ask.answered": "Thank you! Your answer was passed on to the patrol ({code}).",
@@ -427,4 +427,28 @@ MESSAGES: dict[str, str] = {
     "usage.patrol_end": "PEOPLE [COATS] [QUILTS] [FOOD]",
     "patrol.started_no_area": "🚐 {group} patrol started. Stay safe!\nTo record the area, send /patrol_start AREA, e.g. /patrol_start {example}.",
     "patrol.area_set": "📍 Area of this patrol recorded: {area}.",
+    # -- the report's answered prompts read as a record (issue 10 #11) --
+    "flags.none": "none of these",
+    "place.none": "none of these, look again",
+    "description.skipped": "no description",
+    "photo.skipped": "no photo",
+    # -- a bare pin in words: nearest known place and district (issue 10 #12) --
+    "pin.at": "{place} ({metres} m)",
+    "pin.near": "about {distance} from {place}",
+    # -- only promise what the rules can give; the claim secret again (issue 10 #6, #14) --
+    "start.reward": "Verified reports can earn a reward.",
+    "submit.no_reward.staff": "(Reports by staff are not part of the reward scheme. Thank you!)",
+    "submit.no_reward.monthly_cap": "You have reached this month's limit of rewards, so this report cannot earn one. Thank you all the same!",
+    "secret.reissued": "🔑 New claim secret for report {code}: <code>{secret}</code>\nThe old one no longer works. Keep it; to collect a reward anonymously, bring the code and this secret to the station.",
+    "btn.new_secret": "🔑 New claim secret for {code}",
+    "mytips.secret_hint": "🔑 Lost your claim secret? Tap below for a new one (the old one stops working).",
+    "secret.sent": "A new claim secret was sent to you; the old one no longer works.",
+    "secret.not_available": "This report has no reward to collect now, so there is no claim secret.",
+    # -- anonymous questions: typed answers and questions are not lost (issue 10 #5) --
+    "ask.nudge": "⏰ {member}: your question for the reporter of {code} has not reached me. I cannot see ordinary messages in the group — please <b>reply</b> to the prompt above (long-press → Reply) and type it, or tap “❓ Ask the reporter” on the card again.",
+    "ask.answered_which": "(You have {count} reports with a question from the patrol; this answer went to {code}. To answer another one, reply to that question's message.)",
+    "ask.not_an_answer": "ℹ️ The reporter of {code} says their last message was not an answer to the question: please disregard it.",
+    "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
+    "btn.not_answer_new": "↩️ Not an answer: report someone new",
+    "btn.not_answer_continue": "↩️ Not an answer: back to my report",
 }

@@ -15,7 +15,7 @@ MESSAGES: dict[str, str] = {
     "start.welcome": (
         "🧣 <b>{station} · 寒冬送温暖</b>\n"
         "看到有人露宿街头或流落遇困？告诉我们位置，巡查队会尽快赶去救助。"
-        "经核实的有效报告可获得奖励。\n\n"
+        "{reward}\n\n"
         "🚑 <b>如有人受伤、昏迷，或是独自一人的儿童，请立即拨打 120 / 110。</b>\n"
         "救助热线：{hotline}\n\n"
         "最快的方式：直接发送位置，或点下面的按钮。"
@@ -70,7 +70,7 @@ MESSAGES: dict[str, str] = {
     "place.chosen": "地点：",
     "ask.seen": "🕒 <b>什么时候看到的？</b>",
     "ask.people": "👥 <b>有几个人？</b>",
-    "ask.flags": "可多选，然后点“完成”：",
+    "ask.flags": "⚠️ <b>有以下情况吗？</b>可多选，选好后点“完成”（都没有就直接点“完成”）。",
     "btn.flags_done": "完成 ➡️",
     "ask.description": "📝 简单描述一下（衣着、具体位置、状况等）。没有可补充的就点“跳过”。",
     "ask.photo": "📷 方便的话发一张照片（请保持距离，不要打扰对方）。没有就点“跳过”。",
@@ -249,7 +249,7 @@ MESSAGES: dict[str, str] = {
     "cmd.ledger": "奖励台账合计",
     "cmd.claim": "匿名领奖：/claim 编号 密码",
     "cmd.reverse": "冲正一笔付款：/reverse 编号 原因",
-    "submit.secret": "🔑 领奖密码：<code>{secret}</code>\n请保存好。报告核实后可获 {amount} 元奖励；如想匿名领取，凭编号和这个密码到站里领取。",
+    "submit.secret": "🔑 领奖密码：<code>{secret}</code>\n请保存好。报告核实后可获 {amount} 元奖励；如想匿名领取，凭编号和这个密码到站里领取。密码丢了可在 /mytips 重新获取。",
     "reward.pending": "🎁 您的报告 {code} 已核实，谢谢您！<b>{amount} 元</b>奖励正在等待值班人员审核，审核结果会通知您。\n审核通过后，领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：凭编号 {code} 和提交时收到的领奖密码，到救助站现场领取。",
     "btn.share_phone": "📱 分享我的手机号（用于转账）",
     "reward.none.not_verified": "报告 {code} 未能核实，因此没有奖励。谢谢您的关心！",
@@ -382,8 +382,8 @@ MESSAGES: dict[str, str] = {
     "btn.ask_reporter": "❓ 问报告人",
     "placeholder.question": "要问报告人的问题",
     "placeholder.answer": "回复巡查队",
-    "ask.prompt": "❓ 请<b>回复这条消息</b>，写下要问 {code} 报告人的问题（对方看不到是谁问的）：",
-    "ask.question": "❓ 巡查队关于您的报告 {code} 想问：\n{question}\n\n请<b>直接回复这条消息</b>作答（巡查队看不到您的身份）。",
+    "ask.prompt": "❓ {member}：请<b>回复这条消息</b>（长按 → 回复），写下要问 {code} 报告人的问题（对方看不到是谁问的）。",
+    "ask.question": "❓ 巡查队关于您的报告 {code} 想问：\n{question}\n\n<b>直接在这里输入回答</b>即可（巡查队看不到您的身份）。",
     "ask.answer": "💬 {code} 报告人回复：\n{answer}",
     "ask.sent": "已把问题转给 {code} 的报告人。",
     "ask.answered": "谢谢！您的回复已转给巡查队（{code}）。",
@@ -423,4 +423,28 @@ MESSAGES: dict[str, str] = {
     "usage.patrol_end": "人数 [棉衣] [棉被] [食物]",
     "patrol.started_no_area": "🚐 {group} 开始巡查。注意安全！\n要记下巡查区域，请发送 /patrol_start 区域，例如 /patrol_start {example}。",
     "patrol.area_set": "📍 已记下本次巡查区域：{area}。",
+    # -- the report's answered prompts read as a record (issue 10 #11) --
+    "flags.none": "无特殊情况",
+    "place.none": "都不是，重新找地点",
+    "description.skipped": "不补充描述",
+    "photo.skipped": "不附照片",
+    # -- a bare pin in words: nearest known place and district (issue 10 #12) --
+    "pin.at": "{place}（{metres} m）",
+    "pin.near": "距{place}约 {distance}",
+    # -- only promise what the rules can give; the claim secret again (issue 10 #6, #14) --
+    "start.reward": "经核实的有效报告可获得奖励。",
+    "submit.no_reward.staff": "（工作人员的报告不参加有奖活动。谢谢您！）",
+    "submit.no_reward.monthly_cap": "您本月获得的奖励已达上限，这条报告不再参加有奖活动。仍然非常感谢您！",
+    "secret.reissued": "🔑 报告 {code} 的新领奖密码：<code>{secret}</code>\n旧密码已作废。请保存好；匿名领奖时凭编号和这个密码到站里领取。",
+    "btn.new_secret": "🔑 重新获取 {code} 的领奖密码",
+    "mytips.secret_hint": "🔑 领奖密码丢了？点下面的按钮获取新密码（旧密码随即作废）。",
+    "secret.sent": "新的领奖密码已发给您，旧密码已作废。",
+    "secret.not_available": "这条报告现在没有可领取的奖励，不能获取领奖密码。",
+    # -- anonymous questions: typed answers and questions are not lost (issue 10 #5) --
+    "ask.nudge": "⏰ {member}：还没有收到您要问 {code} 报告人的问题。机器人看不到群里的普通消息——请<b>回复</b>上面的提示（长按 → 回复）再输入问题，或再点卡片上的“❓ 问报告人”。",
+    "ask.answered_which": "（您有 {count} 条报告都有巡查队的问题，这条回复转给了 {code}。要回答另一条，请直接回复那条问题消息。）",
+    "ask.not_an_answer": "ℹ️ {code} 的报告人说明：上一条消息不是对问题的回答，请忽略。",
+    "ask.dismissed": "好的，这条不算回答，已告诉巡查队。",
+    "btn.not_answer_new": "↩️ 这不是回答，我要报告新情况",
+    "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
 }

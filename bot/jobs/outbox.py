@@ -31,7 +31,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.db.repo import OutboxItem
+from bot.db.repo import SECRET, OutboxItem
 from bot.domain.tips import Tip
 from bot.i18n import t
 from bot.services import notify
@@ -112,6 +112,17 @@ class OutboxSender:
                     if item.id not in digested:
                         await self.deliver(item)
                         handled += 1
+                        if await self._person_waiting(item):
+                            break  # fetch again: messages to people come first
+
+    async def _person_waiting(self, item: OutboxItem) -> bool:
+        """After a group message: has a message to a person (a receipt…) been queued since?
+        Checked only when something was written (the wake event), so it costs nothing in a
+        quiet backlog."""
+        if (item.chat_id or 0) > 0 or not self._wake.is_set():
+            return False
+        self._wake.clear()
+        return await self.d.repo.private_outbox_due(self.d.now())
 
     # -- digests ----------------------------------------------------------------------------
     async def _send_digests(self, items: list[OutboxItem]) -> set[int]:
@@ -184,6 +195,15 @@ class OutboxSender:
         return {item.id for item, _ in claimed}
 
     # -- one item ---------------------------------------------------------------------------
+    async def deliver_now(self, item_id: int) -> None:
+        """Send one committed item at once, from the caller's task (a receipt the reporter is
+        waiting for, not queued behind other people's notices). It is claimed like any other,
+        so the sender never sends it twice; if it cannot go now it stays in the outbox (and a
+        crash mid-way is recovered at start-up, like any item in flight)."""
+        item = await self.d.repo.outbox_item(item_id)
+        if item is not None:
+            await self.deliver(item)
+
     async def deliver(self, item: OutboxItem) -> None:
         async with self.d.db.write() as tx:
             if not await self.d.repo.outbox_claim(tx, item.id):
@@ -433,7 +453,13 @@ class OutboxSender:
         if "text" in payload:
             text = payload["text"]
         else:
-            text = t(lang, payload["key"], **render_params(lang, payload.get("params", {})))
+            # A claim secret rides in the payload only until delivery (notify.tell).
+            secret = {SECRET: payload[SECRET]} if SECRET in payload else {}
+            parts = [{"key": payload["key"], "params": payload.get("params", {})}]
+            text = "\n\n".join(
+                t(lang, part["key"], **render_params(lang, {**part.get("params", {}), **secret}))
+                for part in parts + list(payload.get("more", []))
+            )
         if payload.get("text_suffix"):
             text += "\n" + payload["text_suffix"]
         keyboard = notice_keyboard(payload.get("keyboard"), lang)

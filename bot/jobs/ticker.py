@@ -8,6 +8,7 @@ a restart rebuilds everything, and a tick missed during an outage is simply the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
@@ -19,10 +20,21 @@ JOB_NAME = "warmline-tick"
 
 
 def install(
-    app: Application, schedules: ScheduleService, interval_s: float, first_s: float = 1.0
+    app: Application,
+    schedules: ScheduleService,
+    interval_s: float,
+    first_s: float = 1.0,
+    also: tuple[Callable[[], Awaitable[object]], ...] = (),
 ) -> None:
+    """``also``: more periodic checks (e.g. the relay's follow-up of unanswered prompts)."""
+
     async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         await schedules.tick()
+        for check in also:
+            try:
+                await check()
+            except Exception:  # one failing check must not stop the others
+                log.exception("periodic check %s failed", getattr(check, "__qualname__", check))
 
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
     app.job_queue.run_repeating(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.db.repo import Tx
+from bot.db.repo import SECRET, Tx
 from bot.services.base import Deps
 
 
@@ -56,12 +56,16 @@ async def say(
     *,
     tip_id: int | None = None,
     reply_to_card: bool = False,
+    record: str | None = None,
     now: dt.datetime | None = None,
 ) -> None:
-    """A message already rendered (HTML) — for groups, in the station's language."""
+    """A message already rendered (HTML) — for groups, in the station's language.
+    ``record`` keeps the sent message's id under that kind (to recognise replies to it)."""
     payload: dict[str, Any] = {"text": text}
     if reply_to_card:
         payload["reply_to_card"] = True
+    if record:
+        payload["record"] = record
     await d.repo.enqueue(
         tx, kind="notice", chat_id=chat_id, tip_id=tip_id, payload=payload, now=now or d.now()
     )
@@ -78,12 +82,18 @@ async def tell(
     keyboard: str | None = None,
     record: str | None = None,
     suffix_html: str | None = None,
+    more: list[tuple[str, dict[str, Any]]] | None = None,
+    secret: str | None = None,
     now: dt.datetime | None = None,
-) -> None:
+) -> int | None:
     """A catalog message for one person, rendered in their language when it is sent.
 
     ``keyboard`` names a keyboard the notice carries (views.reporter.notice_keyboard);
-    ``record`` keeps the sent message's id under that kind (to recognise replies to it).
+    ``record`` keeps the sent message's id under that kind (to recognise replies to it);
+    ``more`` adds further catalog paragraphs. ``secret`` (a claim secret) is offered to every
+    paragraph as the ``{secret}`` placeholder; it is the one plaintext copy, kept only until
+    the notice is delivered (or given up): then the outbox removes it from the row (see
+    ``Repo.outbox_done``), and only its salted hash remains. Returns the outbox row's id.
     """
     payload: dict[str, Any] = {"key": key, "params": params, "user_id": user_id}
     if keyboard:
@@ -92,7 +102,11 @@ async def tell(
         payload["record"] = record
     if suffix_html:
         payload["text_suffix"] = suffix_html
-    await d.repo.enqueue(
+    if more:
+        payload["more"] = [{"key": k, "params": p} for k, p in more]
+    if secret:
+        payload[SECRET] = secret
+    return await d.repo.enqueue(
         tx, kind="notice", chat_id=user_id, tip_id=tip_id, payload=payload, now=now or d.now()
     )
 

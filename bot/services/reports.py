@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
+from bot.db.repo import Tx
 from bot.domain import dedup
 from bot.domain.draft import Draft, Source, Step, clip_description
+from bot.domain.rewards import TOLD_AT_SUBMISSION, Ineligible
 from bot.domain.tips import (
     SYSTEM,
     Action,
@@ -38,7 +41,8 @@ class LocationVerdict(StrEnum):
 class Submitted:
     tip: Tip
     duplicates: list[tuple[int, float]]  # (tip id, metres) of open tips nearby
-    secret: str | None  # the anonymous reward-claim secret (shown once, to the reporter only)
+    secret: str | None  # the claim secret (None: this tip cannot earn); sent by the outbox
+    receipt_id: int | None = None  # the receipt's outbox row
 
 
 class SubmitRefusal(StrEnum):
@@ -184,6 +188,8 @@ class ReportService:
         team = self.d.directory.team(group_key)
         district = self.geocoder.district(draft.lat, draft.lon, self.d.config.station.language)
         urgent = is_urgent(draft.flags)
+        # Can this tip ever earn the reward? Only then is it given a claim secret and told.
+        prospect = await self.rewards.prospect(reporter_id, now)
         async with self.d.db.write() as tx:
             candidates = await self.d.repo.open_tips_in_box(box, window_start)
             duplicates = dedup.nearby(draft.lat, draft.lon, candidates, radius)
@@ -248,11 +254,59 @@ class ReportService:
                 )
             await notify.post_card(self.d, tx, team.chat_id, tip_id, now=now)
             await self.d.repo.delete_draft(tx, user_id)
-            secret = await self.rewards.issue_secret(tx, tip_id) if reporter_id else None
+            secret = await self.rewards.issue_secret(tx, tip_id) if prospect is None else None
+            # The receipt is an outbox notice written with the tip: a crash between this
+            # commit and the reply cannot lose the code nor the claim secret.
+            receipt = await self._receipt(
+                tx, draft, tip_id, team.name, urgent, prospect, secret, now
+            )
         self.d.wake()
         tip = await self.d.repo.get_tip(tip_id)
         assert tip is not None
-        return SubmitResult(submitted=Submitted(tip, duplicates, secret))
+        return SubmitResult(submitted=Submitted(tip, duplicates, secret, receipt))
+
+    async def send_receipt(self, submitted: Submitted) -> None:
+        """Deliver the committed receipt now (the reporter is waiting for it); if that fails
+        it stays in the outbox, which keeps trying."""
+        if submitted.receipt_id is not None:
+            await self.d.deliver_now(submitted.receipt_id)
+
+    async def _receipt(
+        self,
+        tx: Tx,
+        draft: Draft,
+        tip_id: int,
+        group: str,
+        urgent: bool,
+        prospect: Ineligible | None,
+        secret: str | None,
+        now: dt.datetime,
+    ) -> int | None:
+        """"Received, code HS-0042" (+ the claim secret, or why this tip earns nothing); the
+        outbox row's id."""
+        code = (await self.d.repo.codes([tip_id]))[tip_id]
+        more: list[tuple[str, dict[str, Any]]] = []
+        if draft.source is Source.HOTLINE:
+            key, params = "submit.logged", {"code": code, "group": group}
+        else:
+            key = "submit.received_urgent" if urgent else "submit.received"
+            params = {"code": code}
+            if secret is not None:
+                more.append(("submit.secret", {"amount": self.d.config.reward.amount}))
+            elif prospect in TOLD_AT_SUBMISSION:
+                more.append((f"submit.no_reward.{prospect}", {}))
+        return await notify.tell(
+            self.d,
+            tx,
+            draft.user_id,
+            key,
+            params,
+            tip_id=tip_id,
+            keyboard="remove",  # no 📍 keyboard outlives the report
+            more=more,
+            secret=secret,
+            now=now,
+        )
 
     # -- after submitting -------------------------------------------------------------------
     async def my_tips(self, user_id: int, limit: int = 10) -> list[Tip]:

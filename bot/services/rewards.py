@@ -31,7 +31,9 @@ from bot.domain.rewards import (
     ledger_periods,
     movements_from_sums,
     new_secret,
+    prospect,
     secret_matches,
+    secret_reissuable,
     state_totals,
     valid_reference,
 )
@@ -105,13 +107,76 @@ class RewardService:
         c = self.d.config.campaign
         return Campaign(c.start, c.end)
 
-    # -- at submission: the anonymous-claim secret ------------------------------------------
+    # -- at submission: can it earn? the anonymous-claim secret ----------------------------
+    async def prospect(self, reporter_id: int | None, now: dt.datetime) -> Ineligible | None:
+        """``None`` if a tip sent now by this reporter can still earn the reward (see
+        :func:`bot.domain.rewards.prospect`); else why not."""
+        if reporter_id is None:
+            return Ineligible.NO_REPORTER
+        local = self.d.local(now)
+        month_start, month_end = _month_bounds(local)
+        return prospect(
+            reporter_id=reporter_id,
+            reporter_is_staff=self.d.directory.is_staff(reporter_id),
+            local_day=local.date(),
+            campaign=self.campaign,
+            rewards_this_month=await self.d.repo.count_rewards_since(
+                reporter_id, month_start, month_end
+            ),
+            monthly_cap=self.d.config.reward.monthly_cap,
+        )
+
     async def issue_secret(self, tx: Tx, tip_id: int) -> str:
-        """Store only a salted hash; the secret itself goes to the reporter once, privately."""
+        """Store only a salted hash; the secret itself goes to the reporter privately, in an
+        outbox notice that forgets it once delivered (notify.tell's ``secret``)."""
         secret = new_secret()
         salt = secrets.token_hex(8)
         await self.d.repo.set_claim_secret(tx, tip_id, salt, hash_secret(secret, salt))
         return secret
+
+    async def reissuable(self, user_id: int, tips: list[Tip]) -> list[Tip]:
+        """Those of the reporter's ``tips`` for which a fresh claim secret may be asked."""
+        found = []
+        for tip in tips:
+            if await self.d.repo.reporter_of(tip.id) != user_id:
+                continue
+            reward = await self.d.repo.reward_for_tip(tip.id)
+            if secret_reissuable(reward.state if reward else None):
+                found.append(tip)
+        return found
+
+    async def reissue_secret(self, user_id: int, tip_id: int) -> Tip | None:
+        """A fresh claim secret for the reporter's own tip (the message with the first one was
+        lost or deleted); the old one stops working at once. The reward rules do not change:
+        wrong tries and a locked claim stay as they were. ``None`` if not allowed."""
+        tip = await self.d.repo.get_tip(tip_id)
+        if tip is None or not await self.reissuable(user_id, [tip]):
+            return None
+        now = self.d.now()
+        async with self.d.db.write() as tx:
+            secret = await self.issue_secret(tx, tip.id)
+            await self.d.repo.add_event(
+                tx,
+                tip_id=tip.id,
+                actor_id=user_id,
+                actor_role="reporter",
+                action="claim_secret_reissued",
+                from_state=None,
+                to_state=None,
+                now=now,
+            )
+            await notify.tell(
+                self.d,
+                tx,
+                user_id,
+                "secret.reissued",
+                {"code": tip.code},
+                tip_id=tip.id,
+                secret=secret,
+                now=now,
+            )
+        self.d.wake()
+        return tip
 
     # -- when a tip closes (called inside the closing transaction) --------------------------
     async def on_tip_closed(

@@ -121,6 +121,8 @@ class ROp(StrEnum):
     SUBMIT = "submit"
     CANCEL = "cancel"
     WITHDRAW = "wd"  # r:wd:<tip id>
+    SECRET = "key"  # r:key:<tip id> — a fresh claim secret (the old one stops working)
+    NOT_ANSWER = "notans"  # r:notans:<question id> — "my text was not an answer"
     LANG = "lang"
 
 
@@ -159,7 +161,7 @@ def parse_reporter(data: str | None) -> ReporterButton | None:
         return ReporterButton(op, arg) if arg in _ARGS[op] else None
     if op is ROp.PLACE:
         return ReporterButton(op, arg) if arg in {"0", "1", "2", "none"} else None
-    if op is ROp.WITHDRAW:
+    if op in (ROp.WITHDRAW, ROp.SECRET, ROp.NOT_ANSWER):
         return (
             ReporterButton(op, arg) if arg and arg.isdigit() and 0 < int(arg) <= _MAX_ID else None
         )

@@ -26,6 +26,7 @@ from bot.geo.coords import map_links
 from bot.i18n import t
 from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
+from bot.views.places import pin_place
 
 DUPLICATES_SHOWN = 10  # possible duplicates listed on a card (nearest first)
 
@@ -38,6 +39,14 @@ def state_label(tip: Tip, lang: str) -> str:
     if tip.state is State.CLOSED and tip.outcome is not None:
         return t(lang, "card.state_closed", outcome=t(lang, f"outcome.{tip.outcome.value}"))
     return t(lang, f"state.{tip.state.value}")
+
+
+def _place(tip: Tip, lang: str) -> str:
+    """District, the place's name and the typed address; a bare pin: the nearest known
+    place and how far (the map links below carry the exact point)."""
+    if not tip.place_label and not tip.address:
+        return pin_place(tip.lat, tip.lon, lang)
+    return " · ".join(escape(part) for part in (tip.district, tip.place_label, tip.address) if part)
 
 
 def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) -> str:
@@ -65,10 +74,7 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
             source=t(lang, f"source.{tip.source}"),
         )
     )
-    place = " · ".join(
-        escape(part) for part in (tip.district, tip.place_label, tip.address) if part
-    )
-    lines.append(t(lang, "card.place", place=place or "—"))
+    lines.append(t(lang, "card.place", place=_place(tip, lang) or "—"))
     if tip.description:
         lines.append(t(lang, "card.description", text=escape(tip.description)))
     links = " · ".join(
@@ -268,7 +274,12 @@ def render_digest(tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo) -> str:
     """Several new tips in one message: a line each; claim one to get its full card."""
     lines = [t(lang, "digest.head", count=len(tips))]
     for tip in tips:
-        place = " · ".join(escape(p) for p in (tip.district, tip.place_label or tip.address) if p)
+        if tip.place_label or tip.address:
+            place = " · ".join(
+                escape(p) for p in (tip.district, tip.place_label or tip.address) if p
+            )
+        else:
+            place = pin_place(tip.lat, tip.lon, lang)
         lines.append(
             t(
                 lang,

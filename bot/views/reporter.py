@@ -12,14 +12,16 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
 )
 
 from bot.domain.draft import Draft, Source, Step
 from bot.domain.tips import FLAG_ORDER, People, Seen, State, Tip
 from bot.i18n import t
 from bot.views.callbacks import ReporterButton, ROp
+from bot.views.places import pin_place
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
 def _b(
@@ -39,7 +41,15 @@ def location_keyboard(lang: str) -> ReplyKeyboardMarkup:
     )
 
 
-def notice_keyboard(name: str | None, lang: str) -> ReplyKeyboardMarkup | ForceReply | None:
+def place_keyboard(source: Source, lang: str) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """While the place is not settled: the 📍 button — but not for a hotline tip, where the
+    officer's own position is not the caller's place (and a leftover keyboard goes)."""
+    return ReplyKeyboardRemove() if source is Source.HOTLINE else location_keyboard(lang)
+
+
+def notice_keyboard(
+    name: str | None, lang: str
+) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | None:
     """Keyboards a later notice may carry (by name, as stored in the outbox)."""
     if name == "share_phone":
         return ReplyKeyboardMarkup(
@@ -49,7 +59,15 @@ def notice_keyboard(name: str | None, lang: str) -> ReplyKeyboardMarkup | ForceR
         )
     if name == "force_reply":
         return ForceReply(input_field_placeholder=t(lang, "placeholder.answer"))
+    if name == "remove":  # e.g. the receipt: no 📍 keyboard may outlive the report
+        return ReplyKeyboardRemove()
     return None
+
+
+def not_an_answer_keyboard(question_id: int, in_progress: bool, lang: str) -> InlineKeyboardMarkup:
+    """Under "your answer was passed on" when it was typed without "reply": the way out."""
+    key = "btn.not_answer_continue" if in_progress else "btn.not_answer_new"
+    return InlineKeyboardMarkup([[_b(lang, key, ROp.NOT_ANSWER, str(question_id))]])
 
 
 def start_keyboard(lang: str) -> InlineKeyboardMarkup:
@@ -67,7 +85,7 @@ def prompt(draft: Draft, lang: str) -> tuple[str, Markup]:
     step = draft.step
     if step is Step.LOCATION:
         key = "ask.location_hotline" if draft.source is Source.HOTLINE else "ask.location"
-        return t(lang, key), location_keyboard(lang)
+        return t(lang, key), place_keyboard(draft.source, lang)
     if step is Step.CONFIRM_PLACE:
         rows = [
             [
@@ -125,20 +143,17 @@ def _join(lang: str, items: list[str]) -> str:
 
 
 def review(draft: Draft, lang: str) -> str:
-    place = (
-        draft.place_label
-        or draft.address
-        or (
-            f"{draft.lat:.5f}, {draft.lon:.5f}"
-            if draft.lat is not None and draft.lon is not None
-            else "—"
-        )
-    )
+    if draft.place_label or draft.address:
+        place = escape(draft.place_label or draft.address or "")
+    elif draft.lat is not None and draft.lon is not None:
+        place = pin_place(draft.lat, draft.lon, lang)  # a bare pin: the nearest known place
+    else:
+        place = "—"
     flags = [t(lang, f"flag.{f.value}") for f in FLAG_ORDER if f in draft.flags]
     return t(
         lang,
         "review",
-        place=escape(place),
+        place=place,
         seen=t(lang, f"seen.{draft.seen.value}") if draft.seen else "—",
         people=t(lang, f"people.{draft.people.value}") if draft.people else "—",
         flags=escape(_join(lang, flags)) or "—",
@@ -152,9 +167,16 @@ def choice_echo(lang: str, key: str) -> str:
     return "✓ " + t(lang, key)
 
 
+def flags_echo(draft: Draft, lang: str) -> str:
+    """The flags prompt once answered: "✓ 老人、衣着单薄", or "✓ 无特殊情况"."""
+    chosen = [t(lang, f"flag.{f.value}") for f in FLAG_ORDER if f in draft.flags]
+    return "✓ " + (escape(_join(lang, chosen)) if chosen else t(lang, "flags.none"))
+
+
 def my_tips(
-    tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo
+    tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo, reissuable: frozenset[int] = frozenset()
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The reporter's tips; ``reissuable``: ids of tips whose claim secret may be renewed."""
     if not tips:
         return t(lang, "mytips.none"), None
     lines = [t(lang, "mytips.head")]
@@ -172,6 +194,10 @@ def my_tips(
         )
         if tip.state in (State.NEW, State.DISPATCHED):
             buttons.append([_b(lang, "btn.withdraw", ROp.WITHDRAW, str(tip.id), code=tip.code)])
+        if tip.id in reissuable:
+            buttons.append([_b(lang, "btn.new_secret", ROp.SECRET, str(tip.id), code=tip.code)])
+    if reissuable:
+        lines += ["", t(lang, "mytips.secret_hint")]
     return "\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None
 
 
