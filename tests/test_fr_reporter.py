@@ -450,6 +450,9 @@ async def test_fr14_a_patrol_members_own_report_is_not_promised_a_reward(tmp_pat
     """The example of the issue, through the buttons: a member's /report gets no claim secret
     and no "verified reports earn 200 yuan", so the later refusal contradicts nothing."""
     async with world(tmp_path) as w:
+        # Staff report as citizens on purpose, with /report (stray text gets a pointer: #18).
+        w.emu.send_text(G1_MEMBER, "/report")
+        await w.next_bot(G1_MEMBER, "位置")
         code = await report_by_pin(w, G1_MEMBER, "zh", photo=False, flags=())
         receipt = next(m for m in w.bot_msgs(G1_MEMBER) if code in (m["text"] or ""))
         assert "🔑" not in receipt["text"] and "200" not in receipt["text"], receipt["text"]
@@ -623,6 +626,9 @@ async def test_fr06_claim_secret_reissued_from_mytips(tmp_path: Path) -> None:
         assert "claim_secret_reissued" in [e["action"] for e in await w.repo.events(tip.id)]
         # The old secret no longer works; the new one does (the reward rules are unchanged).
         assert first != second
+        # Only an approved reward can be claimed (issue 10 #16).
+        listing = await officer_says(w, "/rewards", code)
+        await w.press(OFFICER, OFFICER, listing, f"批准 {code}")
         await officer_says(w, f"/claim {code} {first}", tr("zh", "claim.wrong", left=4))
         ok = tr("zh", "claim.ok", code=code, amount=200)
         await officer_says(w, f"/claim {code} {second}", ok)
