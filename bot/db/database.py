@@ -139,6 +139,16 @@ class Database:
             finally:
                 _IN_WRITE.reset(token)
 
+    async def write_one(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        """One statement as its own transaction (autocommit), under the writer's lock: for
+        small, hot writes (the inbound journal) that need neither BEGIN nor COMMIT calls.
+        Returns the rows of a ``RETURNING`` clause."""
+        assert self._lock is not None, "database is not open"
+        if _IN_WRITE.get():
+            raise RuntimeError("write_one inside a write transaction: use that transaction")
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, params))
+
     def _read_conn(self) -> aiosqlite.Connection:
         if _IN_WRITE.get():
             return self.conn

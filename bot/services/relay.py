@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from html import escape
 
+from bot.db import journal
 from bot.domain.tips import Tip
 from bot.i18n import t
 from bot.services import notify
@@ -60,6 +61,8 @@ class RelayService:
         tip = await self._tip_for(chat_id, reply_to, "ask_prompt")
         if tip is None:
             return RelayResult.NOT_OURS, None
+        if journal.applied("relay") is not None:
+            return RelayResult.SENT, tip  # a replay: relayed before the crash, not again
         refusal = await self.may_ask(tip, user_id)
         if refusal is not None:
             return refusal, tip
@@ -91,6 +94,7 @@ class RelayService:
                 to_state=tip.state.value,
                 now=now,
             )
+            await journal.record(tx, "relay", tip.id)
         self.d.wake()
         return RelayResult.SENT, tip
 
@@ -101,6 +105,8 @@ class RelayService:
         tip = await self._tip_for(chat_id, reply_to, "question")
         if tip is None or await self.d.repo.reporter_of(tip.id) != user_id:
             return RelayResult.NOT_OURS, None
+        if journal.applied("relay") is not None:
+            return RelayResult.SENT, tip  # a replay: relayed before the crash, not again
         text = " ".join(text.split())
         if len(text) > MAX_TEXT:
             return RelayResult.TOO_LONG, tip
@@ -123,6 +129,7 @@ class RelayService:
                 to_state=tip.state.value,
                 now=now,
             )
+            await journal.record(tx, "relay", tip.id)
         self.d.wake()
         return RelayResult.SENT, tip
 
