@@ -373,12 +373,13 @@ async def test_fr07_replay_of_every_handler_kind_applies_nothing_twice(tmp_path:
             question = await w.next_bot(REPORTER, "他穿什么颜色的衣服？", timeout=30)
             await w.outbox_idle(30)  # recorded as the question (a person reads, then answers)
             w.emu.send_text(REPORTER, "蓝色外套", reply_to=question["message_id"])
+            w.emu.send_photo(G1_MEMBER, chat_id=G1_CHAT, reply_to=card["message_id"])
             w.mark(OFFICER)
             w.emu.send_text(OFFICER, f"/claim {paid.code} WRONG9")
             await w.next_bot(OFFICER, tr("zh", "claim.wrong", left=4), timeout=30)
             await w.idle(30)
             code = only_code(texts(w, R_SUBMIT))
-            assert len(lost) == 8, lost
+            assert len(lost) == 9, lost
             answer = tr("zh", "ask.answer", code=tip.code, answer="蓝色外套")
             await w.until(lambda: answer in texts(w, G1_CHAT), timeout=30)
 
@@ -412,6 +413,8 @@ async def test_fr07_replay_of_every_handler_kind_applies_nothing_twice(tmp_path:
             # The relayed question and answer reached the other side once each.
             assert sum("他穿什么颜色的衣服？" in text for text in texts(w, REPORTER)) == 1
             assert texts(w, G1_CHAT).count(answer) == 1
+            # The evidence photo: stored once (the same file is the same evidence).
+            assert await w.repo.evidence_count(tip.id) == 1
             # The wrong claim secret counted once.
             reward = await w.repo.reward_for_tip(paid.id)
             assert reward.claim_tries == 1
