@@ -40,6 +40,7 @@ from bot.geo.geocoder import Geocoder
 from bot.handlers import common, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES, t
+from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outbox import OutboxSender
 from bot.services.base import Clock, Deps, utc_now
@@ -69,6 +70,8 @@ class Overrides:
     # Seconds between schedule ticks; None = no ticker (tests call ScheduleService.tick).
     tick_seconds: float | None = 15.0
     fetch_forecast: ForecastFetcher | None = None
+    # Seconds to wait for a Bot API answer (None: python-telegram-bot's default, 5 s).
+    read_timeout: float | None = None
 
 
 def directory_from(config: Config) -> Directory:
@@ -109,12 +112,20 @@ def geocoder_from(config: Config) -> Geocoder:
 def build_application(config: Config, overrides: Overrides | None = None) -> Application:
     overrides = overrides or Overrides()
     tz = zoneinfo.ZoneInfo(config.station.timezone)
+    timeouts = {} if overrides.read_timeout is None else {"read_timeout": overrides.read_timeout}
+    # Every update is journaled before Telegram can forget it (see bot/inbound.py).
+    journal = InboundJournal()
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
-        .request(RetryingRequest(connection_pool_size=config.telegram.max_concurrent_updates + 8))
+        .request(
+            RetryingRequest(
+                connection_pool_size=config.telegram.max_concurrent_updates + 8, **timeouts
+            )
+        )
+        .get_updates_request(InboundRequest(journal, connection_pool_size=1))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -122,7 +133,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(PerUserUpdateProcessor(config.telegram.max_concurrent_updates))
+        .concurrent_updates(PerUserUpdateProcessor(config.telegram.max_concurrent_updates, journal))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -132,6 +143,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     app = builder.build()
     app.bot_data["config"] = config
     app.bot_data["overrides"] = overrides
+    app.bot_data["journal"] = journal
     register_handlers(app, config)
     return app
 
@@ -304,6 +316,10 @@ async def _post_init(app: Application) -> None:
     sender.start()  # also resumes whatever was pending before a restart
     if overrides.tick_seconds:
         ticker.install(app, schedules, overrides.tick_seconds, also=(services.relay.nudge,))
+    # Last: what a crash left unfinished is handled first, before the updater polls again.
+    journal: InboundJournal = app.bot_data["journal"]
+    journal.attach(db)
+    await journal.replay(app)
     log.info("warmline ready: %s, database %s", config.station.name, config.station.database)
 
 
@@ -314,6 +330,7 @@ async def _post_stop(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    app.bot_data["journal"].detach()
     services: Services | None = app.bot_data.get("services")
     if services is not None:
         await services.deps.db.close()

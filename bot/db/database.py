@@ -8,6 +8,9 @@ Reads go to a second connection, so they only ever see committed data (WAL lets 
 the writer writes) — never another task's half-finished transaction. A read made *inside*
 ``write()`` (the same task, e.g. "what does the incident look like after this update?") uses
 the writer connection, so it sees that transaction's own changes.
+
+A third, synchronous connection serves :meth:`Database.write_one` (single hot statements, run
+on the event loop's thread) — under the same lock, so there is still one writer at a time.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import asyncio
 import contextvars
 import datetime as dt
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -63,6 +67,7 @@ class Database:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._inline: sqlite3.Connection | None = None  # see write_one
         self._lock: asyncio.Lock | None = None  # created in open(), on the running loop
 
     async def open(self) -> Database:
@@ -84,9 +89,19 @@ class Database:
             await self._reader.execute("PRAGMA query_only=ON")
         self._lock = asyncio.Lock()
         await self.migrate()
+        if self.path != ":memory:":
+            inline = sqlite3.connect(self.path, isolation_level=None)
+            inline.row_factory = sqlite3.Row
+            inline.execute("PRAGMA busy_timeout=20")  # then write_one takes the slow path
+            inline.execute("PRAGMA synchronous=NORMAL")
+            inline.execute("PRAGMA wal_autocheckpoint=0")
+            self._inline = inline
         return self
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         if self._reader is not None and self._reader is not self._conn:
             await self._reader.close()
         self._reader = None
@@ -138,6 +153,30 @@ class Database:
                     await conn.execute("COMMIT")
             finally:
                 _IN_WRITE.reset(token)
+
+    async def write_one(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        """One small statement as its own transaction, under the writer's lock; returns the
+        rows of a ``RETURNING`` clause. For the hottest writes (the inbound journal: two per
+        update).
+
+        It runs inline, on the event loop's thread, through a synchronous connection of its
+        own: a statement costs ~35 µs there, against ~110 µs of CPU for a round trip to
+        aiosqlite's thread. The writer's lock keeps it from ever meeting a transaction of
+        this process; if another process holds the database (a backup, a purge), it waits
+        on the writer's thread instead, never blocking the loop. That connection never
+        checkpoints (the writer's commits do), so no fsync happens on the loop either.
+        """
+        assert self._lock is not None, "database is not open"
+        if _IN_WRITE.get():
+            raise RuntimeError("write_one inside a write transaction: use that transaction")
+        async with self._lock:
+            if self._inline is not None:
+                try:
+                    return self._inline.execute(sql, params).fetchall()
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+            return list(await self.conn.execute_fetchall(sql, params))
 
     def _read_conn(self) -> aiosqlite.Connection:
         if _IN_WRITE.get():

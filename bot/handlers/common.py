@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
@@ -30,12 +37,16 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return await svc.users.language(user.id if user else None, user.language_code if user else None)
 
 
-async def reply(update: Update, text: str, markup=None) -> None:
-    """Answer in the chat the update came from (HTML; links never unfurl)."""
+async def reply(update: Update, text: str, markup=None) -> Message | None:
+    """Answer in the chat the update came from (HTML; links never unfurl).
+
+    A direct reply: on a timeout the transport sends it again (a duplicated prompt is
+    harmless, a lost one is not; see bot/transport.py).
+    """
     chat = update.effective_chat
     if chat is None:
-        return
-    await chat.send_message(
+        return None
+    return await chat.send_message(
         text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
     )
 
@@ -53,21 +64,30 @@ _HARMLESS_EDIT_ERRORS = (
 async def edit_pressed(query: CallbackQuery, text: str | None = None, markup=None) -> None:
     """Edit the message a button was on (its text, or else only its buttons).
 
-    Cosmetic: handlers save the change first, so an edit that cannot be made — a repeated or
-    stale press, a message that was deleted or is too old (``InaccessibleMessage``) — must not
-    stop the handler before it says what happened next.
+    Cosmetic: handlers save the change first, so an edit that cannot be made must never stop
+    the handler before it says what happened next — whether the press was repeated or stale,
+    the message deleted or too old (``InaccessibleMessage``), or Telegram failing (5xx,
+    timeouts, a flood wait) after the transport's retries. The old buttons may then stay; a
+    press on them gets the current step's prompt. A refusal that means a bug of ours (say,
+    bad HTML) is logged as an error, and the handler still goes on.
     """
     if query.message is None or not query.message.is_accessible:
         return
+    message_id = query.message.message_id
     try:
         if text is None:
             await query.edit_message_reply_markup(markup)
         else:
             await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:
-        if not any(reason in str(exc).lower() for reason in _HARMLESS_EDIT_ERRORS):
-            raise
-        log.info("left message %s as it was: %s", query.message.message_id, exc)
+        if any(reason in str(exc).lower() for reason in _HARMLESS_EDIT_ERRORS):
+            log.info("left message %s as it was: %s", message_id, exc)
+        else:
+            log.error("could not edit message %s (carrying on): %s", message_id, exc)
+    except TelegramError as exc:
+        log.warning(
+            "could not edit message %s (%s: %s); carrying on", message_id, type(exc).__name__, exc
+        )
 
 
 def is_private(update: Update) -> bool:
@@ -215,9 +235,43 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.answer(t(lang, "button.invalid"), show_alert=True)
 
 
+def telegram_unavailable(error: BaseException | None) -> bool:
+    """Did Telegram fail us (no answer in time, unreachable, 5xx, flood wait, a blocked or
+    migrated chat) rather than the bot having a bug? ``BadRequest`` is a request of ours that
+    Telegram refused: a bug."""
+    if isinstance(error, BadRequest):
+        return False
+    return isinstance(error, NetworkError | RetryAfter | Forbidden | ChatMigrated)
+
+
+def _kind(update: object) -> str:
+    if isinstance(update, Update):
+        for kind in ("callback_query", "message", "my_chat_member", "edited_message"):
+            if getattr(update, kind, None) is not None:
+                return f"{kind} {update.update_id}"
+        return f"update {update.update_id}"
+    return type(update).__name__
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log every unhandled error; tell the user something went wrong, in their language."""
-    log.error("unhandled error while handling an update", exc_info=context.error)
+    """Log every unhandled error; on a bug of ours, tell the user, in their language.
+
+    When Telegram did not answer in time or could not be reached, what the person asked may
+    well have been done (their change is saved before any reply is sent; a timed-out message
+    may have arrived): telling them "something went wrong, try again" would mislead, and could
+    make them do it twice. That is one WARNING line, no traceback and no error message; their
+    next message or press gets the prompt of the step they are at.
+    """
+    error = context.error
+    if telegram_unavailable(error):
+        log.warning(
+            "Telegram failed while handling %s (%s: %s); not reported to the user",
+            _kind(update),
+            type(error).__name__,
+            error,
+        )
+        return
+    log.error("unhandled error while handling %s", _kind(update), exc_info=error)
     if not isinstance(update, Update):
         return
     try:

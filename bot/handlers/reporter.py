@@ -11,6 +11,7 @@ from html import escape
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
+from bot.db import journal
 from bot.domain.draft import Draft, Source, Step
 from bot.domain.tips import Flag, People, Seen, is_urgent
 from bot.handlers.common import (
@@ -105,6 +106,11 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _take_photo(update, context, draft, lang, message)
     elif step in (Step.DESCRIPTION, Step.PHOTO) and _is_image_document(message):
         await _take_image_file(update, context, draft, lang, message)
+    elif journal.replaying():
+        # Handled again after a crash: this message moved the draft past the step it fits
+        # (every step saves absolute values and moves on), so it is not "the wrong kind" —
+        # only the question the reporter is at is asked again.
+        await send_prompt(update, draft, lang)
     elif location is not None:
         await reply(update, t(lang, "location.already"))
         await send_prompt(update, draft, lang)
@@ -299,9 +305,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
 
     draft = await svc.reports.draft(user.id)
+    if button.op is ROp.SUBMIT and journal.applied("submit") is not None:
+        # Handled again after a crash that came after the tip was committed: the receipt.
+        await query.answer()
+        await _submit(update, context, lang)
+        return
     if draft is None or draft.step is not _STEP_OF[button.op]:
-        # A button from an earlier step or an older report.
-        await query.answer(t(lang, "button.stale"))
+        if journal.replaying():
+            # Handled again after a crash: this press was saved and moved the draft on
+            # (state check: each step moves ``step`` forward). Ask where the reporter is.
+            await query.answer()
+        else:
+            # A button from an earlier step or an older report.
+            await query.answer(t(lang, "button.stale"))
         if draft is not None:
             await send_prompt(update, draft, lang)
         return
@@ -334,7 +350,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_prompt(update, draft, lang)
     elif button.op is ROp.FLAG:
         flag = Flag(button.arg)
-        was_urgent = is_urgent(draft.flags)
+        # On a replay of a toggle that was saved, the draft already has it: compare with the
+        # flags before this press, so that the urgent advice is not lost to the crash.
+        before = draft.flags ^ {flag} if journal.applied("flag") is not None else draft.flags
+        was_urgent = is_urgent(before)
         draft = await svc.reports.toggle_flag(draft, flag)
         await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
         if is_urgent(draft.flags) and not was_urgent:
@@ -352,15 +371,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await edit_pressed(query, rv.choice_echo(lang, "photo.skipped"))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.SUBMIT:
-        await _submit(update, context, lang, draft)
+        await _submit(update, context, lang)
 
 
-async def _submit(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, draft: Draft
-) -> None:
+async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     svc = services(context)
     query = update.callback_query
-    result = await svc.reports.submit(draft.user_id)
+    result = await svc.reports.submit(update.effective_user.id)
     if result.refusal is SubmitRefusal.TOO_MANY:
         limit = svc.deps.config.reporting.max_open_tips_per_hour
         hotline = svc.deps.config.station.hotline

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot.db import journal
 from bot.domain.tips import (
     Action,
     Actor,
@@ -131,9 +132,13 @@ class FieldService:
         supplies: frozenset[Supply] = frozenset(),
         duplicate_of: int | None = None,
     ) -> ActResult:
+        """Compare-and-set on the tip's state and version: applied once. A replay after a
+        crash that came after the commit answers "done" again (the ``act`` effect)."""
         tip = await self.d.repo.get_tip(tip_id)
         if tip is None:
             return ActResult(None, ActError.NO_TIP)
+        if journal.applied("act") is not None:
+            return ActResult(tip)
         actor = await self.actor_now(tip, user_id)
         decision = decide(action, tip.state, actor, outcome)
         now = self.d.now()
@@ -199,6 +204,7 @@ class FieldService:
                     tip, state=decision.target, outcome=outcome, duplicate_of=duplicate_of
                 )
                 await self.rewards.on_tip_closed(tx, closed, outcome, user_id, now)
+            await journal.record(tx, "act", tip.id)
         self.d.wake()
         return ActResult(await self.d.repo.get_tip(tip.id))
 

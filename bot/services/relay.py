@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
 
+from bot.db import journal
 from bot.domain.relay import (
     NUDGE_AFTER,
     PROMPT_OPEN,
@@ -123,6 +124,8 @@ class RelayService:
             tip = await self.d.repo.get_tip(prompted.tip_id)
         if tip is None:
             return NOT_OURS
+        if journal.applied("relay") is not None:
+            return Relayed(RelayResult.SENT, tip, question)  # a replay: relayed before a crash
         refusal = await self.may_ask(tip, user_id)
         if refusal is not None:
             return Relayed(refusal, tip)
@@ -149,6 +152,7 @@ class RelayService:
                 await self.d.repo.update_question(
                     tx, question_id, state=QState.ASKED, asked_at=now
                 )
+            await journal.record(tx, "relay", tip.id)
             await notify.tell(
                 self.d,
                 tx,
@@ -223,6 +227,8 @@ class RelayService:
                 return NOT_OURS
         tip = await self.d.repo.get_tip(question.tip_id)
         assert tip is not None
+        if journal.applied("relay") is not None:  # a replay: relayed before a crash
+            return Relayed(RelayResult.SENT, tip, question, answered=True, plain=plain)
         text = " ".join(text.split())
         if not text:
             return NOT_OURS
@@ -243,6 +249,7 @@ class RelayService:
                 now=now,
             )
             await self.d.repo.update_question(tx, question.id, answered_at=now)
+            await journal.record(tx, "relay", tip.id)
             await self.d.repo.add_event(
                 tx,
                 tip_id=tip.id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from bot.db import journal
 from bot.db.repo import Tx
 from bot.domain import dedup
 from bot.domain.draft import Draft, Source, Step, clip_description
@@ -142,7 +143,14 @@ class ReportService:
         return await self.save(replace(draft, people=people, step=Draft.after(Step.PEOPLE)))
 
     async def toggle_flag(self, draft: Draft, flag: Flag) -> Draft:
-        return await self.save(draft.toggle_flag(flag))
+        """Not idempotent: a replay of a toggle that was saved must not undo it."""
+        if journal.applied("flag") is not None:
+            return draft
+        toggled = draft.toggle_flag(flag)
+        async with self.d.db.write() as tx:
+            await self.d.repo.save_draft(tx, toggled, self.d.now())
+            await journal.record(tx, "flag")
+        return toggled
 
     async def flags_done(self, draft: Draft) -> Draft:
         return await self.save(replace(draft, step=Draft.after(Step.FLAGS)))
@@ -164,8 +172,16 @@ class ReportService:
         """Commit the tip and dispatch it to the on-duty group in one transaction.
 
         Only after this returns is the reporter told the tip was received; the card is in the
-        outbox by then, so a crash or a Telegram fault cannot lose it.
+        outbox by then, so a crash or a Telegram fault cannot lose it. Applied once: the draft
+        is deleted in the same transaction; a replay after a crash finds the tip this update
+        committed (the ``submit`` effect) and returns it again with no receipt to send: the
+        receipt was written to the outbox with the tip, which delivers it (once).
         """
+        committed = journal.applied("submit")
+        if committed:
+            tip = await self.d.repo.get_tip(int(committed))
+            if tip is not None:
+                return SubmitResult(submitted=Submitted(tip, [], None))
         draft = await self.draft(user_id)
         if draft is None:
             return SubmitResult(refusal=SubmitRefusal.NO_DRAFT)
@@ -260,6 +276,7 @@ class ReportService:
             receipt = await self._receipt(
                 tx, draft, tip_id, team.name, urgent, prospect, secret, now
             )
+            await journal.record(tx, "submit", tip_id)
         self.d.wake()
         tip = await self.d.repo.get_tip(tip_id)
         assert tip is not None
@@ -313,9 +330,12 @@ class ReportService:
         return await self.d.repo.tips_of_reporter(user_id, limit)
 
     async def withdraw(self, user_id: int, tip_id: int) -> WithdrawResult:
+        """Compare-and-set: applied once. A replay after a crash answers as the first time."""
         tip = await self.d.repo.get_tip(tip_id)
         if tip is None or await self.d.repo.reporter_of(tip_id) != user_id:
             return WithdrawResult.NOT_YOURS
+        if journal.applied("withdraw") is not None:
+            return WithdrawResult.OK
         actor = Actor(user_id, frozenset({Role.REPORTER}))
         decision = decide(Action.WITHDRAW, tip.state, actor)
         if not decision:
@@ -342,6 +362,7 @@ class ReportService:
                 now=now,
             )
             await notify.refresh_card(self.d, tx, tip_id, now=now)
+            await journal.record(tx, "withdraw", tip_id)
         self.d.wake()
         return WithdrawResult.OK
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.db import journal
 from bot.db.repo import Repo, Tx
 from bot.domain.rewards import (
     MAX_SECRET_TRIES,
@@ -580,6 +581,9 @@ class RewardService:
                 )
                 await self._event(tx, reward, officer, "reward_claim_ok", None, None, now)
             return ClaimCheck.OK, await self.d.repo.get_reward(reward.id), MAX_SECRET_TRIES
+        if journal.applied("claim_attempt") is not None:
+            # A replay after a crash: this wrong secret was counted already (not twice).
+            return ClaimCheck.WRONG, reward, MAX_SECRET_TRIES - reward.claim_tries
         tries = reward.claim_tries + 1
         locked = tries >= MAX_SECRET_TRIES
         async with self.d.db.write() as tx:
@@ -593,6 +597,7 @@ class RewardService:
             await self._event(
                 tx, reward, officer, "reward_claim_wrong", None, None, now, detail={"tries": tries}
             )
+            await journal.record(tx, "claim_attempt", reward.id)
             if locked:
                 code = (await self.d.repo.codes([tip.id]))[tip.id]
                 await notify.tell_officers(

@@ -1,0 +1,162 @@
+"""The inbound journal's SQL, and the handling context that services record effects in.
+
+The mechanism (what is journaled when, replays, pruning) is in ``bot/inbound.py``; this module
+holds its table's statements and the one piece services use: :func:`record` / :func:`applied`.
+
+**Effects.** A replay re-runs an update's handlers from the start on the state the crash left.
+Most handlers are safe to re-run because their writes are absolute ("the draft's step is now
+PEOPLE") or guarded by a state check (a compare-and-set on the tip's state and version). A
+write that is neither — a toggle, a counter, a message relayed to someone else — records an
+*effect* with :func:`record` inside its own transaction; on a replay :func:`applied` tells the
+service it was already committed, so the service skips it and answers as it did the first time.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from bot.db.database import Database, to_db_time
+
+
+@dataclass(frozen=True)
+class Handling:
+    """The update being handled by the current task (set by the update processor)."""
+
+    update_id: int
+    #: Handled again after a crash (the first attempt did not finish).
+    replay: bool = False
+    #: Effects the earlier attempt(s) committed: name → reference (e.g. a tip id).
+    effects: Mapping[str, str] = field(default_factory=dict)
+
+
+_CURRENT: contextvars.ContextVar[Handling | None] = contextvars.ContextVar(
+    "warmline_handling", default=None
+)
+
+
+def current() -> Handling | None:
+    return _CURRENT.get()
+
+
+def enter(handling: Handling | None) -> contextvars.Token:
+    return _CURRENT.set(handling)
+
+
+def leave(token: contextvars.Token) -> None:
+    _CURRENT.reset(token)
+
+
+def replaying() -> bool:
+    """Is the current update being handled again after a crash?"""
+    handling = _CURRENT.get()
+    return handling is not None and handling.replay
+
+
+def applied(effect: str) -> str | None:
+    """On a replay: the reference an earlier attempt recorded for ``effect`` (``""`` if none
+    was given), or ``None`` if that effect was not committed (or this is no replay)."""
+    handling = _CURRENT.get()
+    if handling is None or not handling.replay:
+        return None
+    return handling.effects.get(effect)
+
+
+async def record(tx: aiosqlite.Connection, effect: str, ref: object = "") -> None:
+    """Within the write's own transaction: the current update committed ``effect``.
+
+    Outside an update's handling (a scheduled job, a test calling a service) it does nothing.
+    """
+    handling = _CURRENT.get()
+    if handling is None:
+        return
+    await tx.execute(
+        "UPDATE inbound SET effects = json_set(effects, '$.' || ?, ?) WHERE update_id = ?",
+        (effect, str(ref), handling.update_id),
+    )
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    update_id: int
+    body: str
+    starts: int
+    effects: dict[str, str]
+
+
+class JournalStore:
+    """The ``inbound`` table. Each hot statement is a single autocommit write (one call on
+    the database thread), so journaling costs little per update."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def receive(self, entries: Iterable[tuple[int, str]], now: dt.datetime) -> set[int]:
+        """Store ``(update_id, json)`` pairs durably; returns the ids that were new."""
+        rows = list(entries)
+        if not rows:
+            return set()
+        at = to_db_time(now)
+        values = ", ".join("(?, ?, ?)" for _ in rows)
+        params = [p for update_id, body in rows for p in (update_id, body, at)]
+        inserted = await self.db.write_one(
+            f"INSERT INTO inbound (update_id, body, received_at) VALUES {values} "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            params,
+        )
+        return {row[0] for row in inserted}
+
+    async def done(self, update_id: int, now: dt.datetime) -> None:
+        await self.db.write_one(
+            "UPDATE inbound SET status = 'done', done_at = ?, body = NULL "
+            "WHERE update_id = ? AND status = 'pending'",
+            (to_db_time(now), update_id),
+        )
+
+    async def begin_replays(
+        self, max_starts: int, now: dt.datetime
+    ) -> tuple[list[Unfinished], list[int]]:
+        """At start: count this start for every unfinished update; give up on those that
+        already survived ``max_starts`` starts. Returns (to replay in order, given up)."""
+        async with self.db.write() as tx:
+            await tx.execute("UPDATE inbound SET starts = starts + 1 WHERE status = 'pending'")
+            rows = await tx.execute_fetchall(
+                "SELECT update_id, body, starts, effects FROM inbound "
+                "WHERE status = 'pending' ORDER BY update_id"
+            )
+            replay: list[Unfinished] = []
+            dropped: list[int] = []
+            for row in rows:
+                if row["starts"] > max_starts or row["body"] is None:
+                    dropped.append(row["update_id"])
+                else:
+                    replay.append(
+                        Unfinished(
+                            row["update_id"], row["body"], row["starts"], json.loads(row["effects"])
+                        )
+                    )
+            if dropped:
+                marks = ",".join("?" for _ in dropped)
+                await tx.execute(
+                    f"UPDATE inbound SET status = 'abandoned', done_at = ?, body = NULL "
+                    f"WHERE update_id IN ({marks})",
+                    (to_db_time(now), *dropped),
+                )
+        return replay, dropped
+
+    async def prune(self, before: dt.datetime) -> int:
+        """Forget handled entries older than ``before``; returns how many."""
+        rows = await self.db.write_one(
+            "DELETE FROM inbound WHERE status != 'pending' AND done_at < ? RETURNING update_id",
+            (to_db_time(before),),
+        )
+        return len(rows)
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT status, COUNT(*) FROM inbound GROUP BY status")
+        return {row[0]: row[1] for row in rows}
