@@ -454,7 +454,9 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(validation_message(path, exc, data, Config)) from None
     _check_roster(config, path)
-    config = _resolve_paths(config, path.absolute().parent)
+    # The folder as the OS sees it ("../etc" from the working directory), not the file's
+    # link target: a config file linked into /etc/warmline keeps its paths there.
+    config = _resolve_paths(config, path.absolute().parent.resolve())
     env = os.environ if env is None else env
     token = (env.get(TOKEN_ENV) or "").strip()
     if token:

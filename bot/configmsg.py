@@ -131,7 +131,7 @@ def _toml(value: Any) -> str:
 
 
 def _example(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    """", e.g. key = <its default>" where the key has a default worth showing."""
+    """ ", e.g. key = <its default>" where the key has a default worth showing."""
     field = _field(root, loc)
     names = [item for item in loc if isinstance(item, str)]
     if field is None or field.default is PydanticUndefined or not names:
@@ -169,6 +169,32 @@ def key_path(loc: tuple[Any, ...], data: Any) -> str:
 # -- one problem, in plain words -------------------------------------------------------------
 
 
+def _slips(a: str, b: str) -> int:
+    """Typing slips between two names: letters added, dropped, changed or swapped."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)  # two letters swapped
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _closest(name: str, known: list[str]) -> str | None:
+    """The known name ``name`` is most likely a slip of, if any is close enough."""
+    lowered = name.lower()
+    scored = [
+        (_slips(lowered, key), -difflib.SequenceMatcher(None, lowered, key).ratio(), key)
+        for key in known
+    ]
+    scored = [s for s in scored if s[0] <= max(1, len(s[2]) // 3)]
+    return min(scored)[2] if scored else None
+
+
 def _unknown(root: type[BaseModel], loc: tuple[Any, ...], value: Any) -> tuple[str, str]:
     """A key or section the models do not have: the likely intended name, or where it goes."""
     name = str(loc[-1])
@@ -183,9 +209,9 @@ def _unknown(root: type[BaseModel], loc: tuple[Any, ...], value: Any) -> tuple[s
             return f"[{'.'.join(map(str, (*where, key)))}]"
         return f"`{key}`"
 
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    close = _closest(name, known)
     if close:
-        return what, f"did you mean {shown(close[0])}?"
+        return what, f"did you mean {shown(close)}?"
     # The right name in the wrong place (e.g. a key written above every [section] line).
     homes = [
         _table_name(root, (section_name,))
@@ -302,9 +328,7 @@ def explain(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, str | None
     return f"{shown} is not accepted here", fix or "see config.example.toml for this key"
 
 
-def validation_message(
-    path: Path, exc: ValidationError, data: Any, root: type[BaseModel]
-) -> str:
+def validation_message(path: Path, exc: ValidationError, data: Any, root: type[BaseModel]) -> str:
     lines = [f"{path}: the configuration has {exc.error_count()} problem(s):"]
     for err in exc.errors():
         message, fix = explain(dict(err), root)
@@ -353,40 +377,124 @@ def _unclosed_quote_line(lines: list[str]) -> int | None:
     return None
 
 
+def _unclosed_line(lines: list[str], opening: str, closing: str) -> int | None:
+    """The last line that opens more ``opening`` brackets than it closes."""
+    found = None
+    for number, line in enumerate(lines, 1):
+        code = line.split("#", 1)[0]
+        if "=" in code and code.count(opening) > code.count(closing):
+            found = number
+    return found
+
+
+def _last_line(lines: list[str]) -> int | None:
+    for number in range(len(lines), 0, -1):
+        if lines[number - 1].split("#", 1)[0].strip():
+            return number
+    return None
+
+
+def _line_at_end(problem: str, lines: list[str]) -> int | None:
+    """tomllib says "at end of document" for some problems: find the line meant."""
+    if problem.startswith("Cannot overwrite"):
+        return _duplicate_line(lines)
+    if problem.startswith("Unterminated string"):
+        return _unclosed_quote_line(lines)
+    if problem.startswith("Unclosed array"):
+        return _unclosed_line(lines, "[", "]")
+    if problem.startswith("Unclosed inline table"):
+        return _unclosed_line(lines, "{", "}")
+    return _last_line(lines)
+
+
+_TWICE = (
+    "this key or section is written twice (or a key and a [section] share a name)",
+    "keep only one of them",
+)
+_BACKSLASH = (
+    "a backslash (\\) in text in double quotes",
+    "write two backslashes for one, or put the text in single quotes ('C:\\data')",
+)
+# tomllib's messages (by how they start) → (what is wrong, the fix), in plain words.
+_TOML_PROBLEMS: tuple[tuple[str, tuple[str, str]], ...] = (
+    ("Cannot declare", _TWICE),
+    ("Cannot overwrite", _TWICE),
+    ("Cannot redefine", _TWICE),
+    ("Cannot mutate", _TWICE),
+    ("Duplicate inline table key", _TWICE),
+    ("Unterminated string", ("a text in quotes is not closed", 'end it with a double quote (")')),
+    ("Unescaped '\\'", _BACKSLASH),
+    ("Invalid hex value", _BACKSLASH),
+    ("Escaped character", _BACKSLASH),
+    ("Found invalid character", _BACKSLASH),
+    (
+        "Unclosed array",
+        ("a list is not closed", 'separate the items with commas (",") and end it with "]"'),
+    ),
+    ("Unclosed inline table", ("a { … } table is not closed", 'end it with "}"')),
+    ("Expected ']]'", ("a [[section]] line is not closed", 'end it with "]]"')),
+    ("Expected ']'", ("a [section] line is not closed", 'end it with "]"')),
+    ("Expected '=' after a key", ("a line without a key and a value", "write key = value")),
+    (
+        "Invalid initial character for a key",
+        (
+            "this line does not start with a key",
+            'keys are letters, digits, "_" and "-"; text goes after "=", in double quotes',
+        ),
+    ),
+    (
+        "Invalid statement",
+        (
+            "this line is neither key = value nor a [section]",
+            "compare it with config.example.toml",
+        ),
+    ),
+    ("Invalid date or datetime", ("this is not a real date", "write a date as YYYY-MM-DD")),
+    (
+        "Illegal character",
+        (
+            "this line has a character TOML does not allow there",
+            "retype the line; text goes in double quotes",
+        ),
+    ),
+    (
+        "Invalid value",
+        (
+            "this value is not understood",
+            'write text in double quotes (name = "第一小组"), numbers and true/false as they are',
+        ),
+    ),
+    (
+        "Expected newline or end of document",
+        (
+            "something follows the value on this line",
+            "write one key = value per line; put text in double quotes",
+        ),
+    ),
+)
+
+
 def _toml_hint(problem: str, source: str) -> tuple[str, str]:
     """(what is wrong, the fix) for a tomllib message and the line it points at."""
     value = source.split("=", 1)[1].strip() if "=" in source else ""
-    if problem.startswith("Cannot overwrite a value") or "twice" in problem:
-        return "this key or section is written twice", "keep only one of them"
-    if problem.startswith("Unterminated string") or (
-        problem.startswith("Illegal character") and source.count('"') % 2
-    ):
-        return "a text in quotes is not closed", 'end it with a double quote (")'
-    if problem.startswith("Unclosed array"):
-        return "a list is not closed", 'separate the items with commas (",") and end it with "]"'
-    if problem.startswith("Expected ']'"):
-        return "a [section] line is not closed", 'end it with "]"'
-    if problem.startswith("Expected '=' after a key"):
-        return "a line without a key and a value", 'write key = value (with an "=")'
-    if re.match(r"^\d{1,2}:\d{2}", value):
-        return f"the time {value.split()[0]} is not in quotes", (
-            f'write times in double quotes, e.g. "{value.split()[0]}"'
-        )
-    if re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        return f"{value.split()[0]} is not a real date", "write a date as YYYY-MM-DD"
-    if problem.startswith("Invalid value"):
-        return "this value is not understood", (
-            "write text in double quotes (name = \"第一小组\"), numbers and true/false as they are"
-        )
-    if problem.startswith("Illegal character"):
-        return "this line has a character TOML does not allow there", (
-            "check the line; text goes in double quotes"
-        )
-    if problem.startswith("Expected newline or end of document"):
-        return "something follows the value on this line", (
-            "write one key = value per line; put text in double quotes"
-        )
-    return f"not valid TOML ({problem})", "fix the syntax at that line"
+    unclosed = source.split("#", 1)[0].count('"') % 2 == 1
+    if problem.startswith("Illegal character") and unclosed:
+        problem = "Unterminated string"
+    if problem.startswith(("Invalid value", "Expected newline")):
+        if re.match(r"^\d{1,2}:\d{2}", value):
+            time_of_day = value.split()[0]
+            return f"the time {time_of_day} is not in quotes", (
+                f'write times in double quotes, e.g. "{time_of_day}"'
+            )
+        if re.match(r"^\d{4}-\d{1,2}-\d{1,2}", value):
+            return f"{value.split()[0]} is not a real date", "write a date as YYYY-MM-DD"
+    for start, hint in _TOML_PROBLEMS:
+        if problem.startswith(start):
+            return hint
+    return "this line is not valid TOML", (
+        "compare it with config.example.toml: text in double quotes, numbers and true/false "
+        "as they are, one key = value per line"
+    )
 
 
 def toml_message(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
@@ -395,11 +503,9 @@ def toml_message(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     match = _AT.search(raw)
     problem = _AT.sub("", raw)
     number: int | None = int(match.group(1)) if match and match.group(1) else None
-    if number is None:
-        if problem.startswith("Cannot overwrite"):
-            number = _duplicate_line(lines)
-        elif problem.startswith("Unterminated string"):
-            number = _unclosed_quote_line(lines)
+    if number is None or problem.startswith(("Unclosed array", "Unclosed inline table")):
+        # (tomllib points at where it noticed an unclosed list: often the next line)
+        number = _line_at_end(problem, lines) or number
     source = lines[number - 1].strip() if number and 1 <= number <= len(lines) else ""
     what, fix = _toml_hint(problem, source)
     wide = sorted({ch for ch in source if ch in _FULL_WIDTH})

@@ -220,9 +220,10 @@ async def serving(
             yield app
         finally:
             if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+                # Re-raises what ended the polling task (e.g. a refused token): said already.
+                await _quietly("the updater", app.updater.stop())
             if app.running:
-                await app.stop()
+                await _quietly("the application", app.stop())
             if app.post_stop:
                 await app.post_stop(app)
     finally:
@@ -230,6 +231,14 @@ async def serving(
         await app.bot.shutdown()  # the HTTP clients of a bot that never got an answer
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+async def _quietly(what: str, step: Awaitable[None]) -> None:
+    """A stop step whose Telegram error must not keep the rest from stopping."""
+    try:
+        await step
+    except TelegramError as exc:
+        log.warning("while stopping %s: %s", what, exc)
 
 
 async def _until_stopped(app: Application, stop: asyncio.Event, **polling) -> int:
