@@ -98,6 +98,9 @@ async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> None:
     stopper = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait((task, stopper), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
     finally:
         stopper.cancel()
     if not task.done():
@@ -136,10 +139,13 @@ async def connect(
             wait = delay(attempt)
             if isinstance(exc, RetryAfter):
                 wait = max(wait, _seconds(exc) + 0.5)
-            status.failed(_reason(exc, status.token))
-            status.announce_down()
+            if not isinstance(exc, RetryAfter):  # (flood control: it did answer)
+                status.failed(_reason(exc, status.token))
+                status.announce_down()
             log.warning(
-                "cannot reach the Bot API at %s (%s): retrying in %s",
+                "the Bot API at %s asks the bot to wait (%s): retrying in %s"
+                if isinstance(exc, RetryAfter)
+                else "cannot reach the Bot API at %s (%s): retrying in %s",
                 status.url,
                 _reason(exc, status.token),
                 duration(wait),

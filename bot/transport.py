@@ -133,6 +133,10 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 #: httpx errors raised before the request reached the server.
 RETRY_ERRORS = ("httpx.ConnectError", "httpx.RemoteProtocolError", "httpx.ReadError")
 MAX_TRIES = 3
+CONNECT_ERROR = "httpx.ConnectError"
+#: How long a request caught by an outage waits for the network (see ``do_request``).
+BRIDGE_S = 60.0
+BRIDGE_WAIT_MAX_S = 5.0
 MAX_RETRY_AFTER_S = 5.0
 
 
@@ -169,6 +173,14 @@ class RetryingRequest(HTTPXRequest):
     ) -> tuple[int, bytes]:
         if url.endswith("/getUpdates"):
             return await self._once(url, method, request_data, timeouts)
+        # A request begun while the API answered, caught by an outage that then starts: when
+        # it cannot even connect (Telegram never saw it; a retry cannot duplicate it), it
+        # waits for the network for a while, so that a reply in flight is not lost to a
+        # short outage. Requests begun while the API is already known to be down (the
+        # outbox keeps and retries those) and the start-up's getMe (the run loop retries
+        # it) fail fast.
+        bridge = self.status is not None and self.status.reachable is True
+        began = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
@@ -177,7 +189,9 @@ class RetryingRequest(HTTPXRequest):
             except TimedOut:
                 raise
             except NetworkError as exc:
-                if attempt >= MAX_TRIES or not str(exc).startswith(RETRY_ERRORS):
+                connect = str(exc).startswith(CONNECT_ERROR)
+                waiting = bridge and connect and time.monotonic() - began < BRIDGE_S
+                if not waiting and (attempt >= MAX_TRIES or not str(exc).startswith(RETRY_ERRORS)):
                     raise
                 # Quiet while the run loop has said the API is unreachable: one line per
                 # retry there, not one per request here.
@@ -188,7 +202,7 @@ class RetryingRequest(HTTPXRequest):
                     url.rsplit("/", 1)[-1],
                     exc,
                 )
-                await asyncio.sleep(self.backoff_s * attempt)
+                await asyncio.sleep(min(BRIDGE_WAIT_MAX_S, self.backoff_s * attempt))
                 continue
             if status not in RETRY_STATUS or attempt >= MAX_TRIES:
                 return status, body

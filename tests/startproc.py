@@ -35,22 +35,29 @@ def free_port() -> int:
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    env["PYTHONPATH"] = str(ROOT)  # started from anywhere (cwd "/" like a service manager)
+    env["PYTHONPATH"] = str(ROOT)  # importable from any working directory
     env.update(extra)
     return env
 
 
 @dataclass
 class WarmlineProcess:
-    """One ``python -m bot run -c CONFIG`` started in ``cwd``; stdout+stderr to ``log``."""
+    """One ``python -m bot run -c CONFIG`` started in ``cwd``; stdout+stderr to ``log``.
+
+    The default ``cwd`` is an empty folder beside the log, standing for wherever a service
+    manager starts it (a test that got paths wrong writes there, not into "/").
+    """
 
     config: Path
     log: Path
-    cwd: Path = Path("/")
+    cwd: Path | None = None
     env: dict[str, str] = field(default_factory=base_env)
     proc: subprocess.Popen | None = None
 
     def start(self) -> WarmlineProcess:
+        if self.cwd is None:
+            self.cwd = self.log.parent / "cwd"
+        self.cwd.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run", "-c", str(self.config)],

@@ -2,9 +2,9 @@
 with; an unreachable Bot API is waited for (one log line per retry, no traceback) and an outage
 while running loses nothing; relative paths in the config follow the config file.
 
-The bot runs as a real ``python -m bot run -c FILE`` subprocess, started from "/" as a service
-manager would, against the Bot API emulator in this process. All ids, names and tokens are
-invented.
+The bot runs as a real ``python -m bot run -c FILE`` subprocess, started from an unrelated
+working directory as a service manager would, against the Bot API emulator in this process.
+All ids, names and tokens are invented.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import itertools
 import logging
 import re
 import sqlite3
+import time
 import tomllib
 import zoneinfo
 from collections.abc import Callable
@@ -343,8 +344,10 @@ def test_fr01_every_accepted_shape_runs(
         assert status == 0, bot.tail()
         assert bot.problems() == [], bot.tail()
         assert emu.token not in bot.text()
-        # The database is where the file says, relative to the file, not to "/" (item 3).
-        assert database.is_file() and database.is_relative_to(tmp_path), database
+        # The database is where the file says, relative to the file, not to the working
+        # directory (item 3), which is left as it was.
+        assert database.is_file() and database.is_relative_to(folder.parent), database
+        assert bot.cwd is not None and list(bot.cwd.iterdir()) == []
         assert staff_table(database) == expected_staff(tomllib.loads(text))
     finally:
         emu.stop()
@@ -616,7 +619,9 @@ def test_fr02_outage_while_running_loses_nothing(tmp_path: Path) -> None:
                 step = nxt["message_id"]
             emu.press_button(REPORTER, REPORTER, step, "r:submit")
             told = wait_until(
-                lambda: [m for m in emu.bot_messages(REPORTER) if "已收到，编号" in m["text"]],
+                lambda: [
+                    m for m in emu.bot_messages(REPORTER) if "已收到，编号" in (m.get("text") or "")
+                ],
                 BOUND_S,
             )
             assert told, bot.tail()
@@ -626,7 +631,7 @@ def test_fr02_outage_while_running_loses_nothing(tmp_path: Path) -> None:
                     m
                     for chat in (G1_CHAT, G2_CHAT)
                     for m in emu.bot_messages(chat)
-                    if code in m["text"] and "tip:claim" in " ".join(buttons_of(m))
+                    if code in (m.get("text") or "") and "tip:claim" in " ".join(buttons_of(m))
                 ],
                 BOUND_S,
             )
@@ -839,9 +844,9 @@ def warmline_cli(*args: str | Path, cwd: Path, env: dict[str, str] | None = None
 
 
 def test_fr03_relative_database_follows_the_config_file(tmp_path: Path) -> None:
-    """The same config started from "/" (a service manager) and from elsewhere opens the same
-    database, next to the config file; check-config shows its absolute path; backup and
-    export read that database too."""
+    """The same config started by a service manager (in its own folder) and from elsewhere
+    opens the same database, next to the config file; check-config shows its absolute path;
+    backup and export read that database too."""
     emu = world()
     try:
         folder = tmp_path / "etc" / "warmline"
@@ -855,9 +860,12 @@ def test_fr03_relative_database_follows_the_config_file(tmp_path: Path) -> None:
         assert check.returncode == 0, check.stderr
         assert f"database: {database} (does not exist yet: created on first start)" in check.stdout
 
-        # First start from "/", then from another folder with a relative config path.
+        # First start from a service manager's folder, then from another one with a relative
+        # config path.
+        service = tmp_path / "service-root"
+        service.mkdir()
         for cwd, config_arg, user in (
-            (Path("/"), str(config), REPORTER),
+            (service, str(config), REPORTER),
             (elsewhere, "../etc/warmline/config.toml", 5002),
         ):
             emu.add_user(user, f"reporter {user}", started=True)
@@ -871,8 +879,7 @@ def test_fr03_relative_database_follows_the_config_file(tmp_path: Path) -> None:
         with sqlite3.connect(database) as conn:
             users = {r[0] for r in conn.execute("SELECT user_id FROM users")}
         assert {REPORTER, 5002} <= users  # one database for both starts
-        assert sorted(p.name for p in elsewhere.iterdir()) == []  # nothing made in the cwd
-        assert not Path("/data/warmline.sqlite3").exists()
+        assert list(elsewhere.iterdir()) == list(service.iterdir()) == []  # nothing in a cwd
 
         check = warmline_cli("check-config", "-c", "../etc/warmline/config.toml", cwd=elsewhere)
         assert f"database: {database} (exists, schema version " in check.stdout, check.stdout
@@ -968,3 +975,159 @@ def test_fr03_unusable_database_path_is_a_config_error(
     assert not (tmp_path / "b.sqlite3").exists() and not (tmp_path / "l.csv").exists()
     if prepare == "missing":
         assert not target.exists()
+
+
+class FailGetMe:
+    """The emulator's fault hook: the first ``times`` getMe calls answered with ``answer``
+    (a proxy's Bad Gateway, Telegram's own trouble, flood control) or held past the client's
+    timeout."""
+
+    def __init__(self, times: int, answer: tuple[int, dict] | None) -> None:
+        self.left = times
+        self.answer = answer
+
+    def __call__(self, method: str, params: dict) -> tuple[int, dict] | None:
+        if method != "getMe" or self.left <= 0:
+            return None
+        self.left -= 1
+        if self.answer is None:
+            time.sleep(7)  # longer than PTB's 5 s read timeout: "timed out"
+            return None
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("fault", "times", "reason"),
+    [
+        pytest.param(
+            (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}),
+            6,  # the transport tries each request 3 times: two attempts of the run loop
+            "Bad Gateway",
+            id="502",
+        ),
+        pytest.param(
+            (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}),
+            6,
+            "Internal Server Error",
+            id="500",
+        ),
+        pytest.param(
+            (
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 7",
+                    # longer than the transport waits out itself (5 s): the run loop waits
+                    "parameters": {"retry_after": 7},
+                },
+            ),
+            1,
+            "flood control",
+            id="429",
+        ),
+        pytest.param(None, 1, "timed out", id="timeout"),
+    ],
+)
+def test_fr02_start_waits_while_the_api_fails(
+    tmp_path: Path, fault: tuple[int, dict] | None, times: int, reason: str
+) -> None:
+    """Not only a closed port: whatever keeps getMe from answering at start is waited out
+    the same way (one line per attempt, no traceback), then the bot serves."""
+    emu = world()
+    emu.fault = FailGetMe(times, fault)
+    try:
+        path = config_for(tmp_path / "etc", emu.base_url, emu.base_file_url, emu.token)
+        bot = WarmlineProcess(path, tmp_path / "bot.log").start()
+        try:
+            assert wait_until(lambda: emu.calls("getUpdates"), BOUND_S), bot.tail()
+            emu.send_text(REPORTER, "/start")
+            assert wait_until(lambda: emu.bot_messages(REPORTER), BOUND_S), bot.tail()
+        finally:
+            status = bot.stop()
+    finally:
+        emu.stop()
+    assert status == 0
+    text = bot.text()
+    assert bot.problems() == [], text
+    lines = [line for line in text.splitlines() if "retrying in" in line]
+    assert lines and all(reason in line for line in lines), text
+    # An API that answered "wait" was reachable all along; the others were not.
+    assert ("answers again" in text) == (reason != "flood control"), text
+
+
+@pytest.mark.parametrize(
+    ("before", "failures", "delivered"),
+    [
+        pytest.param(True, 12, True, id="caught-by-an-outage-waits-for-the-network"),
+        pytest.param(False, 3, False, id="known-down-fails-fast"),
+        pytest.param(None, 3, False, id="at-start-fails-fast"),
+    ],
+)
+async def test_fr02_reply_in_flight_waits_out_a_short_outage(
+    monkeypatch: pytest.MonkeyPatch, before: bool | None, failures: int, delivered: bool
+) -> None:
+    """A request begun while the API answered, that then cannot connect (Telegram never saw
+    it), is retried until the network is back (within a minute): a reply in flight is not lost
+    to a short outage. Begun while the API is known to be down, or at start-up, it fails fast
+    (the outbox and the run loop retry those)."""
+    from telegram.error import NetworkError
+    from telegram.request import HTTPXRequest
+
+    from bot import transport
+    from bot.transport import ApiStatus, RetryingRequest
+
+    calls: list[str] = []
+
+    async def flaky(self, url, method, request_data=None, **timeouts):
+        calls.append(url)
+        if len(calls) <= failures:
+            raise NetworkError("httpx.ConnectError: All connection attempts failed")
+        return 200, b'{"ok": true, "result": true}'
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(HTTPXRequest, "do_request", flaky)
+    monkeypatch.setattr(transport.asyncio, "sleep", no_wait)
+    status = ApiStatus("http://127.0.0.1:9/bot…", "1:x")
+    if before is not None:
+        status.reachable = before
+    request = RetryingRequest(status=status)
+    url = "http://127.0.0.1:9/bot1:x/sendMessage"
+    if delivered:
+        assert await request.do_request(url, "POST") == (200, b'{"ok": true, "result": true}')
+        assert len(calls) == failures + 1
+        assert status.reachable is True
+    else:
+        with pytest.raises(NetworkError):
+            await request.do_request(url, "POST")
+        assert len(calls) == transport.MAX_TRIES
+
+
+async def test_fr02_handler_error_from_an_outage_is_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reply that could not reach Telegram at all: one WARNING line, no traceback, and no
+    "something went wrong" sent (it could not reach the user either)."""
+    import types
+
+    from telegram.error import NetworkError
+
+    from bot.handlers import common
+
+    caplog.set_level(logging.INFO)
+    context = types.SimpleNamespace(
+        error=NetworkError("httpx.ConnectError: All connection attempts failed")
+    )
+    await common.on_error(object(), context)
+    records = [r for r in caplog.records if r.name == "bot.handlers.common"]
+    assert len(records) == 1
+    assert records[0].levelno == logging.WARNING
+    assert records[0].exc_info is None
+    assert "could not reach Telegram" in records[0].getMessage()
+    # Anything else (the request may have reached Telegram) is still an error, as before.
+    caplog.clear()
+    await common.on_error(object(), types.SimpleNamespace(error=NetworkError("Bad Gateway")))
+    records = [r for r in caplog.records if r.name == "bot.handlers.common"]
+    assert [r.levelno for r in records] == [logging.ERROR]

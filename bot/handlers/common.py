@@ -6,11 +6,12 @@ import logging
 
 from telegram import CallbackQuery, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
 from bot.services.registry import Services
+from bot.transport import CONNECT_ERROR
 from bot.views import reporter as rv
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,13 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every unhandled error; tell the user something went wrong, in their language."""
+    error = context.error
+    if isinstance(error, NetworkError) and str(error).startswith(CONNECT_ERROR):
+        # Telegram could not be reached even after the transport waited for it (an outage,
+        # logged by the run loop): the reply never left, and telling the user would not
+        # either. One line, no traceback.
+        log.warning("a reply could not reach Telegram (%s)", error)
+        return
     log.error("unhandled error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
