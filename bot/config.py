@@ -474,14 +474,26 @@ def parse_config(
 def load_config(path: Path | str, *, env: dict[str, str] | None = None) -> Config:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file → copy config.example.toml to {path} and edit it"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
         raise ConfigError(
-            f"{path}: cannot read it ({exc}) → check the path and permissions"
+            f"{path}: this is a folder, not a file → check the path (e.g. {path / 'config.toml'})"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read it ({exc.strerror or exc}) → check the path and permissions"
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")  # "UTF-8 with BOM" (Windows Notepad) is UTF-8 too
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: line {line}: the file is not saved as UTF-8 (perhaps GBK) → save it "
+            "again as UTF-8 (in Notepad: File → Save as… → Encoding: UTF-8)"
         ) from None
     return parse_config(text, path, env=env)
 

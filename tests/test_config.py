@@ -466,7 +466,7 @@ def test_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(path) in str(info.value)
-    assert "cannot read it" in str(info.value)
+    assert "not saved as UTF-8" in str(info.value)
 
 
 def test_parse_config_names_the_given_path() -> None:

@@ -472,3 +472,24 @@ def test_fr04_cli_keeps_the_shape(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     for word in JARGON:
         assert word not in result.stderr
+
+
+def test_fr04_file_encodings(tmp_path: Path) -> None:
+    """A file saved as GBK (a Chinese Windows default) names the line and says how to save
+    it as UTF-8 (no codec jargon); "UTF-8 with BOM" is simply read."""
+    from bot.config import load_config
+
+    text = edit('name = "Test Station"', 'name = "黄石市救助管理站"')
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes(text.encode("gbk"))
+    with pytest.raises(ConfigError) as info:
+        load_config(gbk, env={})
+    message = str(info.value)
+    assert message.startswith(f"{gbk}: line 7: the file is not saved as UTF-8"), message
+    assert "→ save it again as UTF-8" in message
+    assert "codec" not in message and "byte" not in message
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_config(bom, env={}).station.name == "黄石市救助管理站"
+    with pytest.raises(ConfigError, match="this is a folder, not a file"):
+        load_config(tmp_path, env={})

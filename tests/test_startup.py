@@ -1131,3 +1131,34 @@ async def test_fr02_handler_error_from_an_outage_is_one_line(
     await common.on_error(object(), types.SimpleNamespace(error=NetworkError("Bad Gateway")))
     records = [r for r in caplog.records if r.name == "bot.handlers.common"]
     assert [r.levelno for r in records] == [logging.ERROR]
+
+
+async def test_fr02_command_menus_give_up_quietly_when_the_api_goes_away(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The network drops between getMe and the command menus: one line, not one per menu
+    (and start-up goes on)."""
+    import types
+
+    from telegram.error import NetworkError
+
+    from bot.app import set_command_menus
+
+    calls = []
+
+    async def set_my_commands(*args: Any, **kwargs: Any) -> None:
+        calls.append(kwargs)
+        raise NetworkError("httpx.ConnectError: All connection attempts failed")
+
+    config = parse_config(MINIMAL_GROUP, PATH_FOR_UNITS, env={})
+    app = types.SimpleNamespace(bot=types.SimpleNamespace(set_my_commands=set_my_commands))
+    caplog.set_level(logging.WARNING, logger="bot.app")
+    await set_command_menus(app, config)
+    assert len(calls) == 1
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.app"] == [
+        "could not set the command menus (httpx.ConnectError: All connection attempts failed);"
+        " they stay as they were"
+    ]
+
+
+PATH_FOR_UNITS = "/srv/warmline/config.toml"
