@@ -37,7 +37,7 @@ _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 def _time_of_day(value: Any) -> Any:
     """A station time "HH:MM". "9:00" is read as "09:00"; an unquoted TOML time (08:30:00)
-    is accepted too. Anything else names the format (see ``format_validation_error``)."""
+    is accepted too. Anything else names the format (see bot/configmsg.py)."""
     if isinstance(value, dt.time) and value.second == 0 and value.microsecond == 0:
         return f"{value.hour:02d}:{value.minute:02d}"
     if isinstance(value, str):
@@ -74,11 +74,16 @@ def _clean_token(value: Any) -> Any:
     return value
 
 
+def _quoted(value: str) -> str:
+    """A value as TOML shows text: in double quotes."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _http_url(value: str, example: str) -> str:
     value = value.strip()
     if not re.match(r"^https?://[^\s/?#]+(/\S*)?$", value):
         raise ValueError(
-            f"{json.dumps(value)} is not a web address → write the whole address, starting with "
+            f"{_quoted(value)} is not a web address → write the whole address, starting with "
             f'"https://" (or "http://"), e.g. "{example}"'
         )
     return value
@@ -231,7 +236,7 @@ class GeocoderConfig(_Section):
         value = value.strip()
         if "://" in value or not re.match(r"^[A-Za-z0-9.\[\]:-]+(/[^\s?#]*)?$", value):
             raise ValueError(
-                f"{json.dumps(value)} is not a host name → write only the server's name "
+                f"{_quoted(value)} is not a host name → write only the server's name "
                 '(and :port or a path if needed), e.g. domain = "nominatim.example.org"; the '
                 '"https" goes in scheme'
 

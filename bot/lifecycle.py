@@ -137,19 +137,15 @@ async def connect(
             raise _rejected(status, exc) from None
         except TelegramError as exc:  # unreachable, timed out, 5xx, flood control...
             wait = delay(attempt)
-            if isinstance(exc, RetryAfter):
+            reason = _reason(exc, status.token)
+            if isinstance(exc, RetryAfter):  # flood control: it did answer
                 wait = max(wait, _seconds(exc) + 0.5)
-            if not isinstance(exc, RetryAfter):  # (flood control: it did answer)
-                status.failed(_reason(exc, status.token))
+                message = "the Bot API at %s asks the bot to wait (%s): retrying in %s"
+            else:
+                status.failed(reason)
                 status.announce_down()
-            log.warning(
-                "the Bot API at %s asks the bot to wait (%s): retrying in %s"
-                if isinstance(exc, RetryAfter)
-                else "cannot reach the Bot API at %s (%s): retrying in %s",
-                status.url,
-                _reason(exc, status.token),
-                duration(wait),
-            )
+                message = "cannot reach the Bot API at %s (%s): retrying in %s"
+            log.warning(message, status.url, reason, duration(wait))
         attempt += 1
         await _wait(stop, wait)
     raise Stopped
@@ -211,8 +207,8 @@ async def serving(
 ) -> AsyncIterator[Application]:
     """The application, connected, started and polling, until the block ends.
 
-    Also used by the tests, the benchmarks and the demo (through bot/sandbox/runner.py), so
-    that they run the same stages as ``warmline run``.
+    Also used by the tests and the demo (through bot/sandbox/runner.py), so that they run
+    the same stages as ``warmline run``.
     """
     stop = stop or asyncio.Event()
     try:
