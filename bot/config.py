@@ -181,6 +181,15 @@ class ServiceAreaConfig(_Section):
         return self
 
 
+def _person(user_id: int) -> int:
+    if user_id <= 0:
+        raise ValueError(
+            f"{user_id} is not a person's user id (those are positive; negative ids are group "
+            "chats) → have the person send /whoami to the bot privately and write that number"
+        )
+    return user_id
+
+
 class GroupConfig(_Section):
     key: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,16}$")]
     name: Annotated[str, Field(min_length=1, max_length=64)]
@@ -188,9 +197,16 @@ class GroupConfig(_Section):
     leader: int
     members: list[int] = []
 
+    @field_validator("leader")
+    @classmethod
+    def _leader_is_a_person(cls, value: int) -> int:
+        return _person(value)
+
     @field_validator("members")
     @classmethod
     def _members_besides_leader(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        for member in value:
+            _person(member)
         # The natural way to write a group lists its leader among the members: the leader
         # *is* a member. Keep each person once, in one role: a leader listed here is simply
         # the leader (and a member listed twice is one member).
@@ -224,6 +240,11 @@ class RosterConfig(_Section):
 
 class OfficersConfig(_Section):
     user_ids: list[int] = []
+
+    @field_validator("user_ids")
+    @classmethod
+    def _people(cls, value: list[int]) -> list[int]:
+        return [_person(user) for user in value]
 
 
 class GeocoderConfig(_Section):

@@ -493,3 +493,24 @@ def test_fr04_file_encodings(tmp_path: Path) -> None:
     assert load_config(bom, env={}).station.name == "黄石市救助管理站"
     with pytest.raises(ConfigError, match="this is a folder, not a file"):
         load_config(tmp_path, env={})
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("leader = 510001", "leader = -1009000000005", "[[groups]] #1 (key = 'g1').leader"),
+        (
+            "members = [510002, 510003]",
+            "members = [510002, 0]",
+            "[[groups]] #1 (key = 'g1').members",
+        ),
+        ("user_ids = [590001]", "user_ids = [-1009000000001]", "officers.user_ids"),
+    ],
+)
+def test_fr04_a_group_id_where_a_person_belongs(old: str, new: str, key: str) -> None:
+    """A chat id where a person's user id belongs is accepted by nothing at run time (it
+    would never match anyone): the checker says so."""
+    message = problem(edit(old, new))
+    assert f"{key}: " in message
+    assert "is not a person's user id" in message
+    assert "/whoami" in message
