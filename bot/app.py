@@ -17,7 +17,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -55,7 +55,7 @@ from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
-from bot.transport import RetryingRequest
+from bot.transport import ApiStatus, RetryingRequest, display_url
 from bot.views.commands import COMMANDS, Menu, menu
 
 log = logging.getLogger(__name__)
@@ -115,17 +115,16 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     timeouts = {} if overrides.read_timeout is None else {"read_timeout": overrides.read_timeout}
     # Every update is journaled before Telegram can forget it (see bot/inbound.py).
     journal = InboundJournal()
+    # What every request learns about the Bot API's reachability (read by bot/lifecycle.py).
+    status = ApiStatus(display_url(config.telegram.base_url), config.telegram.token)
+    pool = config.telegram.max_concurrent_updates + 8
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
-        .request(
-            RetryingRequest(
-                connection_pool_size=config.telegram.max_concurrent_updates + 8, **timeouts
-            )
-        )
-        .get_updates_request(InboundRequest(journal, connection_pool_size=1))
+        .request(RetryingRequest(connection_pool_size=pool, status=status, **timeouts))
+        .get_updates_request(InboundRequest(journal, connection_pool_size=1, status=status))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -144,6 +143,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     app.bot_data["config"] = config
     app.bot_data["overrides"] = overrides
     app.bot_data["journal"] = journal
+    app.bot_data["api_status"] = status
     register_handlers(app, config)
     return app
 
@@ -308,6 +308,7 @@ async def _post_init(app: Application) -> None:
     sender = OutboxSender(app.bot, deps, users, cards)
     deps.wake = sender.wake
     deps.deliver_now = sender.deliver_now
+    app.bot_data["api_status"].on_back(sender.api_back)
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
     await users.sync_staff()
@@ -361,6 +362,9 @@ async def set_command_menus(app: Application, config: Config) -> None:
                 await app.bot.set_my_commands(
                     _commands(names, lang), scope=scope, language_code=code
                 )
+            except NetworkError as exc:  # the API went away: one line, not one per menu
+                log.warning("could not set the command menus (%s); they stay as they were", exc)
+                return
             except TelegramError as exc:  # a convenience: never block start-up on it
                 # (e.g. an officer who has not opened a chat with the bot yet)
                 log.warning("could not set the command menu for %s: %s", scope, exc)

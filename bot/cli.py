@@ -56,16 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def describe(config: Config, now: dt.datetime | None = None) -> str:
+def describe(
+    config: Config, now: dt.datetime | None = None, database_state: str | None = None
+) -> str:
     """What the bot understood from the config: groups, officers, roster, service area."""
     from bot.app import roster_from  # local: keeps `check-config` light
 
     tz = zoneinfo.ZoneInfo(config.station.timezone)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
+    state = f" ({database_state})" if database_state else ""
     lines = [
         f"station: {config.station.name} (hotline {config.station.hotline}, "
         f"{config.station.timezone}, language {config.station.language})",
-        f"database: {config.station.database}",
+        f"database: {config.station.database}{state}",
         f"bot api: {config.telegram.base_url} "
         f"(token {'set' if config.telegram.token else 'MISSING'})",
         "groups:",
@@ -187,6 +190,17 @@ def _ledger_export(config: Config, out: Path) -> int:
     return 0
 
 
+def check_database(config: Config, config_path: str, *, must_exist: bool = False) -> str:
+    """What is at ``station.database`` (see ``inspect_path``); a :class:`ConfigError` naming
+    the file, the key and the fix when the bot could not open it."""
+    from bot.db.database import DatabasePathError, inspect_path
+
+    try:
+        return inspect_path(config.station.database, must_exist=must_exist)
+    except DatabasePathError as exc:
+        raise ConfigError(f"{config_path}: station.database: {exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
@@ -203,14 +217,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     try:
         config = load_config(args.config)
+        if args.command in ("purge", "backup", "ledger-export"):
+            # These read the station's data: a missing file is a wrong path, not a new start.
+            check_database(config, args.config, must_exist=True)
         if args.command == "purge":
             return _purge(config, args.before)
         if args.command == "backup":
             return _backup(config, Path(args.out))
         if args.command == "ledger-export":
             return _ledger_export(config, Path(args.out))
+        database_state = check_database(config, args.config)
         if args.command == "check-config":
-            print(describe(config))
+            print(describe(config, database_state=database_state))
             if not config.telegram.token:
                 print("note: telegram.token is empty; set it or WARMLINE_TOKEN before `run`.")
             return 0
@@ -218,19 +236,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"warmline: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return _run(config, verbose=args.verbose)
+
+
+def _run(config: Config, *, verbose: bool) -> int:
+    from bot import lifecycle
     from bot.app import build_application
 
-    app = build_application(config)
-    app.run_polling(
-        allowed_updates=["message", "callback_query", "my_chat_member"],
-        timeout=config.telegram.poll_timeout,
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return 0
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lifecycle.LogHygiene(config.telegram.token))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = build_application(config)
+    return lifecycle.run(app, poll_timeout=config.telegram.poll_timeout)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ message names the file, the key and the fix; the CLI prints it and exits with st
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import tomllib
@@ -17,16 +18,101 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from bot.configmsg import MISSING_GROUPS, group_label, toml_message, validation_message
 
 TOKEN_ENV = "WARMLINE_TOKEN"
 
-HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _time_of_day(value: Any) -> Any:
+    """A station time "HH:MM". "9:00" is read as "09:00"; an unquoted TOML time (08:30:00)
+    is accepted too. Anything else names the format (see bot/configmsg.py)."""
+    if isinstance(value, dt.time) and value.second == 0 and value.microsecond == 0:
+        return f"{value.hour:02d}:{value.minute:02d}"
+    if isinstance(value, str):
+        match = _TIME_OF_DAY.match(value.strip())
+        if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+            return f"{int(match.group(1)):02d}:{match.group(2)}"
+    raise PydanticCustomError("time_of_day", "not a time of day")
+
+
+HHMM = Annotated[str, BeforeValidator(_time_of_day)]
+
+
+def _one_or_more(value: Any) -> Any:
+    """A list of times may be written as one string: "9:00" or "09:00, 20:00"."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",")]
+    return value
+
+
+TIMES = Annotated[list[HHMM], BeforeValidator(_one_or_more)]
+
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TOKEN_FIX = "copy the whole token from @BotFather: digits, a colon, then letters and digits"
+
+
+def _clean_token(value: Any) -> Any:
+    """Surrounding spaces (a pasted token) are dropped; the rest must look like a token."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if value and not _TOKEN.match(value):
+        # The token itself is never repeated in a message.
+        raise ValueError(f"this does not look like a bot token → {_TOKEN_FIX}")
+    return value
+
+
+def _quoted(value: str) -> str:
+    """A value as TOML shows text: in double quotes."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _http_url(value: str, example: str) -> str:
+    value = value.strip()
+    if not re.match(r"^https?://[^\s/?#]+(/\S*)?$", value):
+        raise ValueError(
+            f"{_quoted(value)} is not a web address → write the whole address, starting with "
+            f'"https://" (or "http://"), e.g. "{example}"'
+        )
+    return value
+
+
+class _RelativeToConfig:
+    """Marks a path written in config.toml: see :func:`_resolve_paths`."""
+
+
+#: A file or folder path from config.toml (the database; later backup folders...). A relative
+#: path is relative to the config file's folder, never to the working directory (which is
+#: "/" under a service manager); "~" is the user's home. Resolved by ``parse_config``.
+ConfigPath = Annotated[str, Field(min_length=1), _RelativeToConfig()]
+
+
+def _resolve_paths(model: BaseModel, base_dir: Path) -> Any:
+    """``model`` with every :data:`ConfigPath` made absolute against ``base_dir``."""
+    updates: dict[str, Any] = {}
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if any(isinstance(m, _RelativeToConfig) for m in field.metadata):
+            if value != ":memory:":
+                path = Path(value).expanduser()
+                updates[name] = str(path if path.is_absolute() else base_dir / path)
+        elif isinstance(value, BaseModel):
+            updates[name] = _resolve_paths(value, base_dir)
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            updates[name] = [_resolve_paths(item, base_dir) for item in value]
+    return model.model_copy(update=updates) if updates else model
 
 
 class _Section(BaseModel):
@@ -34,7 +120,7 @@ class _Section(BaseModel):
 
 
 class TelegramConfig(_Section):
-    token: str = ""
+    token: Annotated[str, BeforeValidator(_clean_token)] = ""
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     # PTB's AIORateLimiter keeps the bot under Telegram's flood limits. Tests against the
@@ -44,13 +130,19 @@ class TelegramConfig(_Section):
     # Updates from different people are handled in parallel (one person's stay in order).
     max_concurrent_updates: Annotated[int, Field(ge=1, le=1024)] = 64
 
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _web_address(cls, value: str, info: ValidationInfo) -> str:
+        return _http_url(value, str(cls.model_fields[str(info.field_name)].default))
+
 
 class StationConfig(_Section):
     name: str = "黄石市救助管理站"
     hotline: str = "0714-0000000"
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
-    database: str = "warmline.sqlite3"
+    # Relative to the config file's folder (see ConfigPath).
+    database: ConfigPath = "warmline.sqlite3"
     code_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")] = "HS"
 
     @field_validator("timezone")
@@ -89,6 +181,15 @@ class ServiceAreaConfig(_Section):
         return self
 
 
+def _person(user_id: int) -> int:
+    if user_id <= 0:
+        raise ValueError(
+            f"{user_id} is not a person's user id (those are positive; negative ids are group "
+            "chats) → have the person send /whoami to the bot privately and write that number"
+        )
+    return user_id
+
+
 class GroupConfig(_Section):
     key: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,16}$")]
     name: Annotated[str, Field(min_length=1, max_length=64)]
@@ -98,6 +199,22 @@ class GroupConfig(_Section):
     # before the bot has seen the leader's Telegram name; else the role word "组长".
     leader_name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     members: list[int] = []
+
+    @field_validator("leader")
+    @classmethod
+    def _leader_is_a_person(cls, value: int) -> int:
+        return _person(value)
+
+    @field_validator("members")
+    @classmethod
+    def _members_besides_leader(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        for member in value:
+            _person(member)
+        # The natural way to write a group lists its leader among the members: the leader
+        # *is* a member. Keep each person once, in one role: a leader listed here is simply
+        # the leader (and a member listed twice is one member).
+        leader = info.data.get("leader")
+        return [m for m in dict.fromkeys(value) if m != leader]
 
     @field_validator("chat_id")
     @classmethod
@@ -127,10 +244,28 @@ class RosterConfig(_Section):
 class OfficersConfig(_Section):
     user_ids: list[int] = []
 
+    @field_validator("user_ids")
+    @classmethod
+    def _people(cls, value: list[int]) -> list[int]:
+        return [_person(user) for user in value]
+
 
 class GeocoderConfig(_Section):
     provider: Literal["nominatim", "offline"] = "nominatim"
     domain: str = "nominatim.openstreetmap.org"
+
+    @field_validator("domain")
+    @classmethod
+    def _host_only(cls, value: str) -> str:
+        value = value.strip()
+        if "://" in value or not re.match(r"^[A-Za-z0-9.\[\]:-]+(/[^\s?#]*)?$", value):
+            raise ValueError(
+                f"{_quoted(value)} is not a host name → write only the server's name "
+                '(and :port or a path if needed), e.g. domain = "nominatim.example.org"; the '
+                '"https" goes in scheme'
+
+            )
+        return value
     scheme: Literal["https", "http"] = "https"
     user_agent: Annotated[str, Field(min_length=3)] = "warmline/0.1 (relief station bot)"
     timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
@@ -186,7 +321,7 @@ DEFAULT_AREAS = [
 class PatrolConfig(_Section):
     """Street patrols: at least twice a day (the plan), round the clock in extreme cold."""
 
-    reminder_times: list[HHMM] = ["09:00", "20:00"]
+    reminder_times: TIMES = ["09:00", "20:00"]
     areas: list[Annotated[str, Field(min_length=1, max_length=40)]] = DEFAULT_AREAS
     # A reminder slot with no /patrol_start within this many minutes → leader and officer told.
     log_grace_minutes: Annotated[int, Field(ge=5, le=720)] = 90
@@ -207,8 +342,14 @@ class WeatherConfig(_Section):
     """Optional automatic cold mode from an Open-Meteo-compatible forecast endpoint."""
 
     url: str = ""  # e.g. "https://api.open-meteo.com/v1/forecast"; empty = off
+
+    @field_validator("url")
+    @classmethod
+    def _off_or_web_address(cls, value: str) -> str:
+        example = "https://api.open-meteo.com/v1/forecast"
+        return _http_url(value, example) if value.strip() else ""
     cold_threshold_c: Annotated[float, Field(ge=-40, le=15)] = 0.0
-    check_times: list[HHMM] = ["07:00", "17:00"]
+    check_times: TIMES = ["07:00", "17:00"]
     timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
@@ -257,21 +398,21 @@ class Config(_Section):
         # A field validator (not a model validator) so that the error is reported under
         # ``groups`` and alongside problems in other sections.
         if not groups:
-            raise ValueError(f"no patrol group is configured → {_MISSING_GROUPS}")
+            raise ValueError(f"no patrol group is configured → {MISSING_GROUPS}")
         first_with_key: dict[str, int] = {}
         first_with_chat: dict[int, int] = {}
         seen: dict[int, tuple[str, str]] = {}  # user id → (group key, where it was seen)
         for index, group in enumerate(groups):
-            label = _group_label(index, group.key)
+            label = group_label(index, group.key)
             if group.key in first_with_key:
-                other = _group_label(first_with_key[group.key], group.key)
+                other = group_label(first_with_key[group.key], group.key)
                 raise ValueError(
                     f"{other} and {label} use the same key → give each group its own key"
                 )
             first_with_key[group.key] = index
             if group.chat_id in first_with_chat:
                 other_index = first_with_chat[group.chat_id]
-                other = _group_label(other_index, groups[other_index].key)
+                other = group_label(other_index, groups[other_index].key)
                 raise ValueError(
                     f"{other}.chat_id and {label}.chat_id are both {group.chat_id} → each "
                     "patrol group needs its own chat; send /whoami in each group for its id"
@@ -303,132 +444,6 @@ class ConfigError(Exception):
     """A configuration problem, phrased for the operator (file, key, fix)."""
 
 
-def _group_label(index: int, key: str | None) -> str:
-    """How a ``[[groups]]`` table is named in messages: its position and its key."""
-    return f"[[groups]] #{index + 1}" + (f" (key = {key!r})" if key else "")
-
-
-_MISSING_GROUPS = (
-    "add at least one [[groups]] table with key, name, chat_id, leader and members "
-    "(see config.example.toml)"
-)
-
-# Fixes for particular keys, by (key path without list indices, pydantic error type).
-_KEY_FIXES: dict[tuple[str, str], str] = {
-    ("groups", "missing"): _MISSING_GROUPS,
-    ("groups", "list_type"): (
-        "write each group as a [[groups]] table (double brackets), see config.example.toml"
-    ),
-    ("groups.key", "missing"): 'add key = "g1" (a short id that roster.order refers to)',
-    ("groups.key", "string_pattern_mismatch"): (
-        'use 1–16 lowercase letters, digits or "_", e.g. key = "g1"'
-    ),
-    ("groups.name", "missing"): 'add name = "…" (the group\'s name as shown to staff)',
-    ("groups.chat_id", "missing"): (
-        "add chat_id = -100… (the group's chat id; send /whoami in the group to see it)"
-    ),
-    ("groups.leader", "missing"): (
-        "add leader = <the leader's Telegram user id> (send /whoami to the bot to see it)"
-    ),
-    ("groups.members", "list_type"): "write a list of Telegram user ids, e.g. [100002, 100003]",
-    ("station.code_prefix", "string_pattern_mismatch"): (
-        'write 1–4 capital letters A–Z, e.g. code_prefix = "HS"'
-    ),
-    ("roster.handover", "string_pattern_mismatch"): (
-        'write a 24-hour time in quotes as "HH:MM", e.g. handover = "08:30"'
-    ),
-    ("roster.order", "list_type"): 'write a list of group keys, e.g. order = ["g1", "g2"]',
-}
-
-_FIXES = {
-    "missing": "add it (see config.example.toml for the key and an example value)",
-    "model_type": "write it as a table, e.g. [{key}] (see config.example.toml)",
-    "model_attributes_type": "write it as a table, e.g. [{key}] (see config.example.toml)",
-    "dict_type": "write it as a table, e.g. [{key}] (see config.example.toml)",
-    "int_from_float": "write a whole number",
-    "string_too_short": "write a longer value",
-    "string_too_long": "shorten it",
-    "extra_forbidden": "remove it or check its spelling (see config.example.toml)",
-    "int_type": "write a whole number",
-    "int_parsing": "write a whole number",
-    "float_type": "write a number",
-    "float_parsing": "write a number",
-    "string_type": "write a quoted string",
-    "bool_type": "write true or false",
-    "bool_parsing": "write true or false",
-    "list_type": "write a list, e.g. [1, 2]",
-    "date_type": "write a date such as 2026-11-21",
-    "date_from_datetime_parsing": "write a date such as 2026-11-21",
-    "date_parsing": "write a date such as 2026-11-21",
-    "literal_error": "use one of the allowed values",
-    "string_pattern_mismatch": "use the format shown in config.example.toml",
-}
-
-
-def _key_path(loc: tuple[Any, ...], data: Any) -> str:
-    """Render a pydantic error location the way it is written in TOML.
-
-    ``("groups", 1, "chat_id")`` becomes ``[[groups]] #2 (key = 'g2').chat_id``.
-    """
-    parts: list[str] = []
-    for item in loc:
-        if item == "[key]":  # pydantic's marker for a bad dict key: the key itself is named
-            continue
-        if isinstance(item, int):
-            if parts and parts[-1] == "groups":
-                # Show the group's key where the file has one: easier to find than an index.
-                try:
-                    key = data["groups"][item].get("key")
-                except (KeyError, IndexError, TypeError, AttributeError):
-                    key = None
-                parts[-1] = _group_label(item, key if isinstance(key, str) else None)
-            else:
-                parts[-1] = f"{parts[-1]}[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts) if parts else "(top level)"
-
-
-def _fix_for(loc: tuple[Any, ...], err_type: str) -> str | None:
-    names = [str(item) for item in loc if isinstance(item, str) and item != "[key]"]
-    fix = _KEY_FIXES.get((".".join(names), err_type)) or _FIXES.get(err_type)
-    if fix and names:
-        fix = fix.replace("{key}", ".".join(names))
-    return fix
-
-
-def format_validation_error(path: Path, exc: ValidationError, data: Any) -> str:
-    lines = [f"{path}: the configuration has {exc.error_count()} problem(s):"]
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        key = _key_path(loc, data)
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if err["type"] == "missing":
-            msg = "this required key is missing"
-        elif err["type"] == "string_pattern_mismatch":
-            # The regular expression means little to an operator; the fix shows the format.
-            msg = f"{err['input']!r} is not in the expected format"
-        fix = _fix_for(loc, err["type"])
-        line = f"  - {key}: {msg}"
-        if fix and err["type"] != "value_error":
-            line += f" → {fix}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
-    message = f"{path}: not valid TOML: {exc} → fix the syntax at that line"
-    match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-    if match:
-        number = int(match.group(1))
-        source = text.splitlines()
-        if 1 <= number <= len(source):
-            message += f"\n  line {number}: {source[number - 1].strip()}"
-    return message
-
-
 def _check_roster(config: Config, path: Path) -> None:
     keys = {g.key for g in config.groups}
     if not config.roster.order:
@@ -453,20 +468,32 @@ def _check_roster(config: Config, path: Path) -> None:
 def parse_config(
     text: str, path: Path | str = "config.toml", *, env: dict[str, str] | None = None
 ) -> Config:
-    """Parse and validate config text; ``env`` (default ``os.environ``) may supply the token."""
+    """Parse and validate config text; ``env`` (default ``os.environ``) may supply the token.
+
+    Relative paths in the file (see :data:`ConfigPath`) are made absolute against the folder
+    of ``path``.
+    """
     path = Path(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_toml_error(path, text, exc)) from None
+        raise ConfigError(toml_message(path, text, exc)) from None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, exc, data)) from None
+        raise ConfigError(validation_message(path, exc, data, Config)) from None
     _check_roster(config, path)
+    # The folder as the OS sees it ("../etc" from the working directory), not the file's
+    # link target: a config file linked into /etc/warmline keeps its paths there.
+    config = _resolve_paths(config, path.absolute().parent.resolve())
     env = os.environ if env is None else env
-    token = env.get(TOKEN_ENV)
+    token = (env.get(TOKEN_ENV) or "").strip()
     if token:
+        if not _TOKEN.match(token):
+            raise ConfigError(
+                f"{path}: the environment variable {TOKEN_ENV} does not look like a bot token "
+                f"→ {_TOKEN_FIX}"
+            )
         config = config.model_copy(
             update={"telegram": config.telegram.model_copy(update={"token": token})}
         )
@@ -476,14 +503,26 @@ def parse_config(
 def load_config(path: Path | str, *, env: dict[str, str] | None = None) -> Config:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file → copy config.example.toml to {path} and edit it"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
         raise ConfigError(
-            f"{path}: cannot read it ({exc}) → check the path and permissions"
+            f"{path}: this is a folder, not a file → check the path (e.g. {path / 'config.toml'})"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read it ({exc.strerror or exc}) → check the path and permissions"
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")  # "UTF-8 with BOM" (Windows Notepad) is UTF-8 too
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: line {line}: the file is not saved as UTF-8 (perhaps GBK) → save it "
+            "again as UTF-8 (in Notepad: File → Save as… → Encoding: UTF-8)"
         ) from None
     return parse_config(text, path, env=env)
 

@@ -59,10 +59,10 @@ from typing import Any
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import Application
-from telegram.request import HTTPXRequest
 
 from bot.db.database import Database
 from bot.db.journal import Handling, JournalStore
+from bot.transport import RetryingRequest
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +188,9 @@ class InboundJournal:
         return queued
 
 
-class InboundRequest(HTTPXRequest):
-    """The getUpdates request: journals each batch before python-telegram-bot sees it.
+class InboundRequest(RetryingRequest):
+    """The getUpdates request: journals each batch before python-telegram-bot sees it (and,
+    as every request, reports the API's reachability to the :class:`~bot.transport.ApiStatus`).
 
     PTB confirms a batch with its next getUpdates call, which it makes only after this one
     has returned, so what it confirms is already in the journal. If the journal cannot store

@@ -30,6 +30,16 @@ here, per kind of failure:
 Long polling (getUpdates) is left to PTB's updater, which has its own retry loop (and the
 inbound journal's request, ``bot/inbound.py``). The outbox adds its own, longer-lived retries
 on top for everything it delivers.
+
+Two more rules come from outages:
+
+* A request begun while the API answered, caught by an outage that then starts, waits for the
+  network for a while (:data:`BRIDGE_S`) when it cannot even connect (Telegram never saw it,
+  so repeating it cannot duplicate it); requests begun while the API is known to be down
+  fail fast (the outbox keeps and retries those; the run loop retries the start-up).
+* Every answer and every network failure is reported to an :class:`ApiStatus`: whether the
+  Bot API can be reached, since when, and why not. The run loop (``bot/lifecycle.py``) words
+  its log lines from it; a health endpoint can read it too.
 """
 
 from __future__ import annotations
@@ -37,9 +47,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -48,10 +60,116 @@ from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 
+
+def mask_token(text: str, token: str) -> str:
+    """``text`` with the bot token replaced by "…" (the token never reaches a log)."""
+    return text.replace(token, "…") if token else text
+
+
+def display_url(base_url: str) -> str:
+    """The Bot API address as logs show it: PTB appends the token (or fills "{token}")."""
+    return base_url.replace("{token}", "…") if "{token}" in base_url else f"{base_url}…"
+
+
+def duration(seconds: float) -> str:
+    """1.5 s, 45 s, 2 min 5 s, 3 h 10 min."""
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f} s"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+class ApiStatus:
+    """Whether the Bot API answers, as seen by every request the bot makes.
+
+    ``reachable`` is None until the first answer or failure. A run loop that told the log the
+    API cannot be reached calls :meth:`announce_down`; the first answer after that logs one
+    line saying it answers again and how long it was unreachable. A rejected token (HTTP 401
+    on any call: revoked in @BotFather) sets ``token_rejected``.
+    """
+
+    # PTB's updater waits between failed getUpdates calls: 1 s after the first failure, then
+    # 1.5 times longer each time, at most 30 s; a good answer or a timeout starts over
+    # (telegram.ext._utils.networkloop). Mirrored here so that the log can say when it retries.
+    POLL_RETRY_FIRST_S = 1.0
+    POLL_RETRY_FACTOR = 1.5
+    POLL_RETRY_MAX_S = 30.0
+
+    def __init__(self, url: str, token: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.url = url  # already masked (display_url)
+        self.token = token
+        self._clock = clock
+        self.reachable: bool | None = None
+        self.since: dt.datetime | None = None  # when ``reachable`` last changed (UTC)
+        self.last_error: str | None = None
+        self.token_rejected = asyncio.Event()
+        self._down_at: float | None = None
+        self._announced = False
+        self._poll_wait = 0.0
+        self._on_back: list[Callable[[], None]] = []
+
+    def on_back(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever the API answers after having failed."""
+        self._on_back.append(listener)
+
+    def answered(self) -> None:
+        if self.reachable is not True:
+            self.reachable = True
+            self.since = dt.datetime.now(dt.UTC)
+            if self._announced and self._down_at is not None:
+                log.info(
+                    "the Bot API at %s answers again (unreachable for %s)",
+                    self.url,
+                    duration(self._clock() - self._down_at),
+                )
+            was_down = self._down_at is not None
+            self._announced = False
+            self._down_at = None
+            if was_down:
+                for listener in self._on_back:
+                    listener()
+
+    def failed(self, error: str) -> None:
+        self.last_error = mask_token(error, self.token)
+        if self.reachable is not False:
+            self.reachable = False
+            self.since = dt.datetime.now(dt.UTC)
+            self._down_at = self._clock()
+
+    def announce_down(self) -> None:
+        """A "cannot reach" line was logged: the recovery will be logged too."""
+        self._announced = True
+        if self._down_at is None:
+            self._down_at = self._clock()
+
+    def rejected(self) -> None:
+        self.token_rejected.set()
+
+    # -- the updater's retry rhythm (see POLL_RETRY_*) --------------------------------------
+    def poll_ok(self) -> None:
+        self._poll_wait = 0.0
+
+    def next_poll_retry(self) -> float:
+        """Called once per failed getUpdates (PTB's error callback): the wait before the next."""
+        if self._poll_wait == 0:
+            self._poll_wait = self.POLL_RETRY_FIRST_S
+        else:
+            self._poll_wait = min(self.POLL_RETRY_MAX_S, self._poll_wait * self.POLL_RETRY_FACTOR)
+        return self._poll_wait
+
+
 RETRY_STATUS = {429, 500, 502, 503, 504}
 #: httpx errors raised before the request reached the server.
 RETRY_ERRORS = ("httpx.ConnectError", "httpx.RemoteProtocolError", "httpx.ReadError")
 MAX_TRIES = 3
+CONNECT_ERROR = "httpx.ConnectError"
+#: How long a request caught by an outage waits for the network (see the module docstring).
+BRIDGE_S = 60.0
+BRIDGE_WAIT_MAX_S = 5.0
 MAX_RETRY_AFTER_S = 5.0
 
 #: Methods whose repetition leaves the same result: safe to repeat after a timeout.
@@ -113,16 +231,41 @@ def repeatable_after_timeout(method: str, error: TimedOut, *, direct: bool) -> b
 
 
 class RetryingRequest(HTTPXRequest):
-    def __init__(self, *args: Any, backoff_s: float = 0.3, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, backoff_s: float = 0.3, status: ApiStatus | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.backoff_s = backoff_s
+        self.status = status
+
+    async def _once(self, url: str, method: str, request_data, timeouts) -> tuple[int, bytes]:
+        """One HTTP request, its outcome reported to the :class:`ApiStatus`."""
+        polling = url.endswith("/getUpdates")
+        try:
+            status, body = await super().do_request(url, method, request_data, **timeouts)
+        except NetworkError as exc:
+            if self.status is not None:
+                self.status.failed(f"{exc}")
+                if polling and isinstance(exc, TimedOut):
+                    self.status.poll_ok()  # PTB retries a timed-out poll at once
+            raise
+        if self.status is not None:
+            if status >= 500:  # a proxy's Bad Gateway, Telegram's own trouble
+                self.status.failed(f"HTTP {status}")
+            else:
+                self.status.answered()
+                if status == 401:
+                    self.status.rejected()
+                elif polling and status == 200:
+                    self.status.poll_ok()
+        return status, body
 
     async def do_request(
         self, url: str, method: str, request_data=None, **timeouts: Any
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         if name == "getUpdates":
-            return await super().do_request(url, method, request_data, **timeouts)
+            return await self._once(url, method, request_data, timeouts)
         try:
             status, body = await self._with_retries(name, url, method, request_data, timeouts)
         except TelegramError as exc:
@@ -138,11 +281,13 @@ class RetryingRequest(HTTPXRequest):
     async def _with_retries(
         self, name: str, url: str, method: str, request_data, timeouts: dict[str, Any]
     ) -> tuple[int, bytes]:
+        bridge = self.status is not None and self.status.reachable is True
+        began = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                status, body = await super().do_request(url, method, request_data, **timeouts)
+                status, body = await self._once(url, method, request_data, timeouts)
             except TimedOut as exc:
                 direct = _DIRECT.get()
                 if attempt >= MAX_TRIES or not repeatable_after_timeout(name, exc, direct=direct):
@@ -158,10 +303,15 @@ class RetryingRequest(HTTPXRequest):
                 )
                 continue
             except NetworkError as exc:
-                if attempt >= MAX_TRIES or not str(exc).startswith(RETRY_ERRORS):
+                connect = str(exc).startswith(CONNECT_ERROR)
+                waiting = bridge and connect and time.monotonic() - began < BRIDGE_S
+                if not waiting and (attempt >= MAX_TRIES or not str(exc).startswith(RETRY_ERRORS)):
                     raise
-                log.info("retrying %s after %s", name, exc)
-                await asyncio.sleep(self.backoff_s * attempt)
+                # Quiet while the run loop has said the API is unreachable: one line per
+                # retry there, not one per request here.
+                down = self.status is not None and self.status.reachable is False
+                log.log(logging.DEBUG if down else logging.INFO, "retrying %s after %s", name, exc)
+                await asyncio.sleep(min(BRIDGE_WAIT_MAX_S, self.backoff_s * attempt))
                 continue
             if status not in RETRY_STATUS or attempt >= MAX_TRIES:
                 return status, body

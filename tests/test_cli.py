@@ -166,12 +166,12 @@ BAD_FILES = [
     ),
     pytest.param(
         edit('language = "en"', "language = 1"),
-        ["station.language", "'zh' or 'en'"],
+        ["station.language", '"zh" or "en"'],
         id="wrong-type",
     ),
     pytest.param(
         edit('language = "en"', 'language = "en"\nlanguag = "en"'),
-        ["station.languag", "check its spelling"],
+        ["station.languag", "did you mean `language`?"],
         id="unknown-key",
     ),
     pytest.param(
@@ -186,7 +186,7 @@ BAD_FILES = [
     ),
     pytest.param(
         edit("[officers]", "[officers"),
-        ["not valid TOML", "line ", "[officers", "fix the syntax"],
+        ["not valid TOML", "line ", "[officers", 'end it with "]"'],
         id="invalid-toml",
     ),
     pytest.param(

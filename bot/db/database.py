@@ -18,12 +18,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -200,6 +203,66 @@ class Database:
         """Copy the live database with SQLite's online backup API."""
         async with aiosqlite.connect(str(target)) as dest:
             await self.conn.backup(dest)
+
+
+class DatabasePathError(Exception):
+    """The database file cannot be used: ``reason`` and ``fix`` are for the operator."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(f"{reason} → {fix}")
+        self.reason = reason
+        self.fix = fix
+
+
+def inspect_path(path: str | Path, *, must_exist: bool = False) -> str:
+    """Can the bot open (or create) its database at ``path``? Changes nothing.
+
+    Returns what is there ("exists, schema version 6" or "does not exist yet: created on
+    first start"); raises :class:`DatabasePathError` when opening it would fail: a folder, a
+    file that is not a SQLite database, no permission to write the file or its folder (WAL
+    keeps two files beside it), or — with ``must_exist`` — no file at all.
+    """
+    if str(path) == ":memory:":
+        return "in memory: nothing is kept"
+    path = Path(path)
+    if path.is_dir():
+        _raise(f"{path} is a folder", f"name a file in it, e.g. {path / 'warmline.sqlite3'}")
+    if not path.exists():
+        if must_exist:
+            _raise(
+                f"{path} does not exist",
+                "check the path (a relative path is relative to the config file's folder)",
+            )
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            _raise(
+                f"{path} cannot be created: {folder} is not a folder the bot can write to",
+                "create the folder and let the bot's user write to it, or choose another path",
+            )
+        return "does not exist yet: created on first start"
+    if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
+        _raise(
+            f"{path} is not writable (the file and its folder must be)",
+            "let the bot's user read and write the file and its folder",
+        )
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5)
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        _raise(
+            f"{path} is not a warmline database (SQLite: {exc})",
+            "point station.database at the right file, or move this file away",
+        )
+    return f"exists, schema version {version}"
+
+
+def _raise(reason: str, fix: str) -> NoReturn:
+    raise DatabasePathError(reason, fix)
 
 
 def _split_sql(script: str) -> list[str]:

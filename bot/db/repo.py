@@ -758,6 +758,15 @@ class Repo:
             (to_db_time(next_at), error[:500], item_id),
         )
 
+    async def outbox_retry_unreached_now(self, tx: Tx, now: dt.datetime) -> int:
+        """Items waiting only because Telegram could not be reached become due now."""
+        cur = await tx.execute(
+            """UPDATE outbox SET next_at = ?
+               WHERE status = 'pending' AND next_at > ? AND last_error LIKE 'NetworkError:%'""",
+            (to_db_time(now), to_db_time(now)),
+        )
+        return cur.rowcount
+
     async def outbox_failed(self, tx: Tx, item_id: int, error: str) -> None:
         """Given up (blocked chat, refused message…): a claim secret is not kept either; the
         reporter can ask for a fresh one (/mytips)."""

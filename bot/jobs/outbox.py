@@ -29,6 +29,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from bot.db.repo import SECRET, OutboxItem
@@ -65,10 +66,17 @@ class OutboxSender:
         # both read the same pending rows and send each message twice.
         self._flushing = asyncio.Lock()
         self.idle_poll_s = 1.0
+        self._api_back = False
 
     # -- lifecycle --------------------------------------------------------------------------
     def wake(self) -> None:
         self._wake.set()
+
+    def api_back(self) -> None:
+        """The Bot API answers again after an outage: what waits only because it could not
+        connect goes now, not after its (up to 5 minutes) backoff."""
+        self._api_back = True
+        self.wake()
 
     async def recover(self) -> int:
         """At start-up: put back whatever a crash left half-sent."""
@@ -102,6 +110,10 @@ class OutboxSender:
         """Deliver every due item; returns how many were handled."""
         handled = 0
         async with self._flushing:
+            if self._api_back:
+                self._api_back = False
+                async with self.d.db.write() as tx:
+                    await self.d.repo.outbox_retry_unreached_now(tx, self.d.now())
             while True:
                 items = await self.d.repo.due_outbox(self.d.now())
                 if not items:
@@ -233,7 +245,15 @@ class OutboxSender:
                 await self.d.repo.outbox_failed(tx, item.id, f"BadRequest: {exc}")
         except NetworkError as exc:  # includes TimedOut
             backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))
-            await self._retry(item, backoff, f"{type(exc).__name__}: {exc}")
+            # A request that could not reach Telegram is kept for as long as the outage
+            # lasts (the station's network can be down all night); after a timeout it may
+            # have been carried out, so those are not retried for ever.
+            await self._retry(
+                item,
+                backoff,
+                f"{type(exc).__name__}: {exc}",
+                give_up=isinstance(exc, TimedOut),
+            )
         except Exception as exc:  # a bug of ours: keep the item, try again later, say so loudly
             log.exception("outbox item %s failed unexpectedly", item.id)
             await self._retry(item, MAX_BACKOFF_S, f"{type(exc).__name__}: {exc}")
@@ -241,9 +261,11 @@ class OutboxSender:
             async with self.d.db.write() as tx:
                 await self.d.repo.outbox_done(tx, item.id, self.d.now())
 
-    async def _retry(self, item: OutboxItem, seconds: float, error: str) -> None:
+    async def _retry(
+        self, item: OutboxItem, seconds: float, error: str, *, give_up: bool = True
+    ) -> None:
         async with self.d.db.write() as tx:
-            if item.attempts + 1 >= MAX_ATTEMPTS:
+            if give_up and item.attempts + 1 >= MAX_ATTEMPTS:
                 await self.d.repo.outbox_failed(tx, item.id, error)
             else:
                 next_at = self.d.now() + dt.timedelta(seconds=seconds)

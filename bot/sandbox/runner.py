@@ -1,8 +1,8 @@
 """Run an Application inside an already running event loop (tests, benchmarks, the demo).
 
-``Application.run_polling`` owns the event loop and calls ``post_init``/``post_stop``/
-``post_shutdown`` itself; code that shares a loop with the bot (an async test) goes through
-the same lifecycle here, in the same order.
+``warmline run`` owns its event loop; code that shares a loop with the bot (an async test)
+goes through the very same stages — connect (retrying while the Bot API cannot be reached),
+``post_init``, start, polling, and the stop — from ``bot.lifecycle.serving``.
 """
 
 from __future__ import annotations
@@ -12,27 +12,12 @@ from contextlib import asynccontextmanager
 
 from telegram.ext import Application
 
+from bot.lifecycle import serving as _serving
+
 
 @asynccontextmanager
 async def serving(
     app: Application, *, poll_timeout: int = 1, allowed_updates: list[str] | None = None
 ) -> AsyncIterator[Application]:
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=allowed_updates
-        )
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+    async with _serving(app, poll_timeout=poll_timeout, allowed_updates=allowed_updates):
+        yield app

@@ -57,11 +57,16 @@ class UserService:
         self._language[user_id] = (language, previous[1])
 
     async def sync_staff(self) -> None:
-        entries: list[tuple[int, str, str | None]] = []
+        """The staff table from the directory: one row per person, in their group role if
+        they have one (a leader also listed among the members is the leader; an officer who
+        is in a group keeps the group role), whatever shape the configuration has."""
+        roles: dict[int, tuple[str, str | None]] = {}
         for team in self.d.directory.teams:
-            entries.append((team.leader, "leader", team.key))
-            entries.extend((m, "member", team.key) for m in sorted(team.members))
-        listed = {e[0] for e in entries}
-        entries.extend((o, "officer", None) for o in sorted(self.d.directory.officers - listed))
+            for member in sorted(team.members):
+                roles.setdefault(member, ("member", team.key))
+            roles[team.leader] = ("leader", team.key)
+        for officer in sorted(self.d.directory.officers):
+            roles.setdefault(officer, ("officer", None))
+        entries = [(user_id, role, group) for user_id, (role, group) in roles.items()]
         async with self.d.db.write() as tx:
             await self.d.repo.sync_staff(tx, entries, self.d.now())

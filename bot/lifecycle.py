@@ -1,0 +1,327 @@
+"""Running the bot: wait for the Bot API, serve, ride out outages, stop cleanly.
+
+``warmline run`` goes through these stages (:func:`serving`), in PTB's own order:
+
+1. **Connect** (:func:`connect`): ``Application.initialize()`` asks the Bot API who the bot
+   is (getMe). While the API cannot be reached — the station's network is down, a proxy is
+   still starting, Telegram is blocked — it is asked again for ever, with a growing wait
+   capped at a minute (:data:`BACKOFF_S`), one log line per attempt and no traceback; the bot
+   serves as soon as the API answers, without a restart. A token the API refuses is not
+   retried: one line, exit status 2.
+2. **Start**: ``post_init`` (database, services, the outbox sender, the ticker), then the
+   Application itself.
+3. **Receive**: long polling. PTB's updater retries getUpdates by itself during an outage;
+   its error callback here logs one line per retry (with when it retries), and
+   :class:`~bot.transport.ApiStatus` logs one line when the API answers again.
+4. **Stop** on SIGINT/SIGTERM — or when the API starts refusing the token while running (it
+   was revoked in @BotFather): one line, exit status 2.
+
+A different way of receiving updates (a webhook served by the bot's own web server) fits in
+as another stage 3 beside :func:`_start_polling`; everything else stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.transport import ApiStatus, duration, mask_token
+
+log = logging.getLogger(__name__)
+
+#: Waits between start-up attempts, in seconds; the last one repeats for ever.
+BACKOFF_S = (1, 2, 5, 10, 30, 60)
+#: The update types the handlers in bot/app.py use.
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+EXIT_OK = 0
+EXIT_TOKEN = 2  # the same status as any other configuration problem
+
+
+class Stopped(Exception):
+    """Told to stop before the Bot API ever answered."""
+
+
+class TokenRejected(Exception):
+    """The Bot API refuses the token: the message says what to check."""
+
+
+def backoff(attempt: int) -> float:
+    """The wait after failed attempt number ``attempt`` (0-based)."""
+    return float(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+
+
+def api_status(app: Application) -> ApiStatus:
+    """The application's :class:`ApiStatus` (bot/app.py creates it; a bare one otherwise)."""
+    status = app.bot_data.get("api_status")
+    if status is None:
+        status = ApiStatus(mask_token(app.bot.base_url, app.bot.token), app.bot.token)
+        app.bot_data["api_status"] = status
+    return status
+
+
+def _reason(exc: BaseException, token: str) -> str:
+    if isinstance(exc, RetryAfter):
+        return "flood control"
+    text = str(exc) or type(exc).__name__
+    return mask_token("timed out" if text == "Timed out" else text, token)
+
+
+def _rejected(status: ApiStatus, exc: InvalidToken) -> TokenRejected:
+    # PTB's own message repeats the token; the server's answer is its cause.
+    answer = mask_token(str(exc.__cause__ or "") or "Unauthorized", status.token)
+    where = "check telegram.base_url (it ends in /bot) and " if "Not Found" in answer else ""
+    return TokenRejected(
+        f"the Bot API at {status.url} refused the token ({answer}) → {where}set the bot's "
+        "current token from @BotFather in telegram.token or WARMLINE_TOKEN"
+    )
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 is moving retry_after from int to timedelta
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> None:
+    """``work``, cancelled (and :class:`Stopped` raised) if ``stop`` is set meanwhile."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopper), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        stopper.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise Stopped
+    task.result()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def connect(
+    app: Application,
+    stop: asyncio.Event,
+    *,
+    delay: Callable[[int], float] = backoff,
+) -> None:
+    """``app.initialize()``, retried for ever while the Bot API cannot be reached.
+
+    Raises :class:`Stopped` if ``stop`` is set first, :class:`TokenRejected` if the API
+    refuses the token.
+    """
+    status = api_status(app)
+    attempt = 0
+    while not stop.is_set():
+        try:
+            await _unless_stopped(app.initialize(), stop)
+            return
+        except InvalidToken as exc:
+            raise _rejected(status, exc) from None
+        except TelegramError as exc:  # unreachable, timed out, 5xx, flood control...
+            wait = delay(attempt)
+            reason = _reason(exc, status.token)
+            if isinstance(exc, RetryAfter):  # flood control: it did answer
+                wait = max(wait, _seconds(exc) + 0.5)
+                message = "the Bot API at %s asks the bot to wait (%s): retrying in %s"
+            else:
+                status.failed(reason)
+                status.announce_down()
+                message = "cannot reach the Bot API at %s (%s): retrying in %s"
+            log.warning(message, status.url, reason, duration(wait))
+        attempt += 1
+        await _wait(stop, wait)
+    raise Stopped
+
+
+def _polling_error_callback(status: ApiStatus) -> Callable[[TelegramError], None]:
+    """PTB's updater calls this once per failed getUpdates, then waits and retries."""
+
+    def on_error(exc: TelegramError) -> None:
+        try:
+            wait = duration(status.next_poll_retry())
+            reason = _reason(exc, status.token)
+            if isinstance(exc, Conflict):  # 409: someone else polls with this token
+                log.warning(
+                    "another process is getting this bot's updates (%s) → stop the other "
+                    "warmline (or bot) using this token; retrying in %s",
+                    reason,
+                    wait,
+                )
+                return
+            status.announce_down()
+            if isinstance(exc, NetworkError):
+                log.warning(
+                    "cannot reach the Bot API at %s (%s): retrying in %s", status.url, reason, wait
+                )
+            else:
+                log.warning(
+                    "the Bot API at %s answered getUpdates with an error (%s): retrying in %s",
+                    status.url,
+                    reason,
+                    wait,
+                )
+        except Exception:  # PTB: the callback must never raise
+            log.warning("could not log a polling error", exc_info=True)
+
+    return on_error
+
+
+async def _start_polling(
+    app: Application, poll_timeout: int, allowed_updates: Sequence[str] | None
+) -> None:
+    assert app.updater is not None
+    await app.updater.start_polling(
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        allowed_updates=list(allowed_updates) if allowed_updates is not None else None,
+        bootstrap_retries=-1,  # deleteWebhook: retried for ever, quietly
+        error_callback=_polling_error_callback(api_status(app)),
+    )
+
+
+@asynccontextmanager
+async def serving(
+    app: Application,
+    *,
+    poll_timeout: int = 1,
+    allowed_updates: Sequence[str] | None = None,
+    stop: asyncio.Event | None = None,
+) -> AsyncIterator[Application]:
+    """The application, connected, started and polling, until the block ends.
+
+    Also used by the tests and the demo (through bot/sandbox/runner.py), so that they run
+    the same stages as ``warmline run``.
+    """
+    stop = stop or asyncio.Event()
+    try:
+        await connect(app, stop)
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        await _start_polling(app, poll_timeout, allowed_updates)
+        log.info("serving as @%s (Bot API %s)", app.bot.username, api_status(app).url)
+        try:
+            yield app
+        finally:
+            if app.updater is not None and app.updater.running:
+                # Re-raises what ended the polling task (e.g. a refused token): said already.
+                await _quietly("the updater", app.updater.stop())
+            if app.running:
+                await _quietly("the application", app.stop())
+            if app.post_stop:
+                await app.post_stop(app)
+    finally:
+        await app.shutdown()  # returns at once if it never initialized
+        await app.bot.shutdown()  # the HTTP clients of a bot that never got an answer
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+
+
+async def _quietly(what: str, step: Awaitable[None]) -> None:
+    """A stop step whose Telegram error must not keep the rest from stopping."""
+    try:
+        await step
+    except TelegramError as exc:
+        log.warning("while stopping %s: %s", what, exc)
+
+
+async def _until_stopped(app: Application, stop: asyncio.Event, **polling) -> int:
+    status = api_status(app)
+    try:
+        async with serving(app, stop=stop, **polling):
+            rejected = asyncio.ensure_future(status.token_rejected.wait())
+            stopped = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait((rejected, stopped), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                rejected.cancel()
+                stopped.cancel()
+            if status.token_rejected.is_set() and not stop.is_set():
+                log.error(
+                    "the Bot API at %s refuses the token now (revoked?) → set the bot's current "
+                    "token from @BotFather in telegram.token or WARMLINE_TOKEN; stopping",
+                    status.url,
+                )
+                return EXIT_TOKEN
+    except Stopped:
+        log.info("stopped before the Bot API answered")
+    except TokenRejected as exc:
+        log.error("%s", exc)
+        return EXIT_TOKEN
+    return EXIT_OK
+
+
+def run(
+    app: Application,
+    *,
+    poll_timeout: int,
+    allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+) -> int:
+    """``warmline run``: serve until SIGINT or SIGTERM; the process's exit status."""
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # not on Windows' loops
+                loop.add_signal_handler(sig, stop.set)
+        return await _until_stopped(
+            app, stop, poll_timeout=poll_timeout, allowed_updates=allowed_updates
+        )
+
+    return asyncio.run(main())
+
+
+class LogHygiene(logging.Filter):
+    """For every log handler: the bot token masked in every record, and PTB's records about
+    a network failure or a refused token shortened to one line (the run loop and ApiStatus
+    say what matters; a traceback per failed request would bury it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to the formatter to report
+            return True
+        changed = False
+        if record.name.startswith("telegram") and isinstance(exc, NetworkError | InvalidToken):
+            message = f"{message} ({type(exc).__name__}: {exc})"
+            record.exc_info = None
+            record.exc_text = None
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+            changed = True
+        if self.token and self.token in message:
+            message = mask_token(message, self.token)
+            changed = True
+        if changed:
+            record.msg, record.args = message, None
+        if self.token and record.exc_info and not record.exc_text:
+            # Formatted here so that the token can be masked in the traceback's text too
+            # (formatters use a record's exc_text when it is set).
+            record.exc_text = mask_token(
+                logging.Formatter().formatException(record.exc_info), self.token
+            )
+        return True
