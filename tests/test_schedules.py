@@ -148,12 +148,16 @@ async def officer_opens_chat(w: World) -> None:
     await w.next_bot(OFFICER)
 
 
-async def say(w: World, user: int, text: str, chat: int | None = None) -> str:
-    """``user`` sends ``text`` (privately or in ``chat``); the bot's answer there."""
+async def say(
+    w: World, user: int, text: str, chat: int | None = None, expect: str | None = None
+) -> str:
+    """``user`` sends ``text`` (privately or in ``chat``); the bot's answer there — the first
+    one, or the one containing ``expect`` (an announcement queued by the same command may
+    arrive before the command's own answer)."""
     where = chat if chat is not None else user
     w.mark(where)
     w.emu.send_text(user, text, chat_id=chat)
-    answer = await w.next_bot(where)
+    answer = await w.next_bot(where, expect)
     return answer["text"]
 
 
@@ -293,7 +297,7 @@ async def test_cold_mode_on_and_off(tmp_path: Path) -> None:
 
         w.clock.now = at(1, 21, 0)
         on = zh("coldmode.changed", state=zh("coldmode.on"))
-        assert await say(w, OFFICER, "/coldmode on") == on
+        assert await say(w, OFFICER, "/coldmode on", expect=on) == on
         await w.settle()
         announced = zh("cold.on", interval=60)
         for chat in (G1_CHAT, G2_CHAT, OFFICER):
@@ -316,7 +320,7 @@ async def test_cold_mode_on_and_off(tmp_path: Path) -> None:
 
         w.clock.now = at(2, 21, 0)
         off = zh("coldmode.changed", state=zh("coldmode.off"))
-        assert await say(w, OFFICER, "/coldmode off") == off
+        assert await say(w, OFFICER, "/coldmode off", expect=off) == off
         await w.settle()
         for chat in (G1_CHAT, G2_CHAT, OFFICER):
             assert texts(w, chat, zh("cold.off")) == [zh("cold.off")]
@@ -390,7 +394,7 @@ async def test_weather_rule_switches_cold_mode(tmp_path: Path) -> None:
             assert (await w.services.patrols.cold_state()).on
             w.clock.now = at(3, 17, 30)
             off = zh("coldmode.changed", state=zh("coldmode.off"))
-            assert await say(w, OFFICER, "/coldmode off") == off
+            assert await say(w, OFFICER, "/coldmode off", expect=off) == off
             await check(at(4, 7, 0), 4, -8.0)
             assert not (await w.services.patrols.cold_state()).on
             assert len(texts(w, G1_CHAT, announced)) == 2
