@@ -367,12 +367,7 @@ class Driver(World):
                 if chat is None:
                     raise KeyError(f"unknown chat {chat_id}; call add_group() first")
             cid = chat["id"]
-            msg: dict[str, Any] = {
-                "message_id": self._take_message_id(cid),
-                "from": copy.deepcopy(user),
-                "chat": copy.deepcopy(chat),
-                "date": int(time.time()),
-            }
+            msg = self._new_message(chat, copy.deepcopy(user))
             if reply_to is not None:
                 target = self._index.get((cid, reply_to))
                 if target is None:

@@ -211,3 +211,14 @@ def caption_content(caption: str | None, entities: list[dict]) -> dict:
     if not caption:
         return {}
     return {"caption": caption, "caption_entities": entities} if entities else {"caption": caption}
+
+
+def format_caption(params: dict) -> tuple[Any, str | None, list[dict]]:
+    """``(caption as sent, plain text, entities)`` of the ``caption`` parameters of a send."""
+    plain, ents = format_text(
+        params.get("caption"),
+        params.get("parse_mode"),
+        params.get("caption_entities"),
+        caption=True,
+    )
+    return params.get("caption"), plain, ents

@@ -33,10 +33,7 @@ def check_markup(markup: Any) -> dict | None:
     if not isinstance(markup, dict):
         raise bad("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" in markup:
-        rows = markup["inline_keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad('field "inline_keyboard" must be an Array of Arrays')
-        for row in rows:
+        for row in _rows(markup, "inline_keyboard"):
             for button in row:
                 if not isinstance(button, dict) or not isinstance(button.get("text"), str):
                     raise bad("can't parse inline keyboard button: Text must be a String")
@@ -55,10 +52,7 @@ def check_markup(markup: Any) -> dict | None:
                 if "url" in button and not re.match(r"^(https?|tg)://\S+$", str(button["url"])):
                     raise bad("BUTTON_URL_INVALID")
     elif "keyboard" in markup:
-        rows = markup["keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad('field "keyboard" must be an Array of Arrays')
-        for row in rows:
+        for row in _rows(markup, "keyboard"):
             for button in row:
                 if not (
                     isinstance(button, str)
@@ -68,6 +62,13 @@ def check_markup(markup: Any) -> dict | None:
     elif not ("remove_keyboard" in markup or "force_reply" in markup):
         raise bad("can't parse reply keyboard markup JSON object")
     return markup
+
+
+def _rows(markup: dict, field: str) -> list[list]:
+    rows = markup[field]
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise bad(f'field "{field}" must be an Array of Arrays')
+    return rows
 
 
 def check_inline_markup(markup: Any) -> dict | None:

@@ -151,10 +151,17 @@ class World:
             view["edits"] = copy.deepcopy(rec.edits)
         return view
 
-    def _take_message_id(self, chat_id: int) -> int:
-        mid = self._next_message_id.get(chat_id, 1)
-        self._next_message_id[chat_id] = mid + 1
-        return mid
+    def _new_message(self, chat: dict, sender: dict) -> dict[str, Any]:
+        """A new message of ``sender`` in ``chat``, with the chat's next message id, before its
+        content (call with the lock held)."""
+        message_id = self._next_message_id.get(chat["id"], 1)
+        self._next_message_id[chat["id"]] = message_id + 1
+        return {
+            "message_id": message_id,
+            "from": sender,
+            "chat": copy.deepcopy(chat),
+            "date": int(time.time()),
+        }
 
     def _store(self, rec: Record) -> Record:
         """Add a new message to its chat (call with the lock held)."""
@@ -323,12 +330,7 @@ class World:
         """Store a message of the bot's in ``chat``; a reply keyboard in ``markup`` becomes the
         chat's (until removed). Returns the Message as the Bot API answers it."""
         cid = chat["id"]
-        msg: dict[str, Any] = {
-            "message_id": self._take_message_id(cid),
-            "from": dict(self.bot_user),
-            "chat": copy.deepcopy(chat),
-            "date": int(time.time()),
-        }
+        msg = self._new_message(chat, dict(self.bot_user))
         if extra:
             msg.update(extra)
         if reply is not None:

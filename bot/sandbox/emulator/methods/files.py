@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from bot.sandbox.emulator.errors import bad
-from bot.sandbox.emulator.formatting import caption_content, format_text
-from bot.sandbox.emulator.media import DOWNLOAD_LIMIT, describe_file, image_size
+from bot.sandbox.emulator.formatting import caption_content, format_caption
+from bot.sandbox.emulator.media import DOWNLOAD_LIMIT, describe_file, file_ref, image_size
 from bot.sandbox.emulator.world import World
 from bot.sandbox.httpd import Upload
 
@@ -44,7 +44,7 @@ class FilesApi(World):
         for item in media:
             if not isinstance(item, dict) or item.get("type") not in _ALBUM_KINDS:
                 raise bad("unsupported media type in the album")
-            prepared.append((item, _caption(item)))
+            prepared.append((item, format_caption(item)))
         self._media_group_counter += 1
         extra = {"media_group_id": str(13_000_000_000_000_000 + self._media_group_counter)}
         return [
@@ -67,18 +67,13 @@ class FilesApi(World):
             raise bad("invalid file_id")
         if entry["file_size"] > DOWNLOAD_LIMIT:
             raise bad("file is too big")
-        return {
-            "file_id": entry["file_id"],
-            "file_unique_id": entry["file_unique_id"],
-            "file_size": entry["file_size"],
-            "file_path": entry["file_path"],
-        }
+        return {**file_ref(entry), "file_path": entry["file_path"]}
 
     # ---------------------------------------------------------------- helpers
 
     def _send_media(self, params: dict, uploads: dict, kind: str) -> dict:
         chat, markup, reply = self._prepare(params)
-        caption = _caption(params)
+        caption = format_caption(params)
         return self._post_media(
             chat, params, uploads, kind, params.get(kind), caption, markup=markup, reply=reply
         )
@@ -143,14 +138,3 @@ class FilesApi(World):
         entry = self._store_file(kind, upload.data, file_name=upload.filename, mime=mime)
         entry["object"] = describe_file(kind, entry, upload.filename, mime, params)
         return {kind: copy.deepcopy(entry["object"])}
-
-
-def _caption(params: dict) -> tuple[Any, str | None, list[dict]]:
-    """``(caption as sent, plain text, entities)`` of a media message's parameters."""
-    plain, ents = format_text(
-        params.get("caption"),
-        params.get("parse_mode"),
-        params.get("caption_entities"),
-        caption=True,
-    )
-    return params.get("caption"), plain, ents

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from bot.sandbox.emulator.errors import bad
-from bot.sandbox.emulator.formatting import caption_content, format_text
+from bot.sandbox.emulator.formatting import caption_content, format_caption, format_text
 from bot.sandbox.emulator.keyboards import check_markup
 from bot.sandbox.emulator.world import Record, World
 
@@ -118,13 +118,7 @@ class MessagesApi(World):
         content = {k: copy.deepcopy(v) for k, v in src.message.items() if k in CONTENT_KEYS}
         raw, plain = src.raw_text, src.text
         if "caption" in params and src.kind not in ("text", "location", "venue"):
-            plain, ents = format_text(
-                params.get("caption"),
-                params.get("parse_mode"),
-                params.get("caption_entities"),
-                caption=True,
-            )
-            raw = params.get("caption")
+            raw, plain, ents = format_caption(params)
             content.pop("caption", None)
             content.pop("caption_entities", None)
             content.update(caption_content(plain, ents))
