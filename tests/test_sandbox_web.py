@@ -28,10 +28,12 @@ import pytest
 
 from bot.cli import main
 from bot.i18n import t
-from bot.sandbox.demo import CAST, OFFICER_ID, REPORTER_ID, Demo
+from bot.sandbox.assets import static_bytes
+from bot.sandbox.cast import CAST, OFFICER_ID, REPORTER_ID
+from bot.sandbox.demo import Demo
 from bot.sandbox.drill import SCRIPT, Drill
 from bot.sandbox.emulator import TINY_JPEG, parse_html
-from bot.sandbox.web import check_listen_host, static_bytes
+from bot.sandbox.web import check_listen_host
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_1X1 = base64.b64decode(
