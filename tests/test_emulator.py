@@ -1,4 +1,4 @@
-"""Tests of the loopback Telegram Bot API emulator (bot/sandbox/emulator.py)."""
+"""Tests of the loopback Telegram Bot API emulator (bot/sandbox/emulator/)."""
 
 import os
 
