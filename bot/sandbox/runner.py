@@ -14,17 +14,13 @@ from telegram.ext import Application
 
 
 @asynccontextmanager
-async def serving(
-    app: Application, *, poll_timeout: int = 1, allowed_updates: list[str] | None = None
-) -> AsyncIterator[Application]:
+async def serving(app: Application, *, poll_timeout: int = 1) -> AsyncIterator[Application]:
     await app.initialize()
     try:
         if app.post_init:
             await app.post_init(app)
         await app.start()
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=allowed_updates
-        )
+        await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
         try:
             yield app
         finally:

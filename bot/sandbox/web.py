@@ -91,9 +91,7 @@ class _App:
     def __init__(self, chat: WebChat, allowed_hosts: set[str] | None) -> None:
         self.chat = chat
         self.allowed_hosts = allowed_hosts
-        # The event streams wait for changes in threads of their own, never starving the
-        # threads that answer the other requests.
-        self._stream_threads = anyio.CapacityLimiter(64)
+        self._stream_threads: anyio.CapacityLimiter | None = None  # made in the server's loop
         routes = [
             Route("/", self.page),
             Route("/index.html", self.page),
@@ -162,10 +160,17 @@ class _App:
             # Wake on the emulator's next change; a short timeout notices the stage's own
             # changes (people, status) and a stop. Then let a burst settle into one event.
             version = await anyio.to_thread.run_sync(
-                stage.emu.wait_change, snapshot["version"], 0.5, limiter=self._stream_threads
+                stage.emu.wait_change, snapshot["version"], 0.5, limiter=self._stream_limiter()
             )
             if version != snapshot["version"]:
                 await asyncio.sleep(0.02)
+
+    def _stream_limiter(self) -> anyio.CapacityLimiter:
+        """The event streams wait for changes in threads of their own, never starving the
+        threads that answer the other requests."""
+        if self._stream_threads is None:
+            self._stream_threads = anyio.CapacityLimiter(64)
+        return self._stream_threads
 
     # -- POST ------------------------------------------------------------------------------
     async def send(self, request: Request) -> Response:
@@ -265,7 +270,7 @@ class WebServer:
     """Serves the web chat of ``stage`` with uvicorn, in a thread and event loop of its own.
 
     Binds in the constructor, so a refused host or a busy port fails before anything runs;
-    ``start()`` serves, ``stop()`` ends the event streams and the server.
+    ``start()`` serves, ``stop()`` stops (the event streams end with the stage).
     """
 
     def __init__(
@@ -310,7 +315,7 @@ class WebServer:
             host = f"[{host}]"
         return f"http://{host}:{self.port}/"
 
-    def start(self, timeout: float = 10.0) -> Self:
+    def start(self, timeout: float = 30.0) -> Self:
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [self._socket]},

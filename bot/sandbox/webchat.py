@@ -32,11 +32,8 @@ class RequestError(HTTPException):
         self.message = message
 
 
-
 # --------------------------------------------------------------------------------------------
 # What the page sees
-
-
 
 
 def nearest_place(lat: float, lon: float, within_m: float = 3000) -> tuple[Place, int] | None:

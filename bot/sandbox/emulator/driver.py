@@ -73,10 +73,6 @@ class Driver(World):
         with self._lock:
             self._blocked.add(user_id)
 
-    def unblock(self, user_id: int) -> None:
-        with self._lock:
-            self._blocked.discard(user_id)
-
     def migrate_group(self, old_chat_id: int, new_chat_id: int) -> dict:
         """Upgrade a group to a supergroup: calls to the old id answer 400 with
         ``parameters.migrate_to_chat_id``. Returns the new chat."""
