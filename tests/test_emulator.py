@@ -1,4 +1,4 @@
-"""Tests of the loopback Telegram Bot API emulator (bot/sandbox/emulator.py)."""
+"""Tests of the loopback Telegram Bot API emulator (bot/sandbox/emulator/)."""
 
 import os
 
@@ -595,6 +595,22 @@ def test_wait_for_times_out_helpfully(emu):
     with pytest.raises(TimeoutError, match="pending updates: 1"):
         emu.send_text(ALICE, "x")
         emu.wait_for(lambda: emu.last_bot_message(ALICE), timeout=0.05)
+
+
+def test_wait_until_wakes_on_a_change_and_gives_up_when_told(emu):
+    """For watchers in other threads (the demo's web chat and drill): the value as soon as a
+    change makes it true; the falsy value once cancelled or after the timeout."""
+
+    def alice_wrote() -> list[dict]:
+        return emu.transcript(ALICE)
+
+    def bob_wrote() -> list[dict]:
+        return emu.transcript(BOB)
+
+    threading.Timer(0.05, emu.send_text, args=(ALICE, "hi")).start()
+    assert emu.wait_until(alice_wrote, timeout=30)[0]["text"] == "hi"
+    assert emu.wait_until(bob_wrote, timeout=30, cancelled=lambda: True) == []
+    assert emu.wait_until(bob_wrote, timeout=0.05) == []
 
 
 # ------------------------------------------------------------------------------ real PTB bot

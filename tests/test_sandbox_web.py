@@ -28,10 +28,12 @@ import pytest
 
 from bot.cli import main
 from bot.i18n import t
-from bot.sandbox.demo import CAST, OFFICER_ID, REPORTER_ID, Demo
+from bot.sandbox.assets import static_bytes
+from bot.sandbox.cast import CAST, OFFICER_ID, REPORTER_ID
+from bot.sandbox.demo import Demo
 from bot.sandbox.drill import SCRIPT, Drill
 from bot.sandbox.emulator import TINY_JPEG, parse_html
-from bot.sandbox.web import check_listen_host, static_bytes
+from bot.sandbox.web import check_listen_host
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_1X1 = base64.b64decode(
@@ -116,6 +118,27 @@ def test_page_is_served_with_a_strict_policy_and_nothing_external(
         assert "@import" not in text and "@font-face" not in text
     assert client.get("/static/../web.py").status_code == 404
     assert client.get("/nothing-here").status_code == 404
+
+
+def test_every_answer_carries_the_security_headers(demo: Demo, client: httpx.Client) -> None:
+    """Pages, API answers, refusals (ours and the router's) and the event stream alike."""
+    answers = [
+        client.get("/"),
+        client.get("/api/state"),
+        client.get("/nothing-here"),
+        client.get("/api/state", headers={"Host": "evil.example"}),
+        client.post("/api/send", content=b"x=1"),
+        client.post("/api/state", json={}),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 404, 403, 415, 405]
+    with client.stream("GET", "/api/events") as stream:
+        answers.append(stream)
+    for answer in answers:
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+    assert all("error" in a.json() for a in answers[2:6])
 
 
 def test_state_lists_the_invented_cast_and_the_group_on_duty(

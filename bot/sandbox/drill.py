@@ -15,14 +15,14 @@ import logging
 import math
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.geo import gazetteer
 from bot.i18n import t
-from bot.sandbox.demo import Demo, Person
-from bot.sandbox.web import static_bytes
+from bot.sandbox.assets import SAMPLE_PHOTO, static_bytes
+from bot.sandbox.cast import Person
+from bot.sandbox.stage import Stage
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +98,19 @@ def shifted(lat: float, lon: float, north_m: float, east_m: float) -> tuple[floa
 
 
 class Drill:
-    """Plays :data:`SCRIPT` against a running :class:`Demo` (from any thread but the bot's)."""
+    """Plays :data:`SCRIPT` against a running :class:`~bot.sandbox.stage.Stage` (from any
+    thread but the bot's); stops when told (``stop``) or when the stage stops."""
 
     def __init__(
         self,
-        demo: Demo,
+        stage: Stage,
         *,
         pause: float = 1.0,
         stop: threading.Event | None = None,
         script: tuple[DrillTip, ...] = SCRIPT,
     ) -> None:
-        self.demo = demo
-        self.emu = demo.emu
+        self.stage = stage
+        self.emu = stage.emu
         self.pause = pause
         self.stop_event = stop or threading.Event()
         self.script = script
@@ -126,7 +127,7 @@ class Drill:
             self._sleep(self.pause * 2)
             for number, tip in enumerate(self.script, 1):
                 who = f"{tip.reporter.name}（{tip.reporter.note}）"
-                self.demo.set_status(f"演练 drill {number}/{total}：{who} 正在报告 reporting…")
+                self.stage.set_status(f"演练 drill {number}/{total}：{who} 正在报告 reporting…")
                 try:
                     self.codes.append(self.report(tip))
                 except DrillError as exc:
@@ -134,7 +135,7 @@ class Drill:
                 self._sleep(self.pause * 2)
         except DrillStopped:
             return self.codes
-        self.demo.set_status(
+        self.stage.set_status(
             f"演练 drill：{len(self.codes)} 条报告已发出（{', '.join(self.codes)}），"
             "请在巡查小组群里认领处理 · work them in the patrol group"
         )
@@ -143,7 +144,7 @@ class Drill:
     # -- one tip, step by step -------------------------------------------------------------
     def report(self, tip: DrillTip) -> str:
         user = tip.reporter.user_id
-        self.demo.add_reporter(tip.reporter)
+        self.stage.add_reporter(tip.reporter)
         after = self._last_id(user)
         if tip.address is not None:
             self.emu.send_text(user, tip.address)
@@ -177,7 +178,7 @@ class Drill:
         ask_photo = self._wait_button(user, ask_description["message_id"], skip)
         self._sleep(self.pause)
         if tip.photo:
-            self.emu.send_photo(user, static_bytes("sample.jpg"))
+            self.emu.send_photo(user, static_bytes(SAMPLE_PHOTO))
         else:
             self._press(user, ask_photo, skip)
         review = self._wait_button(user, ask_photo["message_id"], t(LANG, "btn.submit"))
@@ -196,22 +197,20 @@ class Drill:
         return _code(done["text"]) or "?"
 
     # -- helpers ---------------------------------------------------------------------------
+    def _stopped(self) -> bool:
+        return self.stop_event.is_set() or self.stage.stopping.is_set()
+
     def _sleep(self, seconds: float) -> None:
-        if self.stop_event.wait(seconds) or self.demo.web.stopping:
+        if self.stop_event.wait(seconds) or self.stage.stopping.is_set():
             raise DrillStopped
 
     def _wait(self, found: Callable[[], dict | None], what: str) -> dict:
-        deadline = time.monotonic() + WAIT
-        while True:
-            version = self.emu.version
-            value = found()
-            if value:
-                return value
-            if self.stop_event.is_set() or self.demo.web.stopping:
-                raise DrillStopped
-            if time.monotonic() > deadline:
-                raise DrillError(f"no {what} within {WAIT:.0f} s")
-            self.emu.wait_change(version, timeout=0.25)
+        value = self.emu.wait_until(found, WAIT, cancelled=self._stopped)
+        if value:
+            return value
+        if self._stopped():
+            raise DrillStopped
+        raise DrillError(f"no {what} within {WAIT:.0f} s")
 
     def _last_id(self, chat: int) -> int:
         messages = self.emu.transcript(chat)
