@@ -451,4 +451,12 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
     "btn.not_answer_new": "↩️ Not an answer: report someone new",
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
+    # -- the bot's own outages and undeliverable messages, told to the officers (issue 12) --
+    "ops.outage": "⚠️ warmline {cause} {start}–{end} (about {minutes} min).\nSince {start}, {tips} report(s) came in; {status}",
+    "ops.cause.api": "could not reach Telegram",
+    "ops.cause.stopped": "was not running",
+    "ops.status.all": "all were dispatched to the patrol group.",
+    "ops.status.waiting": "some cards are still being sent; the patrol group sees them as soon as they go out.",
+    "ops.status.none": "nothing to catch up on.",
+    "ops.undeliverable": "⚠️ {count} message(s) could not be delivered for more than {minutes} min ({groups} to patrol groups, {people} to people). Last error: {error}\nCheck that the bot is still in its groups and allowed to post; it keeps retrying once the network is back.",
 }
