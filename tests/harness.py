@@ -67,8 +67,8 @@ def config_text(emu: BotApiEmulator, db_path: Path, **extra: str) -> str:
     return f"""
 [telegram]
 token = "{emu.token}"
-base_url = "{emu.base_url}"
-base_file_url = "{emu.base_file_url}"
+base_url = "{extra.get("base_url", emu.base_url)}"
+base_file_url = "{extra.get("base_file_url", emu.base_file_url)}"
 rate_limiter = false
 poll_timeout = 1
 mode = "{extra.get("mode", "polling")}"

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 
 from bot.db.database import to_db_time
 from bot.db.ops import HEARTBEAT, OUTAGE_SINCE, UNDELIVERABLE_REPORTED, OpsStore
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds between passes (heartbeat, undeliverable check) when nothing happens.
 INTERVAL_S = 60.0
+#: Seconds between passes while an outage waits to be told (the backlog being handled).
+PENDING_RECHECK_S = 1.0
+#: Seconds the message waits for the cards of the tips that came in to go out, at most.
+CARDS_GRACE_S = 60.0
 ERROR_CHARS = 160
 
 
@@ -59,6 +64,7 @@ class OutageWatch:
         self._back_at: dt.datetime | None = None
         self.pending: Outage | None = None  # over, long enough, not told yet
         self._polls_mark = 0
+        self._caught_at: float | None = None
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -119,8 +125,10 @@ class OutageWatch:
             except Exception as exc:  # a full disk, a locked database: try again next pass
                 log.warning("outage watch pass failed: %s", exc)
             self._changed.clear()
+            # An outage to tell waits for the backlog: look again soon.
+            wait = min(PENDING_RECHECK_S, self.interval_s) if self.pending else self.interval_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=self.interval_s)
+                await asyncio.wait_for(self._changed.wait(), timeout=wait)
 
     # -- one pass ---------------------------------------------------------------------------
     async def check(self) -> None:
@@ -150,6 +158,7 @@ class OutageWatch:
     def _tell_later(self, outage: Outage) -> None:
         self.pending = outage if self.pending is None else self.pending.joined(outage)
         self._polls_mark = self.status.polls
+        self._caught_at = None
 
     async def _caught_up(self) -> bool:
         """Has the bot handled what people sent during the outage? Telegram hands it over
@@ -159,7 +168,15 @@ class OutageWatch:
             return False
         if self.polling and self.status.polls < self._polls_mark + 2:
             return False
-        return self.queue_size() == 0 and await self.journal.unfinished() == 0
+        if self.queue_size() or await self.journal.unfinished():
+            return False
+        # Handled; their cards go out through the outbox: say "dispatched" once they have
+        # (or, after a grace, say which are still being sent).
+        assert self.pending is not None
+        _tips, waiting = await self.store.tips_since(self.pending.start)
+        if self._caught_at is None:
+            self._caught_at = time.monotonic()
+        return not waiting or time.monotonic() - self._caught_at >= CARDS_GRACE_S
 
     async def _tell(self, outage: Outage) -> None:
         start, end = span(outage, self.d.tz)
