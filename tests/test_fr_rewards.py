@@ -621,3 +621,30 @@ async def test_fr19_a_dropped_press_says_nothing_was_recorded(tmp_path: Path) ->
         flood = await says(w, REPORTER, "刚刚看到的")
         assert "没有处理" in flood["text"]
         assert await w.quiet(REPORTER) == []  # and only that one
+
+
+async def test_fr18_an_officers_reply_to_the_bots_question_is_the_answer(tmp_path: Path) -> None:
+    """Sibling of #18: answering the bot's question with Telegram's "reply" (the natural way
+    on a phone) is the answer too — not a stray text that falls to the report flow."""
+    async with world(tmp_path) as w:
+        await opened(w)
+        tip, reward, _ = await verified(w)
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        await w.press_data(OFFICER, OFFICER, listing["message_id"], f"rw:no:{reward.id}")
+        question = await w.next_bot(OFFICER, zh("reward.ask.reason", code=tip.code))
+        w.emu.send_text(OFFICER, "同一人重复报告", reply_to=question["message_id"])
+        await w.next_bot(OFFICER, zh("reward.done.rejected", code=tip.code))
+        rejected = await w.repo.get_reward(reward.id)
+        assert rejected.state is RewardState.REJECTED and rejected.reject_reason == "同一人重复报告"
+        assert await w.repo.get_draft(OFFICER) is None
+        # The pay flow's reference, answered by reply too.
+        tip, reward, _ = await verified(w)
+        assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        await w.press_data(OFFICER, OFFICER, listing["message_id"], f"rw:pay:{reward.id}")
+        methods = await w.next_bot(OFFICER)
+        await w.press(OFFICER, OFFICER, methods, zh("pay.wechat"))
+        ask = await w.next_bot(OFFICER, "参考号")
+        w.emu.send_text(OFFICER, "4200009999", reply_to=ask["message_id"])
+        await w.next_bot(OFFICER, "多少元")
+        assert await w.repo.get_draft(OFFICER) is None
