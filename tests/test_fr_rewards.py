@@ -648,3 +648,38 @@ async def test_fr18_an_officers_reply_to_the_bots_question_is_the_answer(tmp_pat
         w.emu.send_text(OFFICER, "4200009999", reply_to=ask["message_id"])
         await w.next_bot(OFFICER, "多少元")
         assert await w.repo.get_draft(OFFICER) is None
+
+
+async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: Path) -> None:
+    """A tip sent at the monthly cap got no claim secret (#14); if a rejection frees a place
+    and it earns after all, the reporter is not told to bring "the secret you got"."""
+    sections = "[reward]\nmonthly_cap = 1\n"
+    async with world(tmp_path, max_per_hour="100", sections=sections) as w:
+        await opened(w)
+        first, reward, _ = await verified(w)
+        w.clock.advance(minutes=1)
+        draft = replace(
+            Draft(user_id=REPORTER).with_location(30.21, 115.05, None, None),
+            step=Step.REVIEW,
+            seen=Seen.NOW,
+            people=People.ONE,
+        )
+        await w.services.reports.save(draft)
+        result = await w.services.reports.submit(REPORTER)
+        assert result.submitted is not None and result.submitted.secret is None  # at the cap
+        second = result.submitted.tip
+        assert (await w.services.rewards.reject(reward.id, OFFICER, "同一人重复报告")).ok
+        w.mark(REPORTER)
+        field = w.services.field
+        assert (await field.act(second.id, Action.CLAIM, G1_MEMBER2)).ok
+        assert (await field.act(second.id, Action.ARRIVE, G1_MEMBER2)).ok
+        closed = await field.act(second.id, Action.CLOSE, G1_MEMBER2, outcome=Outcome.BROUGHT_IN)
+        assert closed.ok
+        pending = await w.next_bot(REPORTER, "/mytips")
+        assert pending["text"] == plain(zh("reward.pending_no_secret", code=second.code, amount=200))
+        owed = await w.repo.reward_for_tip(second.id)
+        assert (await w.services.rewards.approve(owed.id, OFFICER)).ok
+        approved = await w.next_bot(REPORTER, "/mytips")
+        assert approved["text"] == plain(
+            zh("reward.approved_anonymous_no_secret", code=second.code, amount=200)
+        )

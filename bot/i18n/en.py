@@ -451,4 +451,7 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
     "btn.not_answer_new": "↩️ Not an answer: report someone new",
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
+    # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
+    "reward.pending_no_secret": "🎁 Your report {code} was verified — thank you! A <b>{amount} yuan</b> reward is waiting for the duty officer's review; you will be told the decision.\nIf it is approved, two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
+    "reward.approved_anonymous_no_secret": "✅ The {amount} yuan reward for report {code} is approved. Two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
 }

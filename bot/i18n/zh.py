@@ -447,4 +447,7 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "好的，这条不算回答，已告诉巡查队。",
     "btn.not_answer_new": "↩️ 这不是回答，我要报告新情况",
     "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
+    # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
+    "reward.pending_no_secret": "🎁 您的报告 {code} 已核实，谢谢您！<b>{amount} 元</b>奖励正在等待值班人员审核，审核结果会通知您。\n审核通过后，领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
+    "reward.approved_anonymous_no_secret": "✅ 报告 {code} 的 {amount} 元奖励已审核通过。领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
 }

@@ -257,11 +257,14 @@ class RewardService:
         )
         await self._event(tx, reward, None, "reward_pending", None, RewardState.PENDING, now)
         code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
+        # No claim secret was given at submission (the monthly cap was reached then; a
+        # rejection freed a place since): point to /mytips, which gives one.
+        has_secret = (await self.d.repo.claim_secret(reward.tip_id))[1] is not None
         await notify.tell(
             self.d,
             tx,
             reward.reporter_id,
-            "reward.pending",
+            "reward.pending" if has_secret else "reward.pending_no_secret",
             {"code": code, "amount": reward.amount},
             tip_id=reward.tip_id,
             now=now,
@@ -435,11 +438,15 @@ class RewardService:
                 # Say what happens next, as it is: a transfer to the number they gave, or
                 # (anonymous) the two ways to receive it — never "it will be paid" alone.
                 has_phone = bool(await self.d.repo.phone_of(reward.reporter_id))
+                has_secret = (await self.d.repo.claim_secret(reward.tip_id))[1] is not None
+                key = "reward.approved"
+                if not has_phone:
+                    key = "reward.approved_anonymous" + ("" if has_secret else "_no_secret")
                 await notify.tell(
                     self.d,
                     tx,
                     reward.reporter_id,
-                    "reward.approved" if has_phone else "reward.approved_anonymous",
+                    key,
                     {"code": code, "amount": reward.amount},
                     tip_id=reward.tip_id,
                     now=now,
