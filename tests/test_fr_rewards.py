@@ -656,7 +656,7 @@ async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: P
     sections = "[reward]\nmonthly_cap = 1\n"
     async with world(tmp_path, max_per_hour="100", sections=sections) as w:
         await opened(w)
-        first, reward, _ = await verified(w)
+        _first, reward, _ = await verified(w)
         w.clock.advance(minutes=1)
         draft = replace(
             Draft(user_id=REPORTER).with_location(30.21, 115.05, None, None),
@@ -676,7 +676,8 @@ async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: P
         closed = await field.act(second.id, Action.CLOSE, G1_MEMBER2, outcome=Outcome.BROUGHT_IN)
         assert closed.ok
         pending = await w.next_bot(REPORTER, "/mytips")
-        assert pending["text"] == plain(zh("reward.pending_no_secret", code=second.code, amount=200))
+        expected = plain(zh("reward.pending_no_secret", code=second.code, amount=200))
+        assert pending["text"] == expected
         owed = await w.repo.reward_for_tip(second.id)
         assert (await w.services.rewards.approve(owed.id, OFFICER)).ok
         approved = await w.next_bot(REPORTER, "/mytips")
