@@ -684,3 +684,15 @@ async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: P
         assert approved["text"] == plain(
             zh("reward.approved_anonymous_no_secret", code=second.code, amount=200)
         )
+
+
+async def test_fr20_rewards_list_names_an_unseen_verifier_by_role(tmp_path: Path) -> None:
+    """Sibling of #20: /rewards names who recorded the outcome; before the bot has seen that
+    member's name it says their role, not "—" (and never a bare id)."""
+    async with world(tmp_path) as w:
+        w.emu.send_text(OFFICER, "/start")
+        await w.idle()
+        tip, _reward, _ = await verified(w)  # recorded by G1_MEMBER2, who never wrote to the bot
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        assert zh("role.member") in listing["text"]
+        assert str(G1_MEMBER2) not in listing["text"]

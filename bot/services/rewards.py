@@ -41,6 +41,7 @@ from bot.domain.rewards import (
 from bot.domain.tips import Outcome, Tip, is_verified
 from bot.services import notify
 from bot.services.base import Deps
+from bot.services.people import Person, people
 
 #: How long the bot waits for an officer's typed answer (a reason, a reference, an amount).
 INPUT_TTL = dt.timedelta(minutes=30)
@@ -92,7 +93,7 @@ class RewardLine:
 
     reward: Reward
     tip: Tip
-    verifier: str | None
+    verifier: Person | None  # who recorded the outcome (named by name or role, never an id)
     evidence: int
     has_phone: bool
 
@@ -303,7 +304,7 @@ class RewardService:
     # -- the officer's decisions ------------------------------------------------------------
     async def pending_lines(self) -> list[RewardLine]:
         rewards = await self.d.repo.rewards_in((RewardState.PENDING, RewardState.APPROVED))
-        names = await self.d.repo.first_names(r.verified_by for r in rewards if r.verified_by)
+        named = await people(self.d, (r.verified_by for r in rewards))
         lines = []
         for reward in rewards:
             tip = await self.d.repo.get_tip(reward.tip_id)
@@ -312,7 +313,7 @@ class RewardService:
                 RewardLine(
                     reward=reward,
                     tip=tip,
-                    verifier=names.get(reward.verified_by) if reward.verified_by else None,
+                    verifier=named.get(reward.verified_by) if reward.verified_by else None,
                     evidence=await self.d.repo.evidence_count(tip.id),
                     has_phone=bool(await self.d.repo.phone_of(reward.reporter_id)),
                 )
