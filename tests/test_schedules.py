@@ -814,8 +814,8 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
                 supplies=supplies,  # the tip's coat and food + the patrol's coat and 2 quilts
                 patrols=1,
                 required=required,
-                pending=1,
-                paid=1,
+                paid=1,  # in the period
+                paid_yuan=200,
             )
 
         assert summary == "\n".join(
@@ -824,6 +824,8 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
                 block(zh("summary.yesterday"), 2),
                 "",
                 block(zh("summary.campaign"), 22),  # 11 days since 11-21, two patrols a day
+                # The state now, once, apart from the periods' movements (issue 10 #15).
+                zh("summary.rewards_now", pending=1, approved=0),
             ]
         )
         assert "未找到比例：33%" in summary and "认领用时中位数：6.0 分钟" in summary
