@@ -76,7 +76,7 @@ def chat(client: httpx.Client, chat_id: int) -> dict:
     return response.json()
 
 
-def wait_for(predicate, timeout: float = 5.0):
+def wait_for(predicate, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

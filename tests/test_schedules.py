@@ -37,6 +37,7 @@ from tests.harness import (
     OFFICER,
     REPORTER,
     STRANGER,
+    WAIT_S,
     FakeClock,
     World,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
@@ -902,10 +903,10 @@ async def test_ticker_runs_tick_by_itself(tmp_path: Path) -> None:
         async def duty() -> str | None:
             return await w.repo.get_setting("duty")
 
-        assert await w.until(duty, timeout=5) == "2026-12-01|g1"
+        assert await w.until(duty, timeout=WAIT_S) == "2026-12-01|g1"
         # The clock reaches 12-02 09:00: the reminder goes out without anyone calling tick.
         w.clock.now = at(2, 9, 0)
-        await w.until(lambda: reminders(w, G2_CHAT), timeout=5)
+        await w.until(lambda: reminders(w, G2_CHAT), timeout=WAIT_S)
         await asyncio.sleep(0.3)  # several more ticks
         await w.settle()
         assert len(reminders(w, G2_CHAT)) == 1
