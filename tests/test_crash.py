@@ -178,7 +178,7 @@ class BotProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return await asyncio.wait_for(self.proc.wait(), 20)
+            return await asyncio.wait_for(self.proc.wait(), 120)
         except TimeoutError:
             self.proc.kill()
             return await self.proc.wait()
@@ -232,7 +232,7 @@ class Store:
         self.path = path
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        db = sqlite3.connect(self.path, timeout=10)
+        db = sqlite3.connect(self.path, timeout=60)
         try:
             return db.execute(sql, params).fetchall()
         finally:
