@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.cli import main as cli_main
 from bot.domain.draft import Draft, Step
+from bot.domain.officer_input import Ask, Awaiting
 from bot.domain.rewards import Campaign, PayMethod, Reward, RewardState
 from bot.domain.tips import Action, Outcome, People, Seen, Tip
 from bot.handlers.guards import FloodGuard
@@ -493,8 +494,8 @@ async def test_fr18_staff_stray_text_gets_a_pointer_not_a_draft(tmp_path: Path) 
         _tip, reward, _ = await verified(w)
         assert (await rewards.approve(reward.id, OFFICER)).ok
         # The officer records a payment by typing the amount…
-        await rewards.expect_input(
-            OFFICER, "pay_amount", {"reward": reward.id, "method": "cash", "reference": "R-7"}
+        await rewards.expect(
+            OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.CASH, "R-7")
         )
         await says(w, OFFICER, "200", "已记录")
         assert (await w.repo.get_reward(reward.id)).state is RewardState.PAID
@@ -591,8 +592,8 @@ async def test_fr19_officers_confirmation_is_not_dropped_by_the_flood_guard(
         await opened(w)
         tip, reward, _ = await verified(w)
         assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
-        await w.services.rewards.expect_input(
-            OFFICER, "pay_amount", {"reward": reward.id, "method": "wechat", "reference": "W-1"}
+        await w.services.rewards.expect(
+            OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.WECHAT, "W-1")
         )
         for _ in range(8):  # a busy officer: more updates than a reporter may send
             await w.roundtrip(OFFICER)
