@@ -471,6 +471,25 @@ async def test_fr17_every_reward_button_shows_the_new_state_and_refuses_a_second
             assert await ledger_count(w, reward.id, "paid") == 1
             assert (await w.repo.get_reward(reward.id)).method is method
 
+        # -- the amount typed instead of pressed: its prompt shows it too, no button left.
+        tip, reward, _ = await verified(w)
+        assert (await rewards.approve(reward.id, OFFICER)).ok
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        await w.press_data(OFFICER, OFFICER, listing["message_id"], f"rw:pay:{reward.id}")
+        methods = await w.next_bot(OFFICER, zh("reward.ask.method", code=tip.code))
+        await w.press(OFFICER, OFFICER, methods, zh("pay.cash"))
+        await w.next_bot(OFFICER, zh("reward.ask.reference", code=tip.code))
+        w.emu.send_text(OFFICER, "REF-typed")
+        amount = await w.next_bot(OFFICER, "多少元")
+        assert f"rw:amt:{reward.id}" in datas(amount)
+        w.emu.send_text(OFFICER, "200")
+        await w.next_bot(
+            OFFICER, zh("reward.done.paid", code=tip.code, amount=200, method=zh("pay.cash"))
+        )
+        shown = await now_shows(w, OFFICER, amount["message_id"], lambda m: not datas(m))
+        assert "✓ 200" in shown["text"], shown["text"]
+        assert await ledger_count(w, reward.id, "paid") == 1
+
         # -- /language: the picker shows the choice; its button pressed again does nothing.
         for user in (OFFICER, REPORTER):
             picker = await says(w, user, "/language", "Choose your language")

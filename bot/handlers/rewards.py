@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import CallbackQuery, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -18,7 +18,7 @@ from bot.domain.officer_input import Refusal as InputRefusal
 from bot.domain.rewards import PayMethod, Reward, RewardAction, RewardState
 from bot.domain.tips import parse_tip_code
 from bot.handlers import reporter
-from bot.handlers.common import edit_pressed, is_private, language, reply, services
+from bot.handlers.common import edit_pressed, edit_shown, is_private, language, reply, services
 from bot.i18n import t
 from bot.services.rewards import Answered, ClaimCheck, RewardError, RewardResult
 from bot.views import rewards as rv
@@ -245,6 +245,25 @@ async def _show_list(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, l
         await edit_pressed(query, *await _list(context, lang))
 
 
+#: chat_data key: the amount prompt last sent in this chat, (reward id, message). Its button
+#: is dropped when the amount is typed instead. Held in memory only, as it is cosmetic: after
+#: a restart the old button stays, and a press on it says the payment is already recorded.
+_AMOUNT_PROMPT = "reward_amount_prompt"
+
+
+async def _close_amount_prompt(
+    context: ContextTypes.DEFAULT_TYPE, reward: Reward | None, *, typed: bool, echo: str | None
+) -> None:
+    """The amount is answered. Typed: the prompt's button goes, with ``echo`` under its text
+    if the payment was recorded (a pressed prompt is edited by the press itself)."""
+    held = context.chat_data.pop(_AMOUNT_PROMPT, None) if context.chat_data is not None else None
+    if not typed or held is None or reward is None or held[0] != reward.id:
+        return
+    prompt: Message = held[1]
+    shown = rv.chosen(prompt.text_html, escape(echo)) if echo and prompt.text else None
+    await edit_shown(prompt, shown)
+
+
 async def _done(query: CallbackQuery, text: str | None = None) -> None:
     """The pressed prompt is answered: drop its buttons (and echo the choice, if given)."""
     if _shown(query):
@@ -326,11 +345,13 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif isinstance(answered.done, Pay):
         await _paid(update, context, lang, answered)
     elif answered.asked is not None:  # the reference is in: the amount
-        await reply(
+        prompt = await reply(
             update,
             t(lang, "reward.ask.amount", code=code, amount=reward.amount),
             rv.amount_keyboard(reward.id, reward.amount, lang),
         )
+        if prompt is not None:
+            context.chat_data[_AMOUNT_PROMPT] = (reward.id, prompt)
     else:  # e.g. another officer recorded the payment meanwhile
         await reply(update, rv.refusal_text(lang, RewardAction.PAY, answered.result, code, tz))
 
@@ -344,7 +365,9 @@ async def _paid(
     pay, reward = answered.done, answered.reward
     assert isinstance(pay, Pay)
     code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id] if reward else "—"
+    typed = query is None
     if answered.error is not None:
+        await _close_amount_prompt(context, reward, typed=typed, echo=None)
         text = rv.refusal_text(lang, RewardAction.PAY, answered.result, code, svc.deps.tz)
         if query is not None:
             await query.answer(text, show_alert=True)
@@ -357,8 +380,10 @@ async def _paid(
     method = t(lang, f"pay.{pay.method}")
     amount = pay.amount
     await reply(update, t(lang, "reward.done.paid", code=code, amount=amount, method=method))
+    echo = t(lang, "btn.reward_amount", amount=amount)
+    await _close_amount_prompt(context, reward, typed=typed, echo=echo)
     if query is not None:
-        await _done(query, _echo(query, t(lang, "btn.reward_amount", amount=amount)))
+        await _done(query, _echo(query, echo))
     await _refresh_list(update, context, lang, pay.list_id)
 
 
