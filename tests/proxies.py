@@ -14,6 +14,8 @@ import socket
 import struct
 import threading
 
+from tests.harness import WAIT_S
+
 
 class _Proxy:
     def __init__(self, *, username: str | None = None, password: str | None = None) -> None:
@@ -72,7 +74,7 @@ class _Proxy:
             if target is None:
                 client.close()
                 return
-            upstream = socket.create_connection(target, timeout=10)
+            upstream = socket.create_connection(target, timeout=WAIT_S)
             upstream.settimeout(None)
         except OSError:
             self._reply_failure(client)

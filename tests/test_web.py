@@ -27,11 +27,12 @@ from bot.web.app import create_web_app
 from bot.web.health import routes as health_routes
 from bot.web.middleware import SECURITY_HEADERS
 from bot.web.server import WebServer
-from tests.harness import OFFICER, REPORTER, World, cast, config_text, world
+from tests.drivers import poll
+from tests.harness import OFFICER, REPORTER, WAIT_S, World, cast, config_text, world
 from tests.netcut import Relay
 from tests.startproc import free_port
 
-BOUND_S = 30.0  # a bound on waiting on a busy machine, never a speed requirement
+BOUND_S = WAIT_S  # a bound on waiting on a busy machine, never a speed requirement
 
 
 def whoami_update(update_id: int, user: int = REPORTER) -> dict:
@@ -408,7 +409,7 @@ async def test_a_busy_port_is_retried_not_fatal(caplog: pytest.LogCaptureFixture
     try:
         await asyncio.sleep(0)
         assert not server.listening
-        await WaitFor(lambda: len(caplog.records) >= 2)
+        assert await poll(lambda: len(caplog.records) >= 2, WAIT_S)
         holder.close()
         await asyncio.wait_for(server.wait_listening(), BOUND_S)
         assert server.port == port
@@ -418,20 +419,6 @@ async def test_a_busy_port_is_retried_not_fatal(caplog: pytest.LogCaptureFixture
     lines = [r.getMessage() for r in caplog.records]
     assert all(f"cannot listen on 127.0.0.1:{port}" in line for line in lines), lines
     assert all("retrying in" in line and "[web] port" in line for line in lines)
-
-
-class WaitFor:
-    def __init__(self, predicate) -> None:
-        self.predicate = predicate
-
-    def __await__(self):
-        async def wait() -> None:
-            deadline = time.monotonic() + BOUND_S
-            while not self.predicate():
-                assert time.monotonic() < deadline, "condition never came true"
-                await asyncio.sleep(0.01)
-
-        return wait().__await__()
 
 
 def test_unknown_mount_point_is_refused() -> None:

@@ -70,6 +70,7 @@ class WebServer:
         self._server: _InLoopServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self._bind_failed = asyncio.Event()  # the first attempt to listen failed
         # uvicorn's own INFO lines ("Started server process", "Waiting for application
         # startup"...) say nothing an operator needs; this module says where it listens.
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
@@ -88,11 +89,15 @@ class WebServer:
         """Listen and serve; returns once listening, or at once (retrying in the background)
         if the address cannot be taken now."""
         self._task = asyncio.create_task(self._run(), name="warmline-web")
-        waiter = asyncio.ensure_future(self._listening.wait())
+        waiters = [
+            asyncio.ensure_future(self._listening.wait()),
+            asyncio.ensure_future(self._bind_failed.wait()),
+        ]
         try:
-            await asyncio.wait((waiter, self._task), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((*waiters, self._task), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            waiter.cancel()
+            for waiter in waiters:
+                waiter.cancel()
         if self._task.done():
             self._task.result()  # a bug: let it show
 
@@ -116,6 +121,7 @@ class WebServer:
                     wait,
                 )
                 attempt += 1
+                self._bind_failed.set()
                 await asyncio.sleep(wait)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
