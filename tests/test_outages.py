@@ -62,6 +62,7 @@ async def test_a_long_outage_is_told_once_with_the_tips_that_came_in(tmp_path: P
             sections=HEALTH,
         ) as w:
             status = w.app.bot_data["api_status"]
+            await w.roundtrip(OFFICER)  # the officer has opened a chat with the bot
             review = await to_review(w)
             start = w.clock().astimezone(w.services.deps.tz)
 
@@ -159,12 +160,18 @@ async def test_a_restart_after_a_long_stop_is_told(tmp_path: Path) -> None:
 
 
 async def test_an_undeliverable_message_is_reported_once(tmp_path: Path) -> None:
-    """The patrol group's card cannot be sent (Telegram answers 500 every time): after
-    ``undeliverable_minutes`` the officers are told, once, with the kind of error."""
+    """The patrol group's card cannot be sent (flood control for that chat, for ten minutes
+    every time, while the API answers everything else): after ``undeliverable_minutes`` the
+    officers are told, once, with the error."""
 
     def fault(method: str, params: dict):
         if method == "sendMessage" and str(params.get("chat_id")) == str(G1_CHAT):
-            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 600",
+                "parameters": {"retry_after": 600},
+            }
         return None
 
     async with world(tmp_path, sections=HEALTH) as w:
