@@ -16,6 +16,7 @@ cannot reach the API at all (a bypass would not notice the proxy was gone).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import ssl
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 import trustme
 
 from bot.sandbox.emulator import BotApiEmulator
+from tests.drivers import poll
 from tests.harness import CENTRE, G1_CHAT, REPORTER, WAIT_S, cast, world
 from tests.proxies import ConnectProxy, Socks5Proxy
 from tests.test_e2e_story import report_by_pin
@@ -130,3 +132,41 @@ async def _finish_report(w) -> str:
     await w.press(user, user, review, "提交报告")
     done = await w.next_bot(user, "已收到")
     return "HS-" + done["text"].split("HS-")[1][:4]
+
+
+async def test_a_start_while_the_proxy_is_down_waits_for_it(
+    tmp_path: Path, tls_emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The proxy is not up yet when the bot starts: one log line per attempt (no traceback),
+    and it serves as soon as the proxy is there — no crash, no restart loop."""
+    caplog.set_level(logging.INFO, logger="bot.lifecycle")
+    emu = tls_emulator(False)
+    cast(emu)
+    proxy = Socks5Proxy().start()
+    proxy.stop()  # its port is known; nothing listens there yet
+    entered, done = asyncio.Event(), asyncio.Event()
+    worlds: list = []
+
+    async def run() -> None:
+        async with world(tmp_path, emu=emu, proxy=proxy.url("socks5")) as w:
+            worlds.append(w)
+            entered.set()
+            await done.wait()
+
+    def retries() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "cannot reach the Bot API" in r.getMessage()]
+
+    task = asyncio.create_task(run())
+    try:
+        assert await poll(lambda: len(retries()) >= 2, WAIT_S * 2)
+        assert not entered.is_set() and emu.calls("getMe") == []
+        assert all(r.exc_info is None and "retrying in" in r.getMessage() for r in retries())
+        proxy.start()
+        await asyncio.wait_for(entered.wait(), WAIT_S * 4)
+        w = worlds[0]
+        await w.roundtrip(REPORTER)  # it serves, through the proxy
+        assert proxy.tunnels > 0 and len(emu.calls("getMe")) == 1
+    finally:
+        done.set()
+        await asyncio.wait_for(task, WAIT_S * 2)
+        proxy.stop()
