@@ -166,8 +166,7 @@ async def test_webhook_secret_from_config_or_env_and_never_logged(
     caplog.handler.addFilter(hygiene)
     try:
         configured = "station-secret_0123456789"
-        sections = f'[telegram]\nwebhook_secret = "{configured}"\n'
-        # (a second [telegram] table is refused by TOML: set the key through the text)
+        # (a second [telegram] table is refused by TOML: the key goes into the harness's)
         emu = BotApiEmulator().start()
         try:
             cast(emu)
@@ -189,7 +188,6 @@ async def test_webhook_secret_from_config_or_env_and_never_logged(
                 assert stored is None  # nothing generated when one is configured
         finally:
             emu.stop()
-        del sections
     finally:
         caplog.handler.removeFilter(hygiene)
     text = "\n".join(r.getMessage() for r in caplog.records)
