@@ -382,3 +382,14 @@ def period_figures(period: Period, tallies: Tallies, patrols_required: int) -> P
         by_hour=[hours.get(f"{h:02d}") or _empty(f"{h:02d}") for h in range(24)],
         by_day=[days.get(day.isoformat()) or _empty(day.isoformat()) for day in period.days],
     )
+
+
+def rolling_share(days: list[Group], window: int) -> list[float | None]:
+    """For each day, the located share (per tip) of the searches that ended in the ``window``
+    days up to it — its own day for ``window`` 1; ``None`` where none ended."""
+    shares: list[float | None] = []
+    for i in range(len(days)):
+        span = [g.counts.resolution[Unit.TIP] for g in days[max(0, i - window + 1) : i + 1]]
+        concluded = sum(r.concluded for r in span)
+        shares.append(sum(r.located for r in span) / concluded if concluded else None)
+    return shares

@@ -451,4 +451,23 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
     "btn.not_answer_new": "↩️ Not an answer: report someone new",
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
+    # -- the summary chart (issue 14): drawn with the shipped CJK font; no emoji here --
+    "chart.title": "Tips received per day and share located",
+    "chart.period": "{start} to {end} (station time)",
+    "chart.tips_axis": "Tips received",
+    "chart.tips": "Tips received per day",
+    "chart.share_axis": "Located",
+    "chart.share": "Located share = found and helped ÷ (found + not found)",
+    "chart.share_rolling": "Located share over {days} days = found and helped ÷ (found + not found)",
+    "chart.medians": "Response: median / 90th percentile (minutes, tips counted)",
+    "chart.leg.report_claim": "Report→claim",
+    "chart.leg.claim_arrival": "Claim→on scene",
+    "chart.leg.report_arrival": "Report→on scene",
+    "chart.leg_value": "{leg}: {median} / {p90} min (n = {count})",
+    "chart.leg_none": "{leg}: none yet (n = 0)",
+    "chart.totals_head": "Totals",
+    "chart.totals": "Received {received} · urgent {urgent}\nFound and helped {located} · not found {not_found}\nLocated share {share} ({located}/{concluded})",
+    "chart.no_data": "No tips yet",
+    # -- exports for a city office (issue 14) --
+    "export.service_name": "Person sleeping rough or stranded in the cold",
 }

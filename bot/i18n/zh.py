@@ -447,4 +447,23 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "好的，这条不算回答，已告诉巡查队。",
     "btn.not_answer_new": "↩️ 这不是回答，我要报告新情况",
     "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
+    # -- the summary chart (issue 14): drawn with the shipped CJK font; no emoji here --
+    "chart.title": "每日收到报告与找到比例",
+    "chart.period": "{start} 至 {end}（站点时间）",
+    "chart.tips_axis": "收到报告（条）",
+    "chart.tips": "每日收到报告",
+    "chart.share_axis": "找到比例",
+    "chart.share": "找到比例 = 找到并救助 ÷（找到 + 未找到）",
+    "chart.share_rolling": "找到比例（近 {days} 日）= 找到并救助 ÷（找到 + 未找到）",
+    "chart.medians": "响应用时：中位数 / 90% 分位（分钟，样本数）",
+    "chart.leg.report_claim": "报告→认领",
+    "chart.leg.claim_arrival": "认领→到场",
+    "chart.leg.report_arrival": "报告→到场",
+    "chart.leg_value": "{leg}：{median} / {p90} 分钟（{count} 条）",
+    "chart.leg_none": "{leg}：暂无（0 条）",
+    "chart.totals_head": "合计",
+    "chart.totals": "收到 {received} 条 · 紧急 {urgent} 条\n找到并救助 {located} · 未找到 {not_found}\n找到比例 {share}（{located}/{concluded}）",
+    "chart.no_data": "暂无报告",
+    # -- exports for a city office (issue 14) --
+    "export.service_name": "露宿及临时遇困人员求助",
 }
