@@ -437,3 +437,33 @@ def test_bad_arguments_exit_2_with_a_message(
     assert err.startswith("warmline: export: ") and message in err, err
     assert "Traceback" not in err
     assert not list(tmp_path.glob("tips.*"))
+
+
+def test_a_write_failing_midway_leaves_no_half_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full while writing: exit 1 with the reason, and the file at --out is still the
+    previous whole export (never a truncated one that looks complete), with no leftovers."""
+    from bot.services import sheets
+
+    database_path = tmp_path / "w.sqlite3"
+    sqlite3.connect(database_path).close()
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[station]\ndatabase = "{database_path}"\n[[groups]]\nkey = "g1"\nname = "x"\n'
+        'chat_id = -1\nleader = 1\n[roster]\norder = ["g1"]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "tips.csv"
+    out.write_text("the previous export\n", encoding="utf-8")
+
+    def full_disk(path: Path, rows) -> None:
+        path.write_text("service_request_id,sta", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sheets, "write_csv", full_disk)
+    args = ["tips", "-c", str(config), "--from", FIRST, "--to", LAST, "--out", str(out)]
+    assert export(*args) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "tips.csv", "w.sqlite3"]

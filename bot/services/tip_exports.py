@@ -10,6 +10,7 @@ carries a reporter's id, name, username or phone (see bot/domain/open311.py).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -187,8 +188,21 @@ def _about(export: Export) -> list[list[sheets.Cell]]:
 
 
 def write(export: Export, path: Path) -> None:
-    """Write ``export`` in the format its file name asks for (one of :data:`FORMATS`)."""
+    """Write ``export`` in the format its file name asks for (one of :data:`FORMATS`): into a
+    temporary file beside ``path``, renamed to it once complete, so a failure midway (disk
+    full, interrupted) never leaves a file that looks like a whole export."""
     suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"unknown export format {suffix!r}")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        _write(export, partial, suffix)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write(export: Export, path: Path, suffix: str) -> None:
     table = [list(export.columns), *([row[c] for c in export.columns] for row in export.rows)]
     if suffix == ".csv":
         sheets.write_csv(path, table)
@@ -208,5 +222,3 @@ def write(export: Export, path: Path) -> None:
         ]
         about = {key: sheets.json_value(value) for key, value in _about(export)}
         sheets.write_geojson(path, features, warmline=about)
-    else:
-        raise ValueError(f"unknown export format {suffix!r}")
