@@ -41,6 +41,11 @@ from tests.harness import (
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 PHONE = "+8613800000042"  # invented
 FIRST, LAST = "2026-12-01", "2026-12-02"
+#: Free text in which a reporter gave themselves away, and what an export must make of it.
+TYPED_IDENTITY = "我是小梅（@Li_Xiaomei_Courier），电话 138-0000-0042，桥下还有一位"
+TYPED_REDACTED = "我是[removed]（@[removed]），电话 [removed]，桥下还有一位"
+HOTLINE_WORDS = "热线：桥洞下有人，来电 0714-6221234 或 +86 139 0000 0043"
+HOTLINE_REDACTED = "热线：桥洞下有人，来电 [removed] 或 [removed]"
 
 
 async def submit(w: World, user: int, lat: float, *, hotline: bool = False, **fields) -> int:
@@ -114,10 +119,10 @@ async def story(w: World) -> None:
     await go(w, missed, Outcome.NOT_FOUND, 1)
     w.clock.advance(hours=3)
     await submit(w, G1_MEMBER, 30.26)  # a member reporting as a citizen
-    withdrawn = await submit(w, REPORTER, 30.27)
+    withdrawn = await submit(w, REPORTER, 30.27, description=TYPED_IDENTITY)
     assert await services.reports.withdraw(REPORTER, withdrawn) == WithdrawResult.OK
     w.clock.now = dt.datetime(2026, 12, 2, 15, 30, tzinfo=dt.UTC)  # 12-02 23:30
-    hotline = await submit(w, OFFICER, 30.28, hotline=True, description="热线：桥洞下有人")
+    hotline = await submit(w, OFFICER, 30.28, hotline=True, description=HOTLINE_WORDS)
     claimer = await member(w, hotline)
     assert (await services.field.act(hotline, Action.CLAIM, claimer)).ok  # never arrived
     w.clock.now = dt.datetime(2026, 12, 2, 16, 0, tzinfo=dt.UTC)  # 12-03 00:00: outside
@@ -183,7 +188,9 @@ def expected_tips(db: dict) -> dict[str, dict[str, str]]:
             "service_request_id": t["code"],
             "status": "closed" if t["state"] in ("closed", "withdrawn") else "open",
             "status_notes": t["outcome"] or ("withdrawn" if t["state"] == "withdrawn" else ""),
-            "description": t["description"] or "",
+            "description": {TYPED_IDENTITY: TYPED_REDACTED, HOTLINE_WORDS: HOTLINE_REDACTED}.get(
+                t["description"], t["description"] or ""
+            ),
             "agency_responsible": {"g1": "第一小组", "g2": "第二小组"}[t["group_key"]],
             "requested_datetime": local_iso(t["created_at"]),
             "updated_datetime": local_iso(t["updated_at"]),
@@ -216,6 +223,8 @@ def identities(db: dict, staff: set[int]) -> tuple[list[str], list[int]]:
         if u["user_id"] in reporters:
             texts += [v for v in (u["first_name"], u["username"], u["phone"]) if v]
     assert PHONE in texts and "li_xiaomei_courier" in texts and "小梅" in texts  # seeded
+    texts += ["138-0000-0042", "Li_Xiaomei_Courier", "0714-6221234", "139 0000 0043"]
+    assert any(TYPED_IDENTITY in (t["description"] or "") for t in db["tips"])  # typed in
     assert G1_MEMBER in ids and G1_MEMBER in staff  # a member who reported as a citizen
     return texts, ids
 
@@ -467,3 +476,24 @@ def test_a_write_failing_midway_leaves_no_half_export(
     assert "No space left on device" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "the previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "tips.csv", "w.sqlite3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "want"),
+    [
+        ("电话13800000042", (), "电话[removed]"),
+        ("call +86 138 0000 0042 now", (), "call [removed] now"),
+        ("+8613800000042", (), "[removed]"),
+        ("座机 0714-6221234。", (), "座机 [removed]。"),
+        ("(0714) 6221234", (), "[removed]"),
+        ("3 people by exit 12, 2026-12-01 21:05, 30.2001234", (), None),
+        ("ask Alex Doe or @AlexDoe", ("Alex Doe", "@alexdoe", None), "ask [removed] or @[removed]"),
+        ("李 在桥下", ("李",), None),  # one character: never searched for
+    ],
+)
+def test_redact_removes_phones_and_known_identities(
+    text: str, known: tuple, want: str | None
+) -> None:
+    from bot.domain.open311 import redact
+
+    assert redact(text, known) == (text if want is None else want)

@@ -6,10 +6,15 @@ code), ``status`` (``open`` | ``closed``), ``status_notes`` (the outcome), ``ser
 ``service_code``, ``description``, ``agency_responsible`` (the patrol group),
 ``requested_datetime``, ``updated_datetime``, ``address``, ``lat``, ``long``. Never anything
 that identifies a reporter: an export carries no reporter id, name, username or phone, and an
-event's actor id only when the actor is staff acting as staff.
+event's actor id only when the actor is staff acting as staff; free text (a description, a
+typed address, an event's detail) goes out with phone numbers and the reporter's own name,
+username and phone removed (:func:`redact`).
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
 
 from bot.domain.tips import MISSED_OUTCOMES, VERIFIED_OUTCOMES, Outcome, State
 
@@ -117,3 +122,26 @@ def named_actor(
     if actor_id is None or not is_staff or is_reporter or (role or "") in UNNAMED_ROLES:
         return None
     return actor_id
+
+
+#: What stands in an export's free text where a phone number or a reporter's name was.
+REDACTED = "[removed]"
+#: Chinese mobile numbers (+86 optional, spaces or dashes between digits) and landlines with
+#: their area code (0714-6221234): a reporter may type their number into a description.
+_PHONE = re.compile(
+    r"(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"
+    r"|(?<![\d+])(?:\+86[\s-]?)?\(?0\d{2,3}\)?[\s-]?\d{7,8}(?!\d)"
+)
+#: A known name shorter than this is not searched for (one character would cut words apart).
+MIN_KNOWN = 2
+
+
+def redact(text: str | None, known: Iterable[str | None] = ()) -> str | None:
+    """Free text as an export may carry it: every phone number removed, and each of ``known``
+    (the reporter's name, username, phone) wherever it appears, case-insensitively."""
+    if not text:
+        return text
+    values = {k.strip().lstrip("@") for k in known if k}
+    for value in sorted((v for v in values if len(v) >= MIN_KNOWN), key=len, reverse=True):
+        text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+    return _PHONE.sub(REDACTED, text)

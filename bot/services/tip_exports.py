@@ -45,6 +45,11 @@ def bounds(first: dt.date, last: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.dat
     return since, until
 
 
+def _scrub(row: dict) -> tuple[str | None, ...]:
+    """The reporter's identity to remove from this row's free text (never written out)."""
+    return row["scrub_name"], row["scrub_username"], row["scrub_phone"]
+
+
 def _local(text: str | None, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
     moment = from_db_time(text)
     return moment.astimezone(tz) if moment else None
@@ -105,11 +110,11 @@ class TipExports:
                 "status_notes": open311.status_notes(tip["state"], tip["outcome"]),
                 "service_name": self.service_name,
                 "service_code": open311.SERVICE_CODE,
-                "description": tip["description"],
+                "description": open311.redact(tip["description"], _scrub(tip)),
                 "agency_responsible": self._group_name(tip["group_key"]),
                 "requested_datetime": _local(tip["created_at"], self.tz),
                 "updated_datetime": _local(tip["updated_at"], self.tz),
-                "address": tip["address"] or tip["place_label"],
+                "address": open311.redact(tip["address"] or tip["place_label"], _scrub(tip)),
                 "lat": lat,
                 "long": lon,
                 "district": tip["district"],
@@ -157,7 +162,7 @@ class TipExports:
                         is_staff=actor is not None and self.directory.is_staff(actor),
                         is_reporter=bool(event["actor_is_reporter"]),
                     ),
-                    "detail": event["detail"],
+                    "detail": open311.redact(event["detail"], _scrub(event)),
                 }
             )
             if event["lat"] is None:
