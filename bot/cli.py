@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
     backup.add_argument("-c", "--config", required=True, help="path to config.toml")
     backup.add_argument("--out", required=True, help="the backup file to create")
+    _add_export_parser(sub)
     demo = sub.add_parser(
         "demo",
         help="try warmline without a bot token: the bot against a local Bot API emulator, "
@@ -200,6 +201,105 @@ def _ledger_export(config: Config, out: Path) -> int:
     return 0
 
 
+# -- `warmline export tips | events` (issue 14) -------------------------------------------------
+
+
+def _add_export_parser(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export",
+        help="write the tips received, or the event log, of a period for a city office or an "
+        "inspection (.csv, .xlsx or .geojson)",
+    )
+    export.add_argument(
+        "what", choices=["tips", "events"], help="tips: one row per tip; events: the audit log"
+    )
+    export.add_argument("-c", "--config", required=True, help="path to config.toml")
+    export.add_argument(
+        "--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD"
+    )
+    export.add_argument(
+        "--to", dest="last", required=True, metavar="DATE", help="last day (included)"
+    )
+    export.add_argument(
+        "--out", required=True, help="output file: FILE.csv, FILE.xlsx or FILE.geojson"
+    )
+    export.add_argument(
+        "--coarse",
+        action="store_true",
+        help="positions rounded to about 1 km and no free text (description, address): for "
+        "anyone beyond the station's staff",
+    )
+
+
+def _export_arguments(args: argparse.Namespace) -> tuple[dt.date, dt.date, Path] | str:
+    """The period and the file, or what is wrong with them, in plain words."""
+    from bot.services.tip_exports import FORMATS
+
+    days = []
+    for option, value in (("--from", args.first), ("--to", args.last)):
+        try:
+            days.append(dt.date.fromisoformat(value))
+        except ValueError:
+            return f"{option} {value!r}: write a date such as 2026-12-01 (station time)"
+    first, last = days
+    if first > last:
+        return f"--from {first} is after --to {last}: swap them"
+    out = Path(args.out)
+    if out.suffix.lower() not in FORMATS:
+        return f"--out {out}: use a file name ending in {', '.join(FORMATS)}"
+    if not out.parent.is_dir():
+        return f"--out {out}: there is no folder {out.parent}; create it first"
+    return first, last, out
+
+
+def _export(config: Config, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.app import directory_from
+    from bot.db.database import Database
+    from bot.db.exports import ExportStore
+    from bot.i18n import t
+    from bot.services.base import utc_now
+    from bot.services.tip_exports import Export, TipExports, write
+
+    checked = _export_arguments(args)
+    if isinstance(checked, str):
+        print(f"warmline: export: {checked}", file=sys.stderr)
+        return EXIT_CONFIG
+    first, last, out = checked
+    tz = zoneinfo.ZoneInfo(config.station.timezone)
+
+    async def collect() -> Export:
+        db = await Database(config.station.database).open()
+        try:
+            exports = TipExports(
+                ExportStore(db),
+                tz=tz,
+                directory=directory_from(config),
+                service_name=t(config.station.language, "export.service_name"),
+                clock=utc_now,
+            )
+            kind = exports.tips if args.what == "tips" else exports.events
+            return await kind(first, last, coarse=args.coarse)
+        finally:
+            await db.close()
+
+    export = asyncio.run(collect())
+    try:
+        write(export, out)
+    except OSError as exc:
+        print(f"warmline: export: --out {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"{out}: {len(export.rows)} {args.what} of {first} … {last} (station days, {tz.key})")
+    print(
+        "positions rounded to about 1 km, no free text"
+        if args.coarse
+        else "exact positions and reporters' words: for the station's staff only "
+        "(--coarse for anyone else)"
+    )
+    return 0
+
+
 def check_database(config: Config, config_path: str, *, must_exist: bool = False) -> str:
     """What is at ``station.database`` (see ``inspect_path``); a :class:`ConfigError` naming
     the file, the key and the fix when the bot could not open it."""
@@ -227,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     try:
         config = load_config(args.config)
-        if args.command in ("purge", "backup", "ledger-export"):
+        if args.command in ("purge", "backup", "ledger-export", "export"):
             # These read the station's data: a missing file is a wrong path, not a new start.
             check_database(config, args.config, must_exist=True)
         if args.command == "purge":
@@ -236,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backup(config, Path(args.out))
         if args.command == "ledger-export":
             return _ledger_export(config, Path(args.out))
+        if args.command == "export":
+            return _export(config, args)
         database_state = check_database(config, args.config)
         if args.command == "check-config":
             print(describe(config, database_state=database_state))

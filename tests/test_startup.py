@@ -943,6 +943,7 @@ order = ["g1"]
             "backup", "missing", ["does not exist", "relative to the config"], id="backup-missing"
         ),
         pytest.param("ledger-export", "missing", ["does not exist"], id="export-missing"),
+        pytest.param("export", "missing", ["does not exist"], id="tips-export-missing"),
         pytest.param("purge", "missing", ["does not exist"], id="purge-missing"),
     ],
 )
@@ -963,6 +964,7 @@ def test_fr03_unusable_database_path_is_a_config_error(
     extra = {
         "backup": ["--out", "b.sqlite3"],
         "ledger-export": ["--out", "l.csv"],
+        "export": ["tips", "--from", "2026-12-01", "--to", "2026-12-02", "--out", "l.csv"],
         "purge": ["--before", "2027-04-01"],
     }.get(command, [])
     result = warmline_cli(command, "-c", config, *extra, cwd=tmp_path)
