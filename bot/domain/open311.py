@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.domain.privacy import mask_phones
 from bot.domain.tips import MISSED_OUTCOMES, VERIFIED_OUTCOMES, Outcome, State
 
 OPEN311_COLUMNS = (
@@ -126,12 +127,7 @@ def named_actor(
 
 #: What stands in an export's free text where a phone number or a reporter's name was.
 REDACTED = "[removed]"
-#: Chinese mobile numbers (+86 optional, spaces or dashes between digits) and landlines with
-#: their area code (0714-6221234): a reporter may type their number into a description.
-_PHONE = re.compile(
-    r"(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"
-    r"|(?<![\d+])(?:\+86[\s-]?)?\(?0\d{2,3}\)?[\s-]?\d{7,8}(?!\d)"
-)
+
 #: A known name shorter than this is not searched for (one character would cut words apart).
 MIN_KNOWN = 2
 
@@ -144,4 +140,4 @@ def redact(text: str | None, known: Iterable[str | None] = ()) -> str | None:
     values = {k.strip().lstrip("@") for k in known if k}
     for value in sorted((v for v in values if len(v) >= MIN_KNOWN), key=len, reverse=True):
         text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
-    return _PHONE.sub(REDACTED, text)
+    return mask_phones(text, REDACTED)

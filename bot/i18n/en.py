@@ -173,6 +173,9 @@ MESSAGES: dict[str, str] = {
     "card.seen": "🕒 {seen} · reported {at} · {source}",
     "card.place": "📍 {place}",
     "card.description": "📝 {text}",
+    # A phone number in a reporter's own words, where a group reads them (the reporter stays
+    # anonymous there).
+    "privacy.phone_hidden": "[phone number hidden]",
     "card.maps": "🗺 {links}",
     "card.duplicates": "⚠️ Possible duplicates nearby: {tips}",
     "card.group": "🚐 {group}",

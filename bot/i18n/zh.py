@@ -169,6 +169,9 @@ MESSAGES: dict[str, str] = {
     "card.seen": "🕒 {seen} · {at} 报告 · {source}",
     "card.place": "📍 {place}",
     "card.description": "📝 {text}",
+    # A phone number in a reporter's own words, where a group reads them (the reporter stays
+    # anonymous there).
+    "privacy.phone_hidden": "〔电话号码已隐去〕",
     "card.maps": "🗺 {links}",
     "card.duplicates": "⚠️ 附近可能重复：{tips}",
     "card.group": "🚐 {group}",
