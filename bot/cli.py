@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import sys
 import zoneinfo
 from collections.abc import Sequence
@@ -240,16 +239,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(config: Config, *, verbose: bool) -> int:
-    from bot import lifecycle
+    from bot import lifecycle, logs
     from bot.app import build_application
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(lifecycle.LogHygiene(config.telegram.token))
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        logs.configure(
+            "DEBUG" if verbose else config.logging.level,
+            config.logging.file,
+            config.station.timezone,
+            config.telegram.token,
+        )
+    except logs.LogFileError as exc:
+        print(f"warmline: logging.file: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     app = build_application(config)
     return lifecycle.run(app, poll_timeout=config.telegram.poll_timeout)
 
