@@ -440,6 +440,7 @@ def config_for(folder: Path, base_url: str, base_file_url: str, token: str) -> P
         FakeEndpoint(base_url, base_file_url, token),
     )
     path.write_text(toml(config), encoding="utf-8")
+    path.chmod(0o600)  # it holds the token: readable by its owner only (else `run` warns)
     return path
 
 
