@@ -451,4 +451,6 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
     "btn.not_answer_new": "↩️ Not an answer: report someone new",
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
+    # -- the daily database backup failed (issue 12, deploy-ops) --
+    "backup.failed": "⚠️ Today's ({day}) automatic database backup failed: {reason}\nThe bot keeps running and nothing in the database is lost; please ask the system administrator to check the backup folder {folder}. The next automatic backup is tomorrow at {time}.",
 }

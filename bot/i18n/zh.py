@@ -447,4 +447,6 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "好的，这条不算回答，已告诉巡查队。",
     "btn.not_answer_new": "↩️ 这不是回答，我要报告新情况",
     "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
+    # -- the daily database backup failed (issue 12, deploy-ops) --
+    "backup.failed": "⚠️ 今天（{day}）的数据库自动备份没有成功：{reason}\n机器人照常运行，数据库中的数据没有丢失；请告知系统管理员检查备份文件夹 {folder}。下一次自动备份在明天 {time}。",
 }
