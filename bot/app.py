@@ -199,6 +199,12 @@ def register_handlers(app: Application, config: Config) -> None:
             ),
             # Anonymous questions: a member's question (group) and the reporter's answer.
             MessageHandler(groups & filters.TEXT & ~filters.COMMAND, patrol.on_group_reply),
+            # An officer's typed answer to the bot's last question — typed, or as a "reply" to
+            # that question (before the private replies below, which would take it for a
+            # stray text).
+            MessageHandler(
+                private & awaiting_input & filters.TEXT & ~filters.COMMAND, rewards.on_input
+            ),
             MessageHandler(
                 private & filters.REPLY & filters.TEXT & ~filters.COMMAND, reporter.on_private_reply
             ),
@@ -206,10 +212,6 @@ def register_handlers(app: Application, config: Config) -> None:
             MessageHandler(private & filters.COMMAND, common.unknown_command),
             # A reporter sharing their phone number for a reward transfer.
             MessageHandler(private & filters.CONTACT, rewards.on_contact),
-            # An officer's typed answer to the bot's last question.
-            MessageHandler(
-                private & awaiting_input & filters.TEXT & ~filters.COMMAND, rewards.on_input
-            ),
             # Everything else a person sends privately belongs to their report.
             MessageHandler(
                 private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reporter.on_message

@@ -66,6 +66,7 @@ class OutboxSender:
         # both read the same pending rows and send each message twice.
         self._flushing = asyncio.Lock()
         self.idle_poll_s = 1.0
+        self._scrubbed = False  # a claim secret left a row since the last WAL truncation
         self._api_back = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -98,6 +99,10 @@ class OutboxSender:
         while True:
             try:
                 await self.flush()
+                if self._scrubbed:
+                    # Delivered receipts took their claim secrets with them; now make sure no
+                    # older copy of those rows stays behind in the write-ahead log either.
+                    self._scrubbed = not await self.d.db.forget_old_pages()
             except asyncio.CancelledError:
                 raise
             except Exception:  # never let one bad row stop all delivery
@@ -220,6 +225,8 @@ class OutboxSender:
         async with self.d.db.write() as tx:
             if not await self.d.repo.outbox_claim(tx, item.id):
                 return  # already handled
+        if SECRET in item.payload:
+            self._scrubbed = True  # done or given up, the row loses it: see _run
         try:
             if item.kind == "card":
                 await self._send_card(item)

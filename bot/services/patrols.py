@@ -8,12 +8,10 @@ from enum import StrEnum
 
 from bot.db.database import from_db_time
 from bot.db.repo import Tx
+from bot.domain.patrol import clean_area, parse_counts
 from bot.i18n import t
 from bot.services import notify
 from bot.services.base import Deps
-
-#: What a patrol hands out, in the order /patrol_end takes the counts.
-PATROL_SUPPLIES = ("coat", "quilt", "food")
 
 
 class PatrolError(StrEnum):
@@ -30,19 +28,6 @@ class ColdState:
     source: str  # manual | auto
     since: str | None
     override_until: dt.datetime | None
-
-
-def parse_counts(args: list[str]) -> tuple[int, dict[str, int]] | None:
-    """``/patrol_end PEOPLE [COATS] [QUILTS] [FOOD]`` → (people met, supplies); else None."""
-    if not 1 <= len(args) <= 1 + len(PATROL_SUPPLIES):
-        return None
-    numbers = []
-    for arg in args:
-        if not arg.isascii() or not arg.isdigit() or len(arg) > 4:
-            return None
-        numbers.append(int(arg))
-    people, *given = numbers
-    return people, {item: n for item, n in zip(PATROL_SUPPLIES, given, strict=False) if n}
 
 
 class PatrolService:
@@ -62,7 +47,7 @@ class PatrolService:
         if not (team.includes(user_id) or self.d.directory.is_officer(user_id)):
             await self._refused(user_id, "patrol_start")
             return PatrolError.NOT_MEMBER, team.name, False
-        area = " ".join((area or "").split())[:40] or None
+        area = clean_area(area)
         now = self.d.now()
         async with self.d.db.write() as tx:
             under_way = await self.d.repo.open_patrol(team.key)

@@ -41,6 +41,7 @@ from bot.domain.rewards import (
 from bot.domain.tips import Outcome, Tip, is_verified
 from bot.services import notify
 from bot.services.base import Deps
+from bot.services.people import Person, people
 
 #: How long the bot waits for an officer's typed answer (a reason, a reference, an amount).
 INPUT_TTL = dt.timedelta(minutes=30)
@@ -92,7 +93,7 @@ class RewardLine:
 
     reward: Reward
     tip: Tip
-    verifier: str | None
+    verifier: Person | None  # who recorded the outcome (named by name or role, never an id)
     evidence: int
     has_phone: bool
 
@@ -257,11 +258,14 @@ class RewardService:
         )
         await self._event(tx, reward, None, "reward_pending", None, RewardState.PENDING, now)
         code = (await self.d.repo.codes([reward.tip_id]))[reward.tip_id]
+        # No claim secret was given at submission (the monthly cap was reached then; a
+        # rejection freed a place since): point to /mytips, which gives one.
+        has_secret = (await self.d.repo.claim_secret(reward.tip_id))[1] is not None
         await notify.tell(
             self.d,
             tx,
             reward.reporter_id,
-            "reward.pending",
+            "reward.pending" if has_secret else "reward.pending_no_secret",
             {"code": code, "amount": reward.amount},
             tip_id=reward.tip_id,
             now=now,
@@ -300,7 +304,7 @@ class RewardService:
     # -- the officer's decisions ------------------------------------------------------------
     async def pending_lines(self) -> list[RewardLine]:
         rewards = await self.d.repo.rewards_in((RewardState.PENDING, RewardState.APPROVED))
-        names = await self.d.repo.first_names(r.verified_by for r in rewards if r.verified_by)
+        named = await people(self.d, (r.verified_by for r in rewards))
         lines = []
         for reward in rewards:
             tip = await self.d.repo.get_tip(reward.tip_id)
@@ -309,7 +313,7 @@ class RewardService:
                 RewardLine(
                     reward=reward,
                     tip=tip,
-                    verifier=names.get(reward.verified_by) if reward.verified_by else None,
+                    verifier=named.get(reward.verified_by) if reward.verified_by else None,
                     evidence=await self.d.repo.evidence_count(tip.id),
                     has_phone=bool(await self.d.repo.phone_of(reward.reporter_id)),
                 )
@@ -435,11 +439,15 @@ class RewardService:
                 # Say what happens next, as it is: a transfer to the number they gave, or
                 # (anonymous) the two ways to receive it — never "it will be paid" alone.
                 has_phone = bool(await self.d.repo.phone_of(reward.reporter_id))
+                has_secret = (await self.d.repo.claim_secret(reward.tip_id))[1] is not None
+                key = "reward.approved"
+                if not has_phone:
+                    key = "reward.approved_anonymous" + ("" if has_secret else "_no_secret")
                 await notify.tell(
                     self.d,
                     tx,
                     reward.reporter_id,
-                    "reward.approved" if has_phone else "reward.approved_anonymous",
+                    key,
                     {"code": code, "amount": reward.amount},
                     tip_id=reward.tip_id,
                     now=now,

@@ -477,7 +477,9 @@ class ScheduleService:
         )
         supplies = [json.loads(p["supplies"]) for p in patrols if p["supplies"]]
         ledger = await self.d.repo.ledger_sums(since, until)
+        # Payments in the period, net of reversals (a reversal's amount is negative).
         paid = ledger.get("paid", (0, 0))[0] - ledger.get("reversal", (0, 0))[0]
+        paid_yuan = ledger.get("paid", (0, 0))[1] + ledger.get("reversal", (0, 0))[1]
         pending = await self.d.repo.count_rewards(RewardState.PENDING)
         return figures(
             tips,
@@ -486,6 +488,7 @@ class ScheduleService:
             patrols_required=days * len(self.d.config.patrol.reminder_times),
             rewards_pending=pending,
             rewards_paid=paid,
+            rewards_paid_yuan=paid_yuan,
         )
 
     async def summary_text(self, day: dt.date) -> str:
@@ -507,6 +510,14 @@ class ScheduleService:
                 self._figures_block(yesterday, t(lang, "summary.yesterday")),
                 "",
                 self._figures_block(to_date, t(lang, "summary.campaign")),
+                # The rewards' state now, once and labelled as such (the blocks above count
+                # what happened in their period): a finance officer must not add them up.
+                t(
+                    lang,
+                    "summary.rewards_now",
+                    pending=await self.d.repo.count_rewards(RewardState.PENDING),
+                    approved=await self.d.repo.count_rewards(RewardState.APPROVED),
+                ),
             ]
         )
 
@@ -540,8 +551,8 @@ class ScheduleService:
             supplies=escape(supplies),
             patrols=f.patrols_logged,
             required=f.patrols_required,
-            pending=f.rewards_pending,
             paid=f.rewards_paid,
+            paid_yuan=f.rewards_paid_yuan,
         )
 
     # -- the weather rule -------------------------------------------------------------------

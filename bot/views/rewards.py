@@ -53,7 +53,7 @@ def reward_list(
                 state=t(lang, f"reward_state.{reward.state.value}"),
                 amount=reward.amount,
                 outcome=t(lang, f"outcome.{tip.outcome.value}") if tip.outcome else "—",
-                verifier=escape(line.verifier or "—"),
+                verifier=escape(line.verifier.label(lang)) if line.verifier else "—",
                 evidence=line.evidence,
                 hours=hours,
                 contact=t(lang, "rewards.phone" if line.has_phone else "rewards.anonymous"),
