@@ -269,6 +269,14 @@ async def _until_stopped(app: Application, stop: asyncio.Event, **polling) -> in
     return EXIT_OK
 
 
+def _no_reload() -> None:
+    log.warning(
+        "SIGHUP received: reloading the configuration is not supported yet; it is ignored "
+        "and the bot runs on with the configuration it started with → to apply a changed "
+        "config.toml, restart (systemctl restart warmline)"
+    )
+
+
 def run(
     app: Application,
     *,
@@ -283,6 +291,10 @@ def run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # not on Windows' loops
                 loop.add_signal_handler(sig, stop.set)
+        with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+            # Python's default for SIGHUP ends the process, and systemd counts that as a clean
+            # stop (not restarted): `systemctl reload` must not stop the bot on a cold night.
+            loop.add_signal_handler(signal.SIGHUP, _no_reload)
         return await _until_stopped(
             app, stop, poll_timeout=poll_timeout, allowed_updates=allowed_updates
         )

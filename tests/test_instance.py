@@ -1,12 +1,14 @@
 """One instance per database (issue 12, "On a server"): a second ``warmline run`` on the same
 database refuses to start and names the process that holds it; ``restore`` refuses too while
-the bot runs, ``backup`` does not; the kernel releases the lock when the holder dies, however.
+the bot runs, ``backup`` does not; the kernel releases the lock when the holder dies, however;
+SIGHUP (``systemctl reload``) does not stop the bot.
 
 Real ``python -m bot`` processes against the Bot API emulator. All data are invented.
 """
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from tests.harness import REPORTER
@@ -55,11 +57,20 @@ def test_second_instance_refused_until_the_first_dies(tmp_path: Path) -> None:
             first.kill()  # SIGKILL: no clean-up of its own
         assert (database.parent / "warmline.sqlite3.lock").exists()  # the file stays...
         polls = len(emu.calls("getUpdates"))
+        answered = len(emu.bot_messages(REPORTER))
         third = WarmlineProcess(config, tmp_path / "third.log").start()
         try:  # ...but the kernel released the lock with the process
             assert wait_until(
                 lambda: len(emu.calls("getUpdates")) > polls or not third.alive(), BOUND_S
             )
+            assert third.alive(), third.tail()
+            # `systemctl reload` (SIGHUP) must not stop it: reload is not built yet, so the
+            # signal is refused with a line saying how to apply a change (restart).
+            third.proc.send_signal(signal.SIGHUP)
+            assert wait_until(lambda: "SIGHUP received" in third.text(), BOUND_S), third.tail()
+            assert "systemctl restart warmline" in third.text()
+            emu.send_text(REPORTER, "/help")
+            assert wait_until(lambda: len(emu.bot_messages(REPORTER)) > answered, BOUND_S)
             assert third.alive(), third.tail()
         finally:
             assert third.stop() == 0, third.tail()
