@@ -322,7 +322,7 @@ def _run(config: Config, *, verbose: bool, config_path: str) -> int:
     if warning and config.logging.file:
         log.warning("%s", warning)
     try:
-        lock = InstanceLock(config.station.database).acquire("run")
+        lock = InstanceLock(config.station.database).acquire("run", config.station.timezone)
     except DatabaseInUse as exc:
         return refuse(f"{exc} → {in_use_fix('start this one')}", EXIT_IN_USE)
     except OSError as exc:

@@ -87,7 +87,7 @@ def restore(database: str, source: str | Path, timezone: str) -> list[str]:
     if info.schema_version > latest_version():
         reason, fix = too_new(info.schema_version, _written_by(source))
         raise NotReady(f"{source}: {reason.replace('this database', 'this backup')} → {fix}")
-    with InstanceLock(database).acquire("restore"):
+    with InstanceLock(database).acquire("restore", timezone):
         stamp = dt.datetime.now(zoneinfo.ZoneInfo(timezone)).strftime("%Y%m%d-%H%M%S")
         try:
             done = backups.restore(database, source, stamp)

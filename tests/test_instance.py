@@ -8,6 +8,7 @@ Real ``python -m bot`` processes against the Bot API emulator. All data are inve
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def test_second_instance_refused_until_the_first_dies(tmp_path: Path) -> None:
             second = warmline_cli("run", "-c", config, cwd=tmp_path)
             assert second.returncode == 3, second.stderr
             assert f"is in use by pid {first.pid}, `warmline run`, started " in second.stderr
+            # Its start time as the log writes times: the station's (Asia/Shanghai, +08:00).
+            assert re.search(r"started 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00 ", second.stderr)
             assert "systemctl stop warmline" in second.stderr
             assert not TRACEBACK.search(second.stderr)
 

@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +64,10 @@ class InstanceLock:
         self.path = lock_path(database)
         self._fd: int | None = None
 
-    def acquire(self, command: str) -> InstanceLock:
-        """Take the lock or raise :class:`DatabaseInUse`; ``command`` is written down for a
-        refused one to read (``run``, ``restore``)."""
+    def acquire(self, command: str, timezone: str | None = None) -> InstanceLock:
+        """Take the lock or raise :class:`DatabaseInUse`; ``command`` and the start time (in
+        ``timezone``, the station's, as in the log; else the machine's) are written down for
+        a refused one to read (``run``, ``restore``)."""
         if self.database == ":memory:":
             return self
         self.path.parent.mkdir(parents=True, exist_ok=True)  # as Database.open() does
@@ -79,7 +81,8 @@ class InstanceLock:
         except BaseException:
             os.close(fd)
             raise
-        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        zone = zoneinfo.ZoneInfo(timezone) if timezone else None
+        started = dt.datetime.now(dt.UTC).astimezone(zone).isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid={os.getpid()}\ncommand={command}\nstarted={started}\n".encode(), 0)
         self._fd = fd
