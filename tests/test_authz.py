@@ -40,6 +40,7 @@ import pytest_asyncio
 from telegram.ext import CommandHandler
 
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.officer_input import Ask, Awaiting
 from bot.domain.rewards import PayMethod, RewardState
 from bot.domain.tips import Action, Outcome, People, Seen, State, Tip
 from bot.i18n import t
@@ -647,8 +648,8 @@ async def test_reward_button(
     rewards = w.services.rewards
     reward, tip = await stage.reward(state, phone=op == "tel")
     if op == "amt":  # the officer has given a method and a reference: the amount is next
-        await rewards.expect_input(
-            OFFICER, "pay_amount", {"reward": reward.id, "method": "cash", "reference": "R-1"}
+        await rewards.expect(
+            OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.CASH, "R-1")
         )
     await w.idle()
     data = f"rw:{op.replace(':', f':{reward.id}:')}" if ":" in op else f"rw:{op}:{reward.id}"

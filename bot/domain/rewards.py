@@ -214,6 +214,14 @@ def valid_reference(text: str) -> str | None:
     return cleaned
 
 
+def valid_reason(text: str) -> str | None:
+    """A rejection's reason as told to the reporter (whitespace folded), else ``None``."""
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > REASON_MAX or not cleaned.isprintable():
+        return None
+    return cleaned
+
+
 # -- the anonymous claim secret ----------------------------------------------------------------
 
 SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over a counter

@@ -11,6 +11,17 @@ from typing import Any
 
 from bot.db import journal
 from bot.db.repo import Repo, Tx
+from bot.domain import officer_input
+from bot.domain.officer_input import (
+    AmountConfirmed,
+    Ask,
+    Awaiting,
+    MethodChosen,
+    Pay,
+    Reject,
+    Text,
+)
+from bot.domain.officer_input import Refusal as InputRefusal
 from bot.domain.rewards import (
     MAX_SECRET_TRIES,
     REASON_MAX,
@@ -36,6 +47,7 @@ from bot.domain.rewards import (
     secret_matches,
     secret_reissuable,
     state_totals,
+    valid_reason,
     valid_reference,
 )
 from bot.domain.tips import Outcome, Tip, is_verified
@@ -73,6 +85,22 @@ class RewardResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What an officer's answer did: the next question, the action recorded, or why not."""
+
+    reward: Reward | None
+    was: Awaiting | None = None  # the question it met
+    refusal: InputRefusal | None = None  # not taken: the question stands
+    error: RewardError | None = None  # the action was refused (its state, dual control…)
+    asked: Awaiting | None = None  # the next question, now open
+    done: Reject | Pay | None = None  # the action it completed (recorded unless ``error``)
+
+    @property
+    def result(self) -> RewardResult:
+        return RewardResult(self.reward, self.error)
 
 
 class ClaimCheck(StrEnum):
@@ -324,11 +352,11 @@ class RewardService:
         return await self._move(reward_id, officer, RewardAction.APPROVE)
 
     async def reject(self, reward_id: int, officer: int, reason: str) -> RewardResult:
-        reason = " ".join(reason.split())
-        if not reason or len(reason) > REASON_MAX or not reason.isprintable():
+        cleaned = valid_reason(reason)
+        if cleaned is None:
             await self.record_refusal(reward_id, officer, "reward_reject", RewardError.BAD_REASON)
             return RewardResult(await self.d.repo.get_reward(reward_id), RewardError.BAD_REASON)
-        return await self._move(reward_id, officer, RewardAction.REJECT, reason=reason)
+        return await self._move(reward_id, officer, RewardAction.REJECT, reason=cleaned)
 
     async def pay(
         self, reward_id: int, officer: int, method: PayMethod, reference: str, amount: int | None
@@ -662,24 +690,94 @@ class RewardService:
     async def ledger_report(self) -> LedgerReport:
         return await ledger_report(self.d.repo, self.d.local(), self.campaign)
 
-    # -- typed answers the bot waits for ----------------------------------------------------
-    async def expect_input(self, user_id: int, kind: str, data: dict[str, Any]) -> None:
+    # -- typed answers the bot waits for (bot/domain/officer_input.py has the rules) -------
+    async def expect(self, user_id: int, awaiting: Awaiting) -> None:
+        """Remember the question the bot asked (its answer is the user's next text)."""
+        kind, data = awaiting.stored()
         async with self.d.db.write() as tx:
             await self.d.repo.set_pending_input(tx, user_id, kind, data, self.d.now())
         self.on_input_change(user_id, True)
 
-    async def take_input(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
-        """The answer the bot is waiting for from this user (and forget it), unless stale."""
-        pending = await self.d.repo.pending_input(user_id)
-        await self.drop_input(user_id)
-        if pending is None:
-            return None
-        kind, data, created = pending
-        if self.d.now() - created > INPUT_TTL:
-            return None
-        return kind, data
+    async def begin_input(self, reward: Reward, officer: int, awaiting: Awaiting) -> RewardResult:
+        """The reject or the pay button: its first question, if the action fits the reward."""
+        action = RewardAction.REJECT if awaiting.ask is Ask.REASON else RewardAction.PAY
+        check = await self.precheck(reward, officer, action)
+        if check.ok:
+            await self.expect(officer, awaiting)
+        return check
 
-    async def peek_input(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
+    async def answer(self, officer: int, text: str) -> Answered:
+        """An officer's typed answer to the question the bot asked last."""
+        awaiting = await self.take_input(officer)
+        if awaiting is None:
+            return Answered(None, refusal=InputRefusal.NOTHING_ASKED)
+        reward = await self.d.repo.get_reward(awaiting.reward_id)
+        if reward is None:
+            return Answered(None, awaiting, error=RewardError.NO_REWARD)
+        if awaiting.ask is Ask.REFERENCE:
+            # One more question follows: not for a payment recorded meanwhile (by another
+            # officer). A reason or an amount completes its action, which checks that itself.
+            check = await self.precheck(reward, officer, RewardAction.PAY)
+            if not check.ok:
+                return Answered(reward, awaiting, error=check.error)
+        outcome = officer_input.answer(awaiting, Text(text))
+        return await self._answered(officer, reward, awaiting, outcome, typed=True)
+
+    async def choose_method(self, officer: int, reward: Reward, method: PayMethod) -> Answered:
+        """A payment method's button."""
+        check = await self.precheck(reward, officer, RewardAction.PAY)
+        if not check.ok:
+            return Answered(reward, error=check.error)
+        awaiting = await self.peek_input(officer)
+        outcome = officer_input.answer(awaiting, MethodChosen(reward.id, method))
+        return await self._answered(officer, reward, awaiting, outcome, typed=False)
+
+    async def confirm_amount(self, officer: int, reward: Reward) -> Answered:
+        """The button "paid the promised amount"."""
+        check = await self.precheck(reward, officer, RewardAction.PAY)
+        if not check.ok:
+            return Answered(reward, error=check.error)
+        awaiting = await self.peek_input(officer)
+        outcome = officer_input.answer(awaiting, AmountConfirmed(reward.id, reward.amount))
+        return await self._answered(officer, reward, awaiting, outcome, typed=False)
+
+    async def _answered(
+        self,
+        officer: int,
+        reward: Reward,
+        awaiting: Awaiting | None,
+        outcome: Awaiting | Reject | Pay | InputRefusal,
+        *,
+        typed: bool,
+    ) -> Answered:
+        """Carry out what an answer does: ask the next question, or record the action."""
+        if isinstance(outcome, InputRefusal):
+            if typed and awaiting is not None:
+                await self.expect(officer, awaiting)  # the same question, asked again
+            if outcome is InputRefusal.BAD_REASON:  # recorded as a refused rejection
+                error = RewardError.BAD_REASON
+                await self.record_refusal(reward.id, officer, "reward_reject", error)
+            return Answered(reward, awaiting, refusal=outcome)
+        if isinstance(outcome, Awaiting):
+            await self.expect(officer, outcome)
+            return Answered(reward, awaiting, asked=outcome)
+        if isinstance(outcome, Reject):
+            result = await self.reject(reward.id, officer, outcome.reason)
+        else:
+            if not typed:
+                await self.drop_input(officer)
+            result = await self.pay(
+                reward.id, officer, outcome.method, outcome.reference, outcome.amount
+            )
+        return Answered(result.reward, awaiting, error=result.error, done=outcome)
+
+    async def take_input(self, user_id: int) -> Awaiting | None:
+        """The answer the bot is waiting for from this user (and forget it), unless stale."""
+        awaiting = await self.peek_input(user_id)
+        await self.drop_input(user_id)
+        return awaiting
+
+    async def peek_input(self, user_id: int) -> Awaiting | None:
         """The answer the bot is waiting for from this user (kept), unless stale."""
         pending = await self.d.repo.pending_input(user_id)
         if pending is None:
@@ -687,7 +785,7 @@ class RewardService:
         kind, data, created = pending
         if self.d.now() - created > INPUT_TTL:
             return None
-        return kind, data
+        return Awaiting.from_stored(kind, data)
 
     async def drop_input(self, user_id: int) -> None:
         async with self.d.db.write() as tx:
