@@ -1,10 +1,9 @@
-"""The ``warmline`` command: run the bot, check a config file."""
+"""The ``warmline`` command: run the bot, check a config file, administer the database."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import sys
 import zoneinfo
 from collections.abc import Sequence
@@ -13,6 +12,8 @@ from pathlib import Path
 from bot.config import Config, ConfigError, load_config, require_token
 
 EXIT_CONFIG = 2
+#: Another process holds the database (a second `run`, or `restore` while the bot runs).
+EXIT_IN_USE = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("-c", "--config", required=True, help="path to config.toml")
     backup.add_argument("--out", required=True, help="the backup file to create")
     _add_export_parser(sub)
+    restore = sub.add_parser(
+        "restore", help="replace the database with a backup (the bot must be stopped)"
+    )
+    restore.add_argument("-c", "--config", required=True, help="path to config.toml")
+    restore.add_argument("--from", dest="source", required=True, help="the backup file")
     demo = sub.add_parser(
         "demo",
         help="try warmline without a bot token: the bot against a local Bot API emulator, "
@@ -155,11 +161,12 @@ def _purge(config: Config, before_text: str) -> int:
 def _backup(config: Config, out: Path) -> int:
     import sqlite3
 
+    from bot.db.backups import BackupError
     from bot.services.maintenance import backup
 
     try:
         tips = backup(config.station.database, out)
-    except (OSError, RuntimeError, sqlite3.Error) as exc:
+    except (OSError, BackupError, sqlite3.Error) as exc:
         print(f"warmline: backup: {exc}", file=sys.stderr)
         return 1
     print(f"{out}: backup complete ({tips} tips); integrity check ok")
@@ -338,32 +345,97 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ledger_export(config, Path(args.out))
         if args.command == "export":
             return _export(config, args)
+        if args.command == "restore":
+            return _restore(config, args.source)
         database_state = check_database(config, args.config)
         if args.command == "check-config":
+            from bot.db.lock import holder_of
+
+            holder = holder_of(config.station.database)
+            if holder is not None:
+                database_state += f"; in use by {holder.describe()}"
             print(describe(config, database_state=database_state))
             if not config.telegram.token:
                 print("note: telegram.token is empty; set it or WARMLINE_TOKEN before `run`.")
+            _warn_exposed_token(args.config)
             return 0
         require_token(config, args.config)
     except ConfigError as exc:
         print(f"warmline: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return _run(config, verbose=args.verbose)
+    return _run(config, verbose=args.verbose, config_path=args.config)
 
 
-def _run(config: Config, *, verbose: bool) -> int:
-    from bot import lifecycle
+def _warn_exposed_token(config_path: str) -> str | None:
+    from bot.upkeep import exposed_token
+
+    warning = exposed_token(config_path)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return warning
+
+
+def _restore(config: Config, source: str) -> int:
+    from bot.db.lock import DatabaseInUse
+    from bot.upkeep import NotReady, in_use_fix, restore
+
+    try:
+        lines = restore(config.station.database, source, config.station.timezone)
+    except NotReady as exc:
+        print(f"warmline: restore: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseInUse as exc:
+        print(f"warmline: restore: {exc} → {in_use_fix('restore')}", file=sys.stderr)
+        return EXIT_IN_USE
+    except OSError as exc:
+        print(f"warmline: restore: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def _run(config: Config, *, verbose: bool, config_path: str) -> int:
+    import logging
+
+    from bot import lifecycle, logs
     from bot.app import build_application
+    from bot.db.lock import DatabaseInUse, InstanceLock
+    from bot.upkeep import NotReady, in_use_fix, prepare_database
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(lifecycle.LogHygiene(config.telegram.token))
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = build_application(config)
-    return lifecycle.run(app, poll_timeout=config.telegram.poll_timeout)
+    try:
+        logs.configure(
+            "DEBUG" if verbose else config.logging.level,
+            config.logging.file,
+            config.station.timezone,
+            config.telegram.token,
+        )
+    except logs.LogFileError as exc:
+        print(f"warmline: logging.file: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    log = logging.getLogger("bot.cli")
+
+    def refuse(message: str, status: int) -> int:
+        print(f"warmline: {message}", file=sys.stderr)
+        if config.logging.file:  # and where the operator reads the log
+            log.error("%s", message)
+        return status
+
+    warning = _warn_exposed_token(config_path)
+    if warning and config.logging.file:
+        log.warning("%s", warning)
+    try:
+        lock = InstanceLock(config.station.database).acquire("run", config.station.timezone)
+    except DatabaseInUse as exc:
+        return refuse(f"{exc} → {in_use_fix('start this one')}", EXIT_IN_USE)
+    except OSError as exc:
+        return refuse(f"cannot lock the database ({exc})", EXIT_CONFIG)
+    with lock:
+        try:
+            prepare_database(config.station.database)
+        except NotReady as exc:
+            return refuse(str(exc), EXIT_CONFIG)
+        app = build_application(config)
+        return lifecycle.run(app, poll_timeout=config.telegram.poll_timeout)
 
 
 if __name__ == "__main__":  # pragma: no cover

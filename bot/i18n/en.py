@@ -477,4 +477,6 @@ MESSAGES: dict[str, str] = {
     # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
     "reward.pending_no_secret": "🎁 Your report {code} was verified — thank you! A <b>{amount} yuan</b> reward is waiting for the duty officer's review; you will be told the decision.\nIf it is approved, two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
     "reward.approved_anonymous_no_secret": "✅ The {amount} yuan reward for report {code} is approved. Two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
+    # -- the daily database backup failed (issue 12, deploy-ops) --
+    "backup.failed": "⚠️ Today's ({day}) automatic database backup failed: {reason}\nThe bot keeps running and nothing in the database is lost; please ask the system administrator to check the backup folder {folder}. The next automatic backup is tomorrow at {time}.",
 }

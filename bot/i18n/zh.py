@@ -473,4 +473,6 @@ MESSAGES: dict[str, str] = {
     # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
     "reward.pending_no_secret": "🎁 您的报告 {code} 已核实，谢谢您！<b>{amount} 元</b>奖励正在等待值班人员审核，审核结果会通知您。\n审核通过后，领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
     "reward.approved_anonymous_no_secret": "✅ 报告 {code} 的 {amount} 元奖励已审核通过。领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
+    # -- the daily database backup failed (issue 12, deploy-ops) --
+    "backup.failed": "⚠️ 今天（{day}）的数据库自动备份没有成功：{reason}\n机器人照常运行，数据库中的数据没有丢失；请告知系统管理员检查备份文件夹 {folder}。下一次自动备份在明天 {time}。",
 }

@@ -34,6 +34,7 @@ from bot.domain.schedule import (
 from bot.domain.tips import State, Tip
 from bot.i18n import t
 from bot.services import notify
+from bot.services.backups import BackupService
 from bot.services.base import Deps
 from bot.services.patrols import PatrolService
 from bot.services.people import mention, person
@@ -68,6 +69,7 @@ class ScheduleService:
         self._checked_at: dt.datetime | None = None  # the reminder step's last run (this process)
         self._checked_saved: dt.datetime | None = None  # … as last written to the database
         self._running_day: dt.date | None = None  # the last local day recorded as running
+        self.backups = BackupService(deps)  # the daily backup (bot/services/backups.py)
 
     @property
     def lang(self) -> str:
@@ -87,6 +89,7 @@ class ScheduleService:
             lambda: self._reminder(now, local),
             lambda: self._patrol_checks(now, local),
             lambda: self._summary(now, local),
+            lambda: self.backups.run_due(now, local),  # last: a copy takes a while
         ]
         for step in steps:
             try:
