@@ -1,4 +1,4 @@
-"""Secrets the process knows, never to be logged (the log filter in bot/lifecycle.py masks
+"""Secrets the process knows, never to be logged (the log filter in bot/logs.py masks
 them): the webhook's secret token. The bot token is masked there too, by its own rule."""
 
 from __future__ import annotations

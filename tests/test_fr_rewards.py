@@ -689,6 +689,8 @@ async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: P
         assert result.submitted is not None and result.submitted.secret is None  # at the cap
         second = result.submitted.tip
         assert (await w.services.rewards.reject(reward.id, OFFICER, "同一人重复报告")).ok
+        # The receipt and the rejection notice (both mention /mytips) are delivered first.
+        await w.outbox_idle()
         w.mark(REPORTER)
         field = w.services.field
         assert (await field.act(second.id, Action.CLAIM, G1_MEMBER2)).ok

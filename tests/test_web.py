@@ -159,7 +159,7 @@ async def test_webhook_update_is_journaled_before_the_200(tmp_path: Path) -> Non
 async def test_webhook_secret_from_config_or_env_and_never_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.lifecycle import LogHygiene
+    from bot.logs import LogHygiene
 
     caplog.set_level(logging.DEBUG)
     hygiene = LogHygiene("123456:TEST-TOKEN")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.db.backups import online_copy
 from bot.domain.rewards import RewardState
 from bot.services.base import Deps
 
@@ -62,22 +62,6 @@ async def purge(deps: Deps, before: dt.date) -> PurgeReport:
 
 
 def backup(database: str | Path, out: str | Path) -> int:
-    """Copy a live database with SQLite's online backup API; returns the copy's tip count.
-
-    Safe while the bot runs: the backup reads a consistent snapshot page by page and retries
-    pages that a concurrent writer changed.
-    """
-    out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"{out} exists; choose a new file name")
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    target = sqlite3.connect(out)
-    try:
-        source.backup(target, pages=256)
-        check = target.execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            raise RuntimeError(f"backup failed its integrity check: {check}")
-        return int(target.execute("SELECT COUNT(*) FROM tips").fetchone()[0])
-    finally:
-        target.close()
-        source.close()
+    """``warmline backup``: a checked online copy (bot/db/backups.py, the same code as the
+    daily backup); returns the copy's tip count. Safe while the bot runs."""
+    return online_copy(database, out).tips

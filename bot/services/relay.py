@@ -16,6 +16,7 @@ from enum import StrEnum
 from html import escape
 
 from bot.db import journal
+from bot.domain.privacy import mask_phones
 from bot.domain.relay import (
     NUDGE_AFTER,
     PROMPT_OPEN,
@@ -237,7 +238,7 @@ class RelayService:
         others = len([q for q in open_for_answer(questions, now) if q.tip_id != tip.id])
         lang = self.d.config.station.language
         async with self.d.db.write() as tx:
-            answer = t(lang, "ask.answer", code=tip.code, answer=escape(text))
+            answer = t(lang, "ask.answer", code=tip.code, answer=_masked(text, lang))
             await notify.say(
                 self.d,
                 tx,
@@ -296,3 +297,9 @@ class RelayService:
             )
         self.d.wake()
         return question
+
+
+def _masked(text: str, lang: str) -> str:
+    """A reporter's answer as the group reads it: escaped, phone numbers masked (the reporter
+    stays anonymous there; bot/domain/privacy.py)."""
+    return escape(mask_phones(text, t(lang, "privacy.phone_hidden")))

@@ -27,12 +27,14 @@ from bot.domain.schedule import (
     in_window,
     latest_slot,
     parse_hhmm,
+    patrols_required,
     reminder_timing,
     slot_key,
 )
 from bot.domain.tips import State, Tip
 from bot.i18n import t
 from bot.services import notify
+from bot.services.backups import BackupService
 from bot.services.base import Deps
 from bot.services.patrols import PatrolService
 from bot.services.people import mention, person
@@ -67,6 +69,7 @@ class ScheduleService:
         self._checked_at: dt.datetime | None = None  # the reminder step's last run (this process)
         self._checked_saved: dt.datetime | None = None  # … as last written to the database
         self._running_day: dt.date | None = None  # the last local day recorded as running
+        self.backups = BackupService(deps)  # the daily backup (bot/services/backups.py)
 
     @property
     def lang(self) -> str:
@@ -86,6 +89,7 @@ class ScheduleService:
             lambda: self._reminder(now, local),
             lambda: self._patrol_checks(now, local),
             lambda: self._summary(now, local),
+            lambda: self.backups.run_due(now, local),  # last: a copy takes a while
         ]
         for step in steps:
             try:
@@ -464,9 +468,7 @@ class ScheduleService:
             for chat in chats:
                 await notify.say(self.d, tx, chat, text, now=now)
 
-    async def figures_for(
-        self, since: dt.datetime | None, until: dt.datetime, days: int
-    ) -> Figures:
+    async def figures_for(self, since: dt.datetime | None, until: dt.datetime) -> Figures:
         # Counted by the database: a campaign's history is far too long to load tip by tip.
         tips = await self.d.repo.tip_tally(since, until)
         patrols = await self.d.repo.patrols_between(
@@ -478,11 +480,19 @@ class ScheduleService:
         paid = ledger.get("paid", (0, 0))[0] - ledger.get("reversal", (0, 0))[0]
         paid_yuan = ledger.get("paid", (0, 0))[1] + ledger.get("reversal", (0, 0))[1]
         pending = await self.d.repo.count_rewards(RewardState.PENDING)
+        campaign = self.d.config.campaign
+        required = patrols_required(
+            since or dt.datetime.combine(campaign.start, dt.time(), tzinfo=self.d.tz),
+            until,
+            [parse_hhmm(x) for x in self.d.config.patrol.reminder_times],
+            campaign.start,
+            campaign.end,
+        )
         return figures(
             tips,
             supplies,
             patrols_logged=len(patrols),
-            patrols_required=days * len(self.d.config.patrol.reminder_times),
+            patrols_required=required,
             rewards_pending=pending,
             rewards_paid=paid,
             rewards_paid_yuan=paid_yuan,
@@ -495,11 +505,8 @@ class ScheduleService:
         today_start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
         yesterday_start = today_start - dt.timedelta(days=1)
         campaign_start = dt.datetime.combine(cfg.campaign.start, dt.time(), tzinfo=tz)
-        days_so_far = max(
-            1, (min(day, cfg.campaign.end + dt.timedelta(days=1)) - cfg.campaign.start).days
-        )
-        yesterday = await self.figures_for(yesterday_start, today_start, 1)
-        to_date = await self.figures_for(campaign_start, today_start, days_so_far)
+        yesterday = await self.figures_for(yesterday_start, today_start)
+        to_date = await self.figures_for(campaign_start, today_start)
         lang = self.lang
         return "\n".join(
             [

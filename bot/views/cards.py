@@ -12,6 +12,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.privacy import mask_phones
 from bot.domain.tips import (
     FLAG_ORDER,
     SUPPLY_ORDER,
@@ -41,12 +42,18 @@ def state_label(tip: Tip, lang: str) -> str:
     return t(lang, f"state.{tip.state.value}")
 
 
+def shown_words(text: str, lang: str) -> str:
+    """A reporter's own words as a group may see them: escaped, phone numbers masked."""
+    return escape(mask_phones(text, t(lang, "privacy.phone_hidden")))
+
+
 def _place(tip: Tip, lang: str) -> str:
     """District, the place's name and the typed address; a bare pin: the nearest known
     place and how far (the map links below carry the exact point)."""
     if not tip.place_label and not tip.address:
         return pin_place(tip.lat, tip.lon, lang)
-    return " · ".join(escape(part) for part in (tip.district, tip.place_label, tip.address) if part)
+    parts = (tip.district, tip.place_label, tip.address)
+    return " · ".join(shown_words(part, lang) for part in parts if part)
 
 
 def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) -> str:
@@ -76,7 +83,7 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
     )
     lines.append(t(lang, "card.place", place=_place(tip, lang) or "—"))
     if tip.description:
-        lines.append(t(lang, "card.description", text=escape(tip.description)))
+        lines.append(t(lang, "card.description", text=shown_words(tip.description, lang)))
     links = " · ".join(
         f'<a href="{escape(link.url)}">{t(lang, "map." + link.key)}</a>'
         for link in map_links(tip.lat, tip.lon, tip.code)
@@ -276,7 +283,7 @@ def render_digest(tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo) -> str:
     for tip in tips:
         if tip.place_label or tip.address:
             place = " · ".join(
-                escape(p) for p in (tip.district, tip.place_label or tip.address) if p
+                shown_words(p, lang) for p in (tip.district, tip.place_label or tip.address) if p
             )
         else:
             place = pin_place(tip.lat, tip.lon, lang)

@@ -1,0 +1,76 @@
+"""The daily backup: once a station day, at ``[backup] time`` or at the first tick after it
+(the bot was down then), a checked online copy of the database into ``[backup] dir`` as
+``warmline-YYYY-MM-DD.sqlite3``, and the daily copies older than ``keep_days`` deleted. A
+copy that fails (no room, no permission, a failed integrity check) is told to the duty
+officers; either way the day is recorded (``schedule_log``, kind ``backup``), so it is tried
+once a day, not on every tick. The work on files is bot/db/backups.py, in a thread (a copy of
+a big database takes a while; the bot keeps serving meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sqlite3
+from pathlib import Path
+
+from bot.db import backups
+from bot.domain.schedule import parse_hhmm
+from bot.services import notify
+from bot.services.base import Deps
+
+log = logging.getLogger(__name__)
+
+KIND = "backup"
+
+
+class BackupService:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    async def run_due(self, now: dt.datetime, local: dt.datetime) -> bool:
+        """Back up if today's backup is due and not done; whether one was attempted."""
+        cfg = self.d.config.backup
+        database = self.d.db.path
+        if database == ":memory:" or local.time() < parse_hhmm(cfg.time):
+            return False
+        day = local.date()
+        if await self.d.repo.is_done(KIND, day.isoformat()):
+            return False
+        target = backups.daily_path(cfg.dir, day)
+        try:
+            info, deleted = await asyncio.to_thread(self._copy, database, day)
+        except (OSError, sqlite3.Error, backups.BackupError) as exc:
+            reason = str(exc) or type(exc).__name__
+            log.warning("the daily backup to %s failed: %s", target, reason)
+            async with self.d.db.write() as tx:
+                if await self.d.repo.mark_done(tx, KIND, day.isoformat(), now, "failed"):
+                    await notify.tell_officers(
+                        self.d,
+                        tx,
+                        "backup.failed",
+                        {
+                            "day": day.isoformat(),
+                            "reason": reason,
+                            "folder": cfg.dir,
+                            "time": cfg.time,
+                        },
+                        now=now,
+                    )
+            return True
+        async with self.d.db.write() as tx:
+            await self.d.repo.mark_done(tx, KIND, day.isoformat(), now, "ok")
+        log.info(
+            "daily backup %s: %d tip(s), integrity check ok; %d old backup(s) deleted",
+            info.path,
+            info.tips,
+            len(deleted),
+        )
+        return True
+
+    def _copy(self, database: str, day: dt.date) -> tuple[backups.CopyInfo, list[Path]]:
+        cfg = self.d.config.backup
+        Path(cfg.dir).mkdir(parents=True, exist_ok=True)
+        info = backups.online_copy(database, backups.daily_path(cfg.dir, day), overwrite=True)
+        return info, backups.prune(cfg.dir, cfg.keep_days, day)
