@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.i18n import normalize_language
+from bot.services import notify
 from bot.services.base import Deps
 
 
@@ -55,6 +58,17 @@ class UserService:
             await self.d.repo.set_user_language(tx, user_id, language, self.d.now())
         previous = self._language.get(user_id, (None, None))
         self._language[user_id] = (language, previous[1])
+
+    async def tell_officers(self, render: Callable[[str], str]) -> None:
+        """One message (``render(lang)``, HTML) to every duty officer the bot can reach, each
+        in their language, through the outbox."""
+        now = self.d.now()
+        officers = sorted(self.d.directory.officers - self.d.inactive_chats)
+        texts = {officer: render(await self.language(officer)) for officer in officers}
+        async with self.d.db.write() as tx:
+            for officer, text in texts.items():
+                await notify.say(self.d, tx, officer, text, now=now)
+        self.d.wake()
 
     async def sync_staff(self) -> None:
         """The staff table from the directory: one row per person, in their group role if
