@@ -47,6 +47,8 @@ from bot.services.base import Clock, Deps, utc_now
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.field import FieldService
+from bot.services.health import HealthService
+from bot.services.outages import OutageWatch
 from bot.services.patrols import PatrolService
 from bot.services.registry import Services
 from bot.services.relay import RelayService
@@ -57,6 +59,10 @@ from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
 from bot.transport import ApiStatus, RetryingRequest, display_url
 from bot.views.commands import COMMANDS, Menu, menu
+from bot.web.app import create_web_app
+from bot.web.health import routes as health_routes
+from bot.web.server import WebServer
+from bot.web.telegram import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +124,18 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     # What every request learns about the Bot API's reachability (read by bot/lifecycle.py).
     status = ApiStatus(display_url(config.telegram.base_url), config.telegram.token)
     pool = config.telegram.max_concurrent_updates + 8
+    # [telegram] proxy for every Bot API and file request; empty: httpx reads the
+    # environment's HTTPS_PROXY / ALL_PROXY / NO_PROXY itself.
+    proxy = {"proxy": config.telegram.proxy} if config.telegram.proxy else {}
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
-        .request(RetryingRequest(connection_pool_size=pool, status=status, **timeouts))
-        .get_updates_request(InboundRequest(journal, connection_pool_size=1, status=status))
+        .request(RetryingRequest(connection_pool_size=pool, status=status, **proxy, **timeouts))
+        .get_updates_request(
+            InboundRequest(journal, connection_pool_size=1, status=status, **proxy)
+        )
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -144,8 +155,24 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     app.bot_data["overrides"] = overrides
     app.bot_data["journal"] = journal
     app.bot_data["api_status"] = status
+    build_web(app, config, journal, status)
     register_handlers(app, config)
     return app
+
+
+def build_web(app: Application, config: Config, journal: InboundJournal, status: ApiStatus) -> None:
+    """The bot's web server (issue 12): the webhook and /healthz; bot/lifecycle.py starts it
+    before the Bot API is reached (so /healthz can say it is not) and stops it."""
+
+    def deps() -> Deps | None:
+        services: Services | None = app.bot_data.get("services")
+        return services.deps if services is not None else None
+
+    webhook = WebhookEndpoint(journal)
+    health = HealthService(config, status, deps)
+    web_app = create_web_app([webhook.routes(), health_routes(health)])
+    app.bot_data["webhook"] = webhook
+    app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 
 
 def register_handlers(app: Application, config: Config) -> None:
@@ -319,6 +346,16 @@ async def _post_init(app: Application) -> None:
     sender.start()  # also resumes whatever was pending before a restart
     if overrides.tick_seconds:
         ticker.install(app, schedules, overrides.tick_seconds, also=(services.relay.nudge,))
+    # Issue 12: the officers told of the bot's own outages and undeliverable messages.
+    watch = OutageWatch(
+        deps,
+        app.bot_data["api_status"],
+        app.bot_data["journal"],
+        polling=config.telegram.mode == "polling",
+        queue_size=app.update_queue.qsize,
+    )
+    app.bot_data["outage_watch"] = watch
+    await watch.start()
     # Last: what a crash left unfinished is handled first, before the updater polls again.
     journal: InboundJournal = app.bot_data["journal"]
     journal.attach(db)
@@ -327,6 +364,9 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_stop(app: Application) -> None:
+    watch: OutageWatch | None = app.bot_data.get("outage_watch")
+    if watch is not None:
+        await watch.stop()
     sender: OutboxSender | None = app.bot_data.get("outbox")
     if sender is not None:
         await sender.stop()
