@@ -408,6 +408,12 @@ async def _tell(what: str, step: Awaitable[None]) -> None:
         log.warning("could not tell the duty officers about %s", what, exc_info=True)
 
 
+def _stopping(stop: asyncio.Event, name: str) -> None:
+    if not stop.is_set():
+        log.info("%s received: stopping (what is in hand is finished and saved first)", name)
+    stop.set()
+
+
 def _no_reload() -> None:
     log.warning(
         "SIGHUP received: this bot was started without its configuration file's path, so it "
@@ -437,7 +443,7 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # not on Windows' loops
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, _stopping, stop, sig.name)
         with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
             # Python's default for SIGHUP ends the process, and systemd counts that as a clean
             # stop (not restarted): `systemctl reload` must never stop the bot.
