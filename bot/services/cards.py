@@ -32,6 +32,8 @@ class CardContext:
     duplicate_of: str | None = None
     evidence: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)
+    #: The reporter's name, username and phone: never shown, only masked in the card's words.
+    reporter_known: tuple[str | None, ...] = ()
 
 
 _TIMELINE_ACTIONS = {
@@ -86,6 +88,7 @@ class CardService:
             duplicate_of=dup_of,
             evidence=await repo.evidence_count(tip.id),
             timeline=timeline,
+            reporter_known=await repo.reporter_identity(tip.id),
         )
 
     async def _open_near(self, tip: Tip) -> list[dedup.Candidate]:

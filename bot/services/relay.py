@@ -16,7 +16,7 @@ from enum import StrEnum
 from html import escape
 
 from bot.db import journal
-from bot.domain.privacy import mask_phones
+from bot.domain.privacy import mask_known, mask_phones
 from bot.domain.relay import (
     NUDGE_AFTER,
     PROMPT_OPEN,
@@ -238,7 +238,8 @@ class RelayService:
         others = len([q for q in open_for_answer(questions, now) if q.tip_id != tip.id])
         lang = self.d.config.station.language
         async with self.d.db.write() as tx:
-            answer = t(lang, "ask.answer", code=tip.code, answer=_masked(text, lang))
+            known = await self.d.repo.identity_of(user_id)
+            answer = t(lang, "ask.answer", code=tip.code, answer=_masked(text, lang, known))
             await notify.say(
                 self.d,
                 tx,
@@ -299,7 +300,8 @@ class RelayService:
         return question
 
 
-def _masked(text: str, lang: str) -> str:
-    """A reporter's answer as the group reads it: escaped, phone numbers masked (the reporter
-    stays anonymous there; bot/domain/privacy.py)."""
-    return escape(mask_phones(text, t(lang, "privacy.phone_hidden")))
+def _masked(text: str, lang: str, known: tuple[str | None, ...]) -> str:
+    """A reporter's answer as the group reads it: escaped, phone numbers and the reporter's
+    own name, username and phone masked (they stay anonymous there; bot/domain/privacy.py)."""
+    masked = mask_known(text, known, t(lang, "privacy.name_hidden"))
+    return escape(mask_phones(masked, t(lang, "privacy.phone_hidden")))
