@@ -692,3 +692,27 @@ async def test_real_ptb_application(emu):
             await app.stop()
     assert emu.internal_errors == [] and emu.api_errors == []
     await emu.until(lambda: emu.pending_updates() == 0)
+
+
+def test_half_a_request_is_no_call(emu):
+    """A connection that ends inside the body (a client or a proxy gone mid-request) is
+    dropped: the emulator acts on no half-read call, as Telegram would not."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(emu.base_url)
+    before = len(emu.requests)
+    body = b'{"chat_id": 5001, "text": "hello"}'
+    for head in (
+        f"POST /bot{emu.token}/sendMessage HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n",
+        f"POST /bot{emu.token}/sendMessage HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        f"{len(body):x}\r\n",
+    ):
+        with socket.create_connection((where.hostname, where.port), timeout=WAIT_S) as sock:
+            sock.sendall(head.encode() + body[:10])
+            sock.shutdown(socket.SHUT_WR)
+            assert sock.recv(1024) == b""  # no answer: the connection is closed
+    assert len(emu.requests) == before
+    assert emu.api_errors == [] and emu.internal_errors == []

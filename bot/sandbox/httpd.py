@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "Handler",
+    "IncompleteRequest",
     "Server",
     "Upload",
     "is_loopback",
@@ -88,6 +89,10 @@ def serve_in_thread(server: Server, name: str) -> threading.Thread:
     return thread
 
 
+class IncompleteRequest(ConnectionError):
+    """The request's body was cut short: the connection is dropped, nothing is done."""
+
+
 class Handler(BaseHTTPRequestHandler):
     """Keep-alive, ``TCP_NODELAY``, quiet; reads bodies and writes whole responses."""
 
@@ -99,21 +104,33 @@ class Handler(BaseHTTPRequestHandler):
         return
 
     def read_body(self) -> bytes:
-        """The request body, sent with ``Content-Length`` or chunked."""
+        """The request body, sent with ``Content-Length`` or chunked.
+
+        :class:`IncompleteRequest` if the connection ends before the whole body came (a
+        client or a proxy went away mid-request): a server never acts on half a request.
+        """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             parts = []
             while True:
                 size_line = self.rfile.readline(65537)
+                if not size_line.endswith(b"\n"):
+                    raise IncompleteRequest("the connection ended inside a chunked body")
                 size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass
                     break
-                parts.append(self.rfile.read(size))
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    raise IncompleteRequest("the connection ended inside a chunk")
+                parts.append(chunk)
                 self.rfile.readline(65537)
             return b"".join(parts)
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            raise IncompleteRequest(f"only {len(body)} of {length} bytes came")
+        return body
 
     def send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)

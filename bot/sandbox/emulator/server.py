@@ -51,7 +51,11 @@ class _Handler(httpd.Handler):
 
     def _dispatch(self) -> None:
         emu: ApiServer = self.server.owner
-        body = self.read_body()
+        try:
+            body = self.read_body()
+        except httpd.IncompleteRequest:
+            self.close_connection = True  # as a real server: half a request is no call
+            return
         split = urlsplit(self.path)
         path = unquote(split.path)  # PTB percent-encodes file URLs (the token's ':' too)
         m = _FILE_ROUTE.match(path)
