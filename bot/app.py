@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from telegram import (
@@ -39,24 +41,33 @@ from bot.geo.area import ServiceArea
 from bot.geo.geocoder import Geocoder
 from bot.handlers import common, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outbox import OutboxSender
-from bot.services.base import Clock, Deps, utc_now
+from bot.services.audit import Audit
+from bot.services.awards import AwardService
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
+from bot.services.clock import Clock, StationClock, utc_now
+from bot.services.escalation import Escalator
 from bot.services.field import FieldService
+from bot.services.handover import Handover
+from bot.services.notify import Notifier
 from bot.services.patrols import PatrolService
+from bot.services.people import Naming
+from bot.services.reach import Reach
 from bot.services.registry import Services
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
+from bot.services.summary import Summary
+from bot.services.tips import Tips
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
 from bot.transport import ApiStatus, RetryingRequest, display_url
-from bot.views.commands import COMMANDS, Menu, menu
+from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +172,7 @@ def register_handlers(app: Application, config: Config) -> None:
         config.reporting.flood_window_seconds,
         is_staff=directory_from(config).is_staff,  # staff: a much higher limit (see FloodGuard)
     )
-    # Officers who owe the bot a typed answer (a reject reason, a payment reference…);
-    # kept in step with the database by the reward service (see _post_init).
-    awaiting_input = filters.User(allow_empty=False)
-    app.bot_data["awaiting_input"] = awaiting_input
+    officers = filters.User(config.officers.user_ids or [0])
 
     app.add_handler(TypeHandler(Update, guards.ignore_edits), group=-4)
     app.add_handler(TypeHandler(Update, flood), group=-3)
@@ -194,7 +202,7 @@ def register_handlers(app: Application, config: Config) -> None:
                     | filters.AUDIO
                     | filters.Document.ALL
                 )
-                & (groups | filters.User(config.officers.user_ids or [0])),
+                & (groups | officers),
                 patrol.on_evidence,
             ),
             # Anonymous questions: a member's question (group) and the reporter's answer.
@@ -206,9 +214,10 @@ def register_handlers(app: Application, config: Config) -> None:
             MessageHandler(private & filters.COMMAND, common.unknown_command),
             # A reporter sharing their phone number for a reward transfer.
             MessageHandler(private & filters.CONTACT, rewards.on_contact),
-            # An officer's typed answer to the bot's last question.
+            # An officer's text: their typed answer to the bot's last question, if it waits
+            # for one (the pending input in the database), else part of their report.
             MessageHandler(
-                private & awaiting_input & filters.TEXT & ~filters.COMMAND, rewards.on_input
+                private & officers & filters.TEXT & ~filters.COMMAND, rewards.on_officer_text
             ),
             # Everything else a person sends privately belongs to their report.
             MessageHandler(
@@ -255,71 +264,253 @@ def command_handlers() -> list[CommandHandler]:
     return [CommandHandler(name, COMMAND_CALLBACKS[name]) for name in names]
 
 
+@dataclass(frozen=True)
+class Station:
+    """What every part stands on: the configuration, the database and its stores, the clock,
+    who the bot can reach (the directory with moved chat ids), the roster."""
+
+    config: Config
+    db: Database
+    repo: Repo
+    clock: StationClock
+    reach: Reach
+    roster: Roster
+
+    @property
+    def audit(self) -> Audit:
+        return Audit(self.db, self.repo.events, self.reach, self.clock)
+
+
+async def open_station(config: Config, clock: Clock = utc_now) -> Station:
+    """Open the database (migrating it) and load what the bot knows of its chats; the caller
+    closes ``station.db``. The bot and the maintenance commands (bot/cli.py) both start here."""
+    db = await Database(config.station.database).open()
+    repo = Repo.on(db)
+    reach = await Reach(directory_from(config), repo.chats, db).load()
+    return Station(
+        config, db, repo, StationClock(config.station.timezone, clock), reach, roster_from(config)
+    )
+
+
+@asynccontextmanager
+async def station_for(config: Config) -> AsyncIterator[Station]:
+    """:func:`open_station` for one command; the database is closed afterwards."""
+    station = await open_station(config)
+    try:
+        yield station
+    finally:
+        await station.db.close()
+
+
+def build_services(
+    station: Station,
+    bot: object,
+    *,
+    geocoder: Geocoder,
+    fetch_forecast: ForecastFetcher | None,
+) -> tuple[Services, OutboxSender]:
+    """Every service, each given the few collaborators it uses; and the outbox sender."""
+    config, db, repo, clock, reach, roster = (
+        station.config,
+        station.db,
+        station.repo,
+        station.clock,
+        station.reach,
+        station.roster,
+    )
+    language = config.station.language
+    notifier = Notifier(repo.outbox, reach, clock, language)
+    naming = Naming(repo.people, reach)
+    audit = station.audit
+    tips = Tips(repo.tips, repo.events, notifier)
+    users = UserService(db, repo.people, reach, clock, language)
+    cards = CardService(repo.tips, repo.events, repo.media, naming, reach, config.reporting)
+    sender = OutboxSender(
+        bot,  # type: ignore[arg-type]
+        db,
+        repo.outbox,
+        repo.tips,
+        repo.messages,
+        repo.media,
+        notifier,
+        reach,
+        users,
+        cards,
+        clock,
+        station_language=language,
+        digest_threshold=config.reporting.digest_threshold,
+    )
+    awards = AwardService(
+        db,
+        repo.tips,
+        repo.rewards,
+        repo.ledger,
+        repo.events,
+        notifier,
+        reach,
+        clock,
+        config.reward,
+        config.campaign,
+    )
+    rewards_ = RewardService(
+        db,
+        repo.rewards,
+        repo.ledger,
+        repo.tips,
+        repo.media,
+        repo.people,
+        repo.inputs,
+        repo.events,
+        notifier,
+        audit,
+        reach,
+        clock,
+        config.reward,
+        config.campaign,
+        config.station.hotline,
+    )
+    field = FieldService(
+        db,
+        tips,
+        repo.tips,
+        repo.messages,
+        repo.media,
+        repo.outbox,
+        notifier,
+        awards,
+        audit,
+        reach,
+        clock,
+    )
+    reports = ReportService(
+        db,
+        repo.drafts,
+        repo.tips,
+        tips,
+        repo.media,
+        repo.people,
+        notifier,
+        awards,
+        audit,
+        reach,
+        roster,
+        clock,
+        geocoder,
+        service_area(config),
+        config.station,
+        config.reporting,
+        config.reward.amount,
+        deliver_now=sender.deliver_now,
+    )
+    relay = RelayService(
+        db,
+        repo.tips,
+        tips,
+        repo.questions,
+        repo.messages,
+        repo.drafts,
+        repo.events,
+        notifier,
+        naming,
+        field,
+        audit,
+        clock,
+    )
+    patrols = PatrolService(
+        db, repo.patrols, repo.schedule, notifier, audit, reach, roster, clock, config.patrol
+    )
+    schedules = ScheduleService(
+        db,
+        repo.tips,
+        repo.schedule,
+        repo.patrols,
+        patrols,
+        Escalator(
+            db, repo.tips, repo.events, tips, notifier, naming, reach, clock, config.escalation
+        ),
+        Handover(db, repo.tips, tips, repo.schedule, notifier, reach, roster),
+        Summary(
+            db,
+            repo.stats,
+            repo.patrols,
+            repo.ledger,
+            repo.rewards,
+            repo.schedule,
+            notifier,
+            reach,
+            clock,
+            config.summary,
+            config.campaign,
+            config.patrol,
+        ),
+        notifier,
+        naming,
+        audit,
+        reach,
+        roster,
+        clock,
+        config.patrol,
+        config.campaign,
+        config.weather,
+        fetch_forecast,
+    )
+    services = Services(
+        config=config,
+        clock=clock,
+        audit=audit,
+        users=users,
+        naming=naming,
+        reports=reports,
+        field=field,
+        cards=cards,
+        awards=awards,
+        rewards=rewards_,
+        patrols=patrols,
+        schedules=schedules,
+        chats=ChatService(db, reach, notifier, audit, clock),
+        relay=relay,
+    )
+    return services, sender
+
+
+def _forecast(config: Config, overrides: Overrides) -> ForecastFetcher | None:
+    if overrides.fetch_forecast is not None or not config.weather.url:
+        return overrides.fetch_forecast
+    lat, lon = service_area(config).center()
+    return OpenMeteo(
+        config.weather.url,
+        lat,
+        lon,
+        config.station.timezone,
+        config.weather.timeout,
+        clock=overrides.clock,  # "tonight" by the bot's clock, like everything else
+    )
+
+
 async def _post_init(app: Application) -> None:
     config: Config = app.bot_data["config"]
     overrides: Overrides = app.bot_data["overrides"]
-    db = await Database(config.station.database).open()
-    deps = Deps(
-        config=config,
-        db=db,
-        repo=Repo(db),
-        directory=directory_from(config),
-        roster=roster_from(config),
-        clock=overrides.clock,
+    station = await open_station(config, overrides.clock)
+    services, sender = build_services(
+        station,
+        app.bot,
+        geocoder=overrides.geocoder or geocoder_from(config),
+        fetch_forecast=_forecast(config, overrides),
     )
-    deps.inactive_chats = await deps.repo.inactive_chats()
-    for old, new in (await deps.repo.migrations_seen()).items():
-        deps.directory = deps.directory.replace_chat_id(old, new)
-    users = UserService(deps)
-    cards = CardService(deps)
-    rewards = RewardService(deps)
-    geocoder = overrides.geocoder or geocoder_from(config)
-    patrols = PatrolService(deps)
-    fetch = overrides.fetch_forecast
-    if fetch is None and config.weather.url:
-        lat, lon = service_area(config).center()
-        fetch = OpenMeteo(
-            config.weather.url,
-            lat,
-            lon,
-            config.station.timezone,
-            config.weather.timeout,
-            clock=overrides.clock,  # "tonight" by the bot's clock, like everything else
-        )
-    schedules = ScheduleService(deps, patrols, fetch)
-    field = FieldService(deps, rewards)
-    services = Services(
-        deps=deps,
-        users=users,
-        reports=ReportService(deps, geocoder, service_area(config), rewards),
-        field=field,
-        cards=cards,
-        rewards=rewards,
-        patrols=patrols,
-        schedules=schedules,
-        chats=ChatService(deps),
-        relay=RelayService(deps, field),
-    )
-    awaiting_input: filters.User = app.bot_data["awaiting_input"]
-    awaiting_input.add_user_ids(await rewards.users_awaiting_input())
-    rewards.on_input_change = lambda user_id, waiting: (
-        awaiting_input.add_user_ids(user_id) if waiting else awaiting_input.remove_user_ids(user_id)
-    )
-    sender = OutboxSender(app.bot, deps, users, cards)
-    deps.wake = sender.wake
-    deps.deliver_now = sender.deliver_now
     app.bot_data["api_status"].on_back(sender.api_back)
+    app.bot_data["station"] = station
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
-    await users.sync_staff()
+    await services.users.sync_staff()
     await set_command_menus(app, config)
     await sender.recover()
     sender.start()  # also resumes whatever was pending before a restart
     if overrides.tick_seconds:
-        ticker.install(app, schedules, overrides.tick_seconds, also=(services.relay.nudge,))
+        also = (services.relay.nudge,)
+        ticker.install(app, services.schedules, overrides.tick_seconds, also=also)
     # Last: what a crash left unfinished is handled first, before the updater polls again.
     journal: InboundJournal = app.bot_data["journal"]
-    journal.attach(db)
+    journal.attach(station.db)
     await journal.replay(app)
     log.info("warmline ready: %s, database %s", config.station.name, config.station.database)
 
@@ -332,9 +523,9 @@ async def _post_stop(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     app.bot_data["journal"].detach()
-    services: Services | None = app.bot_data.get("services")
-    if services is not None:
-        await services.deps.db.close()
+    station: Station | None = app.bot_data.get("station")
+    if station is not None:
+        await station.db.close()
 
 
 # The three menus, from the command table.
@@ -344,7 +535,7 @@ OFFICER_COMMANDS = menu(Menu.OFFICER)
 
 
 def _commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:
-    return [BotCommand(name, t(lang, f"cmd.{name}")) for name in names]
+    return [BotCommand(name, description) for name, description in menu_entries(names, lang)]
 
 
 async def set_command_menus(app: Application, config: Config) -> None:

@@ -99,11 +99,8 @@ def describe(
 def _purge(config: Config, before_text: str) -> int:
     import asyncio
 
-    from bot.app import directory_from, roster_from
-    from bot.db.database import Database
-    from bot.db.repo import Repo
-    from bot.services.base import Deps
-    from bot.services.maintenance import purge
+    from bot.app import station_for
+    from bot.services.maintenance import PurgeReport, purge
 
     try:
         before = dt.date.fromisoformat(before_text)
@@ -113,19 +110,10 @@ def _purge(config: Config, before_text: str) -> int:
         )
         return EXIT_CONFIG
 
-    async def run() -> object:
-        db = await Database(config.station.database).open()
-        try:
-            deps = Deps(
-                config=config,
-                db=db,
-                repo=Repo(db),
-                directory=directory_from(config),
-                roster=roster_from(config),
-            )
-            return await purge(deps, before)
-        finally:
-            await db.close()
+    async def run() -> PurgeReport:
+        async with station_for(config) as station:
+            store = station.repo.maintenance
+            return await purge(station.db, store, station.audit, station.clock, before)
 
     report = asyncio.run(run())
     print(
@@ -144,7 +132,7 @@ def _purge(config: Config, before_text: str) -> int:
 def _backup(config: Config, out: Path) -> int:
     import sqlite3
 
-    from bot.services.maintenance import backup
+    from bot.db.maintenance import backup
 
     try:
         tips = backup(config.station.database, out)
@@ -158,8 +146,7 @@ def _backup(config: Config, out: Path) -> int:
 def _ledger_export(config: Config, out: Path) -> int:
     import asyncio
 
-    from bot.db.database import Database
-    from bot.db.repo import Repo
+    from bot.app import station_for
     from bot.domain.rewards import Campaign
     from bot.services.exports import LedgerExport, ledger_export, write_csv, write_xlsx
 
@@ -169,15 +156,13 @@ def _ledger_export(config: Config, out: Path) -> int:
         return EXIT_CONFIG
 
     async def collect() -> LedgerExport:
-        db = await Database(config.station.database).open()
-        try:
+        async with station_for(config) as station:
             return await ledger_export(
-                Repo(db),
-                zoneinfo.ZoneInfo(config.station.timezone),
+                station.repo.ledger,
+                station.repo.rewards,
+                station.clock.tz,
                 Campaign(config.campaign.start, config.campaign.end),
             )
-        finally:
-            await db.close()
 
     export = asyncio.run(collect())
     (write_csv if suffix == ".csv" else write_xlsx)(out, export)

@@ -276,8 +276,8 @@ class Stage:
         )
         await w.services.reports.save(draft)
         result = await w.services.reports.submit(reporter)
-        assert result.submitted is not None, result
-        tip = result.submitted.tip
+        assert result.value is not None, result
+        tip = result.value.tip
         steps = {
             "claimed": [Action.CLAIM],
             "en_route": [Action.CLAIM, Action.GO],
@@ -286,12 +286,12 @@ class Stage:
         for action in steps:
             assert (await w.services.field.act(tip.id, action, G1_MEMBER2)).ok
         await w.idle()
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip is not None and tip.state.value == state
         return tip
 
     async def card(self, tip: Tip) -> int:
-        cards = await self.w.repo.messages_of(tip.id, kind="card", chat_id=G1_CHAT)
+        cards = await self.w.repo.messages.of(tip.id, kind="card", chat_id=G1_CHAT)
         assert cards, f"no card for {tip.code}"
         return cards[-1].message_id
 
@@ -303,7 +303,7 @@ class Stage:
         )
         assert result.ok
         rewards = self.w.services.rewards
-        reward = await self.w.repo.reward_for_tip(tip.id)
+        reward = await self.w.repo.rewards.for_tip(tip.id)
         assert reward is not None and reward.state is RewardState.PENDING
         if state in ("approved", "paid"):
             assert (await rewards.approve(reward.id, OFFICER)).ok
@@ -312,7 +312,7 @@ class Stage:
         if phone:
             await rewards.share_phone(reward.reporter_id, "+8613800000002")
         await self.w.idle()
-        return await self.w.repo.get_reward(reward.id), tip
+        return await self.w.repo.rewards.get(reward.id), tip
 
     async def bot_message_in(self, chat: int) -> int:
         """Some message of the bot's in the chat (for presses where no card is)."""
@@ -457,7 +457,7 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
     # Leave the world as it was for the next case.
     await svc.reports.cancel(seat.user)
     if command == "patrol_start" or command == "patrol_end":
-        if await w.repo.open_patrol("g1") is not None:
+        if await w.repo.patrols.open("g1") is not None:
             assert (await svc.patrols.end(G1_CHAT, G1_LEADER, ["0"]))[0] is None
     await w.idle()
 
@@ -489,7 +489,7 @@ async def _check_allowed_command(
     stage: Stage, command: str, seat: Seat, raw: str, reward: Any, before: dict
 ) -> None:
     w = stage.w
-    draft = await w.repo.get_draft(seat.user)
+    draft = await w.repo.drafts.get(seat.user)
     if command == "whoami":
         assert t("zh", f"role.{ROLE_OF[seat.user]}") in raw
         # A member of the public's id is never posted to a group (even their own /whoami).
@@ -502,16 +502,16 @@ async def _check_allowed_command(
     elif command == "newtip":
         assert draft is not None and draft.source is Source.HOTLINE
     elif command == "claim":
-        assert (await w.repo.get_reward(reward.id)).claim_tries == reward.claim_tries + 1
+        assert (await w.repo.rewards.get(reward.id)).claim_tries == reward.claim_tries + 1
     elif command == "reverse":
-        assert (await w.repo.get_reward(reward.id)).state is RewardState.APPROVED
+        assert (await w.repo.rewards.get(reward.id)).state is RewardState.APPROVED
     elif command == "coldmode":
         assert (await w.services.patrols.cold_state()).on
     elif command == "patrol_start":
-        patrol = await w.repo.open_patrol("g1")
+        patrol = await w.repo.patrols.open("g1")
         assert patrol is not None and patrol["started_by"] == seat.user
     elif command == "patrol_end":
-        assert await w.repo.open_patrol("g1") is None
+        assert await w.repo.patrols.open("g1") is None
     else:  # a reply and nothing else
         assert stage.fingerprint() == before
 
@@ -564,7 +564,7 @@ async def test_tip_button(
 
     answer = await w.press_data(seat.user, chat, message_id, data)
     await w.idle()
-    after = await w.repo.get_tip(tip.id)
+    after = await w.repo.tips.get(tip.id)
     assert after is not None
 
     if cell == "A":
@@ -660,8 +660,8 @@ async def test_reward_button(
     starts = {c: len(w.bot_msgs(c)) for c in (seat.user, G1_CHAT)}
     answer = await w.press_data(seat.user, chat, message_id, data)
     await w.idle()
-    after = await w.repo.get_reward(reward.id)
-    pending = await w.repo.pending_input(OFFICER)
+    after = await w.repo.rewards.get(reward.id)
+    pending = await w.repo.inputs.get(OFFICER)
 
     if cell == "A":
         assert stage.refusals_since(first_event, seat.user) == []
@@ -730,7 +730,7 @@ async def test_withdraw_button(stage: Stage, who: str, in_group: bool) -> None:
     errors_before, api_before = len(stage.errors.records), len(w.emu.api_errors)
     answer = await w.press_data(user, chat, message_id, f"r:wd:{tip.id}")
     await w.idle()
-    after = await w.repo.get_tip(tip.id)
+    after = await w.repo.tips.get(tip.id)
     if cell == "A" and not in_group:
         assert answer["text"] == t("zh", "withdraw.done")
         assert after.state is State.WITHDRAWN

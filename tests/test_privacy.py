@@ -116,11 +116,11 @@ async def test_ask_the_reporter_relays_both_ways_without_identities(tmp_path: Pa
         relayed = await w.next_bot(G1_CHAT, "靠江边那一侧")
         assert relayed["reply_to_message_id"] == card["message_id"]
         assert relayed["from_bot"]
-        tip = await w.repo.tip_by_code(code)
-        actions = [e["action"] for e in await w.repo.events(tip.id)]
+        tip = await w.tip_by_code(code)
+        actions = [e["action"] for e in await w.repo.events.of(tip.id)]
         assert "ask_reporter" in actions and "reporter_answer" in actions
         # The texts are not in the append-only log (they must stay purgeable).
-        assert all("桥洞" not in (e["detail"] or "") for e in await w.repo.events(tip.id))
+        assert all("桥洞" not in (e["detail"] or "") for e in await w.repo.events.of(tip.id))
         # An ordinary reply from the reporter (not to a question) is still a report message.
         w.mark(REPORTER)
         w.emu.send_text(REPORTER, "黄石站", reply_to=question["message_id"] - 1)

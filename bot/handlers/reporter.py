@@ -11,8 +11,9 @@ from html import escape
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
-from bot.db import journal
+from bot import replay
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.events import Attempt
 from bot.domain.tips import Flag, People, Seen, is_urgent
 from bot.handlers.common import (
     edit_pressed,
@@ -22,12 +23,13 @@ from bot.handlers.common import (
     services,
     set_language,
 )
-from bot.i18n import t
+from bot.i18n import keys, t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
-from bot.services.relay import NOT_OURS, RelayResult
-from bot.services.reports import LocationVerdict, SubmitRefusal, WithdrawResult
+from bot.services.reports import LocationVerdict
+from bot.services.result import Refusal
 from bot.views import reporter as rv
 from bot.views.callbacks import ROp, parse_reporter
+from bot.views.refusals import Topic, refusal_text
 
 
 async def send_prompt(update: Update, draft: Draft, lang: str) -> None:
@@ -39,7 +41,7 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Sour
     """Start a fresh report (``/report``, the start button, an officer's ``/newtip``)."""
     lang = await language(update, context)
     svc = services(context)
-    if svc.deps.directory.is_officer(update.effective_user.id):
+    if svc.users.is_officer(update.effective_user.id):
         # A new report supersedes a reward question left open (its text would be taken first).
         await svc.rewards.drop_input(update.effective_user.id)
     draft = await svc.reports.start(update.effective_user.id, source)
@@ -79,11 +81,12 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     location = _location_of(message)
 
     if draft is None:
-        if svc.deps.directory.is_staff(user.id):
+        if svc.users.is_staff(user.id):
             # Staff start a report only on purpose (/report, /newtip): a stray text or pin in
             # their private chat (a "200" typed once too often) gets a pointer, not a draft.
-            officer = svc.deps.directory.is_officer(user.id)
-            await reply(update, t(lang, f"staff.pointer.{'officer' if officer else 'patrol'}"))
+            officer = svc.users.is_officer(user.id)
+            key = "staff.pointer.officer" if officer else "staff.pointer.patrol"
+            await reply(update, t(lang, key))
             return
         if location is None and not message.text:
             # Not something a report can start from: say how to report.
@@ -99,14 +102,14 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     elif step is Step.DESCRIPTION and message.text:
         draft, cut = await svc.reports.set_description(draft, message.text)
         if cut:
-            limit = svc.deps.config.reporting.description_max_chars
+            limit = svc.config.reporting.description_max_chars
             await reply(update, t(lang, "description.cut", limit=limit))
         await send_prompt(update, draft, lang)
     elif step in (Step.DESCRIPTION, Step.PHOTO) and message.photo:
         await _take_photo(update, context, draft, lang, message)
     elif step in (Step.DESCRIPTION, Step.PHOTO) and _is_image_document(message):
         await _take_image_file(update, context, draft, lang, message)
-    elif journal.replaying():
+    elif replay.replaying():
         # Handled again after a crash: this message moved the draft past the step it fits
         # (every step saves absolute values and moves on), so it is not "the wrong kind" —
         # only the question the reporter is at is asked again.
@@ -115,7 +118,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await reply(update, t(lang, "location.already"))
         await send_prompt(update, draft, lang)
     else:
-        await reply(update, t(lang, f"wrong.{step.value}"))
+        await reply(update, t(lang, keys.WRONG[step]))
         await send_prompt(update, draft, lang)
 
 
@@ -134,21 +137,24 @@ async def _relayed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         return False
     svc = services(context)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    done = NOT_OURS
-    if svc.deps.directory.is_staff(user.id):
-        done = await svc.relay.ask(message.chat_id, user.id, message.text, reply_to)
-    if done.result is RelayResult.NOT_OURS:
-        done = await svc.relay.answer(user.id, message.text, reply_to)
-    if done.result is RelayResult.NOT_OURS:
+    result = None
+    if svc.users.is_staff(user.id):
+        result = await svc.relay.ask(message.chat_id, user.id, message.text, reply_to)
+    if result is None:
+        result = await svc.relay.answer(user.id, message.text, reply_to)
+    if result is None or result.value is None:
         return False
+    done = result.value
     lang = await language(update, context)
-    code = done.tip.code if done.tip else ""
+    code = done.tip.code
     if not done.answered:
-        key = "ask.sent" if done.result is RelayResult.SENT else f"ask.refused.{done.result}"
-        await reply(update, t(lang, key, code=code))
+        if result.ok:
+            await reply(update, t(lang, "ask.sent", code=code))
+        else:
+            await reply(update, refusal_text(lang, Topic.ASK, result.refusal, code=code))
         return True
-    if done.result is not RelayResult.SENT:
-        await reply(update, t(lang, "ask.refused.too_long"))
+    if not result.ok:
+        await reply(update, refusal_text(lang, Topic.ASK, Refusal.TOO_LONG))
         return True
     text = t(lang, "ask.answered", code=code)
     if done.others:
@@ -180,7 +186,7 @@ async def _take_location(
     svc = services(context)
     verdict, draft = await svc.reports.set_location(draft, lat, lon, label, address)
     if verdict is LocationVerdict.OUTSIDE:
-        station = svc.deps.config.station
+        station = svc.config.station
         await reply(
             update, t(lang, "location.outside", hotline=station.hotline, station=station.name)
         )
@@ -206,7 +212,7 @@ async def _take_address(
     if lookup.fell_back:
         await reply(update, t(lang, "address.offline"))
     if not lookup.results:
-        station = svc.deps.config.station
+        station = svc.config.station
         await reply(
             update,
             t(lang, "address.not_found", hotline=station.hotline),
@@ -278,7 +284,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await language(update, context)
     button = parse_reporter(query.data)
     if button is None or not is_private(update):
-        await svc.field.record_denied(None, user.id, "reporter_button")
+        await svc.audit.refused(user.id, Attempt.REPORTER_BUTTON)
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
     if button.op is ROp.LANG:
@@ -305,13 +311,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
 
     draft = await svc.reports.draft(user.id)
-    if button.op is ROp.SUBMIT and journal.applied("submit") is not None:
+    if button.op is ROp.SUBMIT and replay.applied("submit") is not None:
         # Handled again after a crash that came after the tip was committed: the receipt.
         await query.answer()
         await _submit(update, context, lang)
         return
     if draft is None or draft.step is not _STEP_OF[button.op]:
-        if journal.replaying():
+        if replay.replaying():
             # Handled again after a crash: this press was saved and moved the draft on
             # (state check: each step moves ``step`` forward). Ask where the reporter is.
             await query.answer()
@@ -342,17 +348,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_prompt(update, chosen, lang)
     elif button.op is ROp.SEEN:
         draft = await svc.reports.set_seen(draft, Seen(button.arg))
-        await edit_pressed(query, rv.choice_echo(lang, f"seen.{button.arg}"))
+        await edit_pressed(query, rv.choice_echo(lang, keys.SEEN[Seen(button.arg)]))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.PEOPLE:
         draft = await svc.reports.set_people(draft, People(button.arg))
-        await edit_pressed(query, rv.choice_echo(lang, f"people.{button.arg}"))
+        await edit_pressed(query, rv.choice_echo(lang, keys.PEOPLE[People(button.arg)]))
         await send_prompt(update, draft, lang)
     elif button.op is ROp.FLAG:
         flag = Flag(button.arg)
         # On a replay of a toggle that was saved, the draft already has it: compare with the
         # flags before this press, so that the urgent advice is not lost to the crash.
-        before = draft.flags ^ {flag} if journal.applied("flag") is not None else draft.flags
+        before = draft.flags ^ {flag} if replay.applied("flag") is not None else draft.flags
         was_urgent = is_urgent(before)
         draft = await svc.reports.toggle_flag(draft, flag)
         await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
@@ -378,18 +384,16 @@ async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str)
     svc = services(context)
     query = update.callback_query
     result = await svc.reports.submit(update.effective_user.id)
-    if result.refusal is SubmitRefusal.TOO_MANY:
-        limit = svc.deps.config.reporting.max_open_tips_per_hour
-        hotline = svc.deps.config.station.hotline
-        await reply(update, t(lang, "submit.too_many", limit=limit, hotline=hotline))
-        return
-    if result.submitted is None:
-        await reply(update, t(lang, "button.stale"))
+    if not result.ok or result.value is None:
+        limit = svc.config.reporting.max_open_tips_per_hour
+        hotline = svc.config.station.hotline
+        text = refusal_text(lang, Topic.SUBMIT, result.refusal, limit=limit, hotline=hotline)
+        await reply(update, text)
         return
     # The tip is committed with its card and the receipt (code, claim secret) in the outbox.
     # The receipt goes now, from here; if it cannot, the outbox delivers it (after a crash, on
     # restart). Only then are the review's buttons taken off (cosmetic).
-    await svc.reports.send_receipt(result.submitted)
+    await svc.reports.send_receipt(result.value)
     await edit_pressed(query)
 
 
@@ -402,7 +406,6 @@ async def _not_an_answer(
     query = update.callback_query
     user = update.effective_user
     if await svc.relay.not_an_answer(user.id, question_id) is None:
-        await svc.field.record_denied(None, user.id, "not_an_answer")
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
     await query.answer(t(lang, "ask.dismissed"))
@@ -428,15 +431,15 @@ async def mytips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _my_tips_view(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: str):
     svc = services(context)
     tips = await svc.reports.my_tips(user_id)
-    renewable = frozenset(tip.id for tip in await svc.rewards.reissuable(user_id, tips))
-    return rv.my_tips(tips, lang, svc.deps.tz, renewable)
+    renewable = frozenset(tip.id for tip in await svc.awards.reissuable(user_id, tips))
+    return rv.my_tips(tips, lang, svc.clock.tz, renewable)
 
 
 async def _new_secret(
     update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip_id: int
 ) -> None:
     """/mytips → "new claim secret": the message with the old one was lost or deleted."""
-    tip = await services(context).rewards.reissue_secret(update.effective_user.id, tip_id)
+    tip = await services(context).awards.reissue_secret(update.effective_user.id, tip_id)
     key = "secret.sent" if tip is not None else "secret.not_available"
     await update.callback_query.answer(t(lang, key), show_alert=tip is None)
 
@@ -447,12 +450,8 @@ async def _withdraw(
     svc = services(context)
     query = update.callback_query
     result = await svc.reports.withdraw(update.effective_user.id, tip_id)
-    if result is WithdrawResult.NOT_YOURS:
-        await svc.field.record_denied(tip_id, update.effective_user.id, "withdraw")
-        await query.answer(t(lang, "button.invalid"), show_alert=True)
-        return
-    if result is WithdrawResult.TOO_LATE:
-        await query.answer(t(lang, "withdraw.too_late"), show_alert=True)
+    if not result.ok:
+        await query.answer(refusal_text(lang, Topic.WITHDRAW, result.refusal), show_alert=True)
         return
     await query.answer(t(lang, "withdraw.done"))
     text, markup = await _my_tips_view(context, update.effective_user.id, lang)

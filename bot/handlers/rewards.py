@@ -13,111 +13,104 @@ from telegram import CallbackQuery, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.domain.events import Attempt
 from bot.domain.rewards import (
+    InputKind,
     PayMethod,
     Reward,
     RewardAction,
     RewardState,
     parse_amount,
 )
-from bot.domain.tips import parse_tip_code
 from bot.handlers import reporter
-from bot.handlers.common import edit_pressed, is_private, language, reply, services
-from bot.i18n import t
-from bot.services.rewards import ClaimCheck, RewardError, RewardResult
+from bot.handlers.common import (
+    edit_pressed,
+    language,
+    officer_language,
+    officers_only,
+    reply,
+    services,
+)
+from bot.i18n import keys, t
+from bot.services.result import Refusal, Result
 from bot.views import rewards as rv
 from bot.views.callbacks import RwOp, parse_reward
+from bot.views.refusals import Topic, refusal_text
 
 log = logging.getLogger(__name__)
 
-
-async def _officer_lang(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, what: str
-) -> str | None:
-    svc = services(context)
-    lang = await language(update, context)
-    user = update.effective_user
-    if not svc.deps.directory.is_officer(user.id):
-        await svc.rewards.record_refusal(None, user.id, what, RewardError.NOT_OFFICER)
-        await reply(update, t(lang, "refused.officer_only"))
-        return None
-    if not is_private(update):
-        await reply(update, t(lang, "private_only"))
-        return None
-    return lang
+#: What a refused reward button is recorded as.
+_ATTEMPTS = {
+    RwOp.APPROVE: Attempt.REWARD_APPROVE,
+    RwOp.REJECT: Attempt.REWARD_REJECT,
+    RwOp.PAY: Attempt.REWARD_PAY,
+    RwOp.METHOD: Attempt.REWARD_METHOD,
+    RwOp.AMOUNT: Attempt.REWARD_AMOUNT,
+    RwOp.PHONE: Attempt.REWARD_PHONE,
+}
 
 
-async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await _officer_lang(update, context, "rewards")
-    if lang is None:
-        return
+@officers_only(Attempt.REWARDS)
+async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     await reply(update, *await _list(context, lang))
 
 
 async def _list(context: ContextTypes.DEFAULT_TYPE, lang: str) -> tuple[str, object]:
     svc = services(context)
-    return rv.reward_list(await svc.rewards.pending_lines(), lang, svc.deps.now())
+    return rv.reward_list(await svc.rewards.pending_lines(), lang, svc.clock.now())
 
 
-async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await _officer_lang(update, context, "ledger")
-    if lang is None:
-        return
+@officers_only(Attempt.LEDGER)
+async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     svc = services(context)
     await reply(update, rv.ledger_text(await svc.rewards.ledger_report(), lang))
 
 
-async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@officers_only(Attempt.CLAIM)
+async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     """/claim HS-0042 SECRET — an anonymous reporter at the counter."""
-    lang = await _officer_lang(update, context, "claim")
-    if lang is None:
-        return
     svc = services(context)
     args = context.args or []
-    tip_id = parse_tip_code(args[0], svc.deps.config.station.code_prefix) if args else None
-    tip = await svc.deps.repo.get_tip(tip_id) if tip_id else None
+    tip = await svc.field.tip_for_code(args[0], svc.config.station.code_prefix) if args else None
     if tip is None or len(args) != 2:
         await reply(update, t(lang, "claim.usage"))
         return
     officer = update.effective_user.id
-    result, reward, left = await svc.rewards.check_claim(tip, args[1], officer)
-    if result is ClaimCheck.OK and reward is not None:
-        await svc.rewards.expect_input(officer, "pay_method", {"reward": reward.id})
+    result = await svc.rewards.check_claim(tip, args[1], officer)
+    claim = result.value
+    reward = claim.reward if claim else None
+    if result.ok and reward is not None:
+        await svc.rewards.expect_input(officer, InputKind.PAY_METHOD, {"reward": reward.id})
         markup = rv.method_keyboard(reward.id, lang)
         await reply(update, t(lang, "claim.ok", code=tip.code, amount=reward.amount), markup)
-    elif result is ClaimCheck.WRONG:
-        await reply(update, t(lang, "claim.wrong", left=left))
-    elif result is ClaimCheck.LOCKED:
-        await reply(update, t(lang, "claim.locked", code=tip.code))
-    elif result is ClaimCheck.NOT_APPROVED:
-        await reply(update, t(lang, "claim.not_approved", code=tip.code))
-    elif result is ClaimCheck.REJECTED and reward is not None:
-        reason = escape(reward.reject_reason or "—")
-        await reply(update, t(lang, "claim.rejected", code=tip.code, reason=reason))
-    elif result is ClaimCheck.PAID and reward is not None:
-        paid = rv.paid_params(reward, lang, svc.deps.tz)
-        await reply(update, t(lang, "claim.paid", code=tip.code, **paid))
-    else:
-        await reply(update, t(lang, "claim.no_reward", code=tip.code))
-
-
-async def reverse_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reverse HS-0042 reason — take back a recorded payment with a reversing entry."""
-    lang = await _officer_lang(update, context, "reverse")
-    if lang is None:
         return
+    params: dict[str, object] = {"code": tip.code, "left": claim.tries_left if claim else 0}
+    if result.refusal is Refusal.REJECTED and reward is not None:
+        params["reason"] = escape(reward.reject_reason or "—")
+    elif result.refusal is Refusal.PAID and reward is not None:
+        params |= rv.paid_params(reward, lang, svc.clock.tz)
+    elif reward is None:
+        result = Result(refusal=Refusal.NO_REWARD)
+    await reply(update, refusal_text(lang, Topic.CLAIM, result.refusal, **params))
+
+
+@officers_only(Attempt.REVERSE)
+async def reverse_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+    """/reverse HS-0042 reason — take back a recorded payment with a reversing entry."""
     svc = services(context)
     args = context.args or []
-    tip_id = parse_tip_code(args[0], svc.deps.config.station.code_prefix) if args else None
-    reward = await svc.deps.repo.reward_for_tip(tip_id) if tip_id else None
+    tip = await svc.field.tip_for_code(args[0], svc.config.station.code_prefix) if args else None
+    reward = await svc.rewards.reward_of(tip.id) if tip else None
     if reward is None or len(args) < 2:
         await reply(update, t(lang, "reverse.usage"))
         return
     result = await svc.rewards.reverse(reward.id, update.effective_user.id, " ".join(args[1:]))
     if result.ok:
         await reply(update, t(lang, "reverse.done", code=args[0].upper()))
-    else:
-        await reply(update, t(lang, rv.ERROR_KEYS[result.error]))
+        return
+    now = result.value
+    state = t(lang, keys.REWARD_STATE[now.state]) if now else "—"
+    await reply(update, refusal_text(lang, Topic.REWARD, result.refusal, state=state))
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -132,27 +125,21 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     user = update.effective_user
     svc = services(context)
-    lang = await language(update, context)
     button = parse_reward(query.data)
     if button is None:
-        await svc.rewards.record_refusal(None, user.id, "reward_button", RewardError.NO_REWARD)
+        lang = await language(update, context)
+        await svc.audit.refused(user.id, Attempt.REWARD_BUTTON, reason=Refusal.NO_REWARD)
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
-    if not svc.deps.directory.is_officer(user.id):
-        await svc.rewards.record_refusal(
-            button.reward_id, user.id, f"reward_{button.op.name.lower()}", RewardError.NOT_OFFICER
-        )
-        await query.answer(t(lang, "refused.officer_only"), show_alert=True)
+    attempt = _ATTEMPTS[button.op]
+    lang = await officer_language(update, context, attempt, {"reward": button.reward_id})
+    if lang is None:
         return
-    if not is_private(update):
-        # Replies go where the button was: a phone number or a payment never goes to a group.
-        await query.answer(t(lang, "private_only"), show_alert=True)
-        return
-    reward = await svc.deps.repo.get_reward(button.reward_id)
+    reward = await svc.rewards.reward(button.reward_id)
     if reward is None:
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
-    code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id]
+    code = await svc.rewards.code(reward)
     # The /rewards list the button is on (None: pressed elsewhere, e.g. a forged press).
     pressed = query.message.message_id if _shown(query) and query.message.text else None
     if button.op is RwOp.APPROVE:
@@ -169,7 +156,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _show_list(query, context, lang)
             return
         await svc.rewards.expect_input(
-            user.id, "reject_reason", {"reward": reward.id, "list": pressed}
+            user.id, InputKind.REJECT_REASON, {"reward": reward.id, "list": pressed}
         )
         await query.answer()
         await reply(update, t(lang, "reward.ask.reason", code=code))
@@ -180,7 +167,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _show_list(query, context, lang)
             return
         await svc.rewards.expect_input(
-            user.id, "pay_method", {"reward": reward.id, "list": pressed}
+            user.id, InputKind.PAY_METHOD, {"reward": reward.id, "list": pressed}
         )
         await query.answer()
         await reply(
@@ -195,18 +182,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _done(query)  # a paid reward's amount prompt offers nothing more
             return
         pending = await svc.rewards.peek_input(user.id)
-        if pending is None or pending[0] != "pay_amount" or pending[1].get("reward") != reward.id:
+        if (
+            pending is None
+            or pending[0] != InputKind.PAY_AMOUNT
+            or pending[1].get("reward") != reward.id
+        ):
             await query.answer(t(lang, "button.stale"), show_alert=True)
             return
         await svc.rewards.drop_input(user.id)
         await _record_payment(update, context, lang, pending[1], reward.amount)
     elif button.op is RwOp.PHONE:
-        phone, error = await svc.rewards.view_phone(reward.id, user.id)
+        phone = await svc.rewards.view_phone(reward.id, user.id)
         await query.answer()
-        if error is not None:
-            await reply(update, t(lang, rv.ERROR_KEYS[error]))
+        if not phone.ok:
+            await reply(update, refusal_text(lang, Topic.REWARD, phone.refusal, state="—"))
         else:
-            await reply(update, t(lang, "reward.phone", code=code, phone=escape(phone or "")))
+            await reply(update, t(lang, "reward.phone", code=code, phone=escape(phone.value or "")))
 
 
 async def _choose_method(
@@ -227,21 +218,21 @@ async def _choose_method(
         return
     pending = await svc.rewards.peek_input(officer)
     same = pending is not None and pending[1].get("reward") == reward.id
-    if same and pending[0] in ("pay_reference", "pay_amount"):
+    if same and pending[0] in (InputKind.PAY_REFERENCE, InputKind.PAY_AMOUNT):
         # A second press (or another method on the same prompt): the method is chosen.
-        chosen = t(lang, f"pay.{pending[1].get('method')}")
+        chosen = t(lang, keys.PAY[PayMethod(pending[1].get("method"))])
         await query.answer(
             t(lang, "reward.already.method", code=code, method=chosen), show_alert=True
         )
         await _done(query)
         return
     data: dict[str, object] = {"reward": reward.id, "method": method}
-    if same and pending[0] == "pay_method" and pending[1].get("list"):
+    if same and pending[0] == InputKind.PAY_METHOD and pending[1].get("list"):
         data["list"] = pending[1]["list"]  # the /rewards list this payment started from
-    await svc.rewards.expect_input(officer, "pay_reference", data)
+    await svc.rewards.expect_input(officer, InputKind.PAY_REFERENCE, data)
     await query.answer()
     await reply(update, t(lang, "reward.ask.reference", code=code))
-    await _done(query, _echo(query, t(lang, f"pay.{method}")))
+    await _done(query, _echo(query, t(lang, keys.PAY[PayMethod(method)])))
 
 
 def _shown(query: CallbackQuery) -> bool:
@@ -283,11 +274,11 @@ async def _refuse(
     context: ContextTypes.DEFAULT_TYPE,
     lang: str,
     action: RewardAction,
-    result: RewardResult,
+    result: Result[Reward],
     code: str,
 ) -> None:
     """Answer a press that did nothing, saying why (an alert, so it cannot be missed)."""
-    text = rv.refusal_text(lang, action, result, code, services(context).deps.tz)
+    text = rv.step_refused(lang, action, result, code, services(context).clock.tz)
     await update.callback_query.answer(text, show_alert=True)
 
 
@@ -306,6 +297,15 @@ async def _refresh_list(
         log.info("left the reward list %s as it was: %s", message_id, exc)
 
 
+async def on_officer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An officer's text in private: the typed answer the bot waits for, if it waits for one
+    (the pending input in the database); otherwise it is part of their report, like anyone's."""
+    if await services(context).rewards.awaits_input(update.effective_user.id):
+        await on_input(update, context)
+    else:
+        await reporter.on_message(update, context)
+
+
 async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An officer's typed answer to the question the bot asked last."""
     svc = services(context)
@@ -317,43 +317,45 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t(lang, "reward.input_expired"))
         return
     kind, data = pending
-    reward = await svc.deps.repo.get_reward(int(data["reward"]))
+    reward = await svc.rewards.reward(int(data["reward"]))
     if reward is None:
         await reply(update, t(lang, "reward.err.no_reward"))
         return
-    code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id]
-    if kind == "pay_method":
+    code = await svc.rewards.code(reward)
+    if kind == InputKind.PAY_METHOD:
         # The method is chosen with the buttons; text here is not taken for anything else.
         await svc.rewards.expect_input(user.id, kind, data)
         await reply(update, t(lang, "reward.ask.method_first", code=code))
-    elif kind == "reject_reason":
+    elif kind == InputKind.REJECT_REASON:
         result = await svc.rewards.reject(reward.id, user.id, text)
         if result.ok:
             await reply(update, t(lang, "reward.done.rejected", code=code))
             await _refresh_list(update, context, lang, data.get("list"))
         else:
-            if result.error is RewardError.BAD_REASON:
+            if result.refusal is Refusal.BAD_REASON:
                 await svc.rewards.expect_input(user.id, kind, data)  # ask again
             await reply(
-                update, rv.refusal_text(lang, RewardAction.REJECT, result, code, svc.deps.tz)
+                update, rv.step_refused(lang, RewardAction.REJECT, result, code, svc.clock.tz)
             )
-    elif kind == "pay_reference":
+    elif kind == InputKind.PAY_REFERENCE:
         check = await svc.rewards.precheck(reward, user.id, RewardAction.PAY)
         if not check.ok:  # e.g. another officer recorded it meanwhile
-            await reply(update, rv.refusal_text(lang, RewardAction.PAY, check, code, svc.deps.tz))
+            await reply(update, rv.step_refused(lang, RewardAction.PAY, check, code, svc.clock.tz))
             return
         reference = text.strip()
         if not reference or len(reference) > 64:
             await svc.rewards.expect_input(user.id, kind, data)
             await reply(update, t(lang, "reward.err.bad_reference"))
             return
-        await svc.rewards.expect_input(user.id, "pay_amount", {**data, "reference": reference})
+        await svc.rewards.expect_input(
+            user.id, InputKind.PAY_AMOUNT, {**data, "reference": reference}
+        )
         await reply(
             update,
             t(lang, "reward.ask.amount", code=code, amount=reward.amount),
             rv.amount_keyboard(reward.id, reward.amount, lang),
         )
-    elif kind == "pay_amount":
+    elif kind == InputKind.PAY_AMOUNT:
         amount = parse_amount(text)
         if amount is None:
             await svc.rewards.expect_input(user.id, kind, data)
@@ -375,10 +377,10 @@ async def _record_payment(
         str(data.get("reference", "")),
         amount,
     )
-    reward = result.reward
-    code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id] if reward else "—"
+    reward = result.value
+    code = await svc.rewards.code(reward) if reward else "—"
     if not result.ok:
-        text = rv.refusal_text(lang, RewardAction.PAY, result, code, svc.deps.tz)
+        text = rv.step_refused(lang, RewardAction.PAY, result, code, svc.clock.tz)
         if query is not None:
             await query.answer(text, show_alert=True)
             await _done(query)
@@ -387,7 +389,7 @@ async def _record_payment(
         return
     if query is not None:
         await query.answer()
-    method = t(lang, f"pay.{data['method']}")
+    method = t(lang, keys.PAY[PayMethod(data["method"])])
     await reply(update, t(lang, "reward.done.paid", code=code, amount=amount, method=method))
     if query is not None:
         await _done(query, _echo(query, t(lang, "btn.reward_amount", amount=amount)))

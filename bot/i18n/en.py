@@ -451,4 +451,6 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
     "btn.not_answer_new": "↩️ Not an answer: report someone new",
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
+    # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
+    "summary.count": "{name} {count}",
 }

@@ -447,4 +447,6 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "好的，这条不算回答，已告诉巡查队。",
     "btn.not_answer_new": "↩️ 这不是回答，我要报告新情况",
     "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
+    # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
+    "summary.count": "{name} {count}",
 }
