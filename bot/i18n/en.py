@@ -2,7 +2,6 @@
 
 MESSAGES: dict[str, str] = {
     # -- commands (menus) --
-    "cmd.start": "Start",
     "cmd.report": "Report someone sleeping rough or stranded",
     "cmd.mytips": "My reports and their status",
     "cmd.cancel": "Cancel the report in progress",

@@ -2,7 +2,6 @@
 
 MESSAGES: dict[str, str] = {
     # -- commands (menus) --
-    "cmd.start": "开始",
     "cmd.report": "报告露宿或遇困人员",
     "cmd.mytips": "我的报告及进度",
     "cmd.cancel": "取消当前报告",
