@@ -424,7 +424,7 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
     elif command == "patrol_start":
         text = "/patrol_start 火车站"
     elif command == "patrol_end":
-        assert (await svc.patrols.start(G1_CHAT, G1_LEADER, "火车站"))[0] is None
+        assert (await svc.patrols.start(G1_CHAT, G1_LEADER, "火车站")).ok
         text = "/patrol_end 2 1 0 1"
     await w.idle()
 
@@ -458,7 +458,7 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
     await svc.reports.cancel(seat.user)
     if command == "patrol_start" or command == "patrol_end":
         if await w.repo.patrols.open("g1") is not None:
-            assert (await svc.patrols.end(G1_CHAT, G1_LEADER, ["0"]))[0] is None
+            assert (await svc.patrols.end(G1_CHAT, G1_LEADER, ["0"])).ok
     await w.idle()
 
 

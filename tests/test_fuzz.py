@@ -1405,7 +1405,6 @@ def _pinned_tip() -> Tip:
         seen=Seen.NOW,
         people=People.ONE,
         flags=frozenset(Flag),
-        urgent=True,
         description="长" * 500,
         state=State.DISPATCHED,
         outcome=None,
