@@ -207,6 +207,13 @@ def register_handlers(app: Application, config: Config) -> None:
             ),
             # Anonymous questions: a member's question (group) and the reporter's answer.
             MessageHandler(groups & filters.TEXT & ~filters.COMMAND, patrol.on_group_reply),
+            # An officer's text: their typed answer to the bot's last question if it waits for
+            # one (the pending input in the database) — typed, or as a "reply" to that
+            # question (before the private replies below, which would take it for a stray
+            # text) —, else part of their report.
+            MessageHandler(
+                private & officers & filters.TEXT & ~filters.COMMAND, rewards.on_officer_text
+            ),
             MessageHandler(
                 private & filters.REPLY & filters.TEXT & ~filters.COMMAND, reporter.on_private_reply
             ),
@@ -214,11 +221,6 @@ def register_handlers(app: Application, config: Config) -> None:
             MessageHandler(private & filters.COMMAND, common.unknown_command),
             # A reporter sharing their phone number for a reward transfer.
             MessageHandler(private & filters.CONTACT, rewards.on_contact),
-            # An officer's text: their typed answer to the bot's last question, if it waits
-            # for one (the pending input in the database), else part of their report.
-            MessageHandler(
-                private & officers & filters.TEXT & ~filters.COMMAND, rewards.on_officer_text
-            ),
             # Everything else a person sends privately belongs to their report.
             MessageHandler(
                 private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reporter.on_message
@@ -362,6 +364,7 @@ def build_services(
         repo.inputs,
         repo.events,
         notifier,
+        naming,
         audit,
         reach,
         clock,

@@ -56,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _leader_named(config: Config, group) -> str:
+    """How messages name a group's leader before the bot has seen their Telegram name."""
+    from bot.i18n import t  # local: keeps `check-config` light
+
+    if group.leader_name:
+        return group.leader_name
+    return f"no leader_name: messages say “{t(config.station.language, 'role.leader')}”"
+
+
 def describe(
     config: Config, now: dt.datetime | None = None, database_state: str | None = None
 ) -> str:
@@ -75,7 +84,8 @@ def describe(
     ]
     for g in config.groups:
         lines.append(
-            f"  {g.key}: {g.name} — chat {g.chat_id}, leader {g.leader}, "
+            f"  {g.key}: {g.name} — chat {g.chat_id}, "
+            f"leader {g.leader} ({_leader_named(config, g)}), "
             f"{len(g.members)} member(s): {', '.join(map(str, g.members)) or '—'}"
         )
     lines.append(f"officers: {', '.join(map(str, config.officers.user_ids)) or '— (none!)'}")

@@ -188,7 +188,8 @@ REPEATABLE = frozenset(
         "unpinAllChatMessages",
         "setMessageReaction",
         "leaveChat",
-        "getMe",
+        # (not getMe: it is asked at start-up, where the run loop retries it itself, with its
+        # own growing wait and one "cannot reach" line per attempt — bot/lifecycle.py)
         "getChat",
         "getChatMember",
         "getFile",

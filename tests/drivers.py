@@ -11,9 +11,10 @@ The drivers only poll the emulator, so they work with a bot in this process or a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.i18n import t
@@ -37,6 +38,34 @@ ACTIONS = ("claim", "arrive", "close")
 def buttons(message: dict | None) -> list[str]:
     markup = (message or {}).get("reply_markup") or {}
     return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def until_done(
+    work: Awaitable[Any], progress: Callable[[], object], *, stall_s: float, cap_s: float
+) -> Any:
+    """Await ``work``; fail only if ``progress()`` stops changing for ``stall_s`` seconds (or,
+    as a last resort against a livelock, after ``cap_s``). A busy machine makes a run slow,
+    not stuck: bounds here are on being stuck."""
+    task = asyncio.ensure_future(work)
+    began = last_change = time.monotonic()
+    seen = progress()
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=1.0)
+            now = time.monotonic()
+            current = progress()
+            if current != seen:
+                seen, last_change = current, now
+            if now - last_change > stall_s:
+                raise AssertionError(f"no progress for {stall_s:.0f} s (at {seen})")
+            if now - began > cap_s:
+                raise AssertionError(f"not done after {cap_s:.0f} s (at {seen})")
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def poll(predicate: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:  # noqa: ASYNC109
@@ -73,6 +102,8 @@ class People:
         self.emu = emu
         self.members = members  # group chat id → the members who work its cards
         self.step_timeout = step_timeout  # a prompt or an answer not there by then: retry
+        # How long a card may go without any answer to a press before its patrol gives up:
+        # a bound on being stuck, not on being slow (each answer starts it again).
         self.budget = budget
         self.attempts = 0
         self.cancels = 0
@@ -227,6 +258,7 @@ class People:
             answer = await poll(lambda qid=qid: self.emu.callback_answer(qid), self.step_timeout)
             if answer is None:
                 continue  # no answer (the bot was down, or the answer was lost): press again
+            deadline = time.monotonic() + self.budget  # progress: a slow bot is not a stuck one
             if answer.get("text") == done[step]:
                 step += 1
             elif answer.get("text"):

@@ -58,6 +58,11 @@ NAMES = {
     OFFICER: ("吴值班", None, "zh-hans"),
 }
 
+#: How long a test waits for something that should happen (a reply, an edit, an idle outbox).
+#: A bound on being stuck, not a speed check: on a busy 2-core machine a reply that takes
+#: 50 ms when quiet can take seconds, and a wait that is met returns at once.
+WAIT_S = 30.0
+
 # A duty day anchor such that g1 is on duty on 2026-12-01 (after the 08:30 hand-over).
 T0 = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)  # 21:00 in Huangshi
 
@@ -202,7 +207,7 @@ class World:
         self,
         chat_id: int,
         contains: str | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_S,  # noqa: ASYNC109
     ) -> dict:
         """The first bot message after the mark (that contains ``contains``)."""
         start = self.marks.get(chat_id, 0)
@@ -223,7 +228,7 @@ class World:
         self.marks[chat_id] = self.bot_msgs(chat_id).index(message) + 1
         return message
 
-    async def until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
+    async def until(self, predicate: Callable[[], Any], timeout: float = WAIT_S) -> Any:  # noqa: ASYNC109
         return await self.emu.until(predicate, timeout=timeout)
 
     def message(self, chat_id: int, message_id: int) -> dict:
@@ -234,7 +239,7 @@ class World:
     async def settle(self) -> None:
         """Wait until the bot has consumed every update and the outbox is empty."""
         sender = self.app.bot_data["outbox"]
-        await self.emu.until(lambda: self.emu.pending_updates() == 0, timeout=5)
+        await self.emu.until(lambda: self.emu.pending_updates() == 0, timeout=WAIT_S)
         await sender.flush()
 
     def buttons(self, message: dict) -> list[str]:
@@ -244,11 +249,11 @@ class World:
     async def press(self, user: int, chat_id: int, message: dict, text: str) -> dict | None:
         """Press a button by its text; returns the callback answer."""
         qid = self.emu.press(user, chat_id, message["message_id"], text=text)
-        return await self.emu.until(lambda: self.emu.callback_answer(qid), timeout=5)
+        return await self.emu.until(lambda: self.emu.callback_answer(qid), timeout=WAIT_S)
 
     async def press_data(self, user: int, chat_id: int, message_id: int, data: str) -> dict:
         qid = self.emu.press_button(user, chat_id, message_id, data)
-        return await self.emu.until(lambda: self.emu.callback_answer(qid), timeout=5)
+        return await self.emu.until(lambda: self.emu.callback_answer(qid), timeout=WAIT_S)
 
     def card(self, chat_id: int, code: str) -> dict | None:
         for message in self.bot_msgs(chat_id):
@@ -264,7 +269,7 @@ class World:
             return None
 
         try:
-            return await self.emu.until(ready, timeout=5)
+            return await self.emu.until(ready, timeout=WAIT_S)
         except TimeoutError:
             raise AssertionError(
                 f"card {code} with {contains!r} not in {chat_id}: {self.card(chat_id, code)}"
@@ -285,9 +290,9 @@ class World:
                     return message
             return None
 
-        return await self.emu.until(answered, timeout=5)
+        return await self.emu.until(answered, timeout=WAIT_S)
 
-    async def idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def idle(self, timeout: float = WAIT_S) -> None:  # noqa: ASYNC109
         """Wait until every update sent so far has been handled (by whichever user) and the
         outbox has delivered everything. ``timeout`` bounds each wait (a big burst on a busy
         2-core machine needs longer; this is a bound on waiting, not a speed check)."""
@@ -308,14 +313,14 @@ class World:
             return None
 
         try:
-            message = await self.emu.until(found, timeout=5)
+            message = await self.emu.until(found, timeout=WAIT_S)
         except TimeoutError:
             kinds = [m["kind"] for m in self.bot_msgs(chat_id)[start:]]
             raise AssertionError(f"no bot {kind} in {chat_id}: {kinds}") from None
         self.marks[chat_id] = self.bot_msgs(chat_id).index(message) + 1
         return message
 
-    async def outbox_idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def outbox_idle(self, timeout: float = WAIT_S) -> None:  # noqa: ASYNC109
         """Wait until the outbox has delivered everything it holds."""
 
         async def idle() -> bool:

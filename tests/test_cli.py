@@ -118,8 +118,10 @@ def test_check_config_good_file(config_file) -> None:
     out = result.stdout
     assert "station: Test Station (hotline 0000-1111111, Asia/Shanghai, language en)" in out
     assert "token MISSING" in out
-    assert "g1: Alpha — chat -1009000000001, leader 510001, 2 member(s): 510002, 510003" in out
-    assert "g2: Bravo — chat -1009000000002, leader 520001, 1 member(s): 520002" in out
+    unnamed = "(no leader_name: messages say “group leader”)"
+    g1 = f"g1: Alpha — chat -1009000000001, leader 510001 {unnamed}, 2 member(s): 510002, 510003"
+    assert g1 in out
+    assert f"g2: Bravo — chat -1009000000002, leader 520001 {unnamed}, 1 member(s): 520002" in out
     assert "officers: 590001, 590002" in out
     assert "service area: south 29.5, west 114.5, north 30.35, east 115.6" in out
     assert "roster (hand-over at 08:30), next 48 h:" in out
@@ -349,3 +351,12 @@ def test_describe_summary_lines() -> None:
     assert "bot api: http://127.0.0.1:9/bot (token MISSING)" in out
     with_token = parse_config(VALID, env={TOKEN_ENV: "456:invented"})
     assert "(token set)" in describe(with_token, now=dt.datetime(2026, 11, 30, tzinfo=TZ))
+
+
+def test_describe_shows_how_the_leader_is_named() -> None:
+    """check-config shows the optional leader_name, or that messages will use the role word."""
+    out = describe(config(VALID), now=dt.datetime(2026, 11, 30, 7, 0, tzinfo=TZ))
+    assert "(no leader_name: messages say “" in out
+    named = VALID.replace("[[groups]]", '[[groups]]\nleader_name = "王组长"', 1)
+    out = describe(config(named), now=dt.datetime(2026, 11, 30, 7, 0, tzinfo=TZ))
+    assert "(王组长)" in out

@@ -1083,3 +1083,25 @@ async def test_fr05_a_members_question_typed_without_reply_is_not_lost(tmp_path:
         w.emu.send_text(REPORTER, "不需要")
         await w.next_bot(OFFICER, "不需要")
         assert w.api_faults() == []
+
+
+async def test_fr06_a_delivered_secret_leaves_no_copy_in_the_files(tmp_path: Path) -> None:
+    """Not only no row holds the plaintext once the receipt is delivered: no byte of the
+    database file or its write-ahead log does (zeroed free space, the WAL truncated)."""
+    async with world(tmp_path) as w:
+        w.emu.send_text(REPORTER, "/start")
+        await w.idle()
+        submitted = await _submit_now(w, REPORTER)
+        secret = submitted.secret
+        assert secret
+        w.mark(REPORTER)
+        await w.next_bot(REPORTER, submitted.tip.code)
+        await w.idle()
+        assert await _everywhere(w, secret) == []
+        needle = secret.encode()
+
+        def files_clean() -> bool:
+            paths = [w.db_path, w.db_path.with_name(w.db_path.name + "-wal")]
+            return not any(p.exists() and needle in p.read_bytes() for p in paths)
+
+        assert await w.until(files_clean, timeout=30)

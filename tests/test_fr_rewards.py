@@ -624,3 +624,79 @@ async def test_fr19_a_dropped_press_says_nothing_was_recorded(tmp_path: Path) ->
         flood = await says(w, REPORTER, "刚刚看到的")
         assert "没有处理" in flood["text"]
         assert await w.quiet(REPORTER) == []  # and only that one
+
+
+async def test_fr18_an_officers_reply_to_the_bots_question_is_the_answer(tmp_path: Path) -> None:
+    """Sibling of #18: answering the bot's question with Telegram's "reply" (the natural way
+    on a phone) is the answer too — not a stray text that falls to the report flow."""
+    async with world(tmp_path) as w:
+        await opened(w)
+        tip, reward, _ = await verified(w)
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        await w.press_data(OFFICER, OFFICER, listing["message_id"], f"rw:no:{reward.id}")
+        question = await w.next_bot(OFFICER, zh("reward.ask.reason", code=tip.code))
+        w.emu.send_text(OFFICER, "同一人重复报告", reply_to=question["message_id"])
+        await w.next_bot(OFFICER, zh("reward.done.rejected", code=tip.code))
+        rejected = await w.repo.rewards.get(reward.id)
+        assert rejected.state is RewardState.REJECTED and rejected.reject_reason == "同一人重复报告"
+        assert await w.repo.drafts.get(OFFICER) is None
+        # The pay flow's reference, answered by reply too.
+        tip, reward, _ = await verified(w)
+        assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        await w.press_data(OFFICER, OFFICER, listing["message_id"], f"rw:pay:{reward.id}")
+        methods = await w.next_bot(OFFICER)
+        await w.press(OFFICER, OFFICER, methods, zh("pay.wechat"))
+        ask = await w.next_bot(OFFICER, "参考号")
+        w.emu.send_text(OFFICER, "4200009999", reply_to=ask["message_id"])
+        await w.next_bot(OFFICER, "多少元")
+        assert await w.repo.drafts.get(OFFICER) is None
+
+
+async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: Path) -> None:
+    """A tip sent at the monthly cap got no claim secret (#14); if a rejection frees a place
+    and it earns after all, the reporter is not told to bring "the secret you got"."""
+    sections = "[reward]\nmonthly_cap = 1\n"
+    async with world(tmp_path, max_per_hour="100", sections=sections) as w:
+        await opened(w)
+        _first, reward, _ = await verified(w)
+        w.clock.advance(minutes=1)
+        draft = replace(
+            Draft(user_id=REPORTER).with_location(30.21, 115.05, None, None),
+            step=Step.REVIEW,
+            seen=Seen.NOW,
+            people=People.ONE,
+        )
+        await w.services.reports.save(draft)
+        result = await w.services.reports.submit(REPORTER)
+        assert result.value is not None and result.value.secret is None  # at the cap
+        second = result.value.tip
+        assert (await w.services.rewards.reject(reward.id, OFFICER, "同一人重复报告")).ok
+        await w.idle()  # the receipt and the rejection delivered: not what is looked for below
+        w.mark(REPORTER)
+        field = w.services.field
+        assert (await field.act(second.id, Action.CLAIM, G1_MEMBER2)).ok
+        assert (await field.act(second.id, Action.ARRIVE, G1_MEMBER2)).ok
+        closed = await field.act(second.id, Action.CLOSE, G1_MEMBER2, outcome=Outcome.BROUGHT_IN)
+        assert closed.ok
+        pending = await w.next_bot(REPORTER, "/mytips")
+        expected = plain(zh("reward.pending_no_secret", code=second.code, amount=200))
+        assert pending["text"] == expected
+        owed = await w.repo.rewards.for_tip(second.id)
+        assert (await w.services.rewards.approve(owed.id, OFFICER)).ok
+        approved = await w.next_bot(REPORTER, "/mytips")
+        assert approved["text"] == plain(
+            zh("reward.approved_anonymous_no_secret", code=second.code, amount=200)
+        )
+
+
+async def test_fr20_rewards_list_names_an_unseen_verifier_by_role(tmp_path: Path) -> None:
+    """Sibling of #20: /rewards names who recorded the outcome; before the bot has seen that
+    member's name it says their role, not "—" (and never a bare id)."""
+    async with world(tmp_path) as w:
+        w.emu.send_text(OFFICER, "/start")
+        await w.idle()
+        tip, _reward, _ = await verified(w)  # recorded by G1_MEMBER2, who never wrote to the bot
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        assert zh("role.member") in listing["text"]
+        assert str(G1_MEMBER2) not in listing["text"]

@@ -76,7 +76,7 @@ def chat(client: httpx.Client, chat_id: int) -> dict:
     return response.json()
 
 
-def wait_for(predicate, timeout: float = 5.0):
+def wait_for(predicate, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -167,6 +167,8 @@ def test_demo_config_is_built_in_code_and_uses_only_the_emulator(demo: Demo) -> 
     assert config.geocoder.provider == "offline"
     assert config.officers.user_ids == [OFFICER_ID]
     assert [g.key for g in config.groups] == ["g1", "g2"]
+    # Leaders are named in escalations even before they have written to the bot.
+    assert [g.leader_name for g in config.groups] == ["王组长", "孙组长"]
     assert Path(config.station.database) == demo.database
 
     # Nothing from the internet: every address anywhere in the config is this machine.

@@ -37,6 +37,7 @@ from tests.harness import (
     OFFICER,
     REPORTER,
     STRANGER,
+    WAIT_S,
     FakeClock,
     World,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
@@ -816,8 +817,8 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
                 supplies=supplies,  # the tip's coat and food + the patrol's coat and 2 quilts
                 patrols=1,
                 required=required,
-                pending=1,
-                paid=1,
+                paid=1,  # in the period
+                paid_yuan=200,
             )
 
         assert summary == "\n".join(
@@ -826,6 +827,8 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
                 block(zh("summary.yesterday"), 2),
                 "",
                 block(zh("summary.campaign"), 22),  # 11 days since 11-21, two patrols a day
+                # The state now, once, apart from the periods' movements (issue 10 #15).
+                zh("summary.rewards_now", pending=1, approved=0),
             ]
         )
         assert "未找到比例：33%" in summary and "认领用时中位数：6.0 分钟" in summary
@@ -902,10 +905,10 @@ async def test_ticker_runs_tick_by_itself(tmp_path: Path) -> None:
         async def duty() -> str | None:
             return await w.repo.schedule.get_setting("duty")
 
-        assert await w.until(duty, timeout=5) == "2026-12-01|g1"
+        assert await w.until(duty, timeout=WAIT_S) == "2026-12-01|g1"
         # The clock reaches 12-02 09:00: the reminder goes out without anyone calling tick.
         w.clock.now = at(2, 9, 0)
-        await w.until(lambda: reminders(w, G2_CHAT), timeout=5)
+        await w.until(lambda: reminders(w, G2_CHAT), timeout=WAIT_S)
         await asyncio.sleep(0.3)  # several more ticks
         await w.settle()
         assert len(reminders(w, G2_CHAT)) == 1

@@ -84,6 +84,9 @@ class Database:
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
+        # Deleted or overwritten content is zeroed, not left in free space: a claim secret
+        # scrubbed from a delivered receipt must not stay readable in the file.
+        await self._conn.execute("PRAGMA secure_delete=ON")
         if self.path == ":memory:":
             self._reader = self._conn  # one private database: nothing to share
         else:
@@ -100,6 +103,7 @@ class Database:
             inline.execute("PRAGMA busy_timeout=20")  # then write_one takes the slow path
             inline.execute("PRAGMA synchronous=NORMAL")
             inline.execute("PRAGMA wal_autocheckpoint=0")
+            inline.execute("PRAGMA secure_delete=ON")
             self._inline = inline
         return self
 
@@ -173,6 +177,17 @@ class Database:
             raise RuntimeError("after_commit outside a write transaction")
         if callback not in pending:
             pending.append(callback)
+
+    async def forget_old_pages(self) -> bool:
+        """Copy the WAL into the database and empty it (``wal_checkpoint(TRUNCATE)``), so that
+        earlier versions of changed pages — e.g. a receipt's row before its claim secret was
+        scrubbed — are gone from the ``-wal`` file too. Best effort: False if a reader kept
+        it from completing (the next call will)."""
+        assert self._lock is not None, "database is not open"
+        async with self._lock:
+            rows = await self.conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = next(iter(rows), (0,))[0]
+        return not busy
 
     async def write_one(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         """One small statement as its own transaction, under the writer's lock; returns the

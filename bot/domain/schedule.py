@@ -166,8 +166,9 @@ class Figures:
     supplies: dict[str, int] = field(default_factory=dict)
     patrols_logged: int = 0
     patrols_required: int = 0
-    rewards_pending: int = 0
-    rewards_paid: int = 0
+    rewards_pending: int = 0  # the state now (not of the period)
+    rewards_paid: int = 0  # payments in the period, net of reversals
+    rewards_paid_yuan: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def figures(
     patrols_required: int,
     rewards_pending: int,
     rewards_paid: int,
+    rewards_paid_yuan: int = 0,
 ) -> Figures:
     """Summary figures over the tips received in a period (and patrols logged in it)."""
     outcomes = dict(counted.outcomes)
@@ -213,4 +215,5 @@ def figures(
         patrols_required=patrols_required,
         rewards_pending=rewards_pending,
         rewards_paid=rewards_paid,
+        rewards_paid_yuan=rewards_paid_yuan,
     )

@@ -12,6 +12,7 @@ from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.domain.events import Attempt
+from bot.domain.patrol import clean_area
 from bot.domain.tips import Action, Outcome, Tip, supplies_from_mask
 from bot.handlers import reporter
 from bot.handlers.common import edit_pressed, is_private, language, reply, services
@@ -248,7 +249,7 @@ async def patrol_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/patrol_start [area] in a patrol group."""
     svc = services(context)
     lang = await language(update, context)
-    area = " ".join(context.args or []) or None
+    area = clean_area(" ".join(context.args or []))  # as stored: bounded, so echoing it is safe
     result = await svc.patrols.start(update.effective_chat.id, update.effective_user.id, area)
     group = escape(result.value.group) if result.value else ""
     if not result.ok:

@@ -363,8 +363,9 @@ MESSAGES: dict[str, str] = {
     "handover.officer": "🔁 Hand-over: {off} → {on}. {moved} unclaimed tip(s) moved; {off} is still working on {kept}.",
     "summary.head": "📊 <b>Daily summary</b> ({day})",
     "summary.yesterday": "Yesterday",
+    "summary.rewards_now": "<b>Rewards now</b>: {pending} awaiting review, {approved} approved and not yet paid",
     "summary.campaign": "Campaign to date",
-    "summary.block": "<b>{title}</b>\nTips received {received}, verified {verified}\nOutcomes: {outcomes}\nNot found: {not_found}\nMedian time to claim {claim} min; to reach the scene {scene} min\nBrought in: {brought_in}\nSupplies handed out: {supplies}\nPatrols logged {patrols} of {required} required\nRewards: {pending} pending, {paid} paid",
+    "summary.block": "<b>{title}</b>\nTips received {received}, verified {verified}\nOutcomes: {outcomes}\nNot found: {not_found}\nMedian time to claim {claim} min; to reach the scene {scene} min\nBrought in: {brought_in}\nSupplies handed out: {supplies}\nPatrols logged {patrols} of {required} required\nRewards paid in the period: {paid}, {paid_yuan} yuan",
     "weather.unreachable": "⚠️ The weather forecast cannot be reached, so cold mode will not switch by itself. Please watch the weather and use /coldmode.",
     "weather.reason": "Why: tonight's forecast minimum is {minimum}°C, at or below {threshold}°C.",
     "weather.reason_off": "Why: tonight's forecast minimum is {minimum}°C, above {threshold}°C.",
@@ -452,4 +453,7 @@ MESSAGES: dict[str, str] = {
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
     # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
     "summary.count": "{name} {count}",
+    # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
+    "reward.pending_no_secret": "🎁 Your report {code} was verified — thank you! A <b>{amount} yuan</b> reward is waiting for the duty officer's review; you will be told the decision.\nIf it is approved, two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
+    "reward.approved_anonymous_no_secret": "✅ The {amount} yuan reward for report {code} is approved. Two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
 }

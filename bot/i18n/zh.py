@@ -359,8 +359,9 @@ MESSAGES: dict[str, str] = {
     "handover.officer": "🔁 交接班：{off} → {on}。移交未认领 {moved} 条；{off} 仍在处理 {kept} 条。",
     "summary.head": "📊 <b>每日汇总</b>（{day}）",
     "summary.yesterday": "昨日",
+    "summary.rewards_now": "<b>奖励现状</b>：待审核 {pending} 笔，已批准待发放 {approved} 笔",
     "summary.campaign": "活动以来",
-    "summary.block": "<b>{title}</b>\n收到报告 {received} 条，核实 {verified} 条\n处置：{outcomes}\n未找到比例：{not_found}\n认领用时中位数：{claim} 分钟；到场用时中位数：{scene} 分钟\n带回站内：{brought_in}\n发放物资：{supplies}\n巡查：已登记 {patrols} 次 / 应巡查 {required} 次\n奖励：待批准 {pending} 笔，已发放 {paid} 笔",
+    "summary.block": "<b>{title}</b>\n收到报告 {received} 条，核实 {verified} 条\n处置：{outcomes}\n未找到比例：{not_found}\n认领用时中位数：{claim} 分钟；到场用时中位数：{scene} 分钟\n带回站内：{brought_in}\n发放物资：{supplies}\n巡查：已登记 {patrols} 次 / 应巡查 {required} 次\n奖励：本期发放 {paid} 笔，共 {paid_yuan} 元",
     "weather.unreachable": "⚠️ 天气预报服务无法访问，极寒模式不会自动切换。请留意天气并手动使用 /coldmode。",
     "weather.reason": "原因：今夜预报最低气温 {minimum}°C，不高于 {threshold}°C。",
     "weather.reason_off": "原因：今夜预报最低气温 {minimum}°C，高于 {threshold}°C。",
@@ -448,4 +449,7 @@ MESSAGES: dict[str, str] = {
     "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
     # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
     "summary.count": "{name} {count}",
+    # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
+    "reward.pending_no_secret": "🎁 您的报告 {code} 已核实，谢谢您！<b>{amount} 元</b>奖励正在等待值班人员审核，审核结果会通知您。\n审核通过后，领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
+    "reward.approved_anonymous_no_secret": "✅ 报告 {code} 的 {amount} 元奖励已审核通过。领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
 }

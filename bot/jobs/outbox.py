@@ -95,6 +95,7 @@ class OutboxSender:
         # both read the same pending rows and send each message twice.
         self._flushing = asyncio.Lock()
         self.idle_poll_s = 1.0
+        self._scrubbed = False  # a claim secret left a row since the last WAL truncation
         self._api_back = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -127,6 +128,10 @@ class OutboxSender:
         while True:
             try:
                 await self.flush()
+                if self._scrubbed:
+                    # Delivered receipts took their claim secrets with them; now make sure no
+                    # older copy of those rows stays behind in the write-ahead log either.
+                    self._scrubbed = not await self.db.forget_old_pages()
             except asyncio.CancelledError:
                 raise
             except Exception:  # never let one bad row stop all delivery
@@ -249,8 +254,10 @@ class OutboxSender:
         async with self.db.write() as tx:
             if not await self.outbox.claim(tx, item.id):
                 return  # already handled
+        message = item.message
+        if isinstance(message, Notice) and message.secret is not None:
+            self._scrubbed = True  # done or given up, the row loses it: see _run
         try:
-            message = item.message
             if isinstance(message, CardPost):
                 await self._send_card(item, message)
             elif isinstance(message, Notice):

@@ -93,7 +93,8 @@ def demo_config(emu: BotApiEmulator, database: Path, *, now: dt.datetime | None 
                 "key": g.key,
                 "name": g.name,
                 "chat_id": g.chat_id,
-                "leader": next(p.user_id for p in staff[g.key] if p.role == "leader"),
+                "leader": (leader := next(p for p in staff[g.key] if p.role == "leader")).user_id,
+                "leader_name": leader.name,  # named in escalations before they have written
                 "members": [p.user_id for p in staff[g.key] if p.role == "member"],
             }
             for g in GROUPS

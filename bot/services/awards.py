@@ -247,10 +247,14 @@ class AwardService:
             now,
         )
         code = (await self.tips.codes([reward.tip_id]))[reward.tip_id]
+        # No claim secret was given at submission (the monthly cap was reached then; a
+        # rejection freed a place since): point to /mytips, which gives one.
+        has_secret = (await self.tips.claim_secret(reward.tip_id))[1] is not None
+        key = "reward.pending" if has_secret else "reward.pending_no_secret"
         await self.notifier.tell(
             tx,
             reward.reporter_id,
-            Msg("reward.pending", {"code": code, "amount": reward.amount}),
+            Msg(key, {"code": code, "amount": reward.amount}),
             tip_id=reward.tip_id,
             keyboard=Keyboard.SHARE_PHONE,
             now=now,

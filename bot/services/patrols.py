@@ -11,6 +11,7 @@ from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.sql import Tx
 from bot.domain.events import Act, Attempt
 from bot.domain.outbox import Lines, Msg
+from bot.domain.patrol import clean_area, parse_counts
 from bot.domain.roster import Roster
 from bot.domain.tips import Role
 from bot.services.audit import Audit
@@ -18,9 +19,6 @@ from bot.services.clock import StationClock
 from bot.services.notify import Notifier
 from bot.services.reach import Reach
 from bot.services.result import Refusal, Result, done, refused
-
-#: What a patrol hands out, in the order /patrol_end takes the counts.
-PATROL_SUPPLIES = ("coat", "quilt", "food")
 
 
 @dataclass(frozen=True)
@@ -42,19 +40,6 @@ class PatrolEnded:
     people: int
     supplies: dict[str, int]
     minutes: int
-
-
-def parse_counts(args: list[str]) -> tuple[int, dict[str, int]] | None:
-    """``/patrol_end PEOPLE [COATS] [QUILTS] [FOOD]`` → (people met, supplies); else None."""
-    if not 1 <= len(args) <= 1 + len(PATROL_SUPPLIES):
-        return None
-    numbers = []
-    for arg in args:
-        if not arg.isascii() or not arg.isdigit() or len(arg) > 4:
-            return None
-        numbers.append(int(arg))
-    people, *given = numbers
-    return people, {item: n for item, n in zip(PATROL_SUPPLIES, given, strict=False) if n}
 
 
 class PatrolService:
@@ -93,7 +78,7 @@ class PatrolService:
         if not (team.includes(user_id) or directory.is_officer(user_id)):
             await self.audit.refused(user_id, Attempt.PATROL_START)
             return refused(Refusal.NOT_MEMBER, PatrolStarted(team.name))
-        area = " ".join((area or "").split())[:40] or None
+        area = clean_area(area)
         now = self.clock.now()
         role = self._role(user_id)
         async with self.db.write() as tx:

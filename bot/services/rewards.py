@@ -42,6 +42,7 @@ from bot.services.audit import Audit
 from bot.services.awards import log_reward, reward_role
 from bot.services.clock import StationClock
 from bot.services.notify import Notifier
+from bot.services.people import Naming, Person
 from bot.services.reach import Reach
 from bot.services.result import Refusal, Result, done, from_domain, refused
 
@@ -72,7 +73,7 @@ class RewardLine:
 
     reward: Reward
     tip: Tip
-    verifier: str | None
+    verifier: Person | None  # who recorded the outcome (named by name or role, never an id)
     evidence: int
     has_phone: bool
 
@@ -97,6 +98,7 @@ class RewardService:
         inputs: InputStore,
         events: EventStore,
         notifier: Notifier,
+        naming: Naming,
         audit: Audit,
         reach: Reach,
         clock: StationClock,
@@ -113,6 +115,7 @@ class RewardService:
         self.inputs = inputs
         self.events = events
         self.notifier = notifier
+        self.naming = naming
         self.audit = audit
         self.reach = reach
         self.clock = clock
@@ -133,7 +136,7 @@ class RewardService:
 
     async def pending_lines(self) -> list[RewardLine]:
         rewards = await self.rewards.in_states((RewardState.PENDING, RewardState.APPROVED))
-        names = await self.people.first_names(r.verified_by for r in rewards if r.verified_by)
+        named = await self.naming.people(r.verified_by for r in rewards)
         lines = []
         for reward in rewards:
             tip = await self.tips.get(reward.tip_id)
@@ -142,7 +145,7 @@ class RewardService:
                 RewardLine(
                     reward=reward,
                     tip=tip,
-                    verifier=names.get(reward.verified_by) if reward.verified_by else None,
+                    verifier=named.get(reward.verified_by) if reward.verified_by else None,
                     evidence=await self.media.evidence_count(tip.id),
                     has_phone=bool(await self.people.phone(reward.reporter_id)),
                 )
@@ -272,7 +275,13 @@ class RewardService:
                 # Say what happens next, as it is: a transfer to the number they gave, or
                 # (anonymous) the two ways to receive it — never "it will be paid" alone.
                 has_phone = bool(await self.people.phone(reward.reporter_id))
-                key = "reward.approved" if has_phone else "reward.approved_anonymous"
+                has_secret = (await self.tips.claim_secret(reward.tip_id))[1] is not None
+                if has_phone:
+                    key = "reward.approved"
+                elif has_secret:
+                    key = "reward.approved_anonymous"
+                else:  # no claim secret was given: /mytips gives one
+                    key = "reward.approved_anonymous_no_secret"
                 text = Msg(key, {"code": code, "amount": reward.amount})
                 keyboard = None if has_phone else Keyboard.SHARE_PHONE
             elif action is RewardAction.REJECT:

@@ -95,7 +95,9 @@ class Summary:
         patrols = await self.patrols.between(since or dt.datetime(2000, 1, 1, tzinfo=dt.UTC), until)
         supplies = [json.loads(p["supplies"]) for p in patrols if p["supplies"]]
         ledger = await self.ledger.sums(since, until)
-        paid = ledger.get(LedgerEntry.PAID, (0, 0))[0] - ledger.get(LedgerEntry.REVERSAL, (0, 0))[0]
+        # Payments in the period, net of reversals (a reversal's amount is negative).
+        paid_n, paid_yuan = ledger.get(LedgerEntry.PAID, (0, 0))
+        reversed_n, reversed_yuan = ledger.get(LedgerEntry.REVERSAL, (0, 0))
         pending = await self.rewards.count(RewardState.PENDING)
         return figures(
             tips,
@@ -103,7 +105,8 @@ class Summary:
             patrols_logged=len(patrols),
             patrols_required=days * len(self.patrol.reminder_times),
             rewards_pending=pending,
-            rewards_paid=paid,
+            rewards_paid=paid_n - reversed_n,
+            rewards_paid_yuan=paid_yuan + reversed_yuan,
         )
 
     async def text(self, day: dt.date) -> Text:
@@ -119,7 +122,16 @@ class Summary:
         to_date = await self.figures_for(campaign_start, today_start, days_so_far)
         head = Msg("summary.head", {"day": (day - dt.timedelta(days=1)).isoformat()})
         blocks = (_block(yesterday, "summary.yesterday"), _block(to_date, "summary.campaign"))
-        return Lines((head, Lines(blocks, gap=True)))
+        # The rewards' state now, once and labelled as such (the blocks above count what
+        # happened in their period): a finance officer must not add them up.
+        now = Msg(
+            "summary.rewards_now",
+            {
+                "pending": await self.rewards.count(RewardState.PENDING),
+                "approved": await self.rewards.count(RewardState.APPROVED),
+            },
+        )
+        return Lines((head, Lines(blocks, gap=True), now))
 
 
 def _counts(by_key: dict[str, int], names: dict) -> Listing | str:
@@ -151,7 +163,7 @@ def _block(f: Figures, title: str) -> Msg:
             "supplies": _counts(supplies, keys.SUPPLY),
             "patrols": f.patrols_logged,
             "required": f.patrols_required,
-            "pending": f.rewards_pending,
             "paid": f.rewards_paid,
+            "paid_yuan": f.rewards_paid_yuan,
         },
     )

@@ -19,6 +19,7 @@ from bot.i18n import keys, t
 from bot.services.result import Refusal, Result
 from bot.services.rewards import RewardLine
 from bot.views.callbacks import RewardButton, RwOp
+from bot.views.people import label
 from bot.views.refusals import Topic, refusal_text
 
 
@@ -44,7 +45,7 @@ def reward_list(
                 state=t(lang, keys.REWARD_STATE[reward.state]),
                 amount=reward.amount,
                 outcome=t(lang, keys.OUTCOME[tip.outcome]) if tip.outcome else "—",
-                verifier=escape(line.verifier or "—"),
+                verifier=escape(label(line.verifier, lang)) if line.verifier else "—",
                 evidence=line.evidence,
                 hours=hours,
                 contact=t(lang, "rewards.phone" if line.has_phone else "rewards.anonymous"),

@@ -113,7 +113,7 @@ class Watch(World):
             return len(self._updates)
 
     def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.005
+        self, predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.005
     ) -> Any:
         """Poll ``predicate()`` until truthy and return its value; TimeoutError otherwise."""
         deadline = time.monotonic() + timeout
@@ -128,10 +128,11 @@ class Watch(World):
     async def until(
         self,
         predicate: Callable[[], Any],
-        timeout: float = 5.0,  # noqa: ASYNC109 - mirrors wait_for()
+        timeout: float = 30.0,  # noqa: ASYNC109 - mirrors wait_for()
         interval: float = 0.005,
     ) -> Any:
-        """Async :meth:`wait_for` for tests sharing the bot's event loop.
+        """Async :meth:`wait_for` for tests sharing the bot's event loop. The default bound is
+        generous: it is a bound on being stuck, not a speed check (a busy machine is slow).
 
         ``predicate`` may also return an awaitable, which is awaited.
         """
