@@ -45,6 +45,7 @@ from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outbox import OutboxSender
+from bot.services.answers import OfficerAnswers
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.cards import CardService
@@ -361,7 +362,6 @@ def build_services(
         repo.tips,
         repo.media,
         repo.people,
-        repo.inputs,
         repo.events,
         notifier,
         naming,
@@ -468,6 +468,7 @@ def build_services(
         cards=cards,
         awards=awards,
         rewards=rewards_,
+        answers=OfficerAnswers(db, repo.inputs, rewards_, reach, clock),
         patrols=patrols,
         schedules=schedules,
         chats=ChatService(db, reach, notifier, audit, clock),

@@ -40,6 +40,7 @@ import pytest_asyncio
 from telegram.ext import CommandHandler
 
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.officer_input import Ask, Awaiting
 from bot.domain.rewards import PayMethod, RewardState
 from bot.domain.tips import Action, Outcome, People, Seen, State, Tip
 from bot.i18n import t
@@ -644,11 +645,10 @@ async def test_reward_button(
     stage: Stage, op: str, state: str, seat_name: str, cell: str, event: str
 ) -> None:
     w, seat = stage.w, SEATS[seat_name]
-    rewards = w.services.rewards
     reward, tip = await stage.reward(state, phone=op == "tel")
     if op == "amt":  # the officer has given a method and a reference: the amount is next
-        await rewards.expect_input(
-            OFFICER, "pay_amount", {"reward": reward.id, "method": "cash", "reference": "R-1"}
+        await w.services.answers.expect(
+            OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.CASH, "R-1")
         )
     await w.idle()
     data = f"rw:{op.replace(':', f':{reward.id}:')}" if ":" in op else f"rw:{op}:{reward.id}"
@@ -697,7 +697,7 @@ async def test_reward_button(
         for chat_id, start in starts.items():
             assert not any(tip.code in r for r in _raw_texts(w, chat_id, start)), chat_id
     stage.clean_since(errors_before, api_before)
-    await rewards.drop_input(OFFICER)
+    await w.services.answers.drop(OFFICER)
 
 
 def _said(texts: list[str], prefix: str, contains: str) -> bool:

@@ -265,6 +265,30 @@ async def test_bad_amount_and_reference_are_refused_politely(tmp_path: Path) -> 
         assert reward.state is RewardState.PAID and reward.method is PayMethod.ALIPAY
 
 
+async def test_a_reference_the_ledger_refuses_is_refused_when_typed(tmp_path: Path) -> None:
+    """One rule for a reference (bot/domain/rewards.py): one the payment would refuse — here
+    with an invisible character pasted in — is refused at once and asked again, not after the
+    amount (which used to end the payment with nothing recorded)."""
+    async with world(tmp_path) as w:
+        w.emu.send_text(OFFICER, "/start")
+        code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())
+        await close_as(w, code, G1_MEMBER, "带回站内")
+        listing = await officer_says(w, "/rewards", code)
+        await w.press(OFFICER, OFFICER, listing, f"批准 {code}")
+        listing = await officer_says(w, "/rewards", code)
+        await w.press(OFFICER, OFFICER, listing, f"记录发放 {code}")
+        methods = await w.next_bot(OFFICER, "什么方式")
+        await w.press(OFFICER, OFFICER, methods, "微信")
+        await w.next_bot(OFFICER, "参考号")
+        await officer_says(w, "4200\u200b0012", t("zh", "reward.err.bad_reference"))
+        pending = await w.repo.pending_input(OFFICER)
+        assert pending is not None and pending[0] == "pay_reference"  # asked again
+        await officer_says(w, "4200  0012", "多少元")
+        await officer_says(w, "200", "已记录")
+        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        assert reward.state is RewardState.PAID and reward.reference == "4200 0012"
+
+
 async def test_two_officers_paying_at_once_record_one_payment(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())

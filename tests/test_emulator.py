@@ -21,7 +21,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.sandbox import httpd
 from bot.sandbox.emulator import TINY_JPEG, BotApiEmulator, parse_html
+from tests.harness import WAIT_S
 
 ALICE = 1001
 BOB = 1002
@@ -43,7 +45,7 @@ def emu():
 
 @pytest.fixture
 def api(emu):
-    with httpx.Client(base_url=f"{emu.base_url}{emu.token}/", timeout=5) as client:
+    with httpx.Client(base_url=f"{emu.base_url}{emu.token}/", timeout=WAIT_S) as client:
         yield client
 
 
@@ -76,11 +78,13 @@ def test_get_me_and_keep_alive(emu, api):
         "can_connect_to_business": False,
         "has_main_web_app": False,
     }
-    # Method names are case-insensitive; GET works; the connection is reused and fast.
-    t0 = time.perf_counter()
+    # Method names are case-insensitive; GET works; the connection is reused (one socket for
+    # all twenty) and answers go out unbuffered (no ~40 ms delayed-ACK stall per request:
+    # measured by hand, not asserted on a clock).
     for _ in range(20):
         assert ok(api.get("getme"))["id"] == 123456
-    assert (time.perf_counter() - t0) / 20 < 0.035  # no ~40 ms delayed-ACK stall
+    assert len(emu._connections) == 1
+    assert httpd.Handler.disable_nagle_algorithm is True
     assert [m for _, m, _ in emu.requests][:2] == ["getMe", "getMe"]
     assert len(emu.calls("getMe")) == 21
 
@@ -480,30 +484,29 @@ def test_get_updates_long_poll_wakes_up_and_times_out(emu, api):
     timer = threading.Timer(0.15, emu.send_text, args=(ALICE, "wake up"))
     t0 = time.monotonic()
     timer.start()
-    updates = ok(api.post("getUpdates", data={"timeout": 5}))
-    elapsed = time.monotonic() - t0
+    # A poll that did not wake would come back empty after its 120 s (and fail below).
+    updates = ok(api.post("getUpdates", data={"timeout": 120}, timeout=300))
     timer.join()
     assert [u["message"]["text"] for u in updates] == ["wake up"]
-    assert 0.1 < elapsed < 1.0
     t0 = time.monotonic()
     offset = updates[-1]["update_id"] + 1
     assert ok(api.post("getUpdates", data={"timeout": 0.3, "offset": offset})) == []
-    assert 0.25 < time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 >= 0.25  # it did wait (a slow machine only waits longer)
 
 
 def test_newer_get_updates_terminates_older_one(emu, api):
     results = {}
 
     def poll():
-        with httpx.Client(timeout=5) as client:
-            results["old"] = client.post(f"{emu.base_url}{emu.token}/getUpdates?timeout=5")
+        with httpx.Client(timeout=600) as client:
+            results["old"] = client.post(f"{emu.base_url}{emu.token}/getUpdates?timeout=300")
 
     thread = threading.Thread(target=poll)
     thread.start()
     emu.wait_for(lambda: emu.calls("getUpdates"))
     time.sleep(0.05)  # let the first poll reach its wait
     assert ok(api.post("getUpdates", data={"timeout": 0})) == []
-    thread.join(2)
+    thread.join(WAIT_S)  # without the conflict the old poll would hold on for 300 s
     assert err(results["old"], 409).startswith("Conflict: terminated by other getUpdates")
 
 
@@ -512,19 +515,18 @@ def test_stop_releases_long_poll(api):
     results = {}
 
     def poll():
-        with httpx.Client(timeout=10) as client:
+        with httpx.Client(timeout=600) as client:
             try:
-                results["r"] = client.post(f"{emu.base_url}{emu.token}/getUpdates?timeout=30")
+                results["r"] = client.post(f"{emu.base_url}{emu.token}/getUpdates?timeout=300")
             except httpx.HTTPError as exc:  # the server went away; also acceptable
                 results["r"] = exc
 
     thread = threading.Thread(target=poll)
     thread.start()
     emu.wait_for(lambda: emu.calls("getUpdates"))
-    t0 = time.monotonic()
     emu.stop()
-    thread.join(3)
-    assert not thread.is_alive() and time.monotonic() - t0 < 1.5
+    thread.join(WAIT_S)  # a poll stop did not release would hold on for 300 s
+    assert not thread.is_alive()
 
 
 def test_more_user_updates_and_allowed_updates(emu, api):
@@ -686,10 +688,7 @@ async def test_real_ptb_application(emu):
             assert photo["text"] == f"got {len(TINY_JPEG)} bytes"
             assert emu.file_bytes(photo["photo"][-1]["file_id"]) == TINY_JPEG
         finally:
-            t0 = time.monotonic()
             await app.updater.stop()
             await app.stop()
-            shutdown = time.monotonic() - t0
-    assert shutdown < 2.0
     assert emu.internal_errors == [] and emu.api_errors == []
-    await emu.until(lambda: emu.pending_updates() == 0, timeout=1)
+    await emu.until(lambda: emu.pending_updates() == 0)

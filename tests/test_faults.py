@@ -205,7 +205,7 @@ def delete_message(emu: BotApiEmulator, chat_id: int, message_id: int) -> None:
         headers={"Content-Type": "application/json"},
     )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
-    with opener.open(request, timeout=5) as answer:
+    with opener.open(request, timeout=60) as answer:
         assert json.load(answer)["ok"]
 
 

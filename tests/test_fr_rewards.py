@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.cli import main as cli_main
 from bot.domain.draft import Draft, Step
+from bot.domain.officer_input import Ask, Awaiting
 from bot.domain.rewards import Campaign, PayMethod, Reward, RewardState
 from bot.domain.tips import Action, Outcome, People, Seen, Tip
 from bot.handlers.guards import FloodGuard
@@ -366,7 +367,7 @@ async def test_fr16_claim_answers_every_reward_state_at_once(tmp_path: Path) -> 
                 assert datas(answer) == [], state  # nothing to walk through
                 assert after == before, state  # no try used up, nothing changed
                 assert "密码正确" not in text and zh("reward.err.no_reward") != text
-            await rewards.drop_input(OFFICER)
+            await w.services.answers.drop(OFFICER)
 
 
 # -- 17: a message whose action is done shows the new state -----------------------------------
@@ -473,6 +474,25 @@ async def test_fr17_every_reward_button_shows_the_new_state_and_refuses_a_second
             assert await ledger_count(w, reward.id, "paid") == 1
             assert (await w.repo.rewards.get(reward.id)).method is method
 
+        # -- the amount typed instead of pressed: its prompt shows it too, no button left.
+        tip, reward, _ = await verified(w)
+        assert (await rewards.approve(reward.id, OFFICER)).ok
+        listing = await says(w, OFFICER, "/rewards", tip.code)
+        await w.press_data(OFFICER, OFFICER, listing["message_id"], f"rw:pay:{reward.id}")
+        methods = await w.next_bot(OFFICER, zh("reward.ask.method", code=tip.code))
+        await w.press(OFFICER, OFFICER, methods, zh("pay.cash"))
+        await w.next_bot(OFFICER, zh("reward.ask.reference", code=tip.code))
+        w.emu.send_text(OFFICER, "REF-typed")
+        amount = await w.next_bot(OFFICER, "多少元")
+        assert f"rw:amt:{reward.id}" in datas(amount)
+        w.emu.send_text(OFFICER, "200")
+        await w.next_bot(
+            OFFICER, zh("reward.done.paid", code=tip.code, amount=200, method=zh("pay.cash"))
+        )
+        shown = await now_shows(w, OFFICER, amount["message_id"], lambda m: not datas(m))
+        assert "✓ 200" in shown["text"], shown["text"]
+        assert await ledger_count(w, reward.id, "paid") == 1
+
         # -- /language: the picker shows the choice; its button pressed again does nothing.
         for user in (OFFICER, REPORTER):
             picker = await says(w, user, "/language", "Choose your language")
@@ -496,8 +516,8 @@ async def test_fr18_staff_stray_text_gets_a_pointer_not_a_draft(tmp_path: Path) 
         _tip, reward, _ = await verified(w)
         assert (await rewards.approve(reward.id, OFFICER)).ok
         # The officer records a payment by typing the amount…
-        await rewards.expect_input(
-            OFFICER, "pay_amount", {"reward": reward.id, "method": "cash", "reference": "R-7"}
+        await w.services.answers.expect(
+            OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.CASH, "R-7")
         )
         await says(w, OFFICER, "200", "已记录")
         assert (await w.repo.rewards.get(reward.id)).state is RewardState.PAID
@@ -594,8 +614,8 @@ async def test_fr19_officers_confirmation_is_not_dropped_by_the_flood_guard(
         await opened(w)
         tip, reward, _ = await verified(w)
         assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
-        await w.services.rewards.expect_input(
-            OFFICER, "pay_amount", {"reward": reward.id, "method": "wechat", "reference": "W-1"}
+        await w.services.answers.expect(
+            OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.WECHAT, "W-1")
         )
         for _ in range(8):  # a busy officer: more updates than a reporter may send
             await w.roundtrip(OFFICER)

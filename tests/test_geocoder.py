@@ -9,7 +9,6 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 import asyncio
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -321,14 +320,13 @@ async def test_connection_refused_falls_back(fake: FakeNominatim, fake_time: Fak
 
 
 async def test_timeout_falls_back(fake: FakeNominatim, fake_time: FakeTime) -> None:
-    fake.delay = 1.0
+    # The server answers only after 120 s: a client without its timeout would get Nominatim's
+    # answer (fell_back False) after that long; with it, the offline gazetteer answers.
+    fake.delay = 120.0
     geocoder = make(fake, fake_time, timeout=0.2)
-    started = time.monotonic()
     lookup = await geocoder.geocode("大冶")
-    elapsed = time.monotonic() - started
     assert lookup.fell_back is True
     assert lookup.results[0].label == "大冶市"
-    assert elapsed < 0.9
     assert len(fake.searches()) == 1
 
 
@@ -351,15 +349,13 @@ async def test_failure_cooldown(fake: FakeNominatim, fake_time: FakeTime) -> Non
 
 
 async def test_waiters_do_not_queue_behind_a_dead_server(fake: FakeNominatim) -> None:
-    fake.delay = 1.0
+    fake.delay = 120.0  # a dead server: it answers nobody within the test
     geocoder = make(fake, timeout=0.2, min_interval=0.0)
-    started = time.monotonic()
     lookups = await asyncio.gather(
         *(geocoder.geocode(q) for q in ("黄石站", "大桥", "磁湖", "大冶"))
     )
-    assert time.monotonic() - started < 0.9  # one timeout, not four
     assert all(lookup.fell_back for lookup in lookups)
-    assert len(fake.searches()) == 1
+    assert len(fake.searches()) == 1  # one timeout, not four: the others did not ask
 
 
 async def test_cooldown_zero_retries_immediately(fake: FakeNominatim, fake_time: FakeTime) -> None:

@@ -124,7 +124,7 @@ class Chat:
 
 
 def draft_row(db_path: Path) -> dict:
-    db = sqlite3.connect(db_path, timeout=10)
+    db = sqlite3.connect(db_path, timeout=60)
     db.row_factory = sqlite3.Row
     try:
         row = db.execute("SELECT * FROM drafts WHERE user_id = ?", (REPORTER,)).fetchone()
@@ -134,7 +134,7 @@ def draft_row(db_path: Path) -> dict:
 
 
 def count(db_path: Path, sql: str) -> int:
-    db = sqlite3.connect(db_path, timeout=10)
+    db = sqlite3.connect(db_path, timeout=60)
     try:
         return db.execute(sql).fetchone()[0]
     finally:

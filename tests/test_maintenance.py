@@ -152,7 +152,7 @@ async def test_backup_while_tips_are_written_then_restore(tmp_path: Path) -> Non
                 written.append(await submit(w, user, f"tip number {n}", 30.0 + n / 1000))
 
         task = asyncio.create_task(writer())
-        await w.until(lambda: len(written) >= 20, timeout=20)
+        await w.until(lambda: len(written) >= 20)
         copies = []
         for n in range(3):  # back up three times while the writer keeps going
             out = tmp_path / f"backup-{n}.sqlite3"

@@ -34,6 +34,7 @@ from bot.sandbox.demo import Demo
 from bot.sandbox.drill import SCRIPT, Drill
 from bot.sandbox.emulator import TINY_JPEG, parse_html
 from bot.sandbox.web import check_listen_host
+from tests.harness import WAIT_S
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_1X1 = base64.b64decode(
@@ -53,14 +54,14 @@ def demo() -> Iterator[Demo]:
 
 @pytest.fixture
 def client(demo: Demo) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=demo.url, timeout=5) as http:
+    with httpx.Client(base_url=demo.url, timeout=WAIT_S) as http:
         yield http
 
 
 @pytest.fixture(scope="module")
 def shared_client() -> Iterator[httpx.Client]:
     """One demo for the tests that change nothing (refusals, the page itself)."""
-    with Demo(port=0) as running, httpx.Client(base_url=running.url, timeout=5) as http:
+    with Demo(port=0) as running, httpx.Client(base_url=running.url, timeout=WAIT_S) as http:
         yield http
 
 
@@ -76,13 +77,14 @@ def chat(client: httpx.Client, chat_id: int) -> dict:
     return response.json()
 
 
-def wait_for(predicate, timeout: float = 30.0):
+def wait_for(predicate, timeout: float = WAIT_S):
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
-        assert time.monotonic() < deadline, "timed out"
+        if time.monotonic() >= deadline:
+            pytest.fail(f"nothing after {timeout:.0f} s")
         time.sleep(0.02)
 
 
@@ -304,21 +306,18 @@ def test_server_sent_events_deliver_each_change(demo: Demo, client: httpx.Client
         first = next(stream)  # the current state, at once
         assert set(first) == {"version", "chats", "world"}
         before = first["chats"].get(str(REPORTER_ID), 0)
-        started = time.monotonic()
         send(client, user=REPORTER_ID, kind="text", text="/help")
-        change = next(stream)
+        change = next(stream)  # no event: the client's read timeout fails the test
         assert change["chats"][str(REPORTER_ID)] > before
-        assert time.monotonic() - started < 2.0
         # The bot's answer follows as another change of the same chat.
         while not any(m["from_bot"] for m in chat(client, REPORTER_ID)["messages"]):
             change = next(stream)
-        # Stopping the demo ends the stream promptly (no thread left waiting).
-        stopped = time.monotonic()
+        # Stopping the demo ends the stream (no thread left waiting): a stream left open would
+        # end in the client's ReadTimeout instead, which is not among these.
         threading.Thread(target=demo.stop).start()
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError, StopIteration)):
             while True:
                 next(stream)
-        assert time.monotonic() - stopped < 5
 
 
 def test_events_report_new_people(demo: Demo, client: httpx.Client) -> None:
@@ -349,7 +348,7 @@ def test_requests_must_come_from_this_page(demo: Demo, client: httpx.Client) -> 
     assert foreign.status_code == 403
     assert chat(client, REPORTER_ID)["messages"] == []
     # A body over the limit is refused before it is read.
-    connection = http.client.HTTPConnection("127.0.0.1", demo.web.port, timeout=5)
+    connection = http.client.HTTPConnection("127.0.0.1", demo.web.port, timeout=WAIT_S)
     connection.putrequest("POST", "/api/send")
     connection.putheader("Content-Type", "application/json")
     connection.putheader("Content-Length", str(64 * 1024 * 1024))
@@ -428,7 +427,7 @@ def test_drill_stops_when_asked(demo: Demo) -> None:
     thread = drill.start()
     time.sleep(0.3)
     stop.set()
-    thread.join(timeout=5)
+    thread.join(timeout=WAIT_S)
     assert not thread.is_alive()
     assert len(drill.codes) < len(SCRIPT)
 
@@ -449,7 +448,7 @@ def test_warmline_demo_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     try:
         url = None
         lines = []
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while url is None and time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line:
@@ -458,11 +457,11 @@ def test_warmline_demo_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             match = re.search(r"web chat : (http://127\.0\.0\.1:\d+/)", line)
             url = match.group(1) if match else None
         assert url, f"no address printed: {lines} {process.stderr.read() if process.poll() else ''}"
-        assert httpx.get(url, timeout=5).status_code == 200
-        state = httpx.get(url + "api/state", timeout=5).json()
+        assert httpx.get(url, timeout=WAIT_S).status_code == 200
+        state = httpx.get(url + "api/state", timeout=WAIT_S).json()
         assert len(state["people"]) == len(CAST)
         process.send_signal(signal.SIGINT)  # Ctrl-C
-        out, err = process.communicate(timeout=20)
+        out, err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()

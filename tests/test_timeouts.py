@@ -124,7 +124,7 @@ async def test_fr09_telegram_failing_is_told_apart_from_a_bug(
         async def broken(*args, **kwargs):
             raise RuntimeError("a bug")
 
-        w.services.reports.set_people = broken  # type: ignore[method-assign]
+        w.services.reports.take = broken  # type: ignore[method-assign]
         caplog.clear()
         w.emu.press(REPORTER, REPORTER, ask["message_id"], text=tr("zh", "people.1"))
         await w.idle(T)

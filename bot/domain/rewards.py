@@ -185,15 +185,6 @@ def already_done(action: RewardAction, state: RewardState) -> bool:
     }
 
 
-class InputKind(StrEnum):
-    """The typed answer the bot waits for from an officer (a pending input)."""
-
-    REJECT_REASON = "reject_reason"
-    PAY_METHOD = "pay_method"  # chosen with buttons; typed text is not taken for it
-    PAY_REFERENCE = "pay_reference"
-    PAY_AMOUNT = "pay_amount"
-
-
 class PayMethod(StrEnum):
     WECHAT = "wechat"
     ALIPAY = "alipay"
@@ -219,6 +210,14 @@ def parse_amount(text: str) -> int | None:
 def valid_reference(text: str) -> str | None:
     cleaned = " ".join(text.split())
     if not cleaned or len(cleaned) > REFERENCE_MAX or not cleaned.isprintable():
+        return None
+    return cleaned
+
+
+def valid_reason(text: str) -> str | None:
+    """A rejection's reason as told to the reporter (whitespace folded), else ``None``."""
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > REASON_MAX or not cleaned.isprintable():
         return None
     return cleaned
 

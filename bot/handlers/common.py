@@ -65,7 +65,15 @@ _HARMLESS_EDIT_ERRORS = (
 
 
 async def edit_pressed(query: CallbackQuery, text: str | None = None, markup=None) -> None:
-    """Edit the message a button was on (its text, or else only its buttons).
+    """Edit the message a button was on (its text, or else only its buttons); see
+    ``edit_shown``."""
+    if query.message is None or not query.message.is_accessible:
+        return
+    await edit_shown(query.message, text, markup)
+
+
+async def edit_shown(message: Message, text: str | None = None, markup=None) -> None:
+    """Edit a message the bot sent (its text, or else only its buttons).
 
     Cosmetic: handlers save the change first, so an edit that cannot be made must never stop
     the handler before it says what happened next — whether the press was repeated or stale,
@@ -74,14 +82,12 @@ async def edit_pressed(query: CallbackQuery, text: str | None = None, markup=Non
     press on them gets the current step's prompt. A refusal that means a bug of ours (say,
     bad HTML) is logged as an error, and the handler still goes on.
     """
-    if query.message is None or not query.message.is_accessible:
-        return
-    message_id = query.message.message_id
+    message_id = message.message_id
     try:
         if text is None:
-            await query.edit_message_reply_markup(markup)
+            await message.edit_reply_markup(markup)
         else:
-            await query.edit_message_text(text, reply_markup=markup)
+            await message.edit_text(text, reply_markup=markup)
     except BadRequest as exc:
         if any(reason in str(exc).lower() for reason in _HARMLESS_EDIT_ERRORS):
             log.info("left message %s as it was: %s", message_id, exc)
@@ -259,7 +265,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id = update.effective_user.id
     had = await svc.reports.cancel(user_id)
     if svc.users.is_officer(user_id):
-        had = await svc.rewards.drop_input(user_id) or had
+        had = await svc.answers.drop(user_id) or had
     await reply(update, t(lang, "cancel.done" if had else "cancel.nothing"), ReplyKeyboardRemove())
 
 

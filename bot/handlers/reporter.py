@@ -6,13 +6,30 @@ and renders the next prompt. Any message at any step gets a reply that fits the 
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import replay
-from bot.domain.draft import Draft, Source, Step
+from bot.domain.draft import (
+    Address,
+    Choose,
+    Draft,
+    Event,
+    FlagsDone,
+    ImageFile,
+    NoneOfThese,
+    Other,
+    Photo,
+    Pin,
+    Refusal,
+    SetPeople,
+    SetSeen,
+    SkipPhoto,
+    SkipWords,
+    Source,
+    ToggleFlag,
+    Typed,
+)
 from bot.domain.events import Attempt
 from bot.domain.tips import Flag, People, Seen, is_urgent
 from bot.handlers.common import (
@@ -25,10 +42,10 @@ from bot.handlers.common import (
 )
 from bot.i18n import keys, t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
-from bot.services.reports import LocationVerdict
-from bot.services.result import Refusal
+from bot.services.reports import Taken
+from bot.services.result import Refusal as Refused
 from bot.views import reporter as rv
-from bot.views.callbacks import ROp, parse_reporter
+from bot.views.callbacks import ReporterButton, ROp, parse_reporter
 from bot.views.refusals import Topic, refusal_text
 
 
@@ -43,7 +60,7 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Sour
     svc = services(context)
     if svc.users.is_officer(update.effective_user.id):
         # A new report supersedes a reward question left open (its text would be taken first).
-        await svc.rewards.drop_input(update.effective_user.id)
+        await svc.answers.drop(update.effective_user.id)
     draft = await svc.reports.start(update.effective_user.id, source)
     await send_prompt(update, draft, lang)
 
@@ -58,13 +75,22 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # -- messages -----------------------------------------------------------------------------------
 
 
-def _location_of(message: Message) -> tuple[float, float, str | None, str | None] | None:
+def _event_of(message: Message) -> Event | Typed:
+    """The message as an event of the report (what typed text is depends on the step)."""
     if message.venue is not None:
         venue = message.venue
-        return venue.location.latitude, venue.location.longitude, venue.title, venue.address
+        return Pin(venue.location.latitude, venue.location.longitude, venue.title, venue.address)
     if message.location is not None:
-        return message.location.latitude, message.location.longitude, None, None
-    return None
+        return Pin(message.location.latitude, message.location.longitude)
+    if message.text:
+        return Typed(message.text)
+    if message.photo:
+        largest = message.photo[-1]
+        return Photo(largest.file_id, largest.file_unique_id, message.caption)
+    doc = message.document
+    if doc is not None and (doc.mime_type or "").startswith("image/"):
+        return ImageFile()
+    return Other()
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -77,49 +103,101 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return  # a question for a reporter, or an answer to the patrol's question
     svc = services(context)
     lang = await language(update, context)
-    draft = await svc.reports.draft(user.id)
-    location = _location_of(message)
+    taken = await svc.reports.take(user.id, _event_of(message))
+    if isinstance(taken.pending, Address):
+        await update.effective_chat.send_action("find_location")  # a lookup takes a moment
+        taken = await svc.reports.look_up(user.id, taken.pending, lang)
+    elif isinstance(taken.pending, ImageFile):
+        photo = await _clean_copy(update, message, lang)
+        if photo is None:
+            return
+        taken = await svc.reports.take(user.id, photo)
+        if taken.refusal is None:
+            await send_prompt(update, taken.draft, lang)  # the clean copy says it was taken
+            return
+    await _answer_message(update, context, taken, lang)
 
-    if draft is None:
-        if svc.users.is_staff(user.id):
-            # Staff start a report only on purpose (/report, /newtip): a stray text or pin in
-            # their private chat (a "200" typed once too often) gets a pointer, not a draft.
-            officer = svc.users.is_officer(user.id)
-            key = "staff.pointer.officer" if officer else "staff.pointer.patrol"
+
+async def _answer_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, taken: Taken, lang: str
+) -> None:
+    """What the reporter is told after a message: what it did, or why not, and the question
+    they are at."""
+    svc = services(context)
+    station = svc.config.station
+    refusal, draft, event = taken.refusal, taken.draft, taken.event
+    if refusal is Refusal.STAFF:
+        officer = svc.users.is_officer(update.effective_user.id)
+        key = "staff.pointer.officer" if officer else "staff.pointer.patrol"
+        await reply(update, t(lang, key))
+        return
+    if refusal is Refusal.NO_REPORT:
+        await reply(update, t(lang, "hint.start"), rv.location_keyboard(lang))
+        return
+    if refusal is Refusal.OUTSIDE:
+        await reply(
+            update, t(lang, "location.outside", hotline=station.hotline, station=station.name)
+        )
+        return
+    if refusal in (Refusal.INVALID, Refusal.ADDRESS_BAD):
+        await reply(update, t(lang, _SAID[refusal]))
+        return
+    if taken.fell_back:
+        await reply(update, t(lang, "address.offline"))
+    assert draft is not None
+    if refusal is Refusal.NOT_FOUND:
+        await reply(
+            update,
+            t(lang, "address.not_found", hotline=station.hotline),
+            rv.place_keyboard(draft.source, lang),
+        )
+        return
+    if refusal is not None:
+        # WRONG_KIND / PLACED. On a replay after a crash this message moved the draft past
+        # the step it fits the first time (every step saves absolute values and moves on), so
+        # it is not "the wrong kind": only the question the reporter is at is asked again.
+        if not taken.replayed:
+            key = _SAID.get(refusal) or keys.WRONG[draft.step]
             await reply(update, t(lang, key))
-            return
-        if location is None and not message.text:
-            # Not something a report can start from: say how to report.
-            await reply(update, t(lang, "hint.start"), rv.location_keyboard(lang))
-            return
-        draft = await svc.reports.start(user.id)
+    elif isinstance(event, Pin):
+        await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
+    elif isinstance(event, Address):
+        # Show the best match back as a pin, then ask whether that is the place.
+        lat, lon, label = draft.candidates[0]
+        address = (draft.address or "")[:100]
+        await update.effective_chat.send_venue(lat, lon, title=label[:100], address=address)
+    elif taken.cut:
+        limit = svc.config.reporting.description_max_chars
+        await reply(update, t(lang, "description.cut", limit=limit))
+    elif isinstance(event, Photo):
+        await reply(update, t(lang, "photo.ok"))
+    await send_prompt(update, draft, lang)
 
-    step = draft.step
-    if step in (Step.LOCATION, Step.CONFIRM_PLACE) and location is not None:
-        await _take_location(update, context, draft, lang, *location)
-    elif step in (Step.LOCATION, Step.CONFIRM_PLACE) and message.text:
-        await _take_address(update, context, draft, lang, message.text)
-    elif step is Step.DESCRIPTION and message.text:
-        draft, cut = await svc.reports.set_description(draft, message.text)
-        if cut:
-            limit = svc.config.reporting.description_max_chars
-            await reply(update, t(lang, "description.cut", limit=limit))
-        await send_prompt(update, draft, lang)
-    elif step in (Step.DESCRIPTION, Step.PHOTO) and message.photo:
-        await _take_photo(update, context, draft, lang, message)
-    elif step in (Step.DESCRIPTION, Step.PHOTO) and _is_image_document(message):
-        await _take_image_file(update, context, draft, lang, message)
-    elif replay.replaying():
-        # Handled again after a crash: this message moved the draft past the step it fits
-        # (every step saves absolute values and moves on), so it is not "the wrong kind" —
-        # only the question the reporter is at is asked again.
-        await send_prompt(update, draft, lang)
-    elif location is not None:
-        await reply(update, t(lang, "location.already"))
-        await send_prompt(update, draft, lang)
-    else:
-        await reply(update, t(lang, keys.WRONG[step]))
-        await send_prompt(update, draft, lang)
+
+#: What a refusal says, where it is one message (WRONG_KIND: the step's own "wrong.<step>").
+_SAID = {
+    Refusal.INVALID: "location.invalid",
+    Refusal.ADDRESS_BAD: "address.bad",
+    Refusal.PLACED: "location.already",
+}
+
+
+async def _clean_copy(update: Update, message: Message, lang: str) -> Photo | None:
+    """An image sent as a file: strip its metadata (GPS!) and use only the clean copy, which
+    the reporter is shown (its file id is what the patrol will see). None: not usable."""
+    document = message.document
+    if document.file_size and document.file_size > MAX_IMAGE_BYTES:
+        await reply(update, t(lang, "photo.too_big"))
+        return None
+    try:
+        file = await document.get_file()
+        clean = strip_metadata(bytes(await file.download_as_bytearray()))
+    except NotAnImage:
+        await reply(update, t(lang, "photo.not_image"))
+        return None
+    sent = await update.effective_chat.send_photo(clean, caption=t(lang, "photo.cleaned"))
+    largest = sent.photo[-1]
+    return Photo(largest.file_id, largest.file_unique_id, message.caption)
 
 
 async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -154,7 +232,7 @@ async def _relayed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
             await reply(update, refusal_text(lang, Topic.ASK, result.refusal, code=code))
         return True
     if not result.ok:
-        await reply(update, refusal_text(lang, Topic.ASK, Refusal.TOO_LONG))
+        await reply(update, refusal_text(lang, Topic.ASK, Refused.TOO_LONG))
         return True
     text = t(lang, "ask.answered", code=code)
     if done.others:
@@ -168,112 +246,28 @@ async def _relayed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return True
 
 
-def _is_image_document(message: Message) -> bool:
-    doc = message.document
-    return doc is not None and (doc.mime_type or "").startswith("image/")
-
-
-async def _take_location(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    draft: Draft,
-    lang: str,
-    lat: float,
-    lon: float,
-    label: str | None,
-    address: str | None,
-) -> None:
-    svc = services(context)
-    verdict, draft = await svc.reports.set_location(draft, lat, lon, label, address)
-    if verdict is LocationVerdict.OUTSIDE:
-        station = svc.config.station
-        await reply(
-            update, t(lang, "location.outside", hotline=station.hotline, station=station.name)
-        )
-        return
-    if verdict is LocationVerdict.INVALID:
-        await reply(update, t(lang, "location.invalid"))
-        return
-    await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
-    await send_prompt(update, draft, lang)
-
-
-async def _take_address(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, lang: str, text: str
-) -> None:
-    svc = services(context)
-    text = text.strip()
-    if len(text) < 2 or len(text) > 200:
-        await reply(update, t(lang, "address.bad"))
-        return
-    chat = update.effective_chat
-    await chat.send_action("find_location")
-    lookup, draft = await svc.reports.lookup_address(draft, text, lang)
-    if lookup.fell_back:
-        await reply(update, t(lang, "address.offline"))
-    if not lookup.results:
-        station = svc.config.station
-        await reply(
-            update,
-            t(lang, "address.not_found", hotline=station.hotline),
-            rv.place_keyboard(draft.source, lang),
-        )
-        return
-    best = lookup.results[0]
-    # Show the best match back as a pin, then ask whether that is the place.
-    await chat.send_venue(best.lat, best.lon, title=best.label[:100], address=text[:100])
-    await send_prompt(update, draft, lang)
-
-
-async def _take_photo(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, lang: str, message: Message
-) -> None:
-    svc = services(context)
-    if draft.step is Step.DESCRIPTION:
-        # A photo instead of words: keep its caption as the description.
-        draft, _ = await svc.reports.set_description(draft, message.caption)
-    largest = message.photo[-1]
-    draft = await svc.reports.set_photo(draft, largest.file_id, largest.file_unique_id)
-    await reply(update, t(lang, "photo.ok"))
-    await send_prompt(update, draft, lang)
-
-
-async def _take_image_file(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, lang: str, message: Message
-) -> None:
-    """An image sent as a file: strip its metadata (GPS!) and use only the clean copy."""
-    svc = services(context)
-    document = message.document
-    if document.file_size and document.file_size > MAX_IMAGE_BYTES:
-        await reply(update, t(lang, "photo.too_big"))
-        return
-    try:
-        file = await document.get_file()
-        clean = strip_metadata(bytes(await file.download_as_bytearray()))
-    except NotAnImage:
-        await reply(update, t(lang, "photo.not_image"))
-        return
-    # Show the reporter exactly what the patrol will see; its file id is the clean image.
-    sent = await update.effective_chat.send_photo(clean, caption=t(lang, "photo.cleaned"))
-    if draft.step is Step.DESCRIPTION:
-        draft, _ = await svc.reports.set_description(draft, message.caption)
-    largest = sent.photo[-1]
-    draft = await svc.reports.set_photo(draft, largest.file_id, largest.file_unique_id)
-    await send_prompt(update, draft, lang)
-
-
 # -- buttons ------------------------------------------------------------------------------------
 
-_STEP_OF = {
-    ROp.PLACE: Step.CONFIRM_PLACE,
-    ROp.SEEN: Step.SEEN,
-    ROp.PEOPLE: Step.PEOPLE,
-    ROp.FLAG: Step.FLAGS,
-    ROp.FLAGS_DONE: Step.FLAGS,
-    ROp.SKIP_DESC: Step.DESCRIPTION,
-    ROp.SKIP_PHOTO: Step.PHOTO,
-    ROp.SUBMIT: Step.REVIEW,
-}
+
+def _press_event(button: ReporterButton) -> Event:
+    """A press of one of the report's buttons as an event (the payload is already checked)."""
+    arg = button.arg or ""
+    match button.op:
+        case ROp.PLACE:
+            return NoneOfThese() if arg == "none" else Choose(int(arg or 0))
+        case ROp.SEEN:
+            return SetSeen(Seen(arg))
+        case ROp.PEOPLE:
+            return SetPeople(People(arg))
+        case ROp.FLAG:
+            return ToggleFlag(Flag(arg))
+        case ROp.FLAGS_DONE:
+            return FlagsDone()
+        case ROp.SKIP_DESC:
+            return SkipWords()
+        case ROp.SKIP_PHOTO:
+            return SkipPhoto()
+    raise ValueError(f"not a button of the report: {button.op}")
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -310,80 +304,53 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t(lang, "cancel.done"), ReplyKeyboardRemove())
         return
 
-    draft = await svc.reports.draft(user.id)
-    if button.op is ROp.SUBMIT and replay.applied("submit") is not None:
-        # Handled again after a crash that came after the tip was committed: the receipt.
-        await query.answer()
+    if button.op is ROp.SUBMIT:
         await _submit(update, context, lang)
         return
-    if draft is None or draft.step is not _STEP_OF[button.op]:
-        if replay.replaying():
-            # Handled again after a crash: this press was saved and moved the draft on
-            # (state check: each step moves ``step`` forward). Ask where the reporter is.
-            await query.answer()
-        else:
-            # A button from an earlier step or an older report.
-            await query.answer(t(lang, "button.stale"))
+    taken = await svc.reports.take(user.id, _press_event(button))
+    await _answer_press(update, taken, lang)
+
+
+async def _answer_press(update: Update, taken: Taken, lang: str) -> None:
+    query = update.callback_query
+    draft, event = taken.draft, taken.event
+    if draft is None or taken.refusal is Refusal.STALE:
+        # A button from an earlier step or an older report; on a replay after a crash, this
+        # press was saved and moved the draft on: only the question the reporter is at.
+        await query.answer(None if taken.replayed else t(lang, "button.stale"))
         if draft is not None:
             await send_prompt(update, draft, lang)
         return
     await query.answer()
-
-    if button.op is ROp.PLACE:
-        if button.arg == "none":
-            draft = await svc.reports.reject_candidates(draft)
-            await edit_pressed(query, rv.choice_echo(lang, "place.none"))
-            await send_prompt(update, draft, lang)
-            return
-        chosen = await svc.reports.choose_candidate(draft, int(button.arg or 0))
-        if chosen is None:
-            await send_prompt(update, draft, lang)
-            return
-        await edit_pressed(
-            query, rv.choice_echo(lang, "place.chosen") + f" {escape(chosen.place_label or '')}"
-        )
+    if taken.refusal is not None:  # NO_SUCH_PLACE: a place the draft does not offer
+        await send_prompt(update, draft, lang)
+        return
+    if isinstance(event, ToggleFlag):
+        await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
+        assert taken.before is not None
+        if is_urgent(draft.flags) and not is_urgent(taken.before.flags):
+            await reply(update, t(lang, "urgent.advice"))
+        return
+    await edit_pressed(query, rv.echo(event, draft, lang))
+    if isinstance(event, Choose):
         # The place is settled: the 📍 keyboard goes now, as after a pin (an edit cannot
         # carry a reply-keyboard removal, so it rides on this short confirmation).
         await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
-        await send_prompt(update, chosen, lang)
-    elif button.op is ROp.SEEN:
-        draft = await svc.reports.set_seen(draft, Seen(button.arg))
-        await edit_pressed(query, rv.choice_echo(lang, keys.SEEN[Seen(button.arg)]))
-        await send_prompt(update, draft, lang)
-    elif button.op is ROp.PEOPLE:
-        draft = await svc.reports.set_people(draft, People(button.arg))
-        await edit_pressed(query, rv.choice_echo(lang, keys.PEOPLE[People(button.arg)]))
-        await send_prompt(update, draft, lang)
-    elif button.op is ROp.FLAG:
-        flag = Flag(button.arg)
-        # On a replay of a toggle that was saved, the draft already has it: compare with the
-        # flags before this press, so that the urgent advice is not lost to the crash.
-        before = draft.flags ^ {flag} if replay.applied("flag") is not None else draft.flags
-        was_urgent = is_urgent(before)
-        draft = await svc.reports.toggle_flag(draft, flag)
-        await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
-        if is_urgent(draft.flags) and not was_urgent:
-            await reply(update, t(lang, "urgent.advice"))
-    elif button.op is ROp.FLAGS_DONE:
-        draft = await svc.reports.flags_done(draft)
-        await edit_pressed(query, rv.flags_echo(draft, lang))
-        await send_prompt(update, draft, lang)
-    elif button.op is ROp.SKIP_DESC:
-        draft, _ = await svc.reports.set_description(draft, None)
-        await edit_pressed(query, rv.choice_echo(lang, "description.skipped"))
-        await send_prompt(update, draft, lang)
-    elif button.op is ROp.SKIP_PHOTO:
-        draft = await svc.reports.set_photo(draft, None, None)
-        await edit_pressed(query, rv.choice_echo(lang, "photo.skipped"))
-        await send_prompt(update, draft, lang)
-    elif button.op is ROp.SUBMIT:
-        await _submit(update, context, lang)
+    await send_prompt(update, draft, lang)
 
 
 async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     svc = services(context)
     query = update.callback_query
-    result = await svc.reports.submit(update.effective_user.id)
+    result = await svc.reports.submit_review(update.effective_user.id)
+    if result.refusal is Refused.STALE:
+        # The review's button while the report is at another step: that step again.
+        await query.answer(None if replay.replaying() else t(lang, "button.stale"))
+        draft = await svc.reports.draft(update.effective_user.id)
+        if draft is not None:
+            await send_prompt(update, draft, lang)
+        return
+    await query.answer()
     if not result.ok or result.value is None:
         limit = svc.config.reporting.max_open_tips_per_hour
         hotline = svc.config.station.hotline

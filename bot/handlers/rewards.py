@@ -9,22 +9,18 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import CallbackQuery, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain.events import Attempt
-from bot.domain.rewards import (
-    InputKind,
-    PayMethod,
-    Reward,
-    RewardAction,
-    RewardState,
-    parse_amount,
-)
+from bot.domain.officer_input import Pay, Reject, ask_method, ask_reason
+from bot.domain.officer_input import Refusal as InputRefusal
+from bot.domain.rewards import PayMethod, Reward, RewardAction, RewardState
 from bot.handlers import reporter
 from bot.handlers.common import (
     edit_pressed,
+    edit_shown,
     language,
     officer_language,
     officers_only,
@@ -32,6 +28,7 @@ from bot.handlers.common import (
     services,
 )
 from bot.i18n import keys, t
+from bot.services.answers import Answered
 from bot.services.result import Refusal, Result
 from bot.views import rewards as rv
 from bot.views.callbacks import RwOp, parse_reward
@@ -80,7 +77,7 @@ async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang
     claim = result.value
     reward = claim.reward if claim else None
     if result.ok and reward is not None:
-        await svc.rewards.expect_input(officer, InputKind.PAY_METHOD, {"reward": reward.id})
+        await svc.answers.expect(officer, ask_method(reward.id))
         markup = rv.method_keyboard(reward.id, lang)
         await reply(update, t(lang, "claim.ok", code=tip.code, amount=reward.amount), markup)
         return
@@ -150,47 +147,34 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _refuse(update, context, lang, RewardAction.APPROVE, result, code)
         await _show_list(query, context, lang)
     elif button.op is RwOp.REJECT:
-        check = await svc.rewards.precheck(reward, user.id, RewardAction.REJECT)
+        check = await svc.answers.begin(reward, user.id, ask_reason(reward.id, pressed))
         if not check.ok:
             await _refuse(update, context, lang, RewardAction.REJECT, check, code)
             await _show_list(query, context, lang)
             return
-        await svc.rewards.expect_input(
-            user.id, InputKind.REJECT_REASON, {"reward": reward.id, "list": pressed}
-        )
         await query.answer()
         await reply(update, t(lang, "reward.ask.reason", code=code))
     elif button.op is RwOp.PAY:
-        check = await svc.rewards.precheck(reward, user.id, RewardAction.PAY)
+        check = await svc.answers.begin(reward, user.id, ask_method(reward.id, pressed))
         if not check.ok:
             await _refuse(update, context, lang, RewardAction.PAY, check, code)
             await _show_list(query, context, lang)
             return
-        await svc.rewards.expect_input(
-            user.id, InputKind.PAY_METHOD, {"reward": reward.id, "list": pressed}
-        )
         await query.answer()
         await reply(
             update, t(lang, "reward.ask.method", code=code), rv.method_keyboard(reward.id, lang)
         )
     elif button.op is RwOp.METHOD:
-        await _choose_method(update, context, lang, reward, code, button.method or "")
+        await _choose_method(update, context, lang, reward, code, PayMethod(button.method))
     elif button.op is RwOp.AMOUNT:
-        check = await svc.rewards.precheck(reward, user.id, RewardAction.PAY)
-        if not check.ok:
-            await _refuse(update, context, lang, RewardAction.PAY, check, code)
+        answered = await svc.answers.confirm_amount(user.id, reward)
+        if answered.done is None and answered.error is not None:
+            await _refuse(update, context, lang, RewardAction.PAY, answered.result, code)
             await _done(query)  # a paid reward's amount prompt offers nothing more
-            return
-        pending = await svc.rewards.peek_input(user.id)
-        if (
-            pending is None
-            or pending[0] != InputKind.PAY_AMOUNT
-            or pending[1].get("reward") != reward.id
-        ):
+        elif answered.refusal is InputRefusal.STALE:
             await query.answer(t(lang, "button.stale"), show_alert=True)
-            return
-        await svc.rewards.drop_input(user.id)
-        await _record_payment(update, context, lang, pending[1], reward.amount)
+        else:
+            await _paid(update, context, lang, answered)
     elif button.op is RwOp.PHONE:
         phone = await svc.rewards.view_phone(reward.id, user.id)
         await query.answer()
@@ -206,33 +190,27 @@ async def _choose_method(
     lang: str,
     reward: Reward,
     code: str,
-    method: str,
+    method: PayMethod,
 ) -> None:
-    svc = services(context)
     query = update.callback_query
-    officer = update.effective_user.id
-    check = await svc.rewards.precheck(reward, officer, RewardAction.PAY)
-    if not check.ok:
-        await _refuse(update, context, lang, RewardAction.PAY, check, code)
+    answered = await services(context).answers.choose_method(
+        update.effective_user.id, reward, method
+    )
+    if answered.error is not None:
+        await _refuse(update, context, lang, RewardAction.PAY, answered.result, code)
         await _done(query)  # nothing left to choose on this prompt
         return
-    pending = await svc.rewards.peek_input(officer)
-    same = pending is not None and pending[1].get("reward") == reward.id
-    if same and pending[0] in (InputKind.PAY_REFERENCE, InputKind.PAY_AMOUNT):
+    if answered.refusal is InputRefusal.METHOD_CHOSEN and answered.was is not None:
         # A second press (or another method on the same prompt): the method is chosen.
-        chosen = t(lang, keys.PAY[PayMethod(pending[1].get("method"))])
+        chosen = t(lang, keys.PAY[answered.was.method])
         await query.answer(
             t(lang, "reward.already.method", code=code, method=chosen), show_alert=True
         )
         await _done(query)
         return
-    data: dict[str, object] = {"reward": reward.id, "method": method}
-    if same and pending[0] == InputKind.PAY_METHOD and pending[1].get("list"):
-        data["list"] = pending[1]["list"]  # the /rewards list this payment started from
-    await svc.rewards.expect_input(officer, InputKind.PAY_REFERENCE, data)
     await query.answer()
     await reply(update, t(lang, "reward.ask.reference", code=code))
-    await _done(query, _echo(query, t(lang, keys.PAY[PayMethod(method)])))
+    await _done(query, _echo(query, t(lang, keys.PAY[method])))
 
 
 def _shown(query: CallbackQuery) -> bool:
@@ -253,6 +231,25 @@ async def _show_list(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, l
     """Edit the pressed /rewards list to the list as it is now."""
     if _shown(query) and query.message.text:
         await edit_pressed(query, *await _list(context, lang))
+
+
+#: chat_data key: the amount prompt last sent in this chat, (reward id, message). Its button
+#: is dropped when the amount is typed instead. Held in memory only, as it is cosmetic: after
+#: a restart the old button stays, and a press on it says the payment is already recorded.
+_AMOUNT_PROMPT = "reward_amount_prompt"
+
+
+async def _close_amount_prompt(
+    context: ContextTypes.DEFAULT_TYPE, reward: Reward | None, *, typed: bool, echo: str | None
+) -> None:
+    """The amount is answered. Typed: the prompt's button goes, with ``echo`` under its text
+    if the payment was recorded (a pressed prompt is edited by the press itself)."""
+    held = context.chat_data.pop(_AMOUNT_PROMPT, None) if context.chat_data is not None else None
+    if not typed or held is None or reward is None or held[0] != reward.id:
+        return
+    prompt: Message = held[1]
+    shown = rv.chosen(prompt.text_html, escape(echo)) if echo and prompt.text else None
+    await edit_shown(prompt, shown)
 
 
 async def _done(query: CallbackQuery, text: str | None = None) -> None:
@@ -297,10 +294,18 @@ async def _refresh_list(
         log.info("left the reward list %s as it was: %s", message_id, exc)
 
 
+#: Typed answers that were not taken, told as the action's refusal would be.
+_INPUT_ERRORS = {
+    InputRefusal.BAD_REASON: (RewardAction.REJECT, Refusal.BAD_REASON),
+    InputRefusal.BAD_REFERENCE: (RewardAction.PAY, Refusal.BAD_REFERENCE),
+    InputRefusal.BAD_AMOUNT: (RewardAction.PAY, Refusal.BAD_AMOUNT),
+}
+
+
 async def on_officer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An officer's text in private: the typed answer the bot waits for, if it waits for one
     (the pending input in the database); otherwise it is part of their report, like anyone's."""
-    if await services(context).rewards.awaits_input(update.effective_user.id):
+    if await services(context).answers.waiting(update.effective_user.id):
         await on_input(update, context)
     else:
         await reporter.on_message(update, context)
@@ -310,77 +315,57 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An officer's typed answer to the question the bot asked last."""
     svc = services(context)
     lang = await language(update, context)
-    user = update.effective_user
     text = update.effective_message.text or ""
-    pending = await svc.rewards.take_input(user.id)
-    if pending is None:
+    answered = await svc.answers.answer(update.effective_user.id, text)
+    reward = answered.reward
+    if answered.refusal is InputRefusal.NOTHING_ASKED:
         await reply(update, t(lang, "reward.input_expired"))
         return
-    kind, data = pending
-    reward = await svc.rewards.reward(int(data["reward"]))
     if reward is None:
         await reply(update, t(lang, "reward.err.no_reward"))
         return
     code = await svc.rewards.code(reward)
-    if kind == InputKind.PAY_METHOD:
+    tz = svc.clock.tz
+    if answered.refusal is InputRefusal.METHOD_FIRST:
         # The method is chosen with the buttons; text here is not taken for anything else.
-        await svc.rewards.expect_input(user.id, kind, data)
         await reply(update, t(lang, "reward.ask.method_first", code=code))
-    elif kind == InputKind.REJECT_REASON:
-        result = await svc.rewards.reject(reward.id, user.id, text)
-        if result.ok:
+    elif answered.refusal is not None:
+        action, refusal = _INPUT_ERRORS[answered.refusal]
+        await reply(update, rv.step_refused(lang, action, Result(reward, refusal), code, tz))
+    elif isinstance(answered.done, Reject):
+        if answered.error is None:
             await reply(update, t(lang, "reward.done.rejected", code=code))
-            await _refresh_list(update, context, lang, data.get("list"))
+            await _refresh_list(update, context, lang, answered.done.list_id)
         else:
-            if result.refusal is Refusal.BAD_REASON:
-                await svc.rewards.expect_input(user.id, kind, data)  # ask again
-            await reply(
-                update, rv.step_refused(lang, RewardAction.REJECT, result, code, svc.clock.tz)
-            )
-    elif kind == InputKind.PAY_REFERENCE:
-        check = await svc.rewards.precheck(reward, user.id, RewardAction.PAY)
-        if not check.ok:  # e.g. another officer recorded it meanwhile
-            await reply(update, rv.step_refused(lang, RewardAction.PAY, check, code, svc.clock.tz))
-            return
-        reference = text.strip()
-        if not reference or len(reference) > 64:
-            await svc.rewards.expect_input(user.id, kind, data)
-            await reply(update, t(lang, "reward.err.bad_reference"))
-            return
-        await svc.rewards.expect_input(
-            user.id, InputKind.PAY_AMOUNT, {**data, "reference": reference}
-        )
-        await reply(
+            text = rv.step_refused(lang, RewardAction.REJECT, answered.result, code, tz)
+            await reply(update, text)
+    elif isinstance(answered.done, Pay):
+        await _paid(update, context, lang, answered)
+    elif answered.asked is not None:  # the reference is in: the amount
+        prompt = await reply(
             update,
             t(lang, "reward.ask.amount", code=code, amount=reward.amount),
             rv.amount_keyboard(reward.id, reward.amount, lang),
         )
-    elif kind == InputKind.PAY_AMOUNT:
-        amount = parse_amount(text)
-        if amount is None:
-            await svc.rewards.expect_input(user.id, kind, data)
-            await reply(update, t(lang, "reward.err.bad_amount"))
-            return
-        await _record_payment(update, context, lang, data, amount)
+        if prompt is not None:
+            context.chat_data[_AMOUNT_PROMPT] = (reward.id, prompt)
+    else:  # e.g. another officer recorded the payment meanwhile
+        await reply(update, rv.step_refused(lang, RewardAction.PAY, answered.result, code, tz))
 
 
-async def _record_payment(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, data: dict, amount: int
+async def _paid(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, answered: Answered
 ) -> None:
+    """A payment recorded (or refused) after its amount was typed or its button pressed."""
     svc = services(context)
     query = update.callback_query
-    reward_id = int(data["reward"])
-    result = await svc.rewards.pay(
-        reward_id,
-        update.effective_user.id,
-        PayMethod(data["method"]),
-        str(data.get("reference", "")),
-        amount,
-    )
-    reward = result.value
+    pay, reward = answered.done, answered.reward
+    assert isinstance(pay, Pay)
     code = await svc.rewards.code(reward) if reward else "—"
-    if not result.ok:
-        text = rv.step_refused(lang, RewardAction.PAY, result, code, svc.clock.tz)
+    typed = query is None
+    if answered.error is not None:
+        await _close_amount_prompt(context, reward, typed=typed, echo=None)
+        text = rv.step_refused(lang, RewardAction.PAY, answered.result, code, svc.clock.tz)
         if query is not None:
             await query.answer(text, show_alert=True)
             await _done(query)
@@ -389,11 +374,14 @@ async def _record_payment(
         return
     if query is not None:
         await query.answer()
-    method = t(lang, keys.PAY[PayMethod(data["method"])])
+    method = t(lang, keys.PAY[pay.method])
+    amount = pay.amount
     await reply(update, t(lang, "reward.done.paid", code=code, amount=amount, method=method))
+    echo = t(lang, "btn.reward_amount", amount=amount)
+    await _close_amount_prompt(context, reward, typed=typed, echo=echo)
     if query is not None:
-        await _done(query, _echo(query, t(lang, "btn.reward_amount", amount=amount)))
-    await _refresh_list(update, context, lang, data.get("list"))
+        await _done(query, _echo(query, echo))
+    await _refresh_list(update, context, lang, pay.list_id)
 
 
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

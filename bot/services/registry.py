@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.services.answers import OfficerAnswers
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.cards import CardService
@@ -33,6 +34,7 @@ class Services:
     cards: CardService
     awards: AwardService
     rewards: RewardService
+    answers: OfficerAnswers  # the officer's typed answers
     patrols: PatrolService
     schedules: ScheduleService
     chats: ChatService

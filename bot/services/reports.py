@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from bot import replay
 from bot.config import ReportingConfig, StationConfig
@@ -15,7 +14,24 @@ from bot.db.messages import MediaStore
 from bot.db.people import PeopleStore
 from bot.db.tips import TipStore
 from bot.domain import dedup
-from bot.domain.draft import Draft, Source, Step, clip_description
+from bot.domain.draft import (
+    Address,
+    Draft,
+    Event,
+    ImageFile,
+    Limits,
+    Pin,
+    Source,
+    Step,
+    Submit,
+    ToggleFlag,
+    Typed,
+    Where,
+    open_report,
+    read,
+    was_cut,
+)
+from bot.domain.draft import Refusal as DraftRefusal
 from bot.domain.events import Attempt
 from bot.domain.outbox import Keyboard, Lines, Msg, Text
 from bot.domain.rewards import TOLD_AT_SUBMISSION, Ineligible
@@ -23,16 +39,13 @@ from bot.domain.roster import Roster
 from bot.domain.tips import (
     Action,
     Actor,
-    Flag,
-    People,
     Role,
-    Seen,
     Tip,
     changes_for,
     decide,
 )
 from bot.geo.area import ServiceArea, valid_coordinates
-from bot.geo.geocoder import GeocodeLookup, Geocoder
+from bot.geo.geocoder import Geocoder
 from bot.i18n import keys
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
@@ -51,10 +64,26 @@ async def _leave_it(item_id: int) -> None:
     """Without a sender (services driven alone): the receipt waits in the outbox."""
 
 
-class LocationVerdict(StrEnum):
-    OK = "ok"
-    OUTSIDE = "outside"  # outside the service area: nothing stored
-    INVALID = "invalid"  # not a real coordinate
+@dataclass(frozen=True)
+class Taken:
+    """What one event did to a report in progress."""
+
+    before: Draft | None  # the draft it met (None: no report was in progress)
+    draft: Draft | None  # the draft now (as before, when refused)
+    event: Event  # as the step read it (typed text: an address or words)
+    refusal: DraftRefusal | None = None
+    cut: bool = False  # typed words were cut to the length limit
+    fell_back: bool = False  # an address: looked up in the offline gazetteer
+    replayed: bool = False  # handled again after a crash
+
+    @property
+    def pending(self) -> Address | ImageFile | None:
+        """Taken, with the I/O it needs still to do (the lookup, the clean copy)."""
+        if self.refusal is not None:
+            return None
+        if isinstance(self.event, Address) and self.event.found is None:
+            return self.event
+        return self.event if isinstance(self.event, ImageFile) else None
 
 
 @dataclass(frozen=True)
@@ -106,7 +135,7 @@ class ReportService:
         self.reward_amount = reward_amount
         self.deliver_now = deliver_now
 
-    # -- drafts -----------------------------------------------------------------------------
+    # -- drafts: load → apply → save (bot/domain/draft.py has the rules) -------------------
     async def draft(self, user_id: int) -> Draft | None:
         return await self.drafts.get(user_id)
 
@@ -124,83 +153,74 @@ class ReportService:
             await self.drafts.delete(tx, user_id)
         return existed
 
-    def check_location(self, lat: float, lon: float) -> LocationVerdict:
+    @property
+    def limits(self) -> Limits:
+        return Limits(description_max=self.reporting.description_max_chars)
+
+    def where(self, lat: float, lon: float) -> Where:
         if not valid_coordinates(lat, lon):
-            return LocationVerdict.INVALID
-        if not self.area.contains(lat, lon):
-            return LocationVerdict.OUTSIDE
-        return LocationVerdict.OK
+            return Where.INVALID
+        return Where.INSIDE if self.area.contains(lat, lon) else Where.OUTSIDE
 
-    async def set_location(
-        self, draft: Draft, lat: float, lon: float, label: str | None, address: str | None
-    ) -> tuple[LocationVerdict, Draft]:
-        """Put a pin on the draft; a pin outside the area is not stored at all."""
-        verdict = self.check_location(lat, lon)
-        if verdict is not LocationVerdict.OK:
-            return verdict, draft
-        # A venue's title and address come as the sender's client made them: bound them like a
-        # typed address, or the card could exceed Telegram's limit and never reach the patrol.
-        label, address = _bounded(label), _bounded(address)
-        return verdict, await self.save(draft.with_location(lat, lon, label, address))
+    async def take(self, user_id: int, event: Event | Typed) -> Taken:
+        """One message or press for the user's report: load the draft (or start one, if the
+        event may start a report), apply the event, save what changed.
 
-    async def lookup_address(
-        self, draft: Draft, text: str, language: str
-    ) -> tuple[GeocodeLookup, Draft]:
-        """Geocode a typed address; keep the candidates inside the area for the reporter to pick."""
-        lookup = await self.geocoder.geocode(text, language)
-        inside = [r for r in lookup.results if self.area.contains(r.lat, r.lon)]
-        lookup = GeocodeLookup(results=inside, fell_back=lookup.fell_back)
-        if inside:
-            draft = replace(
-                draft,
-                step=Step.CONFIRM_PLACE,
-                address=text.strip()[:200],
-                candidates=tuple((r.lat, r.lon, r.label) for r in inside[:3]),
-            )
-            await self.save(draft)
-        return lookup, draft
+        Taken but not applied yet: an address (look it up with :meth:`look_up`) and an image
+        file (apply its clean copy's :class:`Photo`) — see :attr:`Taken.pending`.
+        """
+        replayed = replay.replaying()
+        draft = await self.draft(user_id)
+        if draft is None:
+            opened = open_report(user_id, event, staff=self.reach.directory.is_staff(user_id))
+            if isinstance(opened, DraftRefusal):
+                return Taken(None, None, read(Step.LOCATION, event), opened, replayed=replayed)
+            draft = await self.save(opened)
+        event = draft.read(event)
+        if isinstance(event, Pin):
+            event = replace(event, where=self.where(event.lat, event.lon))
+        if isinstance(event, ToggleFlag) and draft.admit(event) is None:
+            return await self._toggle(draft, event, replayed)
+        after = draft.apply(event, self.limits)
+        if isinstance(after, DraftRefusal):
+            return Taken(draft, draft, event, after, replayed=replayed)
+        if after is not draft:
+            await self.save(after)
+        return Taken(draft, after, event, cut=was_cut(event, self.limits), replayed=replayed)
 
-    async def choose_candidate(self, draft: Draft, index: int) -> Draft | None:
-        if draft.step is not Step.CONFIRM_PLACE or not 0 <= index < len(draft.candidates):
-            return None
-        lat, lon, label = draft.candidates[index]
-        return await self.save(draft.with_location(lat, lon, label, draft.address))
+    async def look_up(self, user_id: int, address: Address, language: str) -> Taken:
+        """Geocode a typed address the step took; the places found inside the area are the
+        reporter's to choose from."""
+        lookup = await self.geocoder.geocode(address.text, language)
+        inside = tuple(
+            (r.lat, r.lon, r.label) for r in lookup.results if self.area.contains(r.lat, r.lon)
+        )
+        taken = await self.take(user_id, replace(address, found=inside))
+        return replace(taken, fell_back=lookup.fell_back)
 
-    async def reject_candidates(self, draft: Draft) -> Draft:
-        return await self.save(replace(draft, step=Step.LOCATION, candidates=()))
-
-    async def set_seen(self, draft: Draft, seen: Seen) -> Draft:
-        return await self.save(replace(draft, seen=seen, step=Draft.after(Step.SEEN)))
-
-    async def set_people(self, draft: Draft, people: People) -> Draft:
-        return await self.save(replace(draft, people=people, step=Draft.after(Step.PEOPLE)))
-
-    async def toggle_flag(self, draft: Draft, flag: Flag) -> Draft:
-        """Not idempotent: a replay of a toggle that was saved must not undo it."""
+    async def _toggle(self, draft: Draft, event: ToggleFlag, replayed: bool) -> Taken:
+        """Not idempotent: a replay of a toggle that was saved must not undo it (and is told
+        apart, so that the urgent advice is not lost to the crash)."""
         if replay.applied("flag") is not None:
-            return draft
-        toggled = draft.toggle_flag(flag)
+            return Taken(draft.toggle_flag(event.flag), draft, event, replayed=replayed)
+        toggled = draft.apply(event)
+        assert isinstance(toggled, Draft)
         async with self.db.write() as tx:
             await self.drafts.save(tx, toggled, self.clock.now())
             await replay.record(tx, "flag")
-        return toggled
-
-    async def flags_done(self, draft: Draft) -> Draft:
-        return await self.save(replace(draft, step=Draft.after(Step.FLAGS)))
-
-    async def set_description(self, draft: Draft, text: str | None) -> tuple[Draft, bool]:
-        cut = False
-        if text is not None:
-            text, cut = clip_description(text, self.reporting.description_max_chars)
-        draft = replace(draft, description=text or None, step=Draft.after(Step.DESCRIPTION))
-        return await self.save(draft), cut
-
-    async def set_photo(self, draft: Draft, file_id: str | None, unique_id: str | None) -> Draft:
-        return await self.save(
-            replace(draft, photo_file_id=file_id, photo_unique_id=unique_id, step=Step.REVIEW)
-        )
+        return Taken(draft, toggled, event, replayed=replayed)
 
     # -- submitting -------------------------------------------------------------------------
+    async def submit_review(self, user_id: int) -> Result[Submitted]:
+        """The review's "submit" button: the report goes in if the reporter is at its review
+        (a replay after the tip was committed answers as the first time did). STALE: the
+        report is at another step (the handler shows that step again)."""
+        if replay.applied("submit") is None:
+            taken = await self.take(user_id, Submit())
+            if taken.refusal is DraftRefusal.STALE:
+                return refused(Refusal.STALE)
+        return await self.submit(user_id)
+
     async def submit(self, user_id: int) -> Result[Submitted]:
         """Commit the tip and dispatch it to the on-duty group in one transaction.
 
@@ -338,10 +358,3 @@ class ReportService:
                 return refused(Refusal.TOO_LATE, tip)
             await replay.record(tx, "withdraw", tip_id)
         return done(after)
-
-
-PLACE_MAX = 200  # characters of a venue title / address kept (a typed address: the same)
-
-
-def _bounded(text: str | None) -> str | None:
-    return " ".join(text.split())[:PLACE_MAX] or None if text else None

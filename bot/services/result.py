@@ -28,6 +28,7 @@ class Refusal(StrEnum):
     NOT_A_CARD = "not_a_card"  # a reply to a message that is not one of a tip's
     # The reporter.
     NO_DRAFT = "no_draft"
+    STALE = "stale"  # the review's button, pressed while the report is at another step
     INCOMPLETE = "incomplete"
     TOO_MANY = "too_many"  # the hourly limit of tips
     NOT_YOURS = "not_yours"

@@ -1,6 +1,6 @@
 """Rewards: the duty officer's decisions — approve, reject, record a payment, reverse it, check
-an anonymous claim — each with its ledger entry; the reporter's phone (payment only); the
-typed answers the bot waits for. (Who earns one: bot/services/awards.py.)"""
+an anonymous claim — each with its ledger entry; the reporter's phone (payment only). (Who
+earns one: bot/services/awards.py; the typed answers that lead to a decision: answers.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.config import CampaignConfig, RewardConfig
 from bot.db.database import Database
 from bot.db.events import EventStore
 from bot.db.messages import MediaStore
-from bot.db.people import InputStore, PeopleStore
+from bot.db.people import PeopleStore
 from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.tips import TipStore
 from bot.domain.events import Act, Attempt
@@ -22,7 +22,6 @@ from bot.domain.rewards import (
     MAX_SECRET_TRIES,
     REASON_MAX,
     Campaign,
-    InputKind,
     LedgerEntry,
     LedgerReport,
     PayMethod,
@@ -34,6 +33,7 @@ from bot.domain.rewards import (
     movements_from_sums,
     secret_matches,
     state_totals,
+    valid_reason,
     valid_reference,
 )
 from bot.domain.tips import Role, Tip
@@ -45,9 +45,6 @@ from bot.services.notify import Notifier
 from bot.services.people import Naming, Person
 from bot.services.reach import Reach
 from bot.services.result import Refusal, Result, done, from_domain, refused
-
-#: How long the bot waits for an officer's typed answer (a reason, a reference, an amount).
-INPUT_TTL = dt.timedelta(minutes=30)
 
 #: The refused attempt each decision records.
 _ATTEMPT = {
@@ -95,7 +92,6 @@ class RewardService:
         tips: TipStore,
         media: MediaStore,
         people: PeopleStore,
-        inputs: InputStore,
         events: EventStore,
         notifier: Notifier,
         naming: Naming,
@@ -112,7 +108,6 @@ class RewardService:
         self.tips = tips
         self.media = media
         self.people = people
-        self.inputs = inputs
         self.events = events
         self.notifier = notifier
         self.naming = naming
@@ -157,19 +152,19 @@ class RewardService:
         return await self._move(reward_id, officer, RewardAction.APPROVE)
 
     async def reject(self, reward_id: int, officer: int, reason: str) -> Result[Reward]:
-        reason = " ".join(reason.split())
-        if not reason or len(reason) > REASON_MAX or not reason.isprintable():
-            return await self._refuse(reward_id, officer, Attempt.REWARD_REJECT, Refusal.BAD_REASON)
-        return await self._move(reward_id, officer, RewardAction.REJECT, reason=reason)
+        cleaned = valid_reason(reason)
+        if cleaned is None:
+            return await self.refuse(reward_id, officer, Attempt.REWARD_REJECT, Refusal.BAD_REASON)
+        return await self._move(reward_id, officer, RewardAction.REJECT, reason=cleaned)
 
     async def pay(
         self, reward_id: int, officer: int, method: PayMethod, reference: str, amount: int | None
     ) -> Result[Reward]:
         ref = valid_reference(reference)
         if ref is None:
-            return await self._refuse(reward_id, officer, Attempt.REWARD_PAY, Refusal.BAD_REFERENCE)
+            return await self.refuse(reward_id, officer, Attempt.REWARD_PAY, Refusal.BAD_REFERENCE)
         if amount is None or amount <= 0:
-            return await self._refuse(reward_id, officer, Attempt.REWARD_PAY, Refusal.BAD_AMOUNT)
+            return await self.refuse(reward_id, officer, Attempt.REWARD_PAY, Refusal.BAD_AMOUNT)
         return await self._move(
             reward_id, officer, RewardAction.PAY, method=method, reference=ref, amount=amount
         )
@@ -181,7 +176,7 @@ class RewardService:
         _, refusal = self._decide(reward, officer, action)
         if refusal is None:
             return done(reward)
-        return await self._refuse(reward.id, officer, _ATTEMPT[action], refusal, reward)
+        return await self.refuse(reward.id, officer, _ATTEMPT[action], refusal, reward)
 
     def _decide(self, reward: Reward, officer: int, action: RewardAction):
         target, refusal = decide_reward(
@@ -207,10 +202,10 @@ class RewardService:
     ) -> Result[Reward]:
         reward = await self.rewards.get(reward_id)
         if reward is None:
-            return await self._refuse(None, officer, _ATTEMPT[action], Refusal.NO_REWARD)
+            return await self.refuse(None, officer, _ATTEMPT[action], Refusal.NO_REWARD)
         target, refusal = self._decide(reward, officer, action)
         if refusal is not None:
-            return await self._refuse(reward.id, officer, _ATTEMPT[action], refusal, reward)
+            return await self.refuse(reward.id, officer, _ATTEMPT[action], refusal, reward)
         assert target is not None
         now = self.clock.now()
         changes: dict[str, Any] = {"state": target.value, "updated_at": now}
@@ -310,7 +305,7 @@ class RewardService:
         if reward is None:
             return refused(Refusal.NO_REWARD)
         if not self.reach.directory.is_officer(officer):
-            return await self._refuse(
+            return await self.refuse(
                 reward.id, officer, Attempt.REWARD_REVERSE, Refusal.NOT_OFFICER, reward
             )
         if not reason or len(reason) > REASON_MAX:
@@ -474,7 +469,7 @@ class RewardService:
         if reward is None:
             return refused(Refusal.NO_REWARD)
         if not self.reach.directory.is_officer(officer):
-            await self._refuse(reward.id, officer, Attempt.PHONE_VIEW, Refusal.NOT_OFFICER)
+            await self.refuse(reward.id, officer, Attempt.PHONE_VIEW, Refusal.NOT_OFFICER)
             return refused(Refusal.NOT_OFFICER)
         phone = await self.people.phone(reward.reporter_id)
         if not phone:
@@ -497,48 +492,8 @@ class RewardService:
     async def ledger_report(self) -> LedgerReport:
         return await ledger_report(self.ledger, self.rewards, self.clock.local(), self.campaign)
 
-    # -- typed answers the bot waits for ----------------------------------------------------
-    async def expect_input(self, user_id: int, kind: InputKind, data: dict[str, Any]) -> None:
-        async with self.db.write() as tx:
-            await self.inputs.set(tx, user_id, kind, data, self.clock.now())
-
-    async def take_input(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
-        """The answer the bot is waiting for from this user (and forget it), unless stale."""
-        pending = await self.inputs.get(user_id)
-        await self.drop_input(user_id)
-        if pending is None:
-            return None
-        kind, data, created = pending
-        if self.clock.now() - created > INPUT_TTL:
-            return None
-        return kind, data
-
-    async def peek_input(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
-        """The answer the bot is waiting for from this user (kept), unless stale."""
-        pending = await self.inputs.get(user_id)
-        if pending is None:
-            return None
-        kind, data, created = pending
-        if self.clock.now() - created > INPUT_TTL:
-            return None
-        return kind, data
-
-    async def awaits_input(self, user_id: int) -> bool:
-        """Does the bot wait for a typed answer from this officer (stale or not)? Their next
-        text is then that answer (bot/handlers/rewards.py)."""
-        return self.reach.directory.is_officer(user_id) and (
-            await self.inputs.get(user_id) is not None
-        )
-
-    async def drop_input(self, user_id: int) -> bool:
-        """Forget the answer the bot waited for; whether there was one."""
-        had = await self.inputs.get(user_id) is not None
-        async with self.db.write() as tx:
-            await self.inputs.clear(tx, user_id)
-        return had
-
     # -- helpers ----------------------------------------------------------------------------
-    async def _refuse(
+    async def refuse(
         self,
         reward_id: int | None,
         officer: int,

@@ -13,7 +13,19 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.domain.draft import Draft, Source, Step
+from bot.domain.draft import (
+    Choose,
+    Draft,
+    Event,
+    FlagsDone,
+    NoneOfThese,
+    SetPeople,
+    SetSeen,
+    SkipPhoto,
+    SkipWords,
+    Source,
+    Step,
+)
 from bot.domain.tips import FLAG_ORDER, People, Seen, State, Tip
 from bot.i18n import keys, t
 from bot.views.callbacks import ReporterButton, ROp
@@ -149,6 +161,27 @@ def flags_echo(draft: Draft, lang: str) -> str:
     """The flags prompt once answered: "✓ 老人、衣着单薄", or "✓ 无特殊情况"."""
     chosen = [t(lang, keys.FLAG[f]) for f in FLAG_ORDER if f in draft.flags]
     return "✓ " + (escape(join(lang, chosen)) if chosen else t(lang, "flags.none"))
+
+
+def echo(event: Event, draft: Draft, lang: str) -> str | None:
+    """What replaces the prompt a press answered (``draft``: the report after it); None:
+    only its buttons go."""
+    match event:
+        case Choose():
+            return choice_echo(lang, "place.chosen") + f" {escape(draft.place_label or '')}"
+        case NoneOfThese():
+            return choice_echo(lang, "place.none")
+        case SetSeen(seen=seen):
+            return choice_echo(lang, keys.SEEN[seen])
+        case SetPeople(people=people):
+            return choice_echo(lang, keys.PEOPLE[people])
+        case FlagsDone():
+            return flags_echo(draft, lang)
+        case SkipWords():
+            return choice_echo(lang, "description.skipped")
+        case SkipPhoto():
+            return choice_echo(lang, "photo.skipped")
+    return None
 
 
 def my_tips(

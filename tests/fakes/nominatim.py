@@ -189,7 +189,7 @@ class FakeNominatim:
         server.shutdown()
         server.server_close()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=30)
             self._thread = None
 
     def __enter__(self) -> FakeNominatim:
