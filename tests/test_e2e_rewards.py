@@ -281,11 +281,11 @@ async def test_a_reference_the_ledger_refuses_is_refused_when_typed(tmp_path: Pa
         await w.press(OFFICER, OFFICER, methods, "微信")
         await w.next_bot(OFFICER, "参考号")
         await officer_says(w, "4200\u200b0012", t("zh", "reward.err.bad_reference"))
-        pending = await w.repo.pending_input(OFFICER)
+        pending = await w.repo.inputs.get(OFFICER)
         assert pending is not None and pending[0] == "pay_reference"  # asked again
         await officer_says(w, "4200  0012", "多少元")
         await officer_says(w, "200", "已记录")
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.repo.tips.by_code(code)).id)
         assert reward.state is RewardState.PAID and reward.reference == "4200 0012"
 
 

@@ -49,6 +49,29 @@ class EventStore:
             ),
         )
 
+    async def note(
+        self,
+        tx: Tx,
+        tip_id: int | None,
+        actor_id: int | None,
+        role: Enum,
+        action: Enum | str,
+        now: dt.datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """An event that moves no state (a relayed answer, a refused reward, a patrol…)."""
+        await self.add(
+            tx,
+            tip_id=tip_id,
+            actor_id=actor_id,
+            actor_role=role,
+            action=action,
+            from_state=None,
+            to_state=None,
+            now=now,
+            detail=detail,
+        )
+
     async def of(self, tip_id: int | None = None) -> list[dict[str, Any]]:
         """The log of one tip (every event if ``None``), oldest first."""
         if tip_id is None:

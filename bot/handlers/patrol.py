@@ -45,21 +45,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _refuse(update, context, lang, Result(refusal=Refusal.NO_TIP))
         return
 
-    if button.op is TipOp.SHOW:
-        # The live copy goes to the officer's own chat, wherever the button was pressed.
-        shown = await svc.field.show_card(button.tip_id, user.id, user.id)
-        if shown.ok and shown.value is not None:
-            await query.answer(t(lang, "open.sent", code=shown.value.code))
+    if button.op in (TipOp.SHOW, TipOp.FULL):
+        if button.op is TipOp.SHOW:
+            # The live copy goes to the officer's own chat, wherever the button was pressed.
+            sent = await svc.field.show_card(button.tip_id, user.id, user.id)
         else:
-            await _refuse(update, context, lang, shown)
-        return
-
-    if button.op is TipOp.FULL:
-        posted = await svc.field.post_full_card(button.tip_id, update.effective_chat.id, user.id)
-        if posted.ok and posted.value is not None:
-            await query.answer(t(lang, "open.sent", code=posted.value.code))
+            chat_id = update.effective_chat.id
+            sent = await svc.field.post_full_card(button.tip_id, chat_id, user.id)
+        if sent.ok and sent.value is not None:
+            await query.answer(t(lang, "open.sent", code=sent.value.code))
         else:
-            await _refuse(update, context, lang, posted)
+            await _refuse(update, context, lang, sent)
         return
 
     if button.op is TipOp.ASK_REPORTER:

@@ -146,24 +146,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await _refuse(update, context, lang, RewardAction.APPROVE, result, code)
         await _show_list(query, context, lang)
-    elif button.op is RwOp.REJECT:
-        check = await svc.answers.begin(reward, user.id, ask_reason(reward.id, pressed))
+    elif button.op in (RwOp.REJECT, RwOp.PAY):
+        # The action's first question, if it fits the reward now.
+        reject = button.op is RwOp.REJECT
+        first = ask_reason(reward.id, pressed) if reject else ask_method(reward.id, pressed)
+        check = await svc.answers.begin(reward, user.id, first)
         if not check.ok:
-            await _refuse(update, context, lang, RewardAction.REJECT, check, code)
+            action = RewardAction.REJECT if reject else RewardAction.PAY
+            await _refuse(update, context, lang, action, check, code)
             await _show_list(query, context, lang)
             return
         await query.answer()
-        await reply(update, t(lang, "reward.ask.reason", code=code))
-    elif button.op is RwOp.PAY:
-        check = await svc.answers.begin(reward, user.id, ask_method(reward.id, pressed))
-        if not check.ok:
-            await _refuse(update, context, lang, RewardAction.PAY, check, code)
-            await _show_list(query, context, lang)
-            return
-        await query.answer()
-        await reply(
-            update, t(lang, "reward.ask.method", code=code), rv.method_keyboard(reward.id, lang)
-        )
+        if reject:
+            await reply(update, t(lang, "reward.ask.reason", code=code))
+        else:
+            markup = rv.method_keyboard(reward.id, lang)
+            await reply(update, t(lang, "reward.ask.method", code=code), markup)
     elif button.op is RwOp.METHOD:
         await _choose_method(update, context, lang, reward, code, PayMethod(button.method))
     elif button.op is RwOp.AMOUNT:

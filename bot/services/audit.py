@@ -73,14 +73,5 @@ class Audit:
         now: dt.datetime | None = None,
     ) -> None:
         """An act that concerns no one tip (a patrol, cold mode, a chat, a purge)."""
-        await self.events.add(
-            tx,
-            tip_id=None,
-            actor_id=actor_id,
-            actor_role=role or self.role(actor_id),
-            action=act,
-            from_state=None,
-            to_state=None,
-            now=now or self.clock.now(),
-            detail=detail,
-        )
+        role = role or self.role(actor_id)
+        await self.events.note(tx, None, actor_id, role, act, now or self.clock.now(), detail)

@@ -144,16 +144,8 @@ class AwardService:
         now = self.clock.now()
         async with self.db.write() as tx:
             secret = await self.issue_secret(tx, tip.id)
-            await self.events.add(
-                tx,
-                tip_id=tip.id,
-                actor_id=user_id,
-                actor_role=Role.REPORTER,
-                action=Act.CLAIM_SECRET_REISSUED,
-                from_state=None,
-                to_state=None,
-                now=now,
-            )
+            act = Act.CLAIM_SECRET_REISSUED
+            await self.events.note(tx, tip.id, user_id, Role.REPORTER, act, now)
             await self.notifier.tell(
                 tx,
                 user_id,
@@ -264,17 +256,8 @@ class AwardService:
         """Record why a tip earns nothing and tell its reporter (once)."""
         if await self.events.has(tip_id, Act.REWARD_REFUSED):
             return
-        await self.events.add(
-            tx,
-            tip_id=tip_id,
-            actor_id=None,
-            actor_role=Role.SYSTEM,
-            action=Act.REWARD_REFUSED,
-            from_state=None,
-            to_state=None,
-            now=now,
-            detail={"reason": reason.value},
-        )
+        detail = {"reason": reason.value}
+        await self.events.note(tx, tip_id, None, Role.SYSTEM, Act.REWARD_REFUSED, now, detail)
         reporter = await self.tips.reporter_of(tip_id)
         if reporter is None or reason in _NOT_TOLD:
             return

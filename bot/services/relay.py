@@ -284,14 +284,6 @@ class RelayService:
                 reply_to_card=True,
                 now=now,
             )
-            await self.events.add(
-                tx,
-                tip_id=question.tip_id,
-                actor_id=user_id,
-                actor_role=Role.REPORTER,
-                action=Act.REPORTER_NOT_AN_ANSWER,
-                from_state=None,
-                to_state=None,
-                now=now,
-            )
+            act = Act.REPORTER_NOT_AN_ANSWER
+            await self.events.note(tx, question.tip_id, user_id, Role.REPORTER, act, now)
         return question

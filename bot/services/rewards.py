@@ -15,6 +15,7 @@ from bot.db.events import EventStore
 from bot.db.messages import MediaStore
 from bot.db.people import PeopleStore
 from bot.db.rewards import LedgerStore, RewardStore
+from bot.db.sql import Tx
 from bot.db.tips import TipStore
 from bot.domain.events import Act, Attempt
 from bot.domain.outbox import Keyboard, Msg
@@ -208,63 +209,46 @@ class RewardService:
             return await self.refuse(reward.id, officer, _ATTEMPT[action], refusal, reward)
         assert target is not None
         now = self.clock.now()
-        changes: dict[str, Any] = {"state": target.value, "updated_at": now}
+        changes: dict[str, Any]
         if action is RewardAction.APPROVE:
-            changes |= {"approved_by": officer, "approved_at": now}
+            changes = {"approved_by": officer, "approved_at": now}
         elif action is RewardAction.REJECT:
-            changes |= {"rejected_by": officer, "rejected_at": now, "reject_reason": reason}
+            changes = {"rejected_by": officer, "rejected_at": now, "reject_reason": reason}
         else:
-            changes |= {
+            changes = {
                 "paid_by": officer,
                 "paid_at": now,
                 "paid_amount": amount,
                 "method": method.value if method else None,
                 "reference": reference,
             }
+        detail = {
+            k: v
+            for k, v in (
+                ("reason", reason),
+                ("method", method.value if method else None),
+                ("amount", amount),
+            )
+            if v is not None
+        }
         async with self.db.write() as tx:
-            changed = await self.rewards.update(
-                tx,
-                reward.id,
-                expect_state=reward.state,
-                expect_version=reward.version,
-                changes=changes,
-            )
-            if not changed:
-                # Another officer got there first (e.g. two "paid" presses at the same moment).
-                return refused(Refusal.WRONG_STATE, await self.rewards.get(reward.id))
-            await self.ledger.add(
-                tx,
-                reward=reward,
-                entry=_ENTRY[action],
-                amount=amount if amount is not None else reward.amount,
-                actor_id=officer,
-                now=now,
-                method=method.value if method else None,
-                reference=reference,
-                reason=reason,
-            )
-            detail = {
-                k: v
-                for k, v in (
-                    ("reason", reason),
-                    ("method", method.value if method else None),
-                    ("amount", amount),
-                )
-                if v is not None
-            }
-            role = reward_role(self.reach.directory, officer)
-            await log_reward(
-                self.events,
+            if not await self._change(
                 tx,
                 reward,
                 officer,
-                role,
                 _EVENT[action],
-                reward.state,
-                target,
+                changes,
                 now,
-                detail,
-            )
+                target=target,
+                entry=_ENTRY[action],
+                amount=amount,
+                detail=detail,
+                method=method.value if method else None,
+                reference=reference,
+                reason=reason,
+            ):
+                # Another officer got there first (e.g. two "paid" presses at the same moment).
+                return refused(Refusal.WRONG_STATE, await self.rewards.get(reward.id))
             code = await self.code(reward)
             if action is RewardAction.APPROVE:
                 # Say what happens next, as it is: a transfer to the number they gave, or
@@ -315,48 +299,25 @@ class RewardService:
         paid = await self.ledger.last(reward.id, LedgerEntry.PAID)
         assert paid is not None
         now = self.clock.now()
+        cleared = {k: None for k in ("paid_by", "paid_at", "paid_amount", "method", "reference")}
         async with self.db.write() as tx:
-            changed = await self.rewards.update(
+            if not await self._change(
                 tx,
-                reward.id,
-                expect_state=RewardState.PAID,
-                expect_version=reward.version,
-                changes={
-                    "state": RewardState.APPROVED.value,
-                    "paid_by": None,
-                    "paid_at": None,
-                    "paid_amount": None,
-                    "method": None,
-                    "reference": None,
-                    "updated_at": now,
-                },
-            )
-            if not changed:
-                return refused(Refusal.WRONG_STATE, await self.rewards.get(reward.id))
-            await self.ledger.add(
-                tx,
-                reward=reward,
+                reward,
+                officer,
+                Act.REWARD_REVERSE,
+                cleared,
+                now,
+                target=RewardState.APPROVED,
                 entry=LedgerEntry.REVERSAL,
                 amount=-int(paid["amount"]),
-                actor_id=officer,
-                now=now,
+                detail={"reason": reason},
                 reason=reason,
                 reverses=int(paid["id"]),
                 method=paid["method"],
                 reference=paid["reference"],
-            )
-            await log_reward(
-                self.events,
-                tx,
-                reward,
-                officer,
-                Role.OFFICER,
-                Act.REWARD_REVERSE,
-                RewardState.PAID,
-                RewardState.APPROVED,
-                now,
-                {"reason": reason},
-            )
+            ):
+                return refused(Refusal.WRONG_STATE, await self.rewards.get(reward.id))
             # They were told it was paid: that is no longer what the record says. (The
             # officer's reason is for the ledger; it is not passed on.)
             text = Msg(
@@ -389,24 +350,8 @@ class RewardService:
         now = self.clock.now()
         if salt and digest and secret_matches(secret, salt, digest):
             async with self.db.write() as tx:
-                await self.rewards.update(
-                    tx,
-                    reward.id,
-                    expect_state=reward.state,
-                    expect_version=reward.version,
-                    changes={"claim_verified_by": officer, "claim_verified_at": now},
-                )
-                await log_reward(
-                    self.events,
-                    tx,
-                    reward,
-                    officer,
-                    Role.OFFICER,
-                    Act.REWARD_CLAIM_OK,
-                    None,
-                    None,
-                    now,
-                )
+                verified = {"claim_verified_by": officer, "claim_verified_at": now}
+                await self._claim_attempt(tx, reward, officer, Act.REWARD_CLAIM_OK, verified, now)
             return done(Claim(await self.rewards.get(reward.id), MAX_SECRET_TRIES))
         if replay.applied("claim_attempt") is not None:
             # A replay after a crash: this wrong secret was counted already (not twice).
@@ -415,24 +360,9 @@ class RewardService:
         tries = reward.claim_tries + 1
         locked = tries >= MAX_SECRET_TRIES
         async with self.db.write() as tx:
-            await self.rewards.update(
-                tx,
-                reward.id,
-                expect_state=reward.state,
-                expect_version=reward.version,
-                changes={"claim_tries": tries, "claim_locked": int(locked)},
-            )
-            await log_reward(
-                self.events,
-                tx,
-                reward,
-                officer,
-                Role.OFFICER,
-                Act.REWARD_CLAIM_WRONG,
-                None,
-                None,
-                now,
-                {"tries": tries},
+            counted = {"claim_tries": tries, "claim_locked": int(locked)}
+            await self._claim_attempt(
+                tx, reward, officer, Act.REWARD_CLAIM_WRONG, counted, now, {"tries": tries}
             )
             await replay.record(tx, "claim_attempt", reward.id)
             if locked:
@@ -491,6 +421,55 @@ class RewardService:
     # -- the ledger -------------------------------------------------------------------------
     async def ledger_report(self) -> LedgerReport:
         return await ledger_report(self.ledger, self.rewards, self.clock.local(), self.campaign)
+
+    async def _change(
+        self,
+        tx: Tx,
+        reward: Reward,
+        officer: int,
+        act: Act,
+        changes: dict[str, Any],
+        now: dt.datetime,
+        *,
+        target: RewardState,
+        entry: LedgerEntry,
+        amount: int | None = None,
+        detail: dict[str, Any] | None = None,
+        **ledger: Any,
+    ) -> bool:
+        """The one way an officer's decision changes a reward (as a tip's transition does a
+        tip): compare-and-set its row to ``target`` with ``changes``, its ledger entry, its
+        event. False if someone else changed it first (nothing written)."""
+        written = {"state": target.value, **changes, "updated_at": now}
+        if not await self.rewards.update(
+            tx, reward.id, expect_state=reward.state, expect_version=reward.version, changes=written
+        ):
+            return False
+        amount = reward.amount if amount is None else amount
+        await self.ledger.add(
+            tx, reward=reward, entry=entry, amount=amount, actor_id=officer, now=now, **ledger
+        )
+        role = reward_role(self.reach.directory, officer)
+        before = reward.state
+        await log_reward(self.events, tx, reward, officer, role, act, before, target, now, detail)
+        return True
+
+    async def _claim_attempt(
+        self,
+        tx: Tx,
+        reward: Reward,
+        officer: int,
+        act: Act,
+        changes: dict[str, Any],
+        now: dt.datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """A claim secret checked at the counter: the reward's claim fields, and the event."""
+        await self.rewards.update(
+            tx, reward.id, expect_state=reward.state, expect_version=reward.version, changes=changes
+        )
+        role = Role.OFFICER
+        await log_reward(self.events, tx, reward, officer, role, act, None, None, now, detail)
 
     # -- helpers ----------------------------------------------------------------------------
     async def refuse(
