@@ -351,7 +351,6 @@ async def measure(path: Path, runs: int, budget_s: float) -> dict:
         today_start = dt.datetime.combine(today, dt.time(), tzinfo=TZ)
         yesterday = today_start - dt.timedelta(days=1)
         campaign = dt.datetime.combine(config.campaign.start, dt.time(), tzinfo=TZ)
-        days = (today - config.campaign.start).days
         periods = ledger_periods(clock.local(), config.campaign)
         counter = {"i": 0}
 
@@ -367,10 +366,10 @@ async def measure(path: Path, runs: int, budget_s: float) -> dict:
             return len(await repo.tips.open())
 
         async def summary_yesterday() -> int:
-            return (await summary.figures_for(yesterday, today_start, 1)).received
+            return (await summary.figures_for(yesterday, today_start)).received
 
         async def summary_campaign() -> int:
-            return (await summary.figures_for(campaign, today_start, days)).received
+            return (await summary.figures_for(campaign, today_start)).received
 
         def ledger(name: str):
             async def run() -> int:

@@ -48,6 +48,7 @@ from bot.jobs.outbox import OutboxSender
 from bot.services.answers import OfficerAnswers
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
+from bot.services.backups import BackupService
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import Clock, StationClock, utc_now
@@ -446,6 +447,7 @@ def build_services(
             config.campaign,
             config.patrol,
         ),
+        BackupService(db, repo.schedule, notifier, config.backup),
         notifier,
         naming,
         audit,

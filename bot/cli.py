@@ -1,10 +1,9 @@
-"""The ``warmline`` command: run the bot, check a config file."""
+"""The ``warmline`` command: run the bot, check a config file, administer the database."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import sys
 import zoneinfo
 from collections.abc import Sequence
@@ -13,6 +12,8 @@ from pathlib import Path
 from bot.config import Config, ConfigError, load_config, require_token
 
 EXIT_CONFIG = 2
+#: Another process holds the database (a second `run`, or `restore` while the bot runs).
+EXIT_IN_USE = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
     backup.add_argument("-c", "--config", required=True, help="path to config.toml")
     backup.add_argument("--out", required=True, help="the backup file to create")
+    _add_export_parser(sub)
+    restore = sub.add_parser(
+        "restore", help="replace the database with a backup (the bot must be stopped)"
+    )
+    restore.add_argument("-c", "--config", required=True, help="path to config.toml")
+    restore.add_argument("--from", dest="source", required=True, help="the backup file")
     demo = sub.add_parser(
         "demo",
         help="try warmline without a bot token: the bot against a local Bot API emulator, "
@@ -142,11 +149,12 @@ def _purge(config: Config, before_text: str) -> int:
 def _backup(config: Config, out: Path) -> int:
     import sqlite3
 
-    from bot.db.maintenance import backup
+    from bot.db.backups import BackupError
+    from bot.services.maintenance import backup
 
     try:
         tips = backup(config.station.database, out)
-    except (OSError, RuntimeError, sqlite3.Error) as exc:
+    except (OSError, BackupError, sqlite3.Error) as exc:
         print(f"warmline: backup: {exc}", file=sys.stderr)
         return 1
     print(f"{out}: backup complete ({tips} tips); integrity check ok")
@@ -185,6 +193,99 @@ def _ledger_export(config: Config, out: Path) -> int:
     return 0
 
 
+# -- `warmline export tips | events` (issue 14) -------------------------------------------------
+
+
+def _add_export_parser(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export",
+        help="write the tips received, or the event log, of a period for a city office or an "
+        "inspection (.csv, .xlsx or .geojson)",
+    )
+    export.add_argument(
+        "what", choices=["tips", "events"], help="tips: one row per tip; events: the audit log"
+    )
+    export.add_argument("-c", "--config", required=True, help="path to config.toml")
+    export.add_argument(
+        "--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD"
+    )
+    export.add_argument(
+        "--to", dest="last", required=True, metavar="DATE", help="last day (included)"
+    )
+    export.add_argument(
+        "--out", required=True, help="output file: FILE.csv, FILE.xlsx or FILE.geojson"
+    )
+    export.add_argument(
+        "--coarse",
+        action="store_true",
+        help="positions rounded to about 1 km and no free text (description, address): for "
+        "anyone beyond the station's staff",
+    )
+
+
+def _export_arguments(args: argparse.Namespace) -> tuple[dt.date, dt.date, Path] | str:
+    """The period and the file, or what is wrong with them, in plain words."""
+    from bot.services.tip_exports import FORMATS
+
+    days = []
+    for option, value in (("--from", args.first), ("--to", args.last)):
+        try:
+            days.append(dt.date.fromisoformat(value))
+        except ValueError:
+            return f"{option} {value!r}: write a date such as 2026-12-01 (station time)"
+    first, last = days
+    if first > last:
+        return f"--from {first} is after --to {last}: swap them"
+    out = Path(args.out)
+    if out.suffix.lower() not in FORMATS:
+        return f"--out {out}: use a file name ending in {', '.join(FORMATS)}"
+    if not out.parent.is_dir():
+        return f"--out {out}: there is no folder {out.parent}; create it first"
+    return first, last, out
+
+
+def _export(config: Config, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.app import station_for
+    from bot.i18n import t
+    from bot.services.tip_exports import Export, TipExports, write
+
+    checked = _export_arguments(args)
+    if isinstance(checked, str):
+        print(f"warmline: export: {checked}", file=sys.stderr)
+        return EXIT_CONFIG
+    first, last, out = checked
+    tz = zoneinfo.ZoneInfo(config.station.timezone)
+
+    async def collect() -> Export:
+        async with station_for(config) as station:
+            exports = TipExports(
+                station.repo.exports,
+                tz=station.clock.tz,
+                directory=station.reach.directory,
+                service_name=t(config.station.language, "export.service_name"),
+                clock=station.clock.now,
+            )
+            kind = exports.tips if args.what == "tips" else exports.events
+            return await kind(first, last, coarse=args.coarse)
+
+    export = asyncio.run(collect())
+    try:
+        write(export, out)
+    except OSError as exc:
+        print(f"warmline: export: --out {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"{out}: {len(export.rows)} {args.what} of {first} … {last} (station days, {tz.key})")
+    print(
+        "positions rounded to about 1 km, no free text"
+        if args.coarse
+        else "exact positions and reporters' words: for the station's staff only "
+        "(--coarse for anyone else)"
+    )
+    return 0
+
+
 def check_database(config: Config, config_path: str, *, must_exist: bool = False) -> str:
     """What is at ``station.database`` (see ``inspect_path``); a :class:`ConfigError` naming
     the file, the key and the fix when the bot could not open it."""
@@ -212,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     try:
         config = load_config(args.config)
-        if args.command in ("purge", "backup", "ledger-export"):
+        if args.command in ("purge", "backup", "ledger-export", "export"):
             # These read the station's data: a missing file is a wrong path, not a new start.
             check_database(config, args.config, must_exist=True)
         if args.command == "purge":
@@ -221,32 +322,99 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backup(config, Path(args.out))
         if args.command == "ledger-export":
             return _ledger_export(config, Path(args.out))
+        if args.command == "export":
+            return _export(config, args)
+        if args.command == "restore":
+            return _restore(config, args.source)
         database_state = check_database(config, args.config)
         if args.command == "check-config":
+            from bot.db.lock import holder_of
+
+            holder = holder_of(config.station.database)
+            if holder is not None:
+                database_state += f"; in use by {holder.describe()}"
             print(describe(config, database_state=database_state))
             if not config.telegram.token:
                 print("note: telegram.token is empty; set it or WARMLINE_TOKEN before `run`.")
+            _warn_exposed_token(args.config)
             return 0
         require_token(config, args.config)
     except ConfigError as exc:
         print(f"warmline: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return _run(config, verbose=args.verbose)
+    return _run(config, verbose=args.verbose, config_path=args.config)
 
 
-def _run(config: Config, *, verbose: bool) -> int:
-    from bot import lifecycle
+def _warn_exposed_token(config_path: str) -> str | None:
+    from bot.upkeep import exposed_token
+
+    warning = exposed_token(config_path)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return warning
+
+
+def _restore(config: Config, source: str) -> int:
+    from bot.db.lock import DatabaseInUse
+    from bot.upkeep import NotReady, in_use_fix, restore
+
+    try:
+        lines = restore(config.station.database, source, config.station.timezone)
+    except NotReady as exc:
+        print(f"warmline: restore: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseInUse as exc:
+        print(f"warmline: restore: {exc} → {in_use_fix('restore')}", file=sys.stderr)
+        return EXIT_IN_USE
+    except OSError as exc:
+        print(f"warmline: restore: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def _run(config: Config, *, verbose: bool, config_path: str) -> int:
+    import logging
+
+    from bot import lifecycle, logs
     from bot.app import build_application
+    from bot.db.lock import DatabaseInUse, InstanceLock
+    from bot.upkeep import NotReady, in_use_fix, prepare_database
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(lifecycle.LogHygiene(config.telegram.token))
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = build_application(config)
-    return lifecycle.run(app, poll_timeout=config.telegram.poll_timeout)
+    try:
+        logs.configure(
+            "DEBUG" if verbose else config.logging.level,
+            config.logging.file,
+            config.station.timezone,
+            config.telegram.token,
+        )
+    except logs.LogFileError as exc:
+        print(f"warmline: logging.file: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    log = logging.getLogger("bot.cli")
+
+    def refuse(message: str, status: int) -> int:
+        print(f"warmline: {message}", file=sys.stderr)
+        if config.logging.file:  # and where the operator reads the log
+            log.error("%s", message)
+        return status
+
+    warning = _warn_exposed_token(config_path)
+    if warning and config.logging.file:
+        log.warning("%s", warning)
+    try:
+        lock = InstanceLock(config.station.database).acquire("run", config.station.timezone)
+    except DatabaseInUse as exc:
+        return refuse(f"{exc} → {in_use_fix('start this one')}", EXIT_IN_USE)
+    except OSError as exc:
+        return refuse(f"cannot lock the database ({exc})", EXIT_CONFIG)
+    with lock:
+        try:
+            prepare_database(config.station.database)
+        except NotReady as exc:
+            return refuse(str(exc), EXIT_CONFIG)
+        app = build_application(config)
+        return lifecycle.run(app, poll_timeout=config.telegram.poll_timeout)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -105,7 +105,7 @@ def _resolve_paths(model: BaseModel, base_dir: Path) -> Any:
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         if any(isinstance(m, _RelativeToConfig) for m in field.metadata):
-            if value != ":memory:":
+            if value not in (":memory:", ""):  # "": an optional path left unset
                 path = Path(value).expanduser()
                 updates[name] = str(path if path.is_absolute() else base_dir / path)
         elif isinstance(value, BaseModel):
@@ -376,6 +376,28 @@ class SummaryConfig(_Section):
     chat_ids: list[int] = []
 
 
+class LoggingConfig(_Section):
+    """Where ``warmline run`` logs and how much (bot/logs.py)."""
+
+    level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    ] = "INFO"
+    # Empty: standard error (the journal under systemd). Else a file, relative to the config
+    # file's folder; rotate it with logrotate (deploy/logrotate.conf).
+    file: Annotated[str, _RelativeToConfig()] = ""
+
+
+class BackupConfig(_Section):
+    """The daily online backup of the database (bot/services/backups.py)."""
+
+    # Relative to the config file's folder (see ConfigPath).
+    dir: ConfigPath = "backups"
+    time: HHMM = "04:00"
+    # Backups warmline made in ``dir`` older than this many days are deleted.
+    keep_days: Annotated[int, Field(ge=1, le=3660)] = 14
+
+
 class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     station: StationConfig = StationConfig()
@@ -391,6 +413,8 @@ class Config(_Section):
     weather: WeatherConfig = WeatherConfig()
     escalation: EscalationConfig = EscalationConfig()
     summary: SummaryConfig = SummaryConfig()
+    logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
 
     @field_validator("groups")
     @classmethod

@@ -269,6 +269,14 @@ async def _until_stopped(app: Application, stop: asyncio.Event, **polling) -> in
     return EXIT_OK
 
 
+def _no_reload() -> None:
+    log.warning(
+        "SIGHUP received: reloading the configuration is not supported yet; it is ignored "
+        "and the bot runs on with the configuration it started with → to apply a changed "
+        "config.toml, restart (systemctl restart warmline)"
+    )
+
+
 def run(
     app: Application,
     *,
@@ -283,45 +291,13 @@ def run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # not on Windows' loops
                 loop.add_signal_handler(sig, stop.set)
+        with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+            # Python's default for SIGHUP ends the process, and systemd counts that as a clean
+            # stop (not restarted): `systemctl reload` must not stop the bot on a cold night.
+            loop.add_signal_handler(signal.SIGHUP, _no_reload)
         return await _until_stopped(
             app, stop, poll_timeout=poll_timeout, allowed_updates=allowed_updates
         )
 
     return asyncio.run(main())
 
-
-class LogHygiene(logging.Filter):
-    """For every log handler: the bot token masked in every record, and PTB's records about
-    a network failure or a refused token shortened to one line (the run loop and ApiStatus
-    say what matters; a traceback per failed request would bury it)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: leave it to the formatter to report
-            return True
-        changed = False
-        if record.name.startswith("telegram") and isinstance(exc, NetworkError | InvalidToken):
-            message = f"{message} ({type(exc).__name__}: {exc})"
-            record.exc_info = None
-            record.exc_text = None
-            if record.levelno > logging.WARNING:
-                record.levelno, record.levelname = logging.WARNING, "WARNING"
-            changed = True
-        if self.token and self.token in message:
-            message = mask_token(message, self.token)
-            changed = True
-        if changed:
-            record.msg, record.args = message, None
-        if self.token and record.exc_info and not record.exc_text:
-            # Formatted here so that the token can be masked in the traceback's text too
-            # (formatters use a record's exc_text when it is set).
-            record.exc_text = mask_token(
-                logging.Formatter().formatException(record.exc_info), self.token
-            )
-        return True

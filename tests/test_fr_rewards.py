@@ -692,7 +692,8 @@ async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: P
         assert result.value is not None and result.value.secret is None  # at the cap
         second = result.value.tip
         assert (await w.services.rewards.reject(reward.id, OFFICER, "同一人重复报告")).ok
-        await w.idle()  # the receipt and the rejection delivered: not what is looked for below
+        # The receipt and the rejection notice (both mention /mytips) are delivered first.
+        await w.outbox_idle()
         w.mark(REPORTER)
         field = w.services.field
         assert (await field.act(second.id, Action.CLAIM, G1_MEMBER2)).ok

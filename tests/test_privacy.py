@@ -125,3 +125,54 @@ async def test_ask_the_reporter_relays_both_ways_without_identities(tmp_path: Pa
         w.mark(REPORTER)
         w.emu.send_text(REPORTER, "黄石站", reply_to=question["message_id"] - 1)
         await w.next_bot(REPORTER)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("我电话 138-0000-0042 随时联系", "我电话 # 随时联系"),
+        ("call +86 139 0000 0042", "call #"),
+        ("13800000042", "#"),
+        ("座机0714-6221234或(0714)6221234", "座机#或#"),
+        ("3 人，约 60 岁，编号 HS-0042", "3 人，约 60 岁，编号 HS-0042"),
+        ("门牌 1380 号", "门牌 1380 号"),
+        ("138000000421", "138000000421"),  # twelve digits: not a phone number
+    ],
+)
+def test_phone_numbers_in_words_are_masked(text: str, masked: str) -> None:
+    from bot.domain.privacy import mask_phones
+
+    assert mask_phones(text, "#") == masked
+
+
+async def test_a_reporters_own_number_in_their_words_never_reaches_the_group(
+    tmp_path: Path,
+) -> None:
+    """A reporter types their number into the description and into an answer to the patrol:
+    the group reads neither (the card and the relay mask it); officers can still reach the
+    reporter through the relay, which is what it is for."""
+    from tests.harness import G1_MEMBER, assert_no_reporter_identity_in_groups
+    from tests.test_e2e_story import report_by_pin
+
+    async with world(tmp_path) as w:
+        words = "桥下躺着一位老人，我电话 138-0000-0042 可以联系我"
+        code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=(), description=words)
+        card = await w.wait_card(G1_CHAT, code)
+        assert "〔电话号码已隐去〕" in card["text"] and "0042" not in card["text"]
+        assert "桥下躺着一位老人" in card["text"]
+        tip = await w.repo.tips.by_code(code)
+        assert "138-0000-0042" in tip.description  # staff-only storage keeps the words
+        w.mark(G1_CHAT)
+        await w.press(G1_MEMBER, G1_CHAT, card, "问报告人")
+        prompt = await w.next_bot(G1_CHAT, "回复这条消息")
+        await w.settle()
+        w.mark(REPORTER)
+        w.emu.send_text(G1_MEMBER, "具体在哪？", chat_id=G1_CHAT, reply_to=prompt["message_id"])
+        question = await w.next_bot(REPORTER, "具体在哪")
+        await w.settle()
+        w.mark(G1_CHAT)
+        w.emu.send_text(REPORTER, "东侧，打我 13900000042", reply_to=question["message_id"])
+        relayed = await w.next_bot(G1_CHAT, "东侧")
+        assert "〔电话号码已隐去〕" in relayed["text"] and "0042" not in relayed["text"]
+        await w.idle()
+        assert_no_reporter_identity_in_groups(w.emu, w.config)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import logging
 import os
 import re
 import sqlite3
@@ -30,12 +31,20 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from bot.db import backups
+from bot.version import VERSION
+
+log = logging.getLogger(__name__)
+
 #: While the current task is inside ``Database.write()``: what to run once it commits.
 _IN_WRITE: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
     "warmline_in_write", default=None
 )
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+#: The ``settings`` key of the warmline version that last migrated the database.
+WRITTEN_BY = "warmline_version"
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -67,6 +76,37 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+def latest_version() -> int:
+    """The schema version this warmline's migrations lead to."""
+    shipped = migrations()
+    return shipped[-1][0] if shipped else 0
+
+
+def too_new(version: int, written_by: str | None) -> tuple[str, str]:
+    """(reason, fix) for a database whose schema is newer than this warmline knows."""
+    by = f"warmline {written_by}" if written_by else "a newer warmline"
+    reason = (
+        f"this database was written by {by} (schema version {version}); this is warmline "
+        f"{VERSION}, which knows schema versions up to {latest_version()}"
+    )
+    fix = (
+        f"install warmline {written_by} or later" if written_by else "install a newer warmline"
+    ) + "; the database was not changed"
+    return reason, fix
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer warmline: this one must not touch it."""
+
+    def __init__(self, path: str, version: int, written_by: str | None) -> None:
+        reason, fix = too_new(version, written_by)
+        super().__init__(f"{path}: {reason} → {fix}")
+
+
+class UpgradeFailed(Exception):
+    """The migrations could not be applied; the database is as it was before."""
+
+
 class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -96,7 +136,11 @@ class Database:
             await self._reader.execute("PRAGMA foreign_keys=ON")
             await self._reader.execute("PRAGMA query_only=ON")
         self._lock = asyncio.Lock()
-        await self.migrate()
+        try:
+            await self.migrate()
+        except BaseException:
+            await self.close()
+            raise
         if self.path != ":memory:":
             inline = sqlite3.connect(self.path, isolation_level=None)
             inline.row_factory = sqlite3.Row
@@ -129,18 +173,74 @@ class Database:
             row = await cur.fetchone()
         return int(row[0])
 
+    async def written_by(self) -> str | None:
+        """The warmline version that last migrated this database (None: not recorded)."""
+        try:
+            row = await self.fetchone("SELECT value FROM settings WHERE key = ?", (WRITTEN_BY,))
+        except sqlite3.OperationalError:  # no settings table (yet)
+            return None
+        return row["value"] if row else None
+
     async def migrate(self) -> int:
-        """Apply every migration newer than ``PRAGMA user_version``; returns the new version."""
+        """Bring the schema up to this warmline's; returns the version.
+
+        Every migration newer than ``PRAGMA user_version`` is applied in **one** transaction,
+        with the version that did it (``settings.warmline_version``): the database is either
+        upgraded completely or not at all. An existing database is first copied, checked, to
+        ``DATABASE.pre-VERSION.bak`` (bot/db/backups.py); no copy, no upgrade. A database
+        newer than this warmline is refused (:class:`SchemaTooNew`) and not touched; a failed
+        upgrade raises :class:`UpgradeFailed` saying where the copy is.
+        """
         current = await self.version()
-        for version, _name, sql in migrations():
-            if version <= current:
-                continue
+        latest = latest_version()
+        if current > latest:
+            raise SchemaTooNew(self.path, current, await self.written_by())
+        pending = [m for m in migrations() if m[0] > current]
+        if not pending:
+            return current
+        copy = None
+        if current > 0 and self.path != ":memory:":
+            try:
+                copy = await asyncio.to_thread(
+                    backups.pre_upgrade_backup, self.path, VERSION, current
+                )
+            except (OSError, sqlite3.Error, backups.BackupError) as exc:
+                raise UpgradeFailed(
+                    f"{self.path}: could not copy the database before upgrading it ({exc}) → "
+                    "make room or let the bot's user write to the database's folder; the "
+                    f"database was not changed (schema version {current})"
+                ) from None
+        step = ""
+        try:
             async with self.write() as conn:
-                for statement in _split_sql(sql):
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {version}")
-            current = version
-        return current
+                for version, name, sql in pending:
+                    step = f"migration {name}"
+                    for statement in _split_sql(sql):
+                        await conn.execute(statement)
+                    await conn.execute(f"PRAGMA user_version = {version}")
+                step = "recording the version"
+                await conn.execute(
+                    """INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+                       ON CONFLICT(key) DO UPDATE SET value = excluded.value,
+                           updated_at = excluded.updated_at""",
+                    (WRITTEN_BY, VERSION, to_db_time(dt.datetime.now(dt.UTC))),
+                )
+            if copy is not None:
+                log.info(
+                    "database upgraded from schema version %s to %s; the copy from before is %s",
+                    current,
+                    latest,
+                    copy,
+                )
+        except sqlite3.Error as exc:
+            kept = f"; a copy made before the upgrade is at {copy}" if copy else ""
+            raise UpgradeFailed(
+                f"{self.path}: upgrading the database to warmline {VERSION} failed in {step} "
+                f"({exc}); nothing was changed: the database is as it was (schema version "
+                f"{current}){kept} → keep both files, run the warmline version you had before "
+                "until this is fixed, and report it"
+            ) from None
+        return latest
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -278,6 +378,7 @@ def inspect_path(path: str | Path, *, must_exist: bool = False) -> str:
         conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5)
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            written_by = recorded_version(conn) if version > latest_version() else None
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -285,7 +386,18 @@ def inspect_path(path: str | Path, *, must_exist: bool = False) -> str:
             f"{path} is not a warmline database (SQLite: {exc})",
             "point station.database at the right file, or move this file away",
         )
+    if version > latest_version():
+        _raise(*too_new(version, written_by))
     return f"exists, schema version {version}"
+
+
+def recorded_version(conn: sqlite3.Connection) -> str | None:
+    """The warmline version that last migrated the database open on ``conn`` (or None)."""
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (WRITTEN_BY,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
 
 
 def _raise(reason: str, fix: str) -> NoReturn:

@@ -1,10 +1,8 @@
-"""Administration in SQL: purging personal data of old tips, and the online backup."""
+"""Administration in SQL: purging personal data of old tips (the backup copy: backups.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 from bot.db.database import Database, to_db_time
@@ -66,25 +64,3 @@ class MaintenanceStore:
             (user_id,),
         )
         return True
-
-
-def backup(database: str | Path, out: str | Path) -> int:
-    """Copy a live database with SQLite's online backup API; returns the copy's tip count.
-
-    Safe while the bot runs: the backup reads a consistent snapshot page by page and retries
-    pages that a concurrent writer changed. Raises ``FileExistsError`` rather than overwrite.
-    """
-    out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"{out} exists; choose a new file name")
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    target = sqlite3.connect(out)
-    try:
-        source.backup(target, pages=256)
-        check = target.execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            raise RuntimeError(f"backup failed its integrity check: {check}")
-        return int(target.execute("SELECT COUNT(*) FROM tips").fetchone()[0])
-    finally:
-        target.close()
-        source.close()

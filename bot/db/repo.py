@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.chats import ChatStore
 from bot.db.database import Database
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
+from bot.db.exports import ExportStore
 from bot.db.journal import JournalStore
 from bot.db.maintenance import MaintenanceStore
 from bot.db.messages import MediaStore, MessageStore
@@ -42,6 +44,8 @@ class Repo:
     schedule: ScheduleStore
     patrols: PatrolStore
     stats: StatsStore
+    campaign: CampaignStatsStore  # the campaign's figures (chart, /stats, dashboard)
+    exports: ExportStore  # tips and events for a city office
     maintenance: MaintenanceStore
     journal: JournalStore
 
@@ -64,6 +68,8 @@ class Repo:
             schedule=ScheduleStore(db),
             patrols=PatrolStore(db),
             stats=StatsStore(db),
+            campaign=CampaignStatsStore(db),
+            exports=ExportStore(db),
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
         )

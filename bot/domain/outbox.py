@@ -10,7 +10,8 @@ text a service rendered:
   :class:`Listing`);
 * :class:`Lines` — texts one under another (``gap``: with a blank line between);
 * :class:`Mention` — a staff member named in a group message (and notified);
-* :class:`Listing` — values listed the way the language lists them ("、" or ", ").
+* :class:`Listing` — values listed the way the language lists them ("、" or ", ");
+* :class:`Words` — a reporter's own words, their phone numbers masked where shown.
 
 :class:`Html` only carries what rows queued before messages were typed hold (already
 rendered).
@@ -74,6 +75,14 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class Words:
+    """A reporter's own words where the reporter stays anonymous (a patrol group): shown with
+    every phone number in them masked (bot/domain/privacy.py)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Lines:
     parts: tuple[Text, ...]
     gap: bool = False  # a blank line between the parts
@@ -84,7 +93,7 @@ class Html:
     html: str
 
 
-Value = str | int | float | None | Msg | Mention | Listing | Html
+Value = str | int | float | None | Msg | Mention | Listing | Html | Words
 Text = Msg | Lines | Html
 
 
@@ -188,6 +197,8 @@ def _value_out(value: Value) -> Any:
         return {"list": [_value_out(item) for item in value.items]}
     if isinstance(value, Html):
         return {"html": value.html}
+    if isinstance(value, Words):
+        return {"words": value.text}
     return value
 
 
@@ -208,6 +219,8 @@ def _value_in(data: Any) -> Value:
         return Listing(tuple(_value_in(item) for item in data["list"]))
     if "html" in data:
         return Html(data["html"])
+    if "words" in data:
+        return Words(data["words"])
     return Msg(data["key"], {k: _value_in(v) for k, v in data.get("params", {}).items()})
 
 

@@ -154,6 +154,28 @@ def escalations_due(
 # -- the daily summary --------------------------------------------------------------------------
 
 
+def patrols_required(
+    since: dt.datetime,
+    until: dt.datetime,
+    times: Iterable[dt.time],
+    campaign_start: dt.date,
+    campaign_end: dt.date,
+) -> int:
+    """Patrols required in ``[since, until)`` (aware, station time): one per reminder time
+    (``[patrol] reminder_times``) on each campaign day — the slots whose reminder asks the
+    on-duty group to go out. Cold mode's extra reminders are not counted as required."""
+    tz = since.tzinfo
+    assert tz is not None, "aware local time expected"
+    times = list(times)
+    count = 0
+    day = max(since.astimezone(tz).date(), campaign_start)
+    last = min((until.astimezone(tz) - dt.timedelta(microseconds=1)).date(), campaign_end)
+    while day <= last:
+        count += sum(since <= dt.datetime.combine(day, t, tzinfo=tz) < until for t in times)
+        day += dt.timedelta(days=1)
+    return count
+
+
 @dataclass(frozen=True)
 class Figures:
     received: int = 0

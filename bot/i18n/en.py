@@ -172,6 +172,9 @@ MESSAGES: dict[str, str] = {
     "card.seen": "🕒 {seen} · reported {at} · {source}",
     "card.place": "📍 {place}",
     "card.description": "📝 {text}",
+    # A phone number in a reporter's own words, where a group reads them (the reporter stays
+    # anonymous there).
+    "privacy.phone_hidden": "[phone number hidden]",
     "card.maps": "🗺 {links}",
     "card.duplicates": "⚠️ Possible duplicates nearby: {tips}",
     "card.group": "🚐 {group}",
@@ -453,7 +456,28 @@ MESSAGES: dict[str, str] = {
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
     # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
     "summary.count": "{name} {count}",
+    # -- the summary chart (issue 14): drawn with the shipped CJK font; no emoji here --
+    "chart.title": "Tips received per day and share located",
+    "chart.period": "{start} to {end} (station time)",
+    "chart.tips_axis": "Tips received",
+    "chart.tips": "Tips received per day",
+    "chart.share_axis": "Located",
+    "chart.share": "Located share = found and helped ÷ (found + not found)",
+    "chart.share_rolling": "Located share over {days} days = found and helped ÷ (found + not found)",
+    "chart.medians": "Response: median / 90th percentile (minutes, tips counted)",
+    "chart.leg.report_claim": "Report→claim",
+    "chart.leg.claim_arrival": "Claim→on scene",
+    "chart.leg.report_arrival": "Report→on scene",
+    "chart.leg_value": "{leg}: {median} / {p90} min (n = {count})",
+    "chart.leg_none": "{leg}: none yet (n = 0)",
+    "chart.totals_head": "Totals",
+    "chart.totals": "Received {received} · urgent {urgent}\nFound and helped {located} · not found {not_found}\nLocated share {share} ({located}/{concluded})",
+    "chart.no_data": "No tips yet",
+    # -- exports for a city office (issue 14) --
+    "export.service_name": "Person sleeping rough or stranded in the cold",
     # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
     "reward.pending_no_secret": "🎁 Your report {code} was verified — thank you! A <b>{amount} yuan</b> reward is waiting for the duty officer's review; you will be told the decision.\nIf it is approved, two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
     "reward.approved_anonymous_no_secret": "✅ The {amount} yuan reward for report {code} is approved. Two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
+    # -- the daily database backup failed (issue 12, deploy-ops) --
+    "backup.failed": "⚠️ Today's ({day}) automatic database backup failed: {reason}\nThe bot keeps running and nothing in the database is lost; please ask the system administrator to check the backup folder {folder}. The next automatic backup is tomorrow at {time}.",
 }

@@ -4,6 +4,7 @@ so a test can see every key the code uses (tests/test_i18n.py checks each table 
 
 from __future__ import annotations
 
+from bot.domain.campaign import Leg
 from bot.domain.draft import Source, Step
 from bot.domain.events import Act
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
@@ -147,3 +148,10 @@ NO_REWARD_AT_SUBMISSION = {
 
 #: The periods of /ledger (bot/domain/rewards.py PERIODS).
 PERIOD = {"today": "ledger.today", "month": "ledger.month", "campaign": "ledger.campaign"}
+
+#: The summary chart's response legs (bot/views/charts.py).
+LEG = {
+    Leg.REPORT_CLAIM: "chart.leg.report_claim",
+    Leg.CLAIM_ARRIVAL: "chart.leg.claim_arrival",
+    Leg.REPORT_ARRIVAL: "chart.leg.report_arrival",
+}

@@ -168,6 +168,9 @@ MESSAGES: dict[str, str] = {
     "card.seen": "🕒 {seen} · {at} 报告 · {source}",
     "card.place": "📍 {place}",
     "card.description": "📝 {text}",
+    # A phone number in a reporter's own words, where a group reads them (the reporter stays
+    # anonymous there).
+    "privacy.phone_hidden": "〔电话号码已隐去〕",
     "card.maps": "🗺 {links}",
     "card.duplicates": "⚠️ 附近可能重复：{tips}",
     "card.group": "🚐 {group}",
@@ -449,7 +452,28 @@ MESSAGES: dict[str, str] = {
     "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
     # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
     "summary.count": "{name} {count}",
+    # -- the summary chart (issue 14): drawn with the shipped CJK font; no emoji here --
+    "chart.title": "每日收到报告与找到比例",
+    "chart.period": "{start} 至 {end}（站点时间）",
+    "chart.tips_axis": "收到报告（条）",
+    "chart.tips": "每日收到报告",
+    "chart.share_axis": "找到比例",
+    "chart.share": "找到比例 = 找到并救助 ÷（找到 + 未找到）",
+    "chart.share_rolling": "找到比例（近 {days} 日）= 找到并救助 ÷（找到 + 未找到）",
+    "chart.medians": "响应用时：中位数 / 90% 分位（分钟，样本数）",
+    "chart.leg.report_claim": "报告→认领",
+    "chart.leg.claim_arrival": "认领→到场",
+    "chart.leg.report_arrival": "报告→到场",
+    "chart.leg_value": "{leg}：{median} / {p90} 分钟（{count} 条）",
+    "chart.leg_none": "{leg}：暂无（0 条）",
+    "chart.totals_head": "合计",
+    "chart.totals": "收到 {received} 条 · 紧急 {urgent} 条\n找到并救助 {located} · 未找到 {not_found}\n找到比例 {share}（{located}/{concluded}）",
+    "chart.no_data": "暂无报告",
+    # -- exports for a city office (issue 14) --
+    "export.service_name": "露宿及临时遇困人员求助",
     # -- a reward owed to a tip that got no claim secret at submission (cap reached then) --
     "reward.pending_no_secret": "🎁 您的报告 {code} 已核实，谢谢您！<b>{amount} 元</b>奖励正在等待值班人员审核，审核结果会通知您。\n审核通过后，领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
     "reward.approved_anonymous_no_secret": "✅ 报告 {code} 的 {amount} 元奖励已审核通过。领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
+    # -- the daily database backup failed (issue 12, deploy-ops) --
+    "backup.failed": "⚠️ 今天（{day}）的数据库自动备份没有成功：{reason}\n机器人照常运行，数据库中的数据没有丢失；请告知系统管理员检查备份文件夹 {folder}。下一次自动备份在明天 {time}。",
 }

@@ -88,6 +88,8 @@ def demo_config(emu: BotApiEmulator, database: Path, *, now: dt.datetime | None 
             "rate_limiter": False,
         },
         "station": {"database": str(database), "timezone": str(tz)},
+        # Beside the demo's database, never in the folder the demo was started from.
+        "backup": {"dir": str(Path(database).parent / "backups")},
         "groups": [
             {
                 "key": g.key,

@@ -19,6 +19,7 @@ import webbrowser
 from pathlib import Path
 from typing import Self
 
+from bot.logs import LogHygiene
 from bot.sandbox.drill import Drill
 from bot.sandbox.stage import Stage
 from bot.sandbox.web import WebServer, check_listen_host
@@ -87,6 +88,8 @@ def run_demo(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    for handler in logging.getLogger().handlers:  # no payloads in the log, as in `run`
+        handler.addFilter(LogHygiene(""))
     logging.getLogger("bot.sandbox").setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:

@@ -7,7 +7,6 @@ campaign (ledger entries in each period; one reward can appear in several of the
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from bot.db.database import from_db_time
 from bot.db.rewards import LedgerStore, RewardStore
 from bot.domain.rewards import PERIODS, Campaign, LedgerReport, ledger_periods
+from bot.services import sheets
 from bot.services.rewards import ledger_report
 
 COLUMNS = [
@@ -124,24 +124,14 @@ def summary_rows(export: LedgerExport) -> list[list[object]]:
 
 
 def write_csv(path: Path, export: LedgerExport) -> None:
-    with path.open("w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel reads UTF-8
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows(export.rows)
-        writer.writerow([])
-        writer.writerows(summary_rows(export))
+    sheets.write_csv(path, [COLUMNS, *export.rows, [], *summary_rows(export)])
 
 
 def write_xlsx(path: Path, export: LedgerExport) -> None:
-    from openpyxl import Workbook  # only the export needs it
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "ledger"
-    sheet.append(COLUMNS)
-    for row in export.rows:
-        sheet.append(row)
-    summary = book.create_sheet("totals")
-    for row in summary_rows(export):
-        summary.append(row)
-    book.save(path)
+    sheets.write_xlsx(
+        path,
+        [
+            sheets.Sheet("ledger", [COLUMNS, *export.rows]),
+            sheets.Sheet("totals", summary_rows(export), header=False),
+        ],
+    )

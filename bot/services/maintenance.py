@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from bot.db.backups import online_copy
 from bot.db.database import Database
 from bot.db.maintenance import MaintenanceStore
 from bot.domain.events import Act
@@ -55,3 +57,9 @@ async def purge(
         }
         await audit.record(tx, Act.PURGE, role=Role.ADMIN, detail=detail, now=now)
     return report
+
+
+def backup(database: str | Path, out: str | Path) -> int:
+    """``warmline backup``: a checked online copy (bot/db/backups.py, the same code as the
+    daily backup); returns the copy's tip count. Safe while the bot runs."""
+    return online_copy(database, out).tips

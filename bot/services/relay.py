@@ -21,7 +21,7 @@ from bot.db.messages import MessageStore
 from bot.db.questions import QuestionStore
 from bot.db.tips import TipStore
 from bot.domain.events import Act, Attempt
-from bot.domain.outbox import Keyboard, MessageKind, Msg
+from bot.domain.outbox import Keyboard, MessageKind, Msg, Words
 from bot.domain.relay import (
     NUDGE_AFTER,
     PROMPT_OPEN,
@@ -252,7 +252,8 @@ class RelayService:
             await self.notifier.say(
                 tx,
                 question.chat_id,
-                Msg("ask.answer", {"code": tip.code, "answer": text}),
+                # The group reads the reporter's words with phone numbers masked.
+                Msg("ask.answer", {"code": tip.code, "answer": Words(text)}),
                 tip_id=tip.id,
                 reply_to_card=True,
                 record=MessageKind.ANSWER,  # a reply to it is a follow-up question

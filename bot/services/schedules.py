@@ -32,6 +32,7 @@ from bot.domain.schedule import (
 )
 from bot.domain.tips import Role, State
 from bot.services.audit import Audit
+from bot.services.backups import BackupService
 from bot.services.clock import StationClock
 from bot.services.escalation import Escalator
 from bot.services.handover import Handover
@@ -65,6 +66,7 @@ class ScheduleService:
         escalator: Escalator,
         handover: Handover,
         summary: Summary,
+        backups: BackupService,
         notifier: Notifier,
         naming: Naming,
         audit: Audit,
@@ -84,6 +86,7 @@ class ScheduleService:
         self.escalator = escalator
         self.handover = handover
         self.summary = summary
+        self.backups = backups  # the daily backup (bot/services/backups.py)
         self.notifier = notifier
         self.naming = naming
         self.audit = audit
@@ -112,6 +115,7 @@ class ScheduleService:
             lambda: self._reminder(now, local),
             lambda: self._patrol_checks(now, local),
             lambda: self.summary.run(now, local),
+            lambda: self.backups.run_due(now, local),  # last: a copy takes a while
         ]
         for step in steps:
             try:

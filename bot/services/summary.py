@@ -12,7 +12,7 @@ from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
 from bot.domain.outbox import Lines, Listing, Msg, Text
 from bot.domain.rewards import LedgerEntry, RewardState
-from bot.domain.schedule import Figures, figures, in_window, parse_hhmm
+from bot.domain.schedule import Figures, figures, in_window, parse_hhmm, patrols_required
 from bot.domain.tips import Outcome, Supply
 from bot.i18n import keys
 from bot.services.clock import StationClock
@@ -87,9 +87,7 @@ class Summary:
             return True
         return bool(await self.patrols.between(start, end))
 
-    async def figures_for(
-        self, since: dt.datetime | None, until: dt.datetime, days: int
-    ) -> Figures:
+    async def figures_for(self, since: dt.datetime | None, until: dt.datetime) -> Figures:
         # Counted by the database: a campaign's history is far too long to load tip by tip.
         tips = await self.stats.tally(since, until)
         patrols = await self.patrols.between(since or dt.datetime(2000, 1, 1, tzinfo=dt.UTC), until)
@@ -103,7 +101,13 @@ class Summary:
             tips,
             supplies,
             patrols_logged=len(patrols),
-            patrols_required=days * len(self.patrol.reminder_times),
+            patrols_required=patrols_required(
+                since or dt.datetime.combine(self.campaign.start, dt.time(), tzinfo=self.clock.tz),
+                until,
+                [parse_hhmm(x) for x in self.patrol.reminder_times],
+                self.campaign.start,
+                self.campaign.end,
+            ),
             rewards_pending=pending,
             rewards_paid=paid_n - reversed_n,
             rewards_paid_yuan=paid_yuan + reversed_yuan,
@@ -115,11 +119,8 @@ class Summary:
         today_start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
         yesterday_start = today_start - dt.timedelta(days=1)
         campaign_start = dt.datetime.combine(self.campaign.start, dt.time(), tzinfo=tz)
-        days_so_far = max(
-            1, (min(day, self.campaign.end + dt.timedelta(days=1)) - self.campaign.start).days
-        )
-        yesterday = await self.figures_for(yesterday_start, today_start, 1)
-        to_date = await self.figures_for(campaign_start, today_start, days_so_far)
+        yesterday = await self.figures_for(yesterday_start, today_start)
+        to_date = await self.figures_for(campaign_start, today_start)
         head = Msg("summary.head", {"day": (day - dt.timedelta(days=1)).isoformat()})
         blocks = (_block(yesterday, "summary.yesterday"), _block(to_date, "summary.campaign"))
         # The rewards' state now, once and labelled as such (the blocks above count what

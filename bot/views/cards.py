@@ -13,6 +13,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.draft import Source
+from bot.domain.privacy import mask_phones
 from bot.domain.tips import (
     FLAG_ORDER,
     SUPPLY_ORDER,
@@ -37,6 +38,11 @@ def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
+def shown_words(text: str, lang: str) -> str:
+    """A reporter's own words as a group may see them: escaped, phone numbers masked."""
+    return escape(mask_phones(text, t(lang, "privacy.phone_hidden")))
+
+
 def state_label(tip: Tip, lang: str) -> str:
     if tip.state is State.CLOSED and tip.outcome is not None:
         return t(lang, "card.state_closed", outcome=t(lang, keys.OUTCOME[tip.outcome]))
@@ -48,7 +54,8 @@ def _place(tip: Tip, lang: str) -> str:
     place and how far (the map links below carry the exact point)."""
     if not tip.place_label and not tip.address:
         return pin_place(tip.lat, tip.lon, lang)
-    return " · ".join(escape(part) for part in (tip.district, tip.place_label, tip.address) if part)
+    parts = (tip.district, tip.place_label, tip.address)
+    return " · ".join(shown_words(part, lang) for part in parts if part)
 
 
 def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) -> str:
@@ -71,7 +78,7 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
     )
     lines.append(t(lang, "card.place", place=_place(tip, lang) or "—"))
     if tip.description:
-        lines.append(t(lang, "card.description", text=escape(tip.description)))
+        lines.append(t(lang, "card.description", text=shown_words(tip.description, lang)))
     links = " · ".join(
         f'<a href="{escape(link.url)}">{t(lang, keys.MAP[link.key])}</a>'
         for link in map_links(tip.lat, tip.lon, tip.code)
@@ -260,7 +267,7 @@ def render_digest(tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo) -> str:
     for tip in tips:
         if tip.place_label or tip.address:
             place = " · ".join(
-                escape(p) for p in (tip.district, tip.place_label or tip.address) if p
+                shown_words(p, lang) for p in (tip.district, tip.place_label or tip.address) if p
             )
         else:
             place = pin_place(tip.lat, tip.lon, lang)

@@ -7,8 +7,9 @@ from html import escape
 
 from telegram import ForceReply, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from bot.domain.outbox import Html, Keyboard, Lines, Listing, Mention, Msg, Text, Value
+from bot.domain.outbox import Html, Keyboard, Lines, Listing, Mention, Msg, Text, Value, Words
 from bot.i18n import t
+from bot.views.cards import shown_words
 from bot.views.people import join, mention
 
 
@@ -34,6 +35,8 @@ def _value(value: Value, lang: str, secret: str | None) -> object:
         return mention(value, lang)
     if isinstance(value, Listing):
         return join(lang, [str(_value(item, lang, secret)) for item in value.items])
+    if isinstance(value, Words):
+        return shown_words(value.text, lang)
     return value
 
 
