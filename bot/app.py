@@ -327,7 +327,7 @@ def build_services(
     naming = Naming(repo.people, reach)
     audit = station.audit
     tips = Tips(repo.tips, repo.events, notifier)
-    users = UserService(db, repo.people, reach, clock, language)
+    users = UserService(db, repo.people, reach, notifier, clock, language)
     cards = CardService(repo.tips, repo.events, repo.media, naming, reach, config.reporting)
     sender = OutboxSender(
         bot,  # type: ignore[arg-type]

@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("-c", "--config", required=True, help="path to config.toml")
     purge.add_argument("--before", required=True, help="a date, YYYY-MM-DD (station time)")
+    reload = sub.add_parser(
+        "reload", help="check config.toml, then have the running bot reload it (SIGHUP)"
+    )
+    reload.add_argument("-c", "--config", required=True, help="path to config.toml")
     backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
     backup.add_argument("-c", "--config", required=True, help="path to config.toml")
     backup.add_argument("--out", required=True, help="the backup file to create")
@@ -286,6 +290,42 @@ def _export(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _reload(config: Config, config_path: str) -> int:
+    """``warmline reload``: the file was checked (a wrong one never reaches the bot); now
+    SIGHUP to the ``warmline run`` holding the database, which reloads the file it was
+    started with (bot/reload.py)."""
+    import os
+    import signal
+
+    from bot.db.lock import holder_of
+
+    holder = holder_of(config.station.database)
+    if holder is None or holder.pid is None or holder.command != "run":
+        print(
+            f"warmline: no `warmline run` is using {config.station.database} → start the bot "
+            "(systemctl start warmline); it reads the configuration as it starts",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        os.kill(holder.pid, signal.SIGHUP)
+    except ProcessLookupError:
+        print(f"warmline: pid {holder.pid} is gone → start the bot again", file=sys.stderr)
+        return 1
+    except PermissionError:
+        print(
+            f"warmline: not allowed to signal pid {holder.pid} → run this as the bot's user "
+            "(runuser -u warmline -- warmline reload …) or use systemctl reload warmline",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"{config_path}: checked; asked the bot (pid {holder.pid}) to reload its configuration."
+        " It tells the duty officers what changed, and its log says so too."
+    )
+    return 0
+
+
 def check_database(config: Config, config_path: str, *, must_exist: bool = False) -> str:
     """What is at ``station.database`` (see ``inspect_path``); a :class:`ConfigError` naming
     the file, the key and the fix when the bot could not open it."""
@@ -326,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(config, args)
         if args.command == "restore":
             return _restore(config, args.source)
+        if args.command == "reload":
+            return _reload(config, args.config)
         database_state = check_database(config, args.config)
         if args.command == "check-config":
             from bot.db.lock import holder_of
@@ -379,6 +421,7 @@ def _run(config: Config, *, verbose: bool, config_path: str) -> int:
     from bot import lifecycle, logs
     from bot.app import build_application
     from bot.db.lock import DatabaseInUse, InstanceLock
+    from bot.reload import Reloader
     from bot.upkeep import NotReady, in_use_fix, prepare_database
 
     try:
@@ -413,8 +456,8 @@ def _run(config: Config, *, verbose: bool, config_path: str) -> int:
             prepare_database(config.station.database)
         except NotReady as exc:
             return refuse(str(exc), EXIT_CONFIG)
-        app = build_application(config)
-        return lifecycle.run(app, poll_timeout=config.telegram.poll_timeout)
+        reloader = Reloader(config_path, config, build_application)
+        return lifecycle.run(reloader=reloader, poll_timeout=config.telegram.poll_timeout)
 
 
 if __name__ == "__main__":  # pragma: no cover

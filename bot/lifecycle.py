@@ -30,6 +30,7 @@ import signal
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
@@ -243,24 +244,80 @@ async def _quietly(what: str, step: Awaitable[None]) -> None:
         log.warning("while stopping %s: %s", what, exc)
 
 
-async def _until_stopped(app: Application, stop: asyncio.Event, **polling) -> int:
+class Reloading(Protocol):
+    """What the run loop needs to reload the configuration (bot/reload.py's Reloader)."""
+
+    def build(self) -> Application: ...
+
+    def reread(self) -> tuple[Any, Any] | str: ...
+
+    def take(self, config: Any) -> None: ...
+
+    async def tell_changed(self, app: Application, changes: Any) -> None: ...
+
+    async def tell_refused(self, app: Application, reason: str) -> None: ...
+
+
+#: :func:`_until_stopped`'s answer when a reload was accepted: build again, serve on.
+RELOAD = -1
+
+
+async def _until_stopped(
+    app: Application,
+    stop: asyncio.Event,
+    *,
+    reload: asyncio.Event | None = None,
+    reloader: Reloading | None = None,
+    changes: Any = None,
+    **polling: Any,
+) -> int:
+    """Serve ``app`` until told to stop (an exit status) or until a reload is accepted
+    (:data:`RELOAD`: this application is stopped in order, the caller builds the next)."""
     status = api_status(app)
+    reload = reload or asyncio.Event()
     try:
         async with serving(app, stop=stop, **polling):
-            rejected = asyncio.ensure_future(status.token_rejected.wait())
-            stopped = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait((rejected, stopped), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                rejected.cancel()
-                stopped.cancel()
-            if status.token_rejected.is_set() and not stop.is_set():
-                log.error(
-                    "the Bot API at %s refuses the token now (revoked?) → set the bot's current "
-                    "token from @BotFather in telegram.token or WARMLINE_TOKEN; stopping",
-                    status.url,
-                )
-                return EXIT_TOKEN
+            if reloader is not None and changes is not None:
+                await _tell("the reload", reloader.tell_changed(app, changes))
+            while True:
+                waits = [
+                    asyncio.ensure_future(status.token_rejected.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(reload.wait()),
+                ]
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiting in waits:
+                        waiting.cancel()
+                if status.token_rejected.is_set() and not stop.is_set():
+                    log.error(
+                        "the Bot API at %s refuses the token now (revoked?) → set the bot's "
+                        "current token from @BotFather in telegram.token or WARMLINE_TOKEN; "
+                        "stopping",
+                        status.url,
+                    )
+                    return EXIT_TOKEN
+                if stop.is_set():
+                    break
+                reload.clear()
+                if reloader is None:
+                    _no_reload()
+                    continue
+                taken = reloader.reread()
+                if isinstance(taken, str):
+                    log.error(
+                        "SIGHUP: the new configuration is refused, the running one stays in "
+                        "force: %s",
+                        taken,
+                    )
+                    await _tell("the refusal", reloader.tell_refused(app, taken))
+                    continue
+                new, accepted = taken
+                log.info("SIGHUP: reloading the configuration (the bot restarts its parts)")
+                reloader.take(new)
+                app.bot_data["reload_changes"] = accepted
+                return RELOAD
     except Stopped:
         log.info("stopped before the Bot API answered")
     except TokenRejected as exc:
@@ -269,35 +326,64 @@ async def _until_stopped(app: Application, stop: asyncio.Event, **polling) -> in
     return EXIT_OK
 
 
+async def _tell(what: str, step: Awaitable[None]) -> None:
+    """Telling the officers about a reload must not stop the bot (it is logged already)."""
+    try:
+        await step
+    except Exception:
+        log.warning("could not tell the duty officers about %s", what, exc_info=True)
+
+
 def _no_reload() -> None:
     log.warning(
-        "SIGHUP received: reloading the configuration is not supported yet; it is ignored "
-        "and the bot runs on with the configuration it started with → to apply a changed "
-        "config.toml, restart (systemctl restart warmline)"
+        "SIGHUP received: this bot was started without its configuration file's path, so it "
+        "cannot reload; it runs on → restart it to apply a changed configuration"
     )
 
 
 def run(
-    app: Application,
+    app: Application | None = None,
     *,
     poll_timeout: int,
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+    reloader: Reloading | None = None,
 ) -> int:
-    """``warmline run``: serve until SIGINT or SIGTERM; the process's exit status."""
+    """``warmline run``: serve until SIGINT or SIGTERM; the process's exit status.
+
+    SIGHUP (``systemctl reload``, ``warmline reload``) reloads the configuration through
+    ``reloader``: a wrong file is refused and the running configuration stays; a right one
+    stops the running application in order and starts one built from it (bot/reload.py).
+    """
+    if app is None and reloader is None:
+        raise ValueError("run() needs an application or a reloader")
 
     async def main() -> int:
         stop = asyncio.Event()
+        reload = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # not on Windows' loops
                 loop.add_signal_handler(sig, stop.set)
         with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
             # Python's default for SIGHUP ends the process, and systemd counts that as a clean
-            # stop (not restarted): `systemctl reload` must not stop the bot on a cold night.
-            loop.add_signal_handler(signal.SIGHUP, _no_reload)
-        return await _until_stopped(
-            app, stop, poll_timeout=poll_timeout, allowed_updates=allowed_updates
-        )
+            # stop (not restarted): `systemctl reload` must never stop the bot.
+            loop.add_signal_handler(signal.SIGHUP, reload.set)
+        current = app if app is not None else reloader.build()
+        changes = None
+        while True:
+            outcome = await _until_stopped(
+                current,
+                stop,
+                reload=reload,
+                reloader=reloader,
+                changes=changes,
+                poll_timeout=poll_timeout,
+                allowed_updates=allowed_updates,
+            )
+            if outcome != RELOAD or reloader is None:
+                return outcome
+            changes = current.bot_data.pop("reload_changes", None)
+            current = reloader.build()
+            log.info("configuration reloaded; serving with it")
 
     return asyncio.run(main())
-

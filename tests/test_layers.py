@@ -25,7 +25,14 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.replay": {"bot.db.journal", "bot.db.sql"},
     "bot.i18n": {"bot.domain"},
     "bot.services": {"bot.db", "bot.domain", "bot.config", "bot.geo", "bot.i18n", "bot.replay"},
-    "bot.views": {"bot.domain", "bot.i18n", "bot.geo.coords", "bot.geo.gazetteer", "bot.services"},
+    "bot.views": {
+        "bot.domain",
+        "bot.i18n",
+        "bot.geo.coords",
+        "bot.geo.gazetteer",
+        "bot.services",
+        "bot.configdiff",  # what a reload changed (pure), told to the officers
+    },
     "bot.handlers": {
         "bot.domain",
         "bot.i18n",

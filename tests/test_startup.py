@@ -33,6 +33,7 @@ from bot.db.database import Database
 from bot.db.repo import Repo
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services.clock import StationClock
+from bot.services.notify import Notifier
 from bot.services.reach import Reach
 from bot.services.users import UserService
 from tests.harness import (
@@ -410,7 +411,8 @@ def test_fr01_any_accepted_staff_layout_syncs(data: dict[str, Any]) -> None:
             repo = Repo.on(db)
             reach = Reach(directory_from(config), repo.chats, db)
             clock = StationClock(config.station.timezone)
-            users = UserService(db, repo.people, reach, clock, config.station.language)
+            notifier = Notifier(repo.outbox, reach, clock, config.station.language)
+            users = UserService(db, repo.people, reach, notifier, clock, config.station.language)
             await users.sync_staff()
             rows = await db.fetchall("SELECT user_id, role, group_key FROM staff")
             return {r["user_id"]: (r["role"], r["group_key"]) for r in rows}

@@ -480,4 +480,17 @@ MESSAGES: dict[str, str] = {
     "reward.approved_anonymous_no_secret": "✅ The {amount} yuan reward for report {code} is approved. Two ways to receive it:\n1. Tap “Share my phone number” below and the station will transfer it;\n2. Stay anonymous: send /mytips to get a claim secret for this report, then bring the code {code} and the secret to the station.",
     # -- the daily database backup failed (issue 12, deploy-ops) --
     "backup.failed": "⚠️ Today's ({day}) automatic database backup failed: {reason}\nThe bot keeps running and nothing in the database is lost; please ask the system administrator to check the backup folder {folder}. The next automatic backup is tomorrow at {time}.",
+    # -- the configuration reloaded (SIGHUP / systemctl reload / warmline reload; issue 12) --
+    "reload.done": "⚙️ The configuration was reloaded and applies now:",
+    "reload.group_added": "• New patrol group: {group}",
+    "reload.group_removed": "• Patrol group removed: {group} (duty officers can still handle its open reports)",
+    "reload.members_added": "• {group}, added: {people}",
+    "reload.members_removed": "• {group}, removed: {people}",
+    "reload.leader": "• {group}, new leader: {person}",
+    "reload.officers_added": "• New duty officers: {people}",
+    "reload.officers_removed": "• Duty officers removed: {people}",
+    "reload.sections": "• Settings updated: {sections}",
+    "reload.later": "• Settings that apply after a restart: {sections} (systemctl restart warmline)",
+    "reload.nothing": "• Nothing changed.",
+    "reload.refused": "⚠️ The new configuration file has an error and was <b>not loaded</b>; the bot runs on with the previous configuration:\n<code>{reason}</code>\nPlease ask the system administrator to fix it and reload again (systemctl reload warmline).",
 }

@@ -476,4 +476,17 @@ MESSAGES: dict[str, str] = {
     "reward.approved_anonymous_no_secret": "✅ 报告 {code} 的 {amount} 元奖励已审核通过。领取方式二选一：\n1. 点下方“分享我的手机号”，站里会转账给您；\n2. 保持匿名：发送 /mytips 获取这条报告的领奖密码，再凭编号 {code} 和密码到救助站现场领取。",
     # -- the daily database backup failed (issue 12, deploy-ops) --
     "backup.failed": "⚠️ 今天（{day}）的数据库自动备份没有成功：{reason}\n机器人照常运行，数据库中的数据没有丢失；请告知系统管理员检查备份文件夹 {folder}。下一次自动备份在明天 {time}。",
+    # -- the configuration reloaded (SIGHUP / systemctl reload / warmline reload; issue 12) --
+    "reload.done": "⚙️ 配置已重新载入，立即生效：",
+    "reload.group_added": "• 新增巡查组：{group}",
+    "reload.group_removed": "• 移除巡查组：{group}（其未结束的报告仍可由值班人员处理）",
+    "reload.members_added": "• {group} 新增：{people}",
+    "reload.members_removed": "• {group} 移除：{people}",
+    "reload.leader": "• {group} 组长改为：{person}",
+    "reload.officers_added": "• 新增值班人员：{people}",
+    "reload.officers_removed": "• 移除值班人员：{people}",
+    "reload.sections": "• 已更新的设置：{sections}",
+    "reload.later": "• 需重启后才生效的设置：{sections}（systemctl restart warmline）",
+    "reload.nothing": "• 没有变化。",
+    "reload.refused": "⚠️ 新的配置文件有错误，<b>没有载入</b>，机器人仍按原来的配置运行：\n<code>{reason}</code>\n请系统管理员改正后再重新载入（systemctl reload warmline）。",
 }

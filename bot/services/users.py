@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.db.database import Database
 from bot.db.people import PeopleStore
+from bot.domain.outbox import Html
 from bot.domain.tips import Role
 from bot.i18n import normalize_language
 from bot.services.clock import StationClock
+from bot.services.notify import Notifier
 from bot.services.reach import Reach
 
 
@@ -16,12 +20,14 @@ class UserService:
         db: Database,
         people: PeopleStore,
         reach: Reach,
+        notifier: Notifier,
         clock: StationClock,
         station_language: str,
     ) -> None:
         self.db = db
         self.store = people
         self.reach = reach
+        self.notifier = notifier
         self.clock = clock
         self.station_language = station_language
         # user id → (first name, username, Telegram language) as last stored
@@ -79,6 +85,16 @@ class UserService:
             await self.store.set_language(tx, user_id, language, self.clock.now())
         previous = self._language.get(user_id, (None, None))
         self._language[user_id] = (language, previous[1])
+
+    async def tell_officers(self, render: Callable[[str], str]) -> None:
+        """One message (``render(lang)``, HTML) to every duty officer the bot can reach, each
+        in their language, through the outbox."""
+        now = self.clock.now()
+        officers = self.reach.officers()
+        texts = {officer: render(await self.language(officer)) for officer in officers}
+        async with self.db.write() as tx:
+            for officer, text in texts.items():
+                await self.notifier.say(tx, officer, Html(text), now=now)
 
     async def sync_staff(self) -> None:
         """The staff table from the directory: one row per person, in their group role if
