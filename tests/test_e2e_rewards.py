@@ -285,7 +285,7 @@ async def test_a_reference_the_ledger_refuses_is_refused_when_typed(tmp_path: Pa
         assert pending is not None and pending[0] == "pay_reference"  # asked again
         await officer_says(w, "4200  0012", "多少元")
         await officer_says(w, "200", "已记录")
-        reward = await w.repo.rewards.for_tip((await w.repo.tips.by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert reward.state is RewardState.PAID and reward.reference == "4200 0012"
 
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from bot.cli import main as cli_main
 from bot.db.database import Database
-from bot.db.maintenance import backup
 from bot.db.repo import Repo
 from bot.domain.draft import Draft
 from bot.domain.rewards import PayMethod
 from bot.domain.tips import Action, Outcome, People, Seen
-from bot.services.maintenance import purge
+from bot.services.maintenance import backup, purge
 from tests.harness import G1_MEMBER, OFFICER, REPORTER, REPORTER_EN, STRANGER, World, world
 
 

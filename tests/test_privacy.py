@@ -160,7 +160,7 @@ async def test_a_reporters_own_number_in_their_words_never_reaches_the_group(
         card = await w.wait_card(G1_CHAT, code)
         assert "〔电话号码已隐去〕" in card["text"] and "0042" not in card["text"]
         assert "桥下躺着一位老人" in card["text"]
-        tip = await w.repo.tips.by_code(code)
+        tip = await w.tip_by_code(code)
         assert "138-0000-0042" in tip.description  # staff-only storage keeps the words
         w.mark(G1_CHAT)
         await w.press(G1_MEMBER, G1_CHAT, card, "问报告人")

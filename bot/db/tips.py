@@ -119,10 +119,6 @@ class TipStore:
         row = await self.db.fetchone("SELECT * FROM tips WHERE id = ?", (tip_id,))
         return tip_of(row) if row else None
 
-    async def by_code(self, code: str) -> Tip | None:
-        row = await self.db.fetchone("SELECT * FROM tips WHERE code = ?", (code,))
-        return tip_of(row) if row else None
-
     async def reporter_of(self, tip_id: int) -> int | None:
         """The reporter's user id — for private notifications only, never for rendering."""
         row = await self.db.fetchone("SELECT reporter_id FROM tips WHERE id = ?", (tip_id,))
