@@ -35,6 +35,7 @@ from telegram.ext import (
 
 from bot.config import Config
 from bot.db.database import Database
+from bot.db.ops import OpsStore
 from bot.db.repo import Repo
 from bot.domain.roster import Directory, Roster, Team
 from bot.geo.area import ServiceArea
@@ -44,6 +45,7 @@ from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
+from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
 from bot.services.answers import OfficerAnswers
 from bot.services.audit import Audit
@@ -55,6 +57,7 @@ from bot.services.clock import Clock, StationClock, utc_now
 from bot.services.escalation import Escalator
 from bot.services.field import FieldService
 from bot.services.handover import Handover
+from bot.services.health import HealthService
 from bot.services.notify import Notifier
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
@@ -70,6 +73,10 @@ from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
 from bot.transport import ApiStatus, RetryingRequest, display_url
 from bot.views.commands import COMMANDS, Menu, menu, menu_entries
+from bot.web.app import create_web_app
+from bot.web.health import routes as health_routes
+from bot.web.server import WebServer
+from bot.web.telegram import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +138,18 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     # What every request learns about the Bot API's reachability (read by bot/lifecycle.py).
     status = ApiStatus(display_url(config.telegram.base_url), config.telegram.token)
     pool = config.telegram.max_concurrent_updates + 8
+    # [telegram] proxy for every Bot API and file request; empty: httpx reads the
+    # environment's HTTPS_PROXY / ALL_PROXY / NO_PROXY itself.
+    proxy = {"proxy": config.telegram.proxy} if config.telegram.proxy else {}
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
-        .request(RetryingRequest(connection_pool_size=pool, status=status, **timeouts))
-        .get_updates_request(InboundRequest(journal, connection_pool_size=1, status=status))
+        .request(RetryingRequest(connection_pool_size=pool, status=status, **proxy, **timeouts))
+        .get_updates_request(
+            InboundRequest(journal, connection_pool_size=1, status=status, **proxy)
+        )
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -157,8 +169,24 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     app.bot_data["overrides"] = overrides
     app.bot_data["journal"] = journal
     app.bot_data["api_status"] = status
+    build_web(app, config, journal, status)
     register_handlers(app, config)
     return app
+
+
+def build_web(app: Application, config: Config, journal: InboundJournal, status: ApiStatus) -> None:
+    """The bot's web server (issue 12): the webhook and /healthz; bot/lifecycle.py starts it
+    before the Bot API is reached (so /healthz can say it is not) and stops it."""
+
+    def opened() -> tuple[OpsStore, StationClock] | None:
+        station: Station | None = app.bot_data.get("station")
+        return (station.repo.ops, station.clock) if station is not None else None
+
+    webhook = WebhookEndpoint(journal)
+    health = HealthService(config, status, opened)
+    web_app = create_web_app([webhook.routes(), health_routes(health)])
+    app.bot_data["webhook"] = webhook
+    app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 
 
 def register_handlers(app: Application, config: Config) -> None:
@@ -284,6 +312,11 @@ class Station:
     def audit(self) -> Audit:
         return Audit(self.db, self.repo.events, self.reach, self.clock)
 
+    @property
+    def notifier(self) -> Notifier:
+        """What goes into the outbox (stateless: the outbox store wakes the sender)."""
+        return Notifier(self.repo.outbox, self.reach, self.clock, self.config.station.language)
+
 
 async def open_station(config: Config, clock: Clock = utc_now) -> Station:
     """Open the database (migrating it) and load what the bot knows of its chats; the caller
@@ -323,7 +356,7 @@ def build_services(
         station.roster,
     )
     language = config.station.language
-    notifier = Notifier(repo.outbox, reach, clock, language)
+    notifier = station.notifier
     naming = Naming(repo.people, reach)
     audit = station.audit
     tips = Tips(repo.tips, repo.events, notifier)
@@ -514,6 +547,20 @@ async def _post_init(app: Application) -> None:
     if overrides.tick_seconds:
         also = (services.relay.nudge,)
         ticker.install(app, services.schedules, overrides.tick_seconds, also=also)
+    # Issue 12: the officers told of the bot's own outages and undeliverable messages.
+    watch = OutageWatch(
+        station.db,
+        station.repo.ops,
+        station.notifier,
+        station.clock,
+        config.health,
+        app.bot_data["api_status"],
+        app.bot_data["journal"],
+        polling=config.telegram.mode == "polling",
+        queue_size=app.update_queue.qsize,
+    )
+    app.bot_data["outage_watch"] = watch
+    await watch.start()
     # Last: what a crash left unfinished is handled first, before the updater polls again.
     journal: InboundJournal = app.bot_data["journal"]
     journal.attach(station.db)
@@ -522,6 +569,9 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_stop(app: Application) -> None:
+    watch: OutageWatch | None = app.bot_data.get("outage_watch")
+    if watch is not None:
+        await watch.stop()
     sender: OutboxSender | None = app.bot_data.get("outbox")
     if sender is not None:
         await sender.stop()

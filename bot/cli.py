@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import zoneinfo
 from collections.abc import Sequence
@@ -91,6 +92,7 @@ def describe(
         f"database: {config.station.database}{state}",
         f"bot api: {config.telegram.base_url} "
         f"(token {'set' if config.telegram.token else 'MISSING'})",
+        *describe_connection(config),
         "groups:",
     ]
     for g in config.groups:
@@ -115,6 +117,51 @@ def describe(
             f"  {start:%a %m-%d %H:%M} → {until:%a %m-%d %H:%M}  {key} ({names.get(key, key)})"
         )
     return "\n".join(lines)
+
+
+def describe_connection(config: Config, env: dict[str, str] | None = None) -> list[str]:
+    """Issue 12: how the bot reaches Telegram (the proxy, passwords masked), how updates
+    arrive, and where the web server listens."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    from bot.config import WEBHOOK_SECRET_ENV, mask_proxy
+
+    telegram, web = config.telegram, config.web
+    if telegram.proxy:
+        proxy = f"proxy: {mask_proxy(telegram.proxy)}"
+    else:
+        environ = os.environ if env is None else env
+        scheme = telegram.base_url.split("://", 1)[0].lower()
+        found = {
+            k.lower(): v for k, v in environ.items() if k.lower().endswith("_proxy") and v.strip()
+        }
+        chosen = next(
+            ((name, found[name]) for name in (f"{scheme}_proxy", "all_proxy") if name in found),
+            None,
+        )
+        if chosen is None:
+            proxy = "proxy: none (direct connection)"
+        elif urllib.request.proxy_bypass_environment(
+            urlsplit(telegram.base_url).hostname or "",
+            {"no": found.get("no_proxy", "")},
+        ):
+            proxy = "proxy: none (the host is in NO_PROXY)"
+        else:
+            proxy = f"proxy: {mask_proxy(chosen[1])} (from the environment, {chosen[0].upper()})"
+    if telegram.mode == "webhook":
+        if os.environ.get(WEBHOOK_SECRET_ENV) and env is None:
+            secret = WEBHOOK_SECRET_ENV
+        elif telegram.webhook_secret:
+            secret = "telegram.webhook_secret"
+        else:
+            secret = "generated on first start, kept in the database"
+        updates = f"updates: webhook at {web.public_url}/telegram (secret: {secret})"
+    else:
+        updates = "updates: polling (getUpdates)"
+    port = "any free port" if web.port == 0 else str(web.port)
+    listen = f"web server: {web.listen}, port {port} (/telegram, /healthz)"
+    return [proxy, updates, listen]
 
 
 def _purge(config: Config, before_text: str) -> int:

@@ -8,6 +8,7 @@ message names the file, the key and the fix; the CLI prints it and exits with st
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import tomllib
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     BaseModel,
@@ -31,6 +33,7 @@ from pydantic_core import PydanticCustomError
 from bot.configmsg import MISSING_GROUPS, group_label, toml_message, validation_message
 
 TOKEN_ENV = "WARMLINE_TOKEN"
+WEBHOOK_SECRET_ENV = "WARMLINE_WEBHOOK_SECRET"
 
 _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -89,6 +92,100 @@ def _http_url(value: str, example: str) -> str:
     return value
 
 
+# -- reaching Telegram through a proxy; the web server (issue 12) ---------------------------
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+_PROXY_EXAMPLES = '"socks5h://127.0.0.1:1080" or "http://127.0.0.1:7890"'
+
+
+def _proxy_url(value: Any) -> Any:
+    """``[telegram] proxy``: empty, or a whole proxy address (scheme, host, optional port and
+    user:password). Anything else is named in plain words with two examples."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if not value:
+        return ""
+    shown = _quoted(mask_proxy(value))
+    if "://" not in value:
+        raise ValueError(
+            f"{shown} has no scheme → write the whole address, e.g. {_PROXY_EXAMPLES}"
+        )
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in PROXY_SCHEMES:
+        raise ValueError(
+            f"{shown}: {scheme}:// proxies are not supported → use http://, https://, "
+            "socks5:// or socks5h:// (socks5h: the proxy looks up Telegram's address), e.g. "
+            f"{_PROXY_EXAMPLES}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.hostname or port == -1 or parts.path not in ("", "/") or parts.query:
+        raise ValueError(
+            f"{shown} is not a proxy address → write scheme://host:port (with user:password@ "
+            f"before the host if the proxy needs it; write @ : / in them as %40 %3A %2F), e.g. "
+            f"{_PROXY_EXAMPLES}"
+        )
+    return value
+
+
+def mask_proxy(url: str) -> str:
+    """A proxy address as it may be shown (check-config, logs): the password as "***"."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None or not parts.password:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_WEBHOOK_SECRET_FIX = (
+    "use 1–256 letters, digits, _ or - (or leave it empty: the bot generates one and keeps "
+    "it in its database)"
+)
+
+
+def _webhook_secret(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if value and not _WEBHOOK_SECRET.match(value):
+            raise ValueError(
+                f"this secret has characters Telegram does not allow → {_WEBHOOK_SECRET_FIX}"
+            )
+    return value
+
+
+def _public_url(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"{_quoted(value)} is not a web address → write the https address nginx (or another "
+            'proxy) serves the web server at, e.g. "https://warmline.example.org"'
+        )
+    return value
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Only this machine can reach it: localhost, 127.0.0.0/8, ::1."""
+    if not host:
+        return False
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class _RelativeToConfig:
     """Marks a path written in config.toml: see :func:`_resolve_paths`."""
 
@@ -129,6 +226,11 @@ class TelegramConfig(_Section):
     poll_timeout: Annotated[int, Field(ge=0, le=50)] = 30
     # Updates from different people are handled in parallel (one person's stay in order).
     max_concurrent_updates: Annotated[int, Field(ge=1, le=1024)] = 64
+    # Issue 12: every Bot API and file request through this proxy ("": the environment's
+    # HTTPS_PROXY / ALL_PROXY, if any); how updates arrive; the webhook's secret token.
+    proxy: Annotated[str, BeforeValidator(_proxy_url)] = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: Annotated[str, BeforeValidator(_webhook_secret)] = ""
 
     @field_validator("base_url", "base_file_url")
     @classmethod
@@ -376,6 +478,40 @@ class SummaryConfig(_Section):
     chat_ids: list[int] = []
 
 
+class WebConfig(_Section):
+    """The bot's own web server: the Telegram webhook (``POST /telegram``), ``GET /healthz``."""
+
+    listen: str = "127.0.0.1"
+    # 0: any free port (tests and the demo).
+    port: Annotated[int, Field(ge=0, le=65535)] = 8780
+    # The https address nginx (or another proxy) serves this server at; webhook mode needs it.
+    public_url: Annotated[str, BeforeValidator(_public_url)] = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ipaddress.ip_address(value.strip("[]"))
+        except ValueError:
+            if value != "localhost":
+                raise ValueError(
+                    f"{_quoted(value)} is not an address to listen on → write an IP address of "
+                    'this machine: "127.0.0.1" (behind nginx on the same machine), or "0.0.0.0" '
+                    "(every address)"
+                ) from None
+        return value.strip("[]")
+
+
+class HealthConfig(_Section):
+    """When the duty officers are told that the bot itself was in trouble."""
+
+    # The Bot API unreachable (or the bot not running) longer than this: told once it is back.
+    outage_notice_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
+    # A message the outbox could not deliver for this long: told (once per message).
+    undeliverable_minutes: Annotated[int, Field(ge=1, le=1440)] = 10
+
+
 class LoggingConfig(_Section):
     """Where ``warmline run`` logs and how much (bot/logs.py)."""
 
@@ -413,6 +549,8 @@ class Config(_Section):
     weather: WeatherConfig = WeatherConfig()
     escalation: EscalationConfig = EscalationConfig()
     summary: SummaryConfig = SummaryConfig()
+    web: WebConfig = WebConfig()
+    health: HealthConfig = HealthConfig()
     logging: LoggingConfig = LoggingConfig()
     backup: BackupConfig = BackupConfig()
 
@@ -489,6 +627,41 @@ def _check_roster(config: Config, path: Path) -> None:
             )
 
 
+def _check_webhook(config: Config, path: Path) -> None:
+    """Webhook mode needs the https address Telegram will POST to (an http address only on
+    this machine's loopback: tests and the sandbox)."""
+    if config.telegram.mode != "webhook":
+        return
+    url = config.web.public_url
+    if not url:
+        raise ConfigError(
+            f'{path}: web.public_url: telegram.mode = "webhook" needs the https address '
+            "Telegram sends updates to → set web.public_url to the address nginx (or another "
+            'proxy) serves the web server at, e.g. "https://warmline.example.org", or use '
+            'mode = "polling"'
+        )
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"{path}: web.public_url: {_quoted(url)}: Telegram sends webhook updates only to "
+            'https addresses → put TLS in front of the web server (see deploy/nginx.conf) '
+            'and write its "https://…" address, or use mode = "polling"'
+        )
+
+
+def _webhook_secret_from_env(config: Config, path: Path, env: Any) -> Config:
+    secret = (env.get(WEBHOOK_SECRET_ENV) or "").strip()
+    if not secret:
+        return config
+    if not _WEBHOOK_SECRET.match(secret):
+        raise ConfigError(
+            f"{path}: the environment variable {WEBHOOK_SECRET_ENV} has characters Telegram "
+            f"does not allow → {_WEBHOOK_SECRET_FIX}"
+        )
+    telegram = config.telegram.model_copy(update={"webhook_secret": secret})
+    return config.model_copy(update={"telegram": telegram})
+
+
 def parse_config(
     text: str, path: Path | str = "config.toml", *, env: dict[str, str] | None = None
 ) -> Config:
@@ -507,10 +680,12 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(validation_message(path, exc, data, Config)) from None
     _check_roster(config, path)
+    _check_webhook(config, path)
     # The folder as the OS sees it ("../etc" from the working directory), not the file's
     # link target: a config file linked into /etc/warmline keeps its paths there.
     config = _resolve_paths(config, path.absolute().parent.resolve())
     env = os.environ if env is None else env
+    config = _webhook_secret_from_env(config, path, env)
     token = (env.get(TOKEN_ENV) or "").strip()
     if token:
         if not _TOKEN.match(token):

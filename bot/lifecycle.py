@@ -16,8 +16,9 @@
 4. **Stop** on SIGINT/SIGTERM — or when the API starts refusing the token while running (it
    was revoked in @BotFather): one line, exit status 2.
 
-A different way of receiving updates (a webhook served by the bot's own web server) fits in
-as another stage 3 beside :func:`_start_polling`; everything else stays.
+Webhook mode (``[telegram] mode = "webhook"``) is another stage 3 beside
+:func:`_start_polling`: :func:`_start_webhook` sets the webhook, and the bot's web server
+(bot/web/, listening from stage 1 on) receives the updates; everything else stays.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application
 
 from bot.transport import ApiStatus, duration, mask_token
+from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -206,22 +208,31 @@ async def serving(
     allowed_updates: Sequence[str] | None = None,
     stop: asyncio.Event | None = None,
 ) -> AsyncIterator[Application]:
-    """The application, connected, started and polling, until the block ends.
+    """The application, connected, started and receiving updates, until the block ends.
 
     Also used by the tests and the demo (through bot/sandbox/runner.py), so that they run
-    the same stages as ``warmline run``.
+    the same stages as ``warmline run``. The bot's web server (bot/web/) listens from the
+    very start — /healthz answers while the Bot API is still being waited for — and stops
+    first.
     """
     stop = stop or asyncio.Event()
+    web: WebServer | None = app.bot_data.get("web")
     try:
+        if web is not None:
+            await web.start()
         await connect(app, stop)
         if app.post_init:
             await app.post_init(app)
         await app.start()
-        await _start_polling(app, poll_timeout, allowed_updates)
+        if _mode(app) == "webhook":
+            await _start_webhook(app, allowed_updates, stop)
+        else:
+            await _start_polling(app, poll_timeout, allowed_updates)
         log.info("serving as @%s (Bot API %s)", app.bot.username, api_status(app).url)
         try:
             yield app
         finally:
+            await _stop_web(app)  # no update accepted once stopping has begun
             if app.updater is not None and app.updater.running:
                 # Re-raises what ended the polling task (e.g. a refused token): said already.
                 await _quietly("the updater", app.updater.stop())
@@ -230,10 +241,76 @@ async def serving(
             if app.post_stop:
                 await app.post_stop(app)
     finally:
+        await _stop_web(app)
         await app.shutdown()  # returns at once if it never initialized
         await app.bot.shutdown()  # the HTTP clients of a bot that never got an answer
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+# -- webhook mode (issue 12): another stage 3 ----------------------------------------------
+
+
+def _mode(app: Application) -> str:
+    config = app.bot_data.get("config")
+    return config.telegram.mode if config is not None else "polling"
+
+
+async def _start_webhook(
+    app: Application, allowed_updates: Sequence[str] | None, stop: asyncio.Event
+) -> None:
+    """Open ``POST /telegram`` and tell Telegram to send updates there (setWebhook with the
+    secret token and the update types the bot handles), retried like the start-up while
+    the API cannot be reached. Going back to polling deletes the webhook (PTB's
+    ``start_polling`` does, before its first getUpdates)."""
+    from bot import redact
+    from bot.services.webhook import webhook_secret
+
+    config = app.bot_data["config"]
+    status = api_status(app)
+    station = app.bot_data["station"]
+    secret = await webhook_secret(
+        config.telegram.webhook_secret, station.repo.ops, station.clock.now()
+    )
+    redact.register(secret)  # PTB logs setWebhook's parameters at DEBUG
+    app.bot_data["webhook"].open(app, secret)
+    url = config.web.public_url + "/telegram"
+    attempt = 0
+    while True:
+        try:
+            await _unless_stopped(
+                app.bot.set_webhook(
+                    url=url,
+                    secret_token=secret,
+                    allowed_updates=list(allowed_updates) if allowed_updates is not None else None,
+                ),
+                stop,
+            )
+            break
+        except InvalidToken as exc:
+            raise _rejected(status, exc) from None
+        except TelegramError as exc:
+            wait = backoff(attempt)
+            log.warning(
+                "could not set the webhook %s (%s): retrying in %s",
+                url,
+                _reason(exc, status.token),
+                duration(wait),
+            )
+        attempt += 1
+        await _wait(stop, wait)
+        if stop.is_set():
+            raise Stopped
+    log.info("webhook set: Telegram sends updates to %s", url)
+
+
+async def _stop_web(app: Application) -> None:
+    webhook = app.bot_data.get("webhook")
+    if webhook is not None:
+        webhook.close()
+    web: WebServer | None = app.bot_data.get("web")
+    if web is not None:
+        await web.stop()
 
 
 async def _quietly(what: str, step: Awaitable[None]) -> None:
@@ -334,6 +411,12 @@ async def _tell(what: str, step: Awaitable[None]) -> None:
         log.warning("could not tell the duty officers about %s", what, exc_info=True)
 
 
+def _stopping(stop: asyncio.Event, name: str) -> None:
+    if not stop.is_set():
+        log.info("%s received: stopping (what is in hand is finished and saved first)", name)
+    stop.set()
+
+
 def _no_reload() -> None:
     log.warning(
         "SIGHUP received: this bot was started without its configuration file's path, so it "
@@ -363,7 +446,7 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # not on Windows' loops
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, _stopping, stop, sig.name)
         with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
             # Python's default for SIGHUP ends the process, and systemd counts that as a clean
             # stop (not restarted): `systemctl reload` must never stop the bot.

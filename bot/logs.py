@@ -42,6 +42,7 @@ from typing import IO, Any
 from telegram import TelegramObject
 from telegram.error import InvalidToken, NetworkError
 
+from bot.redact import redact
 from bot.transport import mask_token
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -131,13 +132,14 @@ class LogHygiene(logging.Filter):
             record.exc_text = None
             if record.levelno > logging.WARNING:
                 record.levelno, record.levelname = logging.WARNING, "WARNING"
-        record.msg, record.args = mask_secrets(message, self.token), None
+        # (and the webhook secret: bot/redact.py)
+        record.msg, record.args = redact(mask_secrets(message, self.token)), None
         if record.exc_info and not record.exc_text:
             # Formatted here so that the traceback's text is masked too (formatters use a
             # record's exc_text when it is set).
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_secrets(record.exc_text, self.token)
+            record.exc_text = redact(mask_secrets(record.exc_text, self.token))
         return True
 
 

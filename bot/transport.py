@@ -111,10 +111,18 @@ class ApiStatus:
         self._announced = False
         self._poll_wait = 0.0
         self._on_back: list[Callable[[], None]] = []
+        self._on_down: list[Callable[[], None]] = []
+        #: getUpdates calls that ended well (an answer, or a long poll's timeout).
+        self.polls = 0
 
     def on_back(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` whenever the API answers after having failed."""
         self._on_back.append(listener)
+
+    def on_down(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever a request fails while the API was reachable (or
+        before it ever answered)."""
+        self._on_down.append(listener)
 
     def answered(self) -> None:
         if self.reachable is not True:
@@ -139,6 +147,8 @@ class ApiStatus:
             self.reachable = False
             self.since = dt.datetime.now(dt.UTC)
             self._down_at = self._clock()
+            for listener in self._on_down:
+                listener()
 
     def announce_down(self) -> None:
         """A "cannot reach" line was logged: the recovery will be logged too."""
@@ -152,6 +162,7 @@ class ApiStatus:
     # -- the updater's retry rhythm (see POLL_RETRY_*) --------------------------------------
     def poll_ok(self) -> None:
         self._poll_wait = 0.0
+        self.polls += 1
 
     def next_poll_retry(self) -> float:
         """Called once per failed getUpdates (PTB's error callback): the wait before the next."""

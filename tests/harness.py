@@ -32,10 +32,12 @@ from bot.domain.tips import Tip
 from bot.geo.area import HUANGSHI
 from bot.geo.geocoder import Geocoder
 from bot.i18n import t
+from bot.lifecycle import ALLOWED_UPDATES
 from bot.sandbox.emulator import BotApiEmulator, parse_html
 from bot.sandbox.runner import serving
 from bot.services.notify import Notifier
 from bot.services.registry import Services
+from tests.startproc import free_port
 
 # -- the cast (all invented) ----------------------------------------------------------------
 REPORTER = 5001  # 李小梅, a courier
@@ -74,10 +76,18 @@ def config_text(emu: BotApiEmulator, db_path: Path, **extra: str) -> str:
     return f"""
 [telegram]
 token = "{emu.token}"
-base_url = "{emu.base_url}"
-base_file_url = "{emu.base_file_url}"
+base_url = "{extra.get("base_url", emu.base_url)}"
+base_file_url = "{extra.get("base_file_url", emu.base_file_url)}"
 rate_limiter = false
 poll_timeout = 1
+mode = "{extra.get("mode", "polling")}"
+proxy = "{extra.get("proxy", "")}"
+
+[web]
+listen = "127.0.0.1"
+# Any free port unless a test needs a known one (webhook mode: the address Telegram POSTs to).
+port = {extra.get("web_port", "0")}
+public_url = "{extra.get("public_url", "")}"
 
 [station]
 name = "黄石市救助管理站"
@@ -152,6 +162,11 @@ class World:
     app: Any
     db_path: Path
     marks: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def web_url(self) -> str:
+        """The bot's own web server (``/telegram``, ``/healthz``), once listening."""
+        return self.app.bot_data["web"].url
 
     @property
     def services(self) -> Services:
@@ -479,11 +494,18 @@ async def world(
     overrides: dict | None = None,
     db_path: Path | None = None,
     clock: FakeClock | None = None,
+    mode: str = "polling",
     **extra: str,
 ) -> AsyncIterator[World]:
     """``sections``: more TOML appended to the config (e.g. ``[campaign]`` or ``[patrol]``).
-    ``db_path`` and ``clock``: reuse a database and a clock across worlds (a restart)."""
+    ``db_path`` and ``clock``: reuse a database and a clock across worlds (a restart).
+    ``mode``: how updates arrive — "polling" (getUpdates) or "webhook" (the emulator POSTs
+    them to the bot's ``/telegram`` on a free loopback port)."""
     overrides = overrides or {}
+    if mode == "webhook" and "web_port" not in extra:
+        port = free_port()
+        extra = {**extra, "web_port": str(port), "public_url": f"http://127.0.0.1:{port}"}
+    extra = {**extra, "mode": mode}
     own_emu = emu is None
     emu = emu or BotApiEmulator().start()
     cast(emu)
@@ -494,7 +516,9 @@ async def world(
     seams = {"clock": clock, "geocoder": geocoder, "tick_seconds": None, **overrides}
     app = build_application(config, Overrides(**seams))
     try:
-        async with serving(app):
+        # (webhook mode: serving() returns once setWebhook is done; updates are POSTed then)
+        allowed = list(ALLOWED_UPDATES) if mode == "webhook" else None
+        async with serving(app, allowed_updates=allowed):
             yield World(emu, config, clock, app, db_path)
         # Every end-to-end test also proves the privacy promise on its own transcripts.
         assert_no_reporter_identity_in_groups(emu, config)

@@ -66,11 +66,13 @@ async def report_by_pin(
     return f"HS-{code}"
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_whole_story(tmp_path: Path, lang: str) -> None:
+async def test_whole_story(tmp_path: Path, lang: str, mode: str) -> None:
+    """The same story whether updates are polled or POSTed to the bot's webhook."""
     reporter = REPORTER if lang == "zh" else REPORTER_EN
     zh = lang == "zh"
-    async with world(tmp_path, language=lang) as w:
+    async with world(tmp_path, language=lang, mode=mode) as w:
         code = await report_by_pin(w, reporter, lang)
         assert code == "HS-0001"
 
@@ -140,6 +142,11 @@ async def test_whole_story(tmp_path: Path, lang: str) -> None:
         w.emu.send_text(reporter, "/mytips")
         mine = await w.next_bot(reporter, "我的报告" if zh else "My reports")
         assert ("已找到并提供帮助" if zh else "found and helped") in mine["text"]
+
+        if mode == "webhook":  # every update came by POST, with the secret, none refused
+            assert w.emu.calls("setWebhook") and not w.emu.calls("getUpdates")
+            assert w.emu.webhook_posts and {s for _, s in w.emu.webhook_posts} == {200}
+            assert w.app.bot_data["webhook"].refused == 0
 
         # Privacy: nothing in any group identifies the reporter.
         first, username, _ = NAMES[reporter]

@@ -100,13 +100,14 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_+]+)+$")
 _FAMILIES = {key.split(".")[0] for key in zh.MESSAGES}
 
 
-def _code_files() -> list[Path]:
-    """Every module of bot/ that may name a catalog key: not the catalogs themselves, and not
-    bot/db (its strings are SQL, where ``ledger.at`` is a column)."""
+def _code_files(*, sql: bool = False) -> list[Path]:
+    """Every module of bot/ that may name a catalog key: not the catalogs themselves, and
+    (unless ``sql``) not bot/db, whose strings are SQL (``ledger.at`` is a column there; a
+    key it names, e.g. to leave a notice out of a count, still counts as used)."""
     return [
         path
         for path in sorted(ROOT.rglob("*.py"))
-        if path.parent.name != "db" and path.parent.parent.name != "db"
+        if (sql or (path.parent.name != "db" and path.parent.parent.name != "db"))
         and not (path.parent.name == "i18n" and path.name in ("zh.py", "en.py"))
     ]
 
@@ -158,7 +159,7 @@ def test_every_key_named_in_bot_exists_in_both_catalogs() -> None:
 
 def test_every_catalog_key_is_used() -> None:
     """No dead message: each key of the catalogs is written out somewhere in bot/."""
-    constants = _string_constants(_code_files())
+    constants = _string_constants(_code_files(sql=True))
     assert sorted(set(zh.MESSAGES) - set(constants)) == []
 
 

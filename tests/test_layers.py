@@ -42,7 +42,18 @@ MAY_IMPORT: dict[str, set[str]] = {
         "bot.inbound",
         "bot.transport",
     },
-    "bot.jobs": {"bot.db", "bot.domain", "bot.i18n", "bot.services", "bot.views"},
+    # Background work: the outbox sender, the ticker, the outage watch (which watches the
+    # transport's reachability and the inbound journal).
+    "bot.jobs": {
+        "bot.db",
+        "bot.domain",
+        "bot.i18n",
+        "bot.services",
+        "bot.views",
+        "bot.config",
+        "bot.inbound",
+        "bot.transport",
+    },
 }
 
 #: Libraries a layer must not import (the standard library's sqlite3 included).

@@ -227,6 +227,7 @@ async def test_reload_takes_a_new_member_at_once_and_refuses_a_broken_file(
         finally:
             assert bot.stop() == 0, bot.tail()
         assert bot.text().count("serving as @") == 2, bot.tail()  # one start, one reload
+        assert "SIGTERM received: stopping" in bot.text()
         # The refusal is the one ERROR line; nothing else went wrong, no traceback.
         unexpected = [p for p in bot.problems() if "the new configuration is refused" not in p]
         assert unexpected == [], bot.tail()

@@ -17,6 +17,7 @@ from bot.db.exports import ExportStore
 from bot.db.journal import JournalStore
 from bot.db.maintenance import MaintenanceStore
 from bot.db.messages import MediaStore, MessageStore
+from bot.db.ops import OpsStore
 from bot.db.outbox import OutboxStore
 from bot.db.people import InputStore, PeopleStore
 from bot.db.questions import QuestionStore
@@ -46,6 +47,7 @@ class Repo:
     stats: StatsStore
     campaign: CampaignStatsStore  # the campaign's figures (chart, /stats, dashboard)
     exports: ExportStore  # tips and events for a city office
+    ops: OpsStore  # the bot's own operation state and health probes
     maintenance: MaintenanceStore
     journal: JournalStore
 
@@ -70,6 +72,7 @@ class Repo:
             stats=StatsStore(db),
             campaign=CampaignStatsStore(db),
             exports=ExportStore(db),
+            ops=OpsStore(db),
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
         )

@@ -493,4 +493,12 @@ MESSAGES: dict[str, str] = {
     "reload.later": "• Settings that apply after a restart: {sections} (systemctl restart warmline)",
     "reload.nothing": "• Nothing changed.",
     "reload.refused": "⚠️ The new configuration file has an error and was <b>not loaded</b>; the bot runs on with the previous configuration:\n<code>{reason}</code>\nPlease ask the system administrator to fix it and reload again (systemctl reload warmline).",
+    # -- the bot's own outages and undeliverable messages, told to the officers (issue 12) --
+    "ops.outage": "⚠️ warmline {cause} {start}–{end} (about {minutes} min).\nSince {start}, {tips} report(s) came in; {status}",
+    "ops.cause.api": "could not reach Telegram",
+    "ops.cause.stopped": "was not running",
+    "ops.status.all": "all were dispatched to the patrol group.",
+    "ops.status.waiting": "some cards are still being sent; the patrol group sees them as soon as they go out.",
+    "ops.status.none": "nothing to catch up on.",
+    "ops.undeliverable": "⚠️ {count} message(s) could not be delivered for more than {minutes} min ({groups} to patrol groups, {people} to people). Last error: {error}\nCheck that the bot is still in its groups and allowed to post; it keeps retrying once the network is back.",
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.domain.campaign import Leg
 from bot.domain.draft import Source, Step
 from bot.domain.events import Act
+from bot.domain.outage import Cause
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
 from bot.domain.tips import Action, Flag, Outcome, People, Role, Seen, State, Supply
 
@@ -155,3 +156,6 @@ LEG = {
     Leg.CLAIM_ARRIVAL: "chart.leg.claim_arrival",
     Leg.REPORT_ARRIVAL: "chart.leg.report_arrival",
 }
+
+#: Why warmline was away, in the officers' outage notice (bot/jobs/outages.py).
+CAUSE = {Cause.API: "ops.cause.api", Cause.STOPPED: "ops.cause.stopped"}

@@ -489,4 +489,12 @@ MESSAGES: dict[str, str] = {
     "reload.later": "• 需重启后才生效的设置：{sections}（systemctl restart warmline）",
     "reload.nothing": "• 没有变化。",
     "reload.refused": "⚠️ 新的配置文件有错误，<b>没有载入</b>，机器人仍按原来的配置运行：\n<code>{reason}</code>\n请系统管理员改正后再重新载入（systemctl reload warmline）。",
+    # -- the bot's own outages and undeliverable messages, told to the officers (issue 12) --
+    "ops.outage": "⚠️ warmline {start}–{end}（约 {minutes} 分钟）{cause}。\n从 {start} 起收到 {tips} 条报告；{status}",
+    "ops.cause.api": "无法连接 Telegram",
+    "ops.cause.stopped": "没有运行",
+    "ops.status.all": "均已派发给巡查组。",
+    "ops.status.waiting": "部分卡片仍在发送，发出后巡查组即可看到。",
+    "ops.status.none": "没有需要补派的。",
+    "ops.undeliverable": "⚠️ {count} 条消息超过 {minutes} 分钟仍未能送达（发往巡查群 {groups} 条，发往个人 {people} 条）。最近的错误：{error}\n请检查机器人是否仍在群里、是否被限制发言；网络恢复后机器人会继续重试。",
 }

@@ -111,5 +111,8 @@ def demo_config(emu: BotApiEmulator, database: Path, *, now: dt.datetime | None 
         # A demo is for trying things: room for more than the production limit of three
         # tips an hour from one reporter.
         "reporting": {"max_open_tips_per_hour": 10},
+        # The bot's own web server (/healthz) on any free loopback port: never in the way of
+        # a warmline running on this machine.
+        "web": {"listen": "127.0.0.1", "port": 0},
     }
     return Config.model_validate(data)

@@ -24,7 +24,9 @@ What is emulated faithfully enough to catch real bugs:
   can't parse entities, BUTTON_DATA_INVALID, message is not modified, message to edit not found,
   query is too old, wrong file identifier, bot was blocked by the user, ...).
 * Telegram's HTML ``parse_mode`` (``formatting``); entity offsets in UTF-16 code units.
-* ``getUpdates`` offset/limit/timeout semantics and its 409 Conflicts (``methods/updates``).
+* ``getUpdates`` offset/limit/timeout semantics and its 409 Conflicts (``methods/updates``);
+  webhook delivery with the secret header, retried until the bot answers 2xx (``webhook``).
+* TLS, with ``ssl_context`` (a test certificate): ``https://`` base URLs (the proxy tests).
 * Editing semantics (``methods/edits``).
 * The bot cannot write first to a user (403 until the user has written, ``driver``).
 
@@ -32,10 +34,10 @@ Limits (deliberate simplifications):
 
 * ``Markdown``/``MarkdownV2`` are not parsed: the text is stored as sent, without entities.
 * No image processing (``media``); URLs given as file are accepted but their content is empty.
-* No inline mode, payments, games, polls, forum topics, business connections, webhook delivery
-  (``setWebhook`` only stores the URL), privacy mode (the bot sees every group message), rate
-  limits (inject them with the ``fault`` hook), or message age limits. Methods not implemented
-  answer 404.
+* No inline mode, payments, games, polls, forum topics, business connections, webhook
+  certificates or IP addresses (``webhook`` POSTs to the URL as given), privacy mode (the
+  bot sees every group message), rate limits (inject them with the ``fault`` hook), or
+  message age limits. Methods not implemented answer 404.
 * Cross-chat replies (``reply_parameters.chat_id`` of another chat) are ignored.
 * Text is not trimmed of surrounding whitespace as Telegram does.
 
@@ -63,6 +65,7 @@ from bot.sandbox.emulator.methods.messages import MessagesApi
 from bot.sandbox.emulator.methods.updates import UpdatesApi
 from bot.sandbox.emulator.server import ApiServer
 from bot.sandbox.emulator.watch import Watch
+from bot.sandbox.emulator.webhook import WebhookDelivery
 
 __all__ = [
     "TINY_JPEG",
@@ -77,6 +80,7 @@ class BotApiEmulator(
     ApiServer,
     Driver,
     Watch,
+    WebhookDelivery,
     BotApi,
     UpdatesApi,
     MessagesApi,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -80,6 +81,8 @@ class _Handler(httpd.Handler):
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
             return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except ValueError:  # a TLS socket cannot peek: say it is still there
+            return False
         except OSError:
             return True
 
@@ -96,6 +99,7 @@ class ApiServer(World):
         *,
         bot_username: str = "warmline_test_bot",
         allow_non_loopback: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if not allow_non_loopback and not httpd.is_loopback(host):
             raise ValueError(
@@ -104,6 +108,8 @@ class ApiServer(World):
         super().__init__(token, bot_username=bot_username)
         self.host = host
         self.port = port
+        #: Serve over TLS (``https://`` base URLs) with this server-side context.
+        self.ssl_context = ssl_context
         self._server: httpd.Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
@@ -120,6 +126,8 @@ class ApiServer(World):
         if self._server is not None:
             raise RuntimeError("emulator already started")
         server = httpd.make_server(self.host, self.port, _Handler)
+        if self.ssl_context is not None:
+            server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         server.owner = self
         server.on_error = lambda exc: self._record_internal_error("<http>", exc)
         self._server = server
@@ -165,13 +173,17 @@ class ApiServer(World):
     def base_url(self) -> str:
         """``http://host:port/bot`` - PTB appends the token."""
         self._require_started()
-        return f"http://{self._host_for_url}:{self.port}/bot"
+        return f"{self._scheme}://{self._host_for_url}:{self.port}/bot"
 
     @property
     def base_file_url(self) -> str:
         """``http://host:port/file/bot`` - PTB appends the token and the file path."""
         self._require_started()
-        return f"http://{self._host_for_url}:{self.port}/file/bot"
+        return f"{self._scheme}://{self._host_for_url}:{self.port}/file/bot"
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self.ssl_context is not None else "http"
 
     def _require_started(self) -> None:
         if self._server is None:

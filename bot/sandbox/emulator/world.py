@@ -97,6 +97,11 @@ class World:
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
         self._webhook_url = ""
+        self._webhook_secret = ""
+        self._webhook_error: tuple[int, str] | None = None  # (unix time, message)
+        self._webhook_thread: threading.Thread | None = None
+        #: Every webhook delivery attempt: (update_id, HTTP status; 0 = not reachable).
+        self.webhook_posts: list[tuple[int, int]] = []
 
         self._files: dict[str, dict] = {}
         self._file_paths: dict[str, str] = {}

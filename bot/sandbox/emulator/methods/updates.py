@@ -1,9 +1,9 @@
 """Delivering updates: long-polling ``getUpdates`` and the webhook settings.
 
 ``getUpdates`` keeps Telegram's offset/limit/timeout semantics (a long poll waits on the
-world's condition; a newer ``getUpdates`` ends an older waiting one with 409 Conflict). A
-webhook is only stored: while one is set ``getUpdates`` answers 409, as Telegram does, but
-nothing is POSTed to it.
+world's condition; a newer ``getUpdates`` ends an older waiting one with 409 Conflict). While
+a webhook is set ``getUpdates`` answers 409, as Telegram does, and the updates are POSTed to
+it (``emulator/webhook.py``).
 """
 
 from __future__ import annotations
@@ -63,17 +63,33 @@ class UpdatesApi(World):
         return self._set_webhook("", params)
 
     def _api_getWebhookInfo(self, params: dict, uploads: dict) -> dict:
-        return {
+        info: dict = {
             "url": self._webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self._webhook_url and self._allowed_updates is not None:
+            info["allowed_updates"] = list(self._allowed_updates)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
 
     def _set_webhook(self, url: str, params: dict) -> bool:
+        if url and not url.startswith(("https://", "http://")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
         self._webhook_url = url
+        self._webhook_secret = str(params.get("secret_token") or "") if url else ""
+        self._webhook_error = None
+        allowed = params.get("allowed_updates")
+        if url and isinstance(allowed, list):
+            self._allowed_updates = [str(a) for a in allowed] or None
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self._webhook_changed()
         return True
+
+    def _webhook_changed(self) -> None:
+        """Overridden by the webhook delivery (emulator/webhook.py)."""
 
 
 def _update_id(update: dict) -> int:
