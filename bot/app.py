@@ -361,7 +361,9 @@ def build_services(
     audit = station.audit
     tips = Tips(repo.tips, repo.events, notifier)
     users = UserService(db, repo.people, reach, notifier, clock, language)
-    cards = CardService(repo.tips, repo.events, repo.media, naming, reach, config.reporting)
+    cards = CardService(
+        repo.tips, repo.events, repo.media, repo.people, naming, reach, config.reporting
+    )
     sender = OutboxSender(
         bot,  # type: ignore[arg-type]
         db,
@@ -446,6 +448,7 @@ def build_services(
         repo.questions,
         repo.messages,
         repo.drafts,
+        repo.people,
         repo.events,
         notifier,
         naming,

@@ -151,14 +151,17 @@ async def test_a_reporters_own_number_in_their_words_never_reaches_the_group(
     """A reporter types their number into the description and into an answer to the patrol:
     the group reads neither (the card and the relay mask it); officers can still reach the
     reporter through the relay, which is what it is for."""
-    from tests.harness import G1_MEMBER, assert_no_reporter_identity_in_groups
+    from tests.harness import G1_MEMBER, NAMES, assert_no_reporter_identity_in_groups
     from tests.test_e2e_story import report_by_pin
 
     async with world(tmp_path) as w:
-        words = "桥下躺着一位老人，我电话 138-0000-0042 可以联系我"
+        name, username = NAMES[REPORTER][0], NAMES[REPORTER][1]
+        words = f"桥下躺着一位老人，我是{name}（@{username}），电话 138-0000-0042 可以联系我"
         code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=(), description=words)
         card = await w.wait_card(G1_CHAT, code)
         assert "〔电话号码已隐去〕" in card["text"] and "0042" not in card["text"]
+        assert "我是〔报告人姓名已隐去〕（@〔报告人姓名已隐去〕）" in card["text"], card["text"]
+        assert name not in card["text"] and username not in card["text"]
         assert "桥下躺着一位老人" in card["text"]
         tip = await w.tip_by_code(code)
         assert "138-0000-0042" in tip.description  # staff-only storage keeps the words
@@ -171,8 +174,36 @@ async def test_a_reporters_own_number_in_their_words_never_reaches_the_group(
         question = await w.next_bot(REPORTER, "具体在哪")
         await w.settle()
         w.mark(G1_CHAT)
-        w.emu.send_text(REPORTER, "东侧，打我 13900000042", reply_to=question["message_id"])
+        w.emu.send_text(
+            REPORTER, f"东侧，打我 13900000042 找{name}", reply_to=question["message_id"]
+        )
         relayed = await w.next_bot(G1_CHAT, "东侧")
         assert "〔电话号码已隐去〕" in relayed["text"] and "0042" not in relayed["text"]
+        assert "找〔报告人姓名已隐去〕" in relayed["text"], relayed["text"]
         await w.idle()
         assert_no_reporter_identity_in_groups(w.emu, w.config)
+
+
+def test_the_reporters_own_name_is_masked_whatever_its_case_or_at() -> None:
+    from bot.domain.privacy import mask_known
+
+    known = ("Li Xiaomei", "li_xiaomei_x", None, "13800000042")
+    text = "I am LI XIAOMEI (@Li_Xiaomei_X), 13800000042; Li is a common name"
+    assert mask_known(text, known, "#") == "I am # (@#), #; Li is a common name"
+    assert mask_known("小梅在这里", ("梅",), "#") == "小梅在这里"  # one character: not searched
+
+
+def test_known_parts_keep_the_words_and_mark_the_identity() -> None:
+    """A relayed answer keeps the reporter's words cut around their identity (the identity
+    itself is not stored in the message); rendered, it reads as ``mask_known`` would."""
+    from bot.domain.privacy import known_parts, mask_known
+
+    known = ("小梅", "@Li_Xiaomei", "+8613800000042")
+    text = "我是小梅，li_xiaomei 的电话 +8613800000042，桥下"
+    parts = known_parts(text, known)
+    assert parts == ("我是", None, "，", None, " 的电话 ", None, "，桥下")
+    assert all("小梅" not in p and "0042" not in p for p in parts if p is not None)
+    rendered = "".join("〔…〕" if p is None else p for p in parts)
+    assert rendered == mask_known(text, known, "〔…〕")
+    assert known_parts("nothing to hide", known) == ("nothing to hide",)
+    assert known_parts("", ()) == ("",)

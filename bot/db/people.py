@@ -89,6 +89,23 @@ class PeopleStore:
             (phone, to_db_time(now), user_id),
         )
 
+    async def identity_of(self, user_id: int) -> tuple[str | None, str | None, str | None]:
+        """A user's first name, username and phone as stored: only ever used to *mask* them
+        in words shown where the user must stay anonymous."""
+        row = await self.db.fetchone(
+            "SELECT first_name, username, phone FROM users WHERE user_id = ?", (user_id,)
+        )
+        return (row["first_name"], row["username"], row["phone"]) if row else (None, None, None)
+
+    async def reporter_identity(self, tip_id: int) -> tuple[str | None, str | None, str | None]:
+        """The tip's reporter's name, username and phone, to mask (see ``identity_of``)."""
+        row = await self.db.fetchone(
+            """SELECT u.first_name, u.username, u.phone FROM tips t
+               JOIN users u ON u.user_id = t.reporter_id WHERE t.id = ?""",
+            (tip_id,),
+        )
+        return (row["first_name"], row["username"], row["phone"]) if row else (None, None, None)
+
     async def phone(self, user_id: int) -> str | None:
         row = await self.db.fetchone("SELECT phone FROM users WHERE user_id = ?", (user_id,))
         return row["phone"] if row else None

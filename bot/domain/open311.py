@@ -13,10 +13,9 @@ username and phone removed (:func:`redact`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from bot.domain.privacy import mask_phones
+from bot.domain.privacy import mask_known, mask_phones
 from bot.domain.tips import MISSED_OUTCOMES, VERIFIED_OUTCOMES, Outcome, State
 
 OPEN311_COLUMNS = (
@@ -128,16 +127,9 @@ def named_actor(
 #: What stands in an export's free text where a phone number or a reporter's name was.
 REDACTED = "[removed]"
 
-#: A known name shorter than this is not searched for (one character would cut words apart).
-MIN_KNOWN = 2
-
-
 def redact(text: str | None, known: Iterable[str | None] = ()) -> str | None:
     """Free text as an export may carry it: every phone number removed, and each of ``known``
     (the reporter's name, username, phone) wherever it appears, case-insensitively."""
     if not text:
         return text
-    values = {k.strip().lstrip("@") for k in known if k}
-    for value in sorted((v for v in values if len(v) >= MIN_KNOWN), key=len, reverse=True):
-        text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
-    return mask_phones(text, REDACTED)
+    return mask_phones(mask_known(text, known, REDACTED), REDACTED)

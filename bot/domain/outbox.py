@@ -77,9 +77,10 @@ class Listing:
 @dataclass(frozen=True)
 class Words:
     """A reporter's own words where the reporter stays anonymous (a patrol group): shown with
-    every phone number in them masked (bot/domain/privacy.py)."""
+    every phone number in them masked, and their own name, username and phone where ``None``
+    stands (bot/domain/privacy.py ``known_parts``: the identity itself is never stored)."""
 
-    text: str
+    parts: tuple[str | None, ...]
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def _value_out(value: Value) -> Any:
     if isinstance(value, Html):
         return {"html": value.html}
     if isinstance(value, Words):
-        return {"words": value.text}
+        return {"words": list(value.parts)}
     return value
 
 
@@ -220,7 +221,8 @@ def _value_in(data: Any) -> Value:
     if "html" in data:
         return Html(data["html"])
     if "words" in data:
-        return Words(data["words"])
+        words = data["words"]
+        return Words(tuple(words) if isinstance(words, list) else (words,))
     return Msg(data["key"], {k: _value_in(v) for k, v in data.get("params", {}).items()})
 
 

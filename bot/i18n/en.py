@@ -174,6 +174,7 @@ MESSAGES: dict[str, str] = {
     "card.description": "📝 {text}",
     # A phone number in a reporter's own words, where a group reads them (the reporter stays
     # anonymous there).
+    "privacy.name_hidden": "[reporter's name hidden]",
     "privacy.phone_hidden": "[phone number hidden]",
     "card.maps": "🗺 {links}",
     "card.duplicates": "⚠️ Possible duplicates nearby: {tips}",

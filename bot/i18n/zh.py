@@ -170,6 +170,7 @@ MESSAGES: dict[str, str] = {
     "card.description": "📝 {text}",
     # A phone number in a reporter's own words, where a group reads them (the reporter stays
     # anonymous there).
+    "privacy.name_hidden": "〔报告人姓名已隐去〕",
     "privacy.phone_hidden": "〔电话号码已隐去〕",
     "card.maps": "🗺 {links}",
     "card.duplicates": "⚠️ 附近可能重复：{tips}",

@@ -10,6 +10,7 @@ from bot.config import ReportingConfig
 from bot.db.database import from_db_time
 from bot.db.events import EventStore
 from bot.db.messages import MediaStore
+from bot.db.people import PeopleStore
 from bot.db.tips import TipStore
 from bot.domain import dedup
 from bot.domain.events import Act
@@ -37,6 +38,8 @@ class CardContext:
     duplicate_of: str | None = None
     evidence: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)
+    #: The reporter's name, username and phone: never shown, only masked in the card's words.
+    reporter_known: tuple[str | None, ...] = ()
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -61,6 +64,7 @@ class CardService:
         tips: TipStore,
         events: EventStore,
         media: MediaStore,
+        people: PeopleStore,
         naming: Naming,
         reach: Reach,
         reporting: ReportingConfig,
@@ -68,6 +72,7 @@ class CardService:
         self.tips = tips
         self.events = events
         self.media = media
+        self.people = people
         self.naming = naming
         self.reach = reach
         self.reporting = reporting
@@ -103,6 +108,7 @@ class CardService:
             duplicate_of=dup_of,
             evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
+            reporter_known=await self.people.reporter_identity(tip.id),
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

@@ -18,10 +18,12 @@ from bot.db.database import Database
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
 from bot.db.messages import MessageStore
+from bot.db.people import PeopleStore
 from bot.db.questions import QuestionStore
 from bot.db.tips import TipStore
 from bot.domain.events import Act, Attempt
 from bot.domain.outbox import Keyboard, MessageKind, Msg, Words
+from bot.domain.privacy import known_parts
 from bot.domain.relay import (
     NUDGE_AFTER,
     PROMPT_OPEN,
@@ -70,6 +72,7 @@ class RelayService:
         questions: QuestionStore,
         messages: MessageStore,
         drafts: DraftStore,
+        people: PeopleStore,
         events: EventStore,
         notifier: Notifier,
         naming: Naming,
@@ -83,6 +86,7 @@ class RelayService:
         self.questions = questions
         self.messages = messages
         self.drafts = drafts
+        self.people = people
         self.events = events
         self.notifier = notifier
         self.naming = naming
@@ -248,12 +252,14 @@ class RelayService:
         if len(text) > MAX_TEXT:
             return refused(Refusal.TOO_LONG, Relayed(tip, question, answered=True))
         others = len([q for q in open_for_answer(questions, now) if q.tip_id != tip.id])
+        # The group reads the reporter's words with phone numbers and the reporter's own
+        # name, username and phone masked (the identity is not kept in the message).
+        words = Words(known_parts(text, await self.people.identity_of(user_id)))
         async with self.db.write() as tx:
             await self.notifier.say(
                 tx,
                 question.chat_id,
-                # The group reads the reporter's words with phone numbers masked.
-                Msg("ask.answer", {"code": tip.code, "answer": Words(text)}),
+                Msg("ask.answer", {"code": tip.code, "answer": words}),
                 tip_id=tip.id,
                 reply_to_card=True,
                 record=MessageKind.ANSWER,  # a reply to it is a follow-up question

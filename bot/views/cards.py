@@ -13,7 +13,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.draft import Source
-from bot.domain.privacy import mask_phones
+from bot.domain.privacy import mask_known, mask_phones
 from bot.domain.tips import (
     FLAG_ORDER,
     SUPPLY_ORDER,
@@ -38,9 +38,11 @@ def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
-def shown_words(text: str, lang: str) -> str:
-    """A reporter's own words as a group may see them: escaped, phone numbers masked."""
-    return escape(mask_phones(text, t(lang, "privacy.phone_hidden")))
+def shown_words(text: str, lang: str, known: tuple[str | None, ...] = ()) -> str:
+    """A reporter's own words as a group may see them: escaped, with phone numbers and the
+    reporter's own name, username and phone (``known``) masked."""
+    masked = mask_known(text, known, t(lang, "privacy.name_hidden"))
+    return escape(mask_phones(masked, t(lang, "privacy.phone_hidden")))
 
 
 def state_label(tip: Tip, lang: str) -> str:
@@ -49,13 +51,13 @@ def state_label(tip: Tip, lang: str) -> str:
     return t(lang, keys.STATE[tip.state])
 
 
-def _place(tip: Tip, lang: str) -> str:
+def _place(tip: Tip, lang: str, known: tuple[str | None, ...] = ()) -> str:
     """District, the place's name and the typed address; a bare pin: the nearest known
     place and how far (the map links below carry the exact point)."""
     if not tip.place_label and not tip.address:
         return pin_place(tip.lat, tip.lon, lang)
     parts = (tip.district, tip.place_label, tip.address)
-    return " · ".join(shown_words(part, lang) for part in parts if part)
+    return " · ".join(shown_words(part, lang, known) for part in parts if part)
 
 
 def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) -> str:
@@ -76,9 +78,10 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
             source=t(lang, keys.SOURCE[Source(tip.source)]),
         )
     )
-    lines.append(t(lang, "card.place", place=_place(tip, lang) or "—"))
+    lines.append(t(lang, "card.place", place=_place(tip, lang, ctx.reporter_known) or "—"))
     if tip.description:
-        lines.append(t(lang, "card.description", text=shown_words(tip.description, lang)))
+        words = shown_words(tip.description, lang, ctx.reporter_known)
+        lines.append(t(lang, "card.description", text=words))
     links = " · ".join(
         f'<a href="{escape(link.url)}">{t(lang, keys.MAP[link.key])}</a>'
         for link in map_links(tip.lat, tip.lon, tip.code)

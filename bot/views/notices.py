@@ -36,7 +36,8 @@ def _value(value: Value, lang: str, secret: str | None) -> object:
     if isinstance(value, Listing):
         return join(lang, [str(_value(item, lang, secret)) for item in value.items])
     if isinstance(value, Words):
-        return shown_words(value.text, lang)
+        hidden = t(lang, "privacy.name_hidden")
+        return shown_words("".join(hidden if p is None else p for p in value.parts), lang)
     return value
 
 
