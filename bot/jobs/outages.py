@@ -36,6 +36,7 @@ from bot.domain.outage import Cause, Outage, at_start, span
 from bot.domain.outbox import Msg
 from bot.i18n import keys
 from bot.inbound import InboundJournal
+from bot.jobs.tasks import cancel
 from bot.services.clock import StationClock
 from bot.services.notify import Notifier
 from bot.transport import ApiStatus
@@ -113,11 +114,8 @@ class OutageWatch:
         self._task = asyncio.create_task(self._run(), name="warmline-outage-watch")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         with contextlib.suppress(Exception):  # the last moment the bot was running
             await self._beat(self.clock.now())
 

@@ -36,6 +36,7 @@ from bot.db.outbox import OutboxItem, OutboxStore
 from bot.db.tips import TipStore
 from bot.domain.outbox import CardPost, Kind, MessageKind, Msg, Notice
 from bot.domain.tips import Tip
+from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
 from bot.services.clock import StationClock
 from bot.services.notify import Notifier
@@ -118,11 +119,8 @@ class OutboxSender:
             self._task = asyncio.create_task(self._run(), name="warmline-outbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
