@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import load, table, verdict
 
-from bot.app import Station, build_services, directory_from, roster_from
+from bot.app import build_services
 from bot.config import parse_config
 from bot.db.database import Database
 from bot.db.repo import Repo
@@ -51,6 +51,7 @@ from bot.geo.area import HUANGSHI
 from bot.geo.geocoder import Geocoder
 from bot.services.clock import StationClock
 from bot.services.reach import Reach
+from bot.station import Station, directory_from, roster_from
 
 CACHE = Path("/tmp/warmline-history-cache")
 SEED_VERSION = 4

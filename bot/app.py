@@ -4,11 +4,8 @@ creates the services in ``post_init`` and closes them in ``post_stop`` / ``post_
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import zoneinfo
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from telegram import (
@@ -34,11 +31,7 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.db.database import Database
 from bot.db.ops import OpsStore
-from bot.db.repo import Repo
-from bot.domain.roster import Directory, Roster, Team
-from bot.geo.area import ServiceArea
 from bot.geo.geocoder import Geocoder
 from bot.handlers import common, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
@@ -48,7 +41,6 @@ from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
 from bot.services.answers import OfficerAnswers
-from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
 from bot.services.cards import CardService
@@ -58,10 +50,8 @@ from bot.services.escalation import Escalator
 from bot.services.field import FieldService
 from bot.services.handover import Handover
 from bot.services.health import HealthService
-from bot.services.notify import Notifier
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
-from bot.services.reach import Reach
 from bot.services.registry import Services
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
@@ -71,6 +61,14 @@ from bot.services.summary import Summary
 from bot.services.tips import Tips
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
+from bot.station import (
+    Station,
+    directory_from,
+    geocoder_from,
+    open_station,
+    service_area,
+)
+from bot.station import station_for as station_for  # (used by bot/cli.py)
 from bot.transport import ApiStatus, RetryingRequest, display_url
 from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 from bot.web.app import create_web_app
@@ -92,41 +90,6 @@ class Overrides:
     fetch_forecast: ForecastFetcher | None = None
     # Seconds to wait for a Bot API answer (None: python-telegram-bot's default, 5 s).
     read_timeout: float | None = None
-
-
-def directory_from(config: Config) -> Directory:
-    teams = tuple(
-        Team(g.key, g.name, g.chat_id, g.leader, frozenset(g.members), g.leader_name)
-        for g in config.groups
-    )
-    return Directory(teams, frozenset(config.officers.user_ids))
-
-
-def roster_from(config: Config) -> Roster:
-    hour, minute = (int(part) for part in config.roster.handover.split(":"))
-    return Roster(
-        anchor=config.roster.anchor,
-        handover=dt.time(hour, minute),
-        order=tuple(config.roster.order),
-        overrides=dict(config.roster.overrides),
-    )
-
-
-def service_area(config: Config) -> ServiceArea:
-    a = config.service_area
-    return ServiceArea(south=a.south, west=a.west, north=a.north, east=a.east)
-
-
-def geocoder_from(config: Config) -> Geocoder:
-    g = config.geocoder
-    return Geocoder(
-        provider=g.provider,
-        area=service_area(config),
-        domain=g.domain,
-        scheme=g.scheme,
-        user_agent=g.user_agent,
-        timeout=g.timeout,
-    )
 
 
 def build_application(config: Config, overrides: Overrides | None = None) -> Application:
@@ -294,49 +257,6 @@ def command_handlers() -> list[CommandHandler]:
             f"{sorted(set(names) ^ set(COMMAND_CALLBACKS))}"
         )
     return [CommandHandler(name, COMMAND_CALLBACKS[name]) for name in names]
-
-
-@dataclass(frozen=True)
-class Station:
-    """What every part stands on: the configuration, the database and its stores, the clock,
-    who the bot can reach (the directory with moved chat ids), the roster."""
-
-    config: Config
-    db: Database
-    repo: Repo
-    clock: StationClock
-    reach: Reach
-    roster: Roster
-
-    @property
-    def audit(self) -> Audit:
-        return Audit(self.db, self.repo.events, self.reach, self.clock)
-
-    @property
-    def notifier(self) -> Notifier:
-        """What goes into the outbox (stateless: the outbox store wakes the sender)."""
-        return Notifier(self.repo.outbox, self.reach, self.clock, self.config.station.language)
-
-
-async def open_station(config: Config, clock: Clock = utc_now) -> Station:
-    """Open the database (migrating it) and load what the bot knows of its chats; the caller
-    closes ``station.db``. The bot and the maintenance commands (bot/cli.py) both start here."""
-    db = await Database(config.station.database).open()
-    repo = Repo.on(db)
-    reach = await Reach(directory_from(config), repo.chats, db).load()
-    return Station(
-        config, db, repo, StationClock(config.station.timezone, clock), reach, roster_from(config)
-    )
-
-
-@asynccontextmanager
-async def station_for(config: Config) -> AsyncIterator[Station]:
-    """:func:`open_station` for one command; the database is closed afterwards."""
-    station = await open_station(config)
-    try:
-        yield station
-    finally:
-        await station.db.close()
 
 
 def build_services(

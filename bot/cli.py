@@ -81,7 +81,7 @@ def describe(
     config: Config, now: dt.datetime | None = None, database_state: str | None = None
 ) -> str:
     """What the bot understood from the config: groups, officers, roster, service area."""
-    from bot.app import roster_from  # local: keeps `check-config` light
+    from bot.station import roster_from  # local: keeps `check-config` light
 
     tz = zoneinfo.ZoneInfo(config.station.timezone)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
