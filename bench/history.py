@@ -41,15 +41,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import load, table, verdict
 
-from bot.app import directory_from, roster_from
+from bot.app import build_services
 from bot.config import parse_config
 from bot.db.database import Database
 from bot.db.repo import Repo
 from bot.domain import dedup
-from bot.services.base import Deps
-from bot.services.patrols import PatrolService
-from bot.services.rewards import RewardService
-from bot.services.schedules import ScheduleService
+from bot.domain.rewards import ledger_periods, movements_from_sums
+from bot.geo.area import HUANGSHI
+from bot.geo.geocoder import Geocoder
+from bot.services.clock import StationClock
+from bot.services.reach import Reach
+from bot.station import Station, directory_from, roster_from
 
 CACHE = Path("/tmp/warmline-history-cache")
 SEED_VERSION = 4
@@ -333,49 +335,46 @@ async def measure(path: Path, runs: int, budget_s: float) -> dict:
     recorder.install(db)
     try:
         config = parse_config(CONFIG, env={})
-        deps = Deps(
-            config=config,
-            db=db,
-            repo=Repo(db),
-            directory=directory_from(config),
-            roster=roster_from(config),
-            clock=lambda: NOW.astimezone(dt.UTC),
+        repo = Repo.on(db)
+        clock = StationClock(config.station.timezone, lambda: NOW.astimezone(dt.UTC))
+        reach = await Reach(directory_from(config), repo.chats, db).load()
+        station = Station(config, db, repo, clock, reach, roster_from(config))
+        services, _ = build_services(
+            station, None, geocoder=Geocoder(provider="offline", area=HUANGSHI), fetch_forecast=None
         )
-        schedules = ScheduleService(deps, PatrolService(deps), None)
-        rewards = RewardService(deps)
-        repo = deps.repo
+        summary = services.schedules.summary
         radius = config.reporting.duplicate_radius_m
         window = dt.timedelta(hours=config.reporting.duplicate_window_hours)
         rng = random.Random(5)
-        open_tips = await repo.open_tips()
+        open_tips = await repo.tips.open()
         targets = [(t.lat, t.lon) for t in open_tips[:25]] + [point(rng) for _ in range(25)]
         today = NOW.date()
         today_start = dt.datetime.combine(today, dt.time(), tzinfo=TZ)
         yesterday = today_start - dt.timedelta(days=1)
         campaign = dt.datetime.combine(config.campaign.start, dt.time(), tzinfo=TZ)
-        periods = rewards.periods()
+        periods = ledger_periods(clock.local(), config.campaign)
         counter = {"i": 0}
 
         async def dup() -> int:
             lat, lon = targets[counter["i"] % len(targets)]
             counter["i"] += 1
-            now = deps.now()
+            now = clock.now()
             box = dedup.bounding_box(lat, lon, radius)
-            found = dedup.nearby(lat, lon, await repo.open_tips_in_box(box, now - window), radius)
+            found = dedup.nearby(lat, lon, await repo.tips.open_in_box(box, now - window), radius)
             return len(found)
 
         async def open_list() -> int:
-            return len(await repo.open_tips())
+            return len(await repo.tips.open())
 
         async def summary_yesterday() -> int:
-            return (await schedules.figures_for(yesterday, today_start)).received
+            return (await summary.figures_for(yesterday, today_start)).received
 
         async def summary_campaign() -> int:
-            return (await schedules.figures_for(campaign, today_start)).received
+            return (await summary.figures_for(campaign, today_start)).received
 
         def ledger(name: str):
             async def run() -> int:
-                moves = await rewards.movements_between(*periods[name])
+                moves = movements_from_sums(await repo.ledger.sums(*periods[name]))
                 return moves.created[0] + moves.approved[0] + moves.paid[0]
 
             return run

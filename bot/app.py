@@ -4,7 +4,6 @@ creates the services in ``post_init`` and closes them in ``post_stop`` / ``post_
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import zoneinfo
 from dataclasses import dataclass
@@ -32,33 +31,46 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.db.database import Database
-from bot.db.repo import Repo
-from bot.domain.roster import Directory, Roster, Team
-from bot.geo.area import ServiceArea
+from bot.db.ops import OpsStore
 from bot.geo.geocoder import Geocoder
 from bot.handlers import common, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
+from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
-from bot.services.base import Clock, Deps, utc_now
+from bot.services.answers import OfficerAnswers
+from bot.services.awards import AwardService
+from bot.services.backups import BackupService
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
+from bot.services.clock import Clock, StationClock, utc_now
+from bot.services.escalation import Escalator
 from bot.services.field import FieldService
+from bot.services.handover import Handover
 from bot.services.health import HealthService
-from bot.services.outages import OutageWatch
 from bot.services.patrols import PatrolService
+from bot.services.people import Naming
 from bot.services.registry import Services
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
+from bot.services.summary import Summary
+from bot.services.tips import Tips
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
+from bot.station import (
+    Station,
+    directory_from,
+    geocoder_from,
+    open_station,
+    service_area,
+)
+from bot.station import station_for as station_for  # (used by bot/cli.py)
 from bot.transport import ApiStatus, RetryingRequest, display_url
-from bot.views.commands import COMMANDS, Menu, menu
+from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 from bot.web.app import create_web_app
 from bot.web.health import routes as health_routes
 from bot.web.server import WebServer
@@ -78,41 +90,6 @@ class Overrides:
     fetch_forecast: ForecastFetcher | None = None
     # Seconds to wait for a Bot API answer (None: python-telegram-bot's default, 5 s).
     read_timeout: float | None = None
-
-
-def directory_from(config: Config) -> Directory:
-    teams = tuple(
-        Team(g.key, g.name, g.chat_id, g.leader, frozenset(g.members), g.leader_name)
-        for g in config.groups
-    )
-    return Directory(teams, frozenset(config.officers.user_ids))
-
-
-def roster_from(config: Config) -> Roster:
-    hour, minute = (int(part) for part in config.roster.handover.split(":"))
-    return Roster(
-        anchor=config.roster.anchor,
-        handover=dt.time(hour, minute),
-        order=tuple(config.roster.order),
-        overrides=dict(config.roster.overrides),
-    )
-
-
-def service_area(config: Config) -> ServiceArea:
-    a = config.service_area
-    return ServiceArea(south=a.south, west=a.west, north=a.north, east=a.east)
-
-
-def geocoder_from(config: Config) -> Geocoder:
-    g = config.geocoder
-    return Geocoder(
-        provider=g.provider,
-        area=service_area(config),
-        domain=g.domain,
-        scheme=g.scheme,
-        user_agent=g.user_agent,
-        timeout=g.timeout,
-    )
 
 
 def build_application(config: Config, overrides: Overrides | None = None) -> Application:
@@ -164,12 +141,12 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
     """The bot's web server (issue 12): the webhook and /healthz; bot/lifecycle.py starts it
     before the Bot API is reached (so /healthz can say it is not) and stops it."""
 
-    def deps() -> Deps | None:
-        services: Services | None = app.bot_data.get("services")
-        return services.deps if services is not None else None
+    def opened() -> tuple[OpsStore, StationClock] | None:
+        station: Station | None = app.bot_data.get("station")
+        return (station.repo.ops, station.clock) if station is not None else None
 
     webhook = WebhookEndpoint(journal)
-    health = HealthService(config, status, deps)
+    health = HealthService(config, status, opened)
     web_app = create_web_app([webhook.routes(), health_routes(health)])
     app.bot_data["webhook"] = webhook
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
@@ -188,10 +165,7 @@ def register_handlers(app: Application, config: Config) -> None:
         config.reporting.flood_window_seconds,
         is_staff=directory_from(config).is_staff,  # staff: a much higher limit (see FloodGuard)
     )
-    # Officers who owe the bot a typed answer (a reject reason, a payment reference…);
-    # kept in step with the database by the reward service (see _post_init).
-    awaiting_input = filters.User(allow_empty=False)
-    app.bot_data["awaiting_input"] = awaiting_input
+    officers = filters.User(config.officers.user_ids or [0])
 
     app.add_handler(TypeHandler(Update, guards.ignore_edits), group=-4)
     app.add_handler(TypeHandler(Update, flood), group=-3)
@@ -221,16 +195,17 @@ def register_handlers(app: Application, config: Config) -> None:
                     | filters.AUDIO
                     | filters.Document.ALL
                 )
-                & (groups | filters.User(config.officers.user_ids or [0])),
+                & (groups | officers),
                 patrol.on_evidence,
             ),
             # Anonymous questions: a member's question (group) and the reporter's answer.
             MessageHandler(groups & filters.TEXT & ~filters.COMMAND, patrol.on_group_reply),
-            # An officer's typed answer to the bot's last question — typed, or as a "reply" to
-            # that question (before the private replies below, which would take it for a
-            # stray text).
+            # An officer's text: their typed answer to the bot's last question if it waits for
+            # one (the pending input in the database) — typed, or as a "reply" to that
+            # question (before the private replies below, which would take it for a stray
+            # text) —, else part of their report.
             MessageHandler(
-                private & awaiting_input & filters.TEXT & ~filters.COMMAND, rewards.on_input
+                private & officers & filters.TEXT & ~filters.COMMAND, rewards.on_officer_text
             ),
             MessageHandler(
                 private & filters.REPLY & filters.TEXT & ~filters.COMMAND, reporter.on_private_reply
@@ -284,71 +259,224 @@ def command_handlers() -> list[CommandHandler]:
     return [CommandHandler(name, COMMAND_CALLBACKS[name]) for name in names]
 
 
+def build_services(
+    station: Station,
+    bot: object,
+    *,
+    geocoder: Geocoder,
+    fetch_forecast: ForecastFetcher | None,
+) -> tuple[Services, OutboxSender]:
+    """Every service, each given the few collaborators it uses; and the outbox sender."""
+    config, db, repo, clock, reach, roster = (
+        station.config,
+        station.db,
+        station.repo,
+        station.clock,
+        station.reach,
+        station.roster,
+    )
+    language = config.station.language
+    notifier = station.notifier
+    naming = Naming(repo.people, reach)
+    audit = station.audit
+    tips = Tips(repo.tips, repo.events, notifier)
+    users = UserService(db, repo.people, reach, notifier, clock, language)
+    cards = CardService(
+        repo.tips, repo.events, repo.media, repo.people, naming, reach, config.reporting
+    )
+    sender = OutboxSender(
+        bot,  # type: ignore[arg-type]
+        db,
+        repo.outbox,
+        repo.tips,
+        repo.messages,
+        repo.media,
+        notifier,
+        reach,
+        users,
+        cards,
+        clock,
+        station_language=language,
+        digest_threshold=config.reporting.digest_threshold,
+    )
+    awards = AwardService(
+        db,
+        repo.tips,
+        repo.rewards,
+        repo.ledger,
+        repo.events,
+        notifier,
+        reach,
+        clock,
+        config.reward,
+        config.campaign,
+    )
+    rewards_ = RewardService(
+        db,
+        repo.rewards,
+        repo.ledger,
+        repo.tips,
+        repo.media,
+        repo.people,
+        repo.events,
+        notifier,
+        naming,
+        audit,
+        reach,
+        clock,
+        config.reward,
+        config.campaign,
+        config.station.hotline,
+    )
+    field = FieldService(
+        db,
+        tips,
+        repo.tips,
+        repo.messages,
+        repo.media,
+        repo.outbox,
+        notifier,
+        awards,
+        audit,
+        reach,
+        clock,
+    )
+    reports = ReportService(
+        db,
+        repo.drafts,
+        repo.tips,
+        tips,
+        repo.media,
+        repo.people,
+        notifier,
+        awards,
+        audit,
+        reach,
+        roster,
+        clock,
+        geocoder,
+        service_area(config),
+        config.station,
+        config.reporting,
+        config.reward.amount,
+        deliver_now=sender.deliver_now,
+    )
+    relay = RelayService(
+        db,
+        repo.tips,
+        tips,
+        repo.questions,
+        repo.messages,
+        repo.drafts,
+        repo.people,
+        repo.events,
+        notifier,
+        naming,
+        field,
+        audit,
+        clock,
+    )
+    patrols = PatrolService(
+        db, repo.patrols, repo.schedule, notifier, audit, reach, roster, clock, config.patrol
+    )
+    schedules = ScheduleService(
+        db,
+        repo.tips,
+        repo.schedule,
+        repo.patrols,
+        patrols,
+        Escalator(
+            db, repo.tips, repo.events, tips, notifier, naming, reach, clock, config.escalation
+        ),
+        Handover(db, repo.tips, tips, repo.schedule, notifier, reach, roster),
+        Summary(
+            db,
+            repo.stats,
+            repo.patrols,
+            repo.ledger,
+            repo.rewards,
+            repo.schedule,
+            notifier,
+            reach,
+            clock,
+            config.summary,
+            config.campaign,
+            config.patrol,
+        ),
+        BackupService(db, repo.schedule, notifier, config.backup),
+        notifier,
+        naming,
+        audit,
+        reach,
+        roster,
+        clock,
+        config.patrol,
+        config.campaign,
+        config.weather,
+        fetch_forecast,
+    )
+    services = Services(
+        config=config,
+        clock=clock,
+        audit=audit,
+        users=users,
+        naming=naming,
+        reports=reports,
+        field=field,
+        cards=cards,
+        awards=awards,
+        rewards=rewards_,
+        answers=OfficerAnswers(db, repo.inputs, rewards_, reach, clock),
+        patrols=patrols,
+        schedules=schedules,
+        chats=ChatService(db, reach, notifier, audit, clock),
+        relay=relay,
+    )
+    return services, sender
+
+
+def _forecast(config: Config, overrides: Overrides) -> ForecastFetcher | None:
+    if overrides.fetch_forecast is not None or not config.weather.url:
+        return overrides.fetch_forecast
+    lat, lon = service_area(config).center()
+    return OpenMeteo(
+        config.weather.url,
+        lat,
+        lon,
+        config.station.timezone,
+        config.weather.timeout,
+        clock=overrides.clock,  # "tonight" by the bot's clock, like everything else
+    )
+
+
 async def _post_init(app: Application) -> None:
     config: Config = app.bot_data["config"]
     overrides: Overrides = app.bot_data["overrides"]
-    db = await Database(config.station.database).open()
-    deps = Deps(
-        config=config,
-        db=db,
-        repo=Repo(db),
-        directory=directory_from(config),
-        roster=roster_from(config),
-        clock=overrides.clock,
+    station = await open_station(config, overrides.clock)
+    services, sender = build_services(
+        station,
+        app.bot,
+        geocoder=overrides.geocoder or geocoder_from(config),
+        fetch_forecast=_forecast(config, overrides),
     )
-    deps.inactive_chats = await deps.repo.inactive_chats()
-    for old, new in (await deps.repo.migrations_seen()).items():
-        deps.directory = deps.directory.replace_chat_id(old, new)
-    users = UserService(deps)
-    cards = CardService(deps)
-    rewards = RewardService(deps)
-    geocoder = overrides.geocoder or geocoder_from(config)
-    patrols = PatrolService(deps)
-    fetch = overrides.fetch_forecast
-    if fetch is None and config.weather.url:
-        lat, lon = service_area(config).center()
-        fetch = OpenMeteo(
-            config.weather.url,
-            lat,
-            lon,
-            config.station.timezone,
-            config.weather.timeout,
-            clock=overrides.clock,  # "tonight" by the bot's clock, like everything else
-        )
-    schedules = ScheduleService(deps, patrols, fetch)
-    field = FieldService(deps, rewards)
-    services = Services(
-        deps=deps,
-        users=users,
-        reports=ReportService(deps, geocoder, service_area(config), rewards),
-        field=field,
-        cards=cards,
-        rewards=rewards,
-        patrols=patrols,
-        schedules=schedules,
-        chats=ChatService(deps),
-        relay=RelayService(deps, field),
-    )
-    awaiting_input: filters.User = app.bot_data["awaiting_input"]
-    awaiting_input.add_user_ids(await rewards.users_awaiting_input())
-    rewards.on_input_change = lambda user_id, waiting: (
-        awaiting_input.add_user_ids(user_id) if waiting else awaiting_input.remove_user_ids(user_id)
-    )
-    sender = OutboxSender(app.bot, deps, users, cards)
-    deps.wake = sender.wake
-    deps.deliver_now = sender.deliver_now
     app.bot_data["api_status"].on_back(sender.api_back)
+    app.bot_data["station"] = station
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
-    await users.sync_staff()
+    await services.users.sync_staff()
     await set_command_menus(app, config)
     await sender.recover()
     sender.start()  # also resumes whatever was pending before a restart
     if overrides.tick_seconds:
-        ticker.install(app, schedules, overrides.tick_seconds, also=(services.relay.nudge,))
+        also = (services.relay.nudge,)
+        ticker.install(app, services.schedules, overrides.tick_seconds, also=also)
     # Issue 12: the officers told of the bot's own outages and undeliverable messages.
     watch = OutageWatch(
-        deps,
+        station.db,
+        station.repo.ops,
+        station.notifier,
+        station.clock,
+        config.health,
         app.bot_data["api_status"],
         app.bot_data["journal"],
         polling=config.telegram.mode == "polling",
@@ -358,7 +486,7 @@ async def _post_init(app: Application) -> None:
     await watch.start()
     # Last: what a crash left unfinished is handled first, before the updater polls again.
     journal: InboundJournal = app.bot_data["journal"]
-    journal.attach(db)
+    journal.attach(station.db)
     await journal.replay(app)
     log.info("warmline ready: %s, database %s", config.station.name, config.station.database)
 
@@ -374,9 +502,9 @@ async def _post_stop(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     app.bot_data["journal"].detach()
-    services: Services | None = app.bot_data.get("services")
-    if services is not None:
-        await services.deps.db.close()
+    station: Station | None = app.bot_data.get("station")
+    if station is not None:
+        await station.db.close()
 
 
 # The three menus, from the command table.
@@ -386,7 +514,7 @@ OFFICER_COMMANDS = menu(Menu.OFFICER)
 
 
 def _commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:
-    return [BotCommand(name, t(lang, f"cmd.{name}")) for name in names]
+    return [BotCommand(name, description) for name, description in menu_entries(names, lang)]
 
 
 async def set_command_menus(app: Application, config: Config) -> None:

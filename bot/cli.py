@@ -81,7 +81,7 @@ def describe(
     config: Config, now: dt.datetime | None = None, database_state: str | None = None
 ) -> str:
     """What the bot understood from the config: groups, officers, roster, service area."""
-    from bot.app import roster_from  # local: keeps `check-config` light
+    from bot.station import roster_from  # local: keeps `check-config` light
 
     tz = zoneinfo.ZoneInfo(config.station.timezone)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
@@ -167,11 +167,8 @@ def describe_connection(config: Config, env: dict[str, str] | None = None) -> li
 def _purge(config: Config, before_text: str) -> int:
     import asyncio
 
-    from bot.app import directory_from, roster_from
-    from bot.db.database import Database
-    from bot.db.repo import Repo
-    from bot.services.base import Deps
-    from bot.services.maintenance import purge
+    from bot.app import station_for
+    from bot.services.maintenance import PurgeReport, purge
 
     try:
         before = dt.date.fromisoformat(before_text)
@@ -181,19 +178,10 @@ def _purge(config: Config, before_text: str) -> int:
         )
         return EXIT_CONFIG
 
-    async def run() -> object:
-        db = await Database(config.station.database).open()
-        try:
-            deps = Deps(
-                config=config,
-                db=db,
-                repo=Repo(db),
-                directory=directory_from(config),
-                roster=roster_from(config),
-            )
-            return await purge(deps, before)
-        finally:
-            await db.close()
+    async def run() -> PurgeReport:
+        async with station_for(config) as station:
+            store = station.repo.maintenance
+            return await purge(station.db, store, station.audit, station.clock, before)
 
     report = asyncio.run(run())
     print(
@@ -227,8 +215,7 @@ def _backup(config: Config, out: Path) -> int:
 def _ledger_export(config: Config, out: Path) -> int:
     import asyncio
 
-    from bot.db.database import Database
-    from bot.db.repo import Repo
+    from bot.app import station_for
     from bot.domain.rewards import Campaign
     from bot.services.exports import LedgerExport, ledger_export, write_csv, write_xlsx
 
@@ -238,15 +225,13 @@ def _ledger_export(config: Config, out: Path) -> int:
         return EXIT_CONFIG
 
     async def collect() -> LedgerExport:
-        db = await Database(config.station.database).open()
-        try:
+        async with station_for(config) as station:
             return await ledger_export(
-                Repo(db),
-                zoneinfo.ZoneInfo(config.station.timezone),
+                station.repo.ledger,
+                station.repo.rewards,
+                station.clock.tz,
                 Campaign(config.campaign.start, config.campaign.end),
             )
-        finally:
-            await db.close()
 
     export = asyncio.run(collect())
     (write_csv if suffix == ".csv" else write_xlsx)(out, export)
@@ -313,11 +298,8 @@ def _export_arguments(args: argparse.Namespace) -> tuple[dt.date, dt.date, Path]
 def _export(config: Config, args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.app import directory_from
-    from bot.db.database import Database
-    from bot.db.exports import ExportStore
+    from bot.app import station_for
     from bot.i18n import t
-    from bot.services.base import utc_now
     from bot.services.tip_exports import Export, TipExports, write
 
     checked = _export_arguments(args)
@@ -328,19 +310,16 @@ def _export(config: Config, args: argparse.Namespace) -> int:
     tz = zoneinfo.ZoneInfo(config.station.timezone)
 
     async def collect() -> Export:
-        db = await Database(config.station.database).open()
-        try:
+        async with station_for(config) as station:
             exports = TipExports(
-                ExportStore(db),
-                tz=tz,
-                directory=directory_from(config),
+                station.repo.exports,
+                tz=station.clock.tz,
+                directory=station.reach.directory,
                 service_name=t(config.station.language, "export.service_name"),
-                clock=utc_now,
+                clock=station.clock.now,
             )
             kind = exports.tips if args.what == "tips" else exports.events
             return await kind(first, last, coarse=args.coarse)
-        finally:
-            await db.close()
 
     export = asyncio.run(collect())
     try:

@@ -61,7 +61,8 @@ from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot.db.database import Database
-from bot.db.journal import Handling, JournalStore
+from bot.db.journal import JournalStore
+from bot.replay import Handling
 from bot.transport import RetryingRequest
 
 log = logging.getLogger(__name__)

@@ -268,7 +268,10 @@ async def _start_webhook(
 
     config = app.bot_data["config"]
     status = api_status(app)
-    secret = await webhook_secret(app.bot_data["services"].deps)
+    station = app.bot_data["station"]
+    secret = await webhook_secret(
+        config.telegram.webhook_secret, station.repo.ops, station.clock.now()
+    )
     redact.register(secret)  # PTB logs setWebhook's parameters at DEBUG
     app.bot_data["webhook"].open(app, secret)
     url = config.web.public_url + "/telegram"

@@ -24,7 +24,6 @@ from telegram.ext import Application
 
 from bot.config import Config, ConfigError, load_config
 from bot.configdiff import Changes, ReloadRefused, config_changes
-from bot.services.people import people
 from bot.services.registry import Services
 from bot.views import reload as views
 
@@ -62,7 +61,7 @@ class Reloader:
 
     async def tell_changed(self, app: Application, changes: Changes) -> None:
         svc: Services = app.bot_data["services"]
-        names = await people(svc.deps, changes.people)
+        names = await svc.naming.people(changes.people)
         await svc.users.tell_officers(lambda lang: views.changed(changes, names, lang))
 
     async def tell_refused(self, app: Application, reason: str) -> None:

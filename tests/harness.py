@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -21,10 +22,12 @@ import pytest
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
 
-from bot.app import Overrides, build_application
+from bot.app import Overrides, Station, build_application
 from bot.config import Config, parse_config
 from bot.db.database import Database
 from bot.db.repo import Repo
+from bot.db.tips import tip_of
+from bot.domain import outbox as outbox_codec
 from bot.domain.tips import Tip
 from bot.geo.area import HUANGSHI
 from bot.geo.geocoder import Geocoder
@@ -32,6 +35,7 @@ from bot.i18n import t
 from bot.lifecycle import ALLOWED_UPDATES
 from bot.sandbox.emulator import BotApiEmulator, parse_html
 from bot.sandbox.runner import serving
+from bot.services.notify import Notifier
 from bot.services.registry import Services
 from tests.startproc import free_port
 
@@ -129,6 +133,16 @@ digest_threshold = {extra.get("digest", "0")}
 """
 
 
+def notice_key(payload: str | dict) -> str:
+    """The catalog key a queued notice opens with (its first message)."""
+    data = json.loads(payload) if isinstance(payload, str) else payload
+    text = outbox_codec.decode("notice", data).text
+    while isinstance(text, outbox_codec.Lines):
+        text = text.parts[0]
+    assert isinstance(text, outbox_codec.Msg), text
+    return text.key
+
+
 class FakeClock:
     def __init__(self, start: dt.datetime = T0) -> None:
         self.now = start
@@ -159,8 +173,42 @@ class World:
         return self.app.bot_data["services"]
 
     @property
+    def station(self) -> Station:
+        return self.app.bot_data["station"]
+
+    @property
     def repo(self) -> Repo:
-        return self.services.deps.repo
+        return self.station.repo
+
+    @property
+    def notifier(self) -> Notifier:
+        """To queue a message as a service would (the commit wakes the sender)."""
+        station = self.station
+        return Notifier(station.repo.outbox, station.reach, station.clock, "zh")
+
+    # -- reading the database (what only tests ask) --------------------------------------------
+    async def tip_by_code(self, code: str) -> Tip | None:
+        row = await self.station.db.fetchone("SELECT * FROM tips WHERE code = ?", (code,))
+        return tip_of(row) if row else None
+
+    async def schedule_log(self, kind: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM schedule_log", ()
+        if kind is not None:
+            sql, params = sql + " WHERE kind = ?", (kind,)
+        rows = await self.station.db.fetchall(sql + " ORDER BY done_at, slot", params)
+        return [dict(r) for r in rows]
+
+    async def outbox_counts(self) -> dict[str, int]:
+        rows = await self.station.db.fetchall(
+            "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status"
+        )
+        return {r["status"]: r["n"] for r in rows}
+
+    async def chat_active(self, chat_id: int) -> bool:
+        row = await self.station.db.fetchone(
+            "SELECT active FROM chats WHERE chat_id = ?", (chat_id,)
+        )
+        return bool(row["active"]) if row else True
 
     # -- reading the chats ---------------------------------------------------------------------
     def bot_msgs(self, chat_id: int) -> list[dict]:
@@ -291,7 +339,7 @@ class World:
         """Wait until the outbox has delivered everything it holds."""
 
         async def idle() -> bool:
-            counts = await self.repo.outbox_counts()
+            counts = await self.outbox_counts()
             # "sending": claimed by the sender and on its way, not delivered yet.
             return counts.get("pending", 0) + counts.get("sending", 0) == 0
 
@@ -309,7 +357,7 @@ class World:
         return answer.get("text") or ""
 
     async def events_named(self, prefix: str) -> list[dict[str, Any]]:
-        return [e for e in await self.repo.events() if e["action"].startswith(prefix)]
+        return [e for e in await self.repo.events.of() if e["action"].startswith(prefix)]
 
     def api_faults(self) -> list[dict]:
         """Bot API calls the emulator refused, except the harmless "not modified" edits."""
@@ -415,7 +463,7 @@ async def dispatched(
     """A tip reported by ``reporter`` (see :func:`submit_tip`) and its card in ``chat_id``."""
     code = await submit_tip(w, reporter, **kwargs)
     card = await w.wait_card(chat_id, code)
-    tip = await w.repo.tip_by_code(code)
+    tip = await w.tip_by_code(code)
     assert tip is not None
     return tip, card
 

@@ -277,8 +277,8 @@ class Stage:
         )
         await w.services.reports.save(draft)
         result = await w.services.reports.submit(reporter)
-        assert result.submitted is not None, result
-        tip = result.submitted.tip
+        assert result.value is not None, result
+        tip = result.value.tip
         steps = {
             "claimed": [Action.CLAIM],
             "en_route": [Action.CLAIM, Action.GO],
@@ -287,12 +287,12 @@ class Stage:
         for action in steps:
             assert (await w.services.field.act(tip.id, action, G1_MEMBER2)).ok
         await w.idle()
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip is not None and tip.state.value == state
         return tip
 
     async def card(self, tip: Tip) -> int:
-        cards = await self.w.repo.messages_of(tip.id, kind="card", chat_id=G1_CHAT)
+        cards = await self.w.repo.messages.of(tip.id, kind="card", chat_id=G1_CHAT)
         assert cards, f"no card for {tip.code}"
         return cards[-1].message_id
 
@@ -304,7 +304,7 @@ class Stage:
         )
         assert result.ok
         rewards = self.w.services.rewards
-        reward = await self.w.repo.reward_for_tip(tip.id)
+        reward = await self.w.repo.rewards.for_tip(tip.id)
         assert reward is not None and reward.state is RewardState.PENDING
         if state in ("approved", "paid"):
             assert (await rewards.approve(reward.id, OFFICER)).ok
@@ -313,7 +313,7 @@ class Stage:
         if phone:
             await rewards.share_phone(reward.reporter_id, "+8613800000002")
         await self.w.idle()
-        return await self.w.repo.get_reward(reward.id), tip
+        return await self.w.repo.rewards.get(reward.id), tip
 
     async def bot_message_in(self, chat: int) -> int:
         """Some message of the bot's in the chat (for presses where no card is)."""
@@ -425,7 +425,7 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
     elif command == "patrol_start":
         text = "/patrol_start 火车站"
     elif command == "patrol_end":
-        assert (await svc.patrols.start(G1_CHAT, G1_LEADER, "火车站"))[0] is None
+        assert (await svc.patrols.start(G1_CHAT, G1_LEADER, "火车站")).ok
         text = "/patrol_end 2 1 0 1"
     await w.idle()
 
@@ -458,8 +458,8 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
     # Leave the world as it was for the next case.
     await svc.reports.cancel(seat.user)
     if command == "patrol_start" or command == "patrol_end":
-        if await w.repo.open_patrol("g1") is not None:
-            assert (await svc.patrols.end(G1_CHAT, G1_LEADER, ["0"]))[0] is None
+        if await w.repo.patrols.open("g1") is not None:
+            assert (await svc.patrols.end(G1_CHAT, G1_LEADER, ["0"])).ok
     await w.idle()
 
 
@@ -490,7 +490,7 @@ async def _check_allowed_command(
     stage: Stage, command: str, seat: Seat, raw: str, reward: Any, before: dict
 ) -> None:
     w = stage.w
-    draft = await w.repo.get_draft(seat.user)
+    draft = await w.repo.drafts.get(seat.user)
     if command == "whoami":
         assert t("zh", f"role.{ROLE_OF[seat.user]}") in raw
         # A member of the public's id is never posted to a group (even their own /whoami).
@@ -503,16 +503,16 @@ async def _check_allowed_command(
     elif command == "newtip":
         assert draft is not None and draft.source is Source.HOTLINE
     elif command == "claim":
-        assert (await w.repo.get_reward(reward.id)).claim_tries == reward.claim_tries + 1
+        assert (await w.repo.rewards.get(reward.id)).claim_tries == reward.claim_tries + 1
     elif command == "reverse":
-        assert (await w.repo.get_reward(reward.id)).state is RewardState.APPROVED
+        assert (await w.repo.rewards.get(reward.id)).state is RewardState.APPROVED
     elif command == "coldmode":
         assert (await w.services.patrols.cold_state()).on
     elif command == "patrol_start":
-        patrol = await w.repo.open_patrol("g1")
+        patrol = await w.repo.patrols.open("g1")
         assert patrol is not None and patrol["started_by"] == seat.user
     elif command == "patrol_end":
-        assert await w.repo.open_patrol("g1") is None
+        assert await w.repo.patrols.open("g1") is None
     else:  # a reply and nothing else
         assert stage.fingerprint() == before
 
@@ -565,7 +565,7 @@ async def test_tip_button(
 
     answer = await w.press_data(seat.user, chat, message_id, data)
     await w.idle()
-    after = await w.repo.get_tip(tip.id)
+    after = await w.repo.tips.get(tip.id)
     assert after is not None
 
     if cell == "A":
@@ -645,10 +645,9 @@ async def test_reward_button(
     stage: Stage, op: str, state: str, seat_name: str, cell: str, event: str
 ) -> None:
     w, seat = stage.w, SEATS[seat_name]
-    rewards = w.services.rewards
     reward, tip = await stage.reward(state, phone=op == "tel")
     if op == "amt":  # the officer has given a method and a reference: the amount is next
-        await rewards.expect(
+        await w.services.answers.expect(
             OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.CASH, "R-1")
         )
     await w.idle()
@@ -661,8 +660,8 @@ async def test_reward_button(
     starts = {c: len(w.bot_msgs(c)) for c in (seat.user, G1_CHAT)}
     answer = await w.press_data(seat.user, chat, message_id, data)
     await w.idle()
-    after = await w.repo.get_reward(reward.id)
-    pending = await w.repo.pending_input(OFFICER)
+    after = await w.repo.rewards.get(reward.id)
+    pending = await w.repo.inputs.get(OFFICER)
 
     if cell == "A":
         assert stage.refusals_since(first_event, seat.user) == []
@@ -698,7 +697,7 @@ async def test_reward_button(
         for chat_id, start in starts.items():
             assert not any(tip.code in r for r in _raw_texts(w, chat_id, start)), chat_id
     stage.clean_since(errors_before, api_before)
-    await rewards.drop_input(OFFICER)
+    await w.services.answers.drop(OFFICER)
 
 
 def _said(texts: list[str], prefix: str, contains: str) -> bool:
@@ -731,7 +730,7 @@ async def test_withdraw_button(stage: Stage, who: str, in_group: bool) -> None:
     errors_before, api_before = len(stage.errors.records), len(w.emu.api_errors)
     answer = await w.press_data(user, chat, message_id, f"r:wd:{tip.id}")
     await w.idle()
-    after = await w.repo.get_tip(tip.id)
+    after = await w.repo.tips.get(tip.id)
     if cell == "A" and not in_group:
         assert answer["text"] == t("zh", "withdraw.done")
         assert after.state is State.WITHDRAWN

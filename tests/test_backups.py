@@ -31,7 +31,7 @@ def names(folder: Path) -> list[str]:
 
 
 async def backup_rows(w: World) -> list[tuple[str, str]]:
-    rows = await w.services.deps.db.fetchall(
+    rows = await w.station.db.fetchall(
         "SELECT slot, detail FROM schedule_log WHERE kind = 'backup' ORDER BY slot"
     )
     return [(r["slot"], r["detail"]) for r in rows]

@@ -40,7 +40,6 @@ from bot.domain.draft import Draft
 from bot.domain.schedule import patrols_required
 from bot.domain.tips import Action, Outcome, People, Seen
 from bot.services.campaign import CampaignFigures
-from bot.services.reports import WithdrawResult
 from tests.harness import G1_MEMBER, G1_MEMBER2, REPORTER, REPORTER_EN, STRANGER, world
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -495,8 +494,8 @@ async def test_figures_of_tips_worked_through_the_services(tmp_path: Path) -> No
             )
             await services.reports.save(draft)
             result = await services.reports.submit(user)
-            assert result.submitted is not None
-            return result.submitted.tip.id
+            assert result.value is not None
+            return result.value.tip.id
 
         field = services.field
         first = await submit(REPORTER, 30.20)
@@ -513,9 +512,9 @@ async def test_figures_of_tips_worked_through_the_services(tmp_path: Path) -> No
         w.clock.advance(minutes=6)
         assert (await field.act(second, Action.CLAIM, G1_MEMBER)).ok  # nobody got there
         third = await submit(STRANGER, 30.30)
-        assert await services.reports.withdraw(STRANGER, third) == WithdrawResult.OK
+        assert (await services.reports.withdraw(STRANGER, third)).ok
         figures = await CampaignFigures(
-            CampaignStatsStore(services.deps.db),
+            w.repo.campaign,
             tz=SHANGHAI,
             campaign_start=w.config.campaign.start,
             campaign_end=w.config.campaign.end,

@@ -100,7 +100,7 @@ async def report_and_claim(w: World) -> str:
     w.emu.press(user, user, flags["message_id"], text=tr("zh", "flag.elderly"))
 
     async def toggled() -> bool:
-        draft = await w.repo.get_draft(user)
+        draft = await w.repo.drafts.get(user)
         return draft is not None and {f.value for f in draft.flags} == {"elderly"}
 
     await w.until(toggled, timeout=T)
@@ -110,7 +110,7 @@ async def report_and_claim(w: World) -> str:
     review = await step(w, user, ask, tr("zh", "btn.skip"), review_head("zh"))
     receipt = await step(w, user, review, tr("zh", "btn.submit"), "HS-")
     code = "HS-" + receipt["text"].split("HS-")[1][:4]
-    tip = await w.repo.tip_by_code(code)
+    tip = await w.tip_by_code(code)
     assert tip is not None and {f.value for f in tip.flags} == {"elderly"}
 
     card = await w.until(lambda: w.card(G1_CHAT, code), timeout=T)
@@ -137,7 +137,7 @@ async def test_fr08_failing_cosmetic_calls_never_block_the_next_prompt(
         assert not any(tr("zh", "error.generic") in text for text in texts), texts
         generic = t("zh", "error.generic")
         assert not [c for c in w.emu.calls("answerCallbackQuery") if c.get("text") == generic]
-        assert (await w.repo.tip_by_code(code)).claimed_by == G1_MEMBER
+        assert (await w.tip_by_code(code)).claimed_by == G1_MEMBER
         # Every kind of cosmetic call was failed (the class, not one example).
         wanted = ("answerCallbackQuery",) if kind == "too_old" else COSMETIC
         assert all(faults.hits[method] for method in wanted), faults.hits

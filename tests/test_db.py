@@ -5,80 +5,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.app import directory_from, roster_from, service_area
-from bot.config import parse_config
 from bot.db.database import Database, from_db_time, migrations, to_db_time
-from bot.db.repo import Repo
-from bot.domain.draft import Draft
-from bot.domain.tips import Action, Outcome, People, Seen, State
-from bot.geo.geocoder import Geocoder
-from bot.services.base import Deps
-from bot.services.field import ActError, FieldService
-from bot.services.reports import ReportService
-from bot.services.rewards import RewardService
-
-CONFIG = """
-[station]
-database = ":memory:"
-[[groups]]
-key = "g1"
-name = "第一小组"
-chat_id = -1001
-leader = 11
-members = [12, 13]
-[[groups]]
-key = "g2"
-name = "第二小组"
-chat_id = -1002
-leader = 21
-members = [22]
-[roster]
-anchor = 2026-12-01
-order = ["g1", "g2"]
-[officers]
-user_ids = [91]
-[geocoder]
-provider = "offline"
-"""
-
-NOW = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)
+from bot.domain.tips import Action, Outcome, State
+from bot.services.result import Refusal
+from tests.services.kit import NOW, Kit, first_key, kit
 
 
 @pytest.fixture
 async def deps(tmp_path: Path):
-    config = parse_config(CONFIG, env={})
-    db = await Database(tmp_path / "t.sqlite3").open()
-    deps = Deps(
-        config=config,
-        db=db,
-        repo=Repo(db),
-        directory=directory_from(config),
-        roster=roster_from(config),
-        clock=lambda: NOW,
-    )
-    yield deps
-    await db.close()
+    async with kit(tmp_path) as k:
+        yield k
 
 
-async def submit_tip(deps: Deps, user_id: int = 501, lat: float = 30.2, lon: float = 115.04) -> int:
-    reports = ReportService(
-        deps,
-        Geocoder(provider="offline", area=service_area(deps.config)),
-        service_area(deps.config),
-        RewardService(deps),
-    )
-    draft = replace(
-        Draft(user_id=user_id).with_location(lat, lon, None, None), seen=Seen.NOW, people=People.ONE
-    )
-    await reports.save(draft)
-    result = await reports.submit(user_id)
-    assert result.submitted is not None
-    return result.submitted.tip.id
+async def submit_tip(deps: Kit, user_id: int = 501, lat: float = 30.2, lon: float = 115.04) -> int:
+    return (await deps.report(user_id, (lat, lon))).id
 
 
 async def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
@@ -105,36 +49,36 @@ def test_times_round_trip_in_utc() -> None:
         to_db_time(dt.datetime(2026, 12, 1))
 
 
-async def test_event_log_is_append_only(deps: Deps) -> None:
+async def test_event_log_is_append_only(deps: Kit) -> None:
     tip_id = await submit_tip(deps)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        async with deps.db.write() as tx:
+        async with deps.station.db.write() as tx:
             await tx.execute("UPDATE events SET action = 'x' WHERE tip_id = ?", (tip_id,))
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        async with deps.db.write() as tx:
+        async with deps.station.db.write() as tx:
             await tx.execute("DELETE FROM events")
-    assert len(await deps.repo.events(tip_id)) == 2
+    assert len(await deps.repo.events.of(tip_id)) == 2
 
 
-async def test_submit_commits_tip_event_and_card_together(deps: Deps) -> None:
+async def test_submit_commits_tip_event_and_card_together(deps: Kit) -> None:
     tip_id = await submit_tip(deps)
-    tip = await deps.repo.get_tip(tip_id)
+    tip = await deps.repo.tips.get(tip_id)
     assert tip.state is State.DISPATCHED and tip.group_key == "g1"
     assert tip.code == "HS-0001"
-    due = await deps.repo.due_outbox(NOW)
+    due = await deps.repo.outbox.due(NOW)
     # The reporter's receipt is written with the tip and its card (and goes first).
     assert [(i.kind, i.chat_id, i.tip_id) for i in due] == [
         ("notice", 501, tip_id),
         ("card", -1001, tip_id),
     ]
-    assert due[0].payload["key"] == "submit.received"
-    assert await deps.repo.get_draft(501) is None
+    assert first_key(due[0].message) == "submit.received"
+    assert await deps.repo.drafts.get(501) is None
 
 
-async def test_a_failed_transaction_leaves_nothing(deps: Deps) -> None:
+async def test_a_failed_transaction_leaves_nothing(deps: Kit) -> None:
     with pytest.raises(RuntimeError):
-        async with deps.db.write() as tx:
-            await deps.repo.add_event(
+        async with deps.station.db.write() as tx:
+            await deps.repo.events.add(
                 tx,
                 tip_id=None,
                 actor_id=1,
@@ -145,15 +89,15 @@ async def test_a_failed_transaction_leaves_nothing(deps: Deps) -> None:
                 now=NOW,
             )
             raise RuntimeError("boom")
-    assert await deps.repo.events() == []
+    assert await deps.repo.events.of() == []
 
 
-async def test_one_writer_at_a_time(deps: Deps) -> None:
+async def test_one_writer_at_a_time(deps: Kit) -> None:
     """Interleaved write transactions on one connection would fail; the lock serialises them."""
 
     async def writer(n: int) -> None:
-        async with deps.db.write() as tx:
-            await deps.repo.add_event(
+        async with deps.station.db.write() as tx:
+            await deps.repo.events.add(
                 tx,
                 tip_id=None,
                 actor_id=n,
@@ -164,7 +108,7 @@ async def test_one_writer_at_a_time(deps: Deps) -> None:
                 now=NOW,
             )
             await asyncio.sleep(0)  # yield inside the transaction
-            await deps.repo.add_event(
+            await deps.repo.events.add(
                 tx,
                 tip_id=None,
                 actor_id=n,
@@ -176,7 +120,7 @@ async def test_one_writer_at_a_time(deps: Deps) -> None:
             )
 
     await asyncio.gather(*(writer(n) for n in range(20)))
-    events = await deps.repo.events()
+    events = await deps.repo.events.of()
     assert len(events) == 40
     # Each writer's two rows are adjacent: no transaction interleaved with another.
     for first, second in zip(events[::2], events[1::2], strict=True):
@@ -184,68 +128,68 @@ async def test_one_writer_at_a_time(deps: Deps) -> None:
         assert (first["action"], second["action"]) == ("a", "b")
 
 
-async def test_two_members_claim_at_once_exactly_one_wins(deps: Deps) -> None:
+async def test_two_members_claim_at_once_exactly_one_wins(deps: Kit) -> None:
     tip_id = await submit_tip(deps)
-    field = FieldService(deps, RewardService(deps))
+    field = deps.services.field
     results = await asyncio.gather(
         field.act(tip_id, Action.CLAIM, 12), field.act(tip_id, Action.CLAIM, 13)
     )
     winners = [r for r in results if r.ok]
     losers = [r for r in results if not r.ok]
     assert len(winners) == 1 and len(losers) == 1
-    assert losers[0].error in (ActError.RACE, ActError.WRONG_STATE)
-    tip = await deps.repo.get_tip(tip_id)
-    assert tip.claimed_by == winners[0].tip.claimed_by
-    claims = [e for e in await deps.repo.events(tip_id) if e["action"] == "claim"]
+    assert losers[0].refusal in (Refusal.RACE, Refusal.WRONG_STATE)
+    tip = await deps.repo.tips.get(tip_id)
+    assert tip.claimed_by == winners[0].value.claimed_by
+    claims = [e for e in await deps.repo.events.of(tip_id) if e["action"] == "claim"]
     assert len(claims) == 1
 
 
-async def test_refusals_are_recorded_and_change_nothing(deps: Deps) -> None:
+async def test_refusals_are_recorded_and_change_nothing(deps: Kit) -> None:
     tip_id = await submit_tip(deps)
-    field = FieldService(deps, RewardService(deps))
-    before = await deps.repo.get_tip(tip_id)
+    field = deps.services.field
+    before = await deps.repo.tips.get(tip_id)
     result = await field.act(tip_id, Action.CLAIM, 22)  # member of the other group
-    assert result.error is ActError.NOT_ALLOWED
+    assert result.refusal is Refusal.NOT_ALLOWED
     result = await field.act(tip_id, Action.CLOSE, 99999, outcome=Outcome.INVALID)  # stranger
-    assert result.error is ActError.NOT_ALLOWED
-    after = await deps.repo.get_tip(tip_id)
+    assert result.refusal is Refusal.NOT_ALLOWED
+    after = await deps.repo.tips.get(tip_id)
     assert after == before
-    refused = [e for e in await deps.repo.events(tip_id) if e["action"].startswith("refused:")]
+    refused = [e for e in await deps.repo.events.of(tip_id) if e["action"].startswith("refused:")]
     assert [(e["actor_id"], e["action"], e["actor_role"]) for e in refused] == [
         (22, "refused:claim", "stranger"),
         (99999, "refused:close", "stranger"),
     ]
 
 
-async def test_the_reporter_hears_about_the_first_claim_only(deps: Deps) -> None:
+async def test_the_reporter_hears_about_the_first_claim_only(deps: Kit) -> None:
     tip_id = await submit_tip(deps)
-    field = FieldService(deps, RewardService(deps))
+    field = deps.services.field
     assert (await field.act(tip_id, Action.CLAIM, 12)).ok
     assert (await field.act(tip_id, Action.RELEASE, 12)).ok
     assert (await field.act(tip_id, Action.CLAIM, 13)).ok
-    notices = [i for i in await deps.repo.due_outbox(NOW, 100) if i.kind == "notice"]
-    assert [n.payload["key"] for n in notices] == ["submit.received", "notice.claimed"]
+    notices = [i for i in await deps.repo.outbox.due(NOW, 100) if i.kind == "notice"]
+    assert [first_key(n.message) for n in notices] == ["submit.received", "notice.claimed"]
     assert {n.chat_id for n in notices} == {501}
 
 
-async def test_duplicate_lookup_uses_radius_and_window(deps: Deps) -> None:
+async def test_duplicate_lookup_uses_radius_and_window(deps: Kit) -> None:
     first = await submit_tip(deps, 501, 30.2000, 115.0400)
     near = await submit_tip(deps, 502, 30.2010, 115.0400)  # ~111 m
     far = await submit_tip(deps, 503, 30.2100, 115.0400)  # ~1.1 km
     dispatch = {
-        e["tip_id"]: e["detail"] for e in await deps.repo.events() if e["action"] == "dispatch"
+        e["tip_id"]: e["detail"] for e in await deps.repo.events.of() if e["action"] == "dispatch"
     }
     assert f"[[{first}, 111]]" in dispatch[near]
     assert '"duplicates": []' in dispatch[far]
 
 
-async def test_reads_never_see_another_tasks_unfinished_transaction(deps: Deps) -> None:
+async def test_reads_never_see_another_tasks_unfinished_transaction(deps: Kit) -> None:
     inside = asyncio.Event()
     release = asyncio.Event()
 
     async def slow_writer() -> None:
-        async with deps.db.write() as tx:
-            await deps.repo.add_event(
+        async with deps.station.db.write() as tx:
+            await deps.repo.events.add(
                 tx,
                 tip_id=None,
                 actor_id=1,
@@ -256,7 +200,7 @@ async def test_reads_never_see_another_tasks_unfinished_transaction(deps: Deps) 
                 now=NOW,
             )
             # Inside the transaction its own change is visible…
-            assert [e["action"] for e in await deps.repo.events()] == ["uncommitted"]
+            assert [e["action"] for e in await deps.repo.events.of()] == ["uncommitted"]
             inside.set()
             await release.wait()
             raise RuntimeError("roll it back")
@@ -264,16 +208,16 @@ async def test_reads_never_see_another_tasks_unfinished_transaction(deps: Deps) 
     task = asyncio.create_task(slow_writer())
     await inside.wait()
     # …but not to anyone else while it is open,
-    assert await deps.repo.events() == []
+    assert await deps.repo.events.of() == []
     release.set()
     with pytest.raises(RuntimeError):
         await task
     # and never, once rolled back.
-    assert await deps.repo.events() == []
+    assert await deps.repo.events.of() == []
 
 
-async def test_nested_write_is_refused_not_deadlocked(deps: Deps) -> None:
+async def test_nested_write_is_refused_not_deadlocked(deps: Kit) -> None:
     with pytest.raises(RuntimeError, match="nested"):
-        async with deps.db.write():
-            async with deps.db.write():
+        async with deps.station.db.write():
+            async with deps.station.db.write():
                 pass

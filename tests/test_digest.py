@@ -21,8 +21,8 @@ async def submit(w: World, user: int, lat: float, urgent: bool = False) -> str:
     )
     await w.services.reports.save(draft)
     result = await w.services.reports.submit(user)
-    assert result.submitted is not None
-    return result.submitted.tip.code
+    assert result.value is not None
+    return result.value.tip.code
 
 
 async def test_burst_goes_out_as_a_digest_and_claiming_brings_the_full_card(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ async def test_burst_goes_out_as_a_digest_and_claiming_brings_the_full_card(tmp_
         digest = w.message(G1_CHAT, digest["message_id"])
         assert f"✋ 认领 {codes[0]}" not in w.buttons(digest)
         assert f"✋ 认领 {codes[1]}" in w.buttons(digest)
-        tip = await w.repo.tip_by_code(codes[0])
+        tip = await w.tip_by_code(codes[0])
         assert tip.state is State.CLAIMED and tip.claimed_by == G1_MEMBER
 
         # "Details" posts a tip's full card without claiming it; strangers may not.
@@ -66,7 +66,7 @@ async def test_burst_goes_out_as_a_digest_and_claiming_brings_the_full_card(tmp_
         assert answer["show_alert"]
         await w.press(G1_MEMBER, G1_CHAT, digest, f"详情 {codes[1]}")
         await w.wait_card(G1_CHAT, codes[1], t("zh", "state.dispatched"))
-        assert (await w.repo.tip_by_code(codes[1])).state is State.DISPATCHED
+        assert (await w.tip_by_code(codes[1])).state is State.DISPATCHED
 
 
 async def test_a_few_tips_still_get_cards(tmp_path: Path) -> None:

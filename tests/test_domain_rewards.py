@@ -18,13 +18,13 @@ from bot.domain.rewards import (
     eligibility,
     first_reporter,
     hash_secret,
-    movements,
     new_secret,
     parse_amount,
     secret_matches,
     valid_reference,
 )
 from bot.domain.tips import VERIFIED_OUTCOMES, Outcome
+from tests.oracles import movements
 
 CAMPAIGN = Campaign(dt.date(2026, 11, 21), dt.date(2027, 3, 15))
 T = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)

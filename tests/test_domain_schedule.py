@@ -18,14 +18,14 @@ from bot.domain.schedule import (
     figures,
     in_window,
     latest_slot,
-    median_minutes,
     parse_hhmm,
     slot_key,
     slot_timing,
 )
-from bot.domain.tips import Outcome, People, Seen, State, Supply, Tip
+from bot.domain.tips import Flag, Outcome, People, Seen, State, Supply, Tip
 from bot.services.weather import ForecastError, tonight_minimum
 from tests.fakes.forecast import hourly_forecast, tonight_at
+from tests.oracles import median_minutes, tally
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 TIMES = [dt.time(9), dt.time(20)]
@@ -183,7 +183,6 @@ def tip(**changes: object) -> Tip:
         "seen": Seen.NOW,
         "people": People.ONE,
         "flags": frozenset(),
-        "urgent": False,
         "description": None,
         "state": State.DISPATCHED,
         "outcome": None,
@@ -217,9 +216,9 @@ CLAIMED = {"state": State.CLAIMED, "claimed_by": 7102, "claimed_at": T}
         ({}, 20, {R.value}, [W]),
         ({}, 20, set(), [R, W]),  # after an outage: both, in order
         ({}, 600, {R.value, W.value}, []),  # each level once
-        ({"urgent": True}, 4.9, set(), []),
-        ({"urgent": True}, 5, set(), [R]),
-        ({"urgent": True}, 20, {R.value}, [W]),
+        ({"flags": frozenset({Flag.CHILD})}, 4.9, set(), []),
+        ({"flags": frozenset({Flag.CHILD})}, 5, set(), [R]),
+        ({"flags": frozenset({Flag.CHILD})}, 20, {R.value}, [W]),
         # Claimed / en route: only the scene question, counted from the claim.
         ({**CLAIMED, "claimed_at": T + dt.timedelta(minutes=30)}, 74, set(), []),
         ({**CLAIMED, "claimed_at": T + dt.timedelta(minutes=30)}, 75, set(), [S]),
@@ -275,7 +274,7 @@ def test_figures_on_hand_made_tips() -> None:
         tip(state=State.CLAIMED, claimed_by=7102, claimed_at=minutes(3)),  # still open
     ]
     f = figures(
-        tips,
+        tally(tips),
         [{"coat": 2, "quilt": 1}, {"food": 3}],
         patrols_logged=3,
         patrols_required=4,
@@ -303,13 +302,15 @@ def test_figures_on_hand_made_tips() -> None:
 
 
 def test_figures_of_a_quiet_day() -> None:
-    f = figures([], [], patrols_logged=0, patrols_required=2, rewards_pending=0, rewards_paid=0)
+    f = figures(
+        tally([]), [], patrols_logged=0, patrols_required=2, rewards_pending=0, rewards_paid=0
+    )
     assert (f.received, f.verified, f.outcomes, f.supplies) == (0, 0, {}, {})
     assert f.not_found_rate is None and f.median_claim_min is None
     assert f.median_scene_min is None
     # Only duplicates: nobody went out, so no rate (not 0 %, not a division by zero).
     dup = figures(
-        [closed(Outcome.DUPLICATE, None, None)],
+        tally([closed(Outcome.DUPLICATE, None, None)]),
         [],
         patrols_logged=0,
         patrols_required=2,
@@ -325,7 +326,9 @@ def test_not_found_rate_counts_gone_too() -> None:
         closed(Outcome.NOT_FOUND, 5, 15),
         closed(Outcome.FAMILY, 5, 15),
     ]
-    f = figures(tips, [], patrols_logged=0, patrols_required=0, rewards_pending=0, rewards_paid=0)
+    f = figures(
+        tally(tips), [], patrols_logged=0, patrols_required=0, rewards_pending=0, rewards_paid=0
+    )
     assert f.not_found_rate == 0.667 and f.verified == 1 and f.brought_in == 0
 
 

@@ -27,6 +27,7 @@ from tests.harness import (
     answer_questions,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     dispatched,
+    notice_key,
     review_head,
     send_review,
     submit_tip,
@@ -50,7 +51,7 @@ async def test_newtip_logs_a_hotline_tip(tmp_path: Path) -> None:
         w.emu.send_text(OFFICER, "/newtip")
         ask = await w.next_bot(OFFICER, zh("ask.location_hotline").split("\n")[0])
         assert ask["text"] == zh("ask.location_hotline")
-        draft = await w.repo.get_draft(OFFICER)
+        draft = await w.repo.drafts.get(OFFICER)
         assert draft.source is Source.HOTLINE
 
         w.emu.send_text(OFFICER, "黄石站门口")
@@ -67,13 +68,13 @@ async def test_newtip_logs_a_hotline_tip(tmp_path: Path) -> None:
         assert logged["text"] == zh("submit.logged", code=code, group="第一小组")
         assert w.emu.reply_keyboard(OFFICER) is None  # the location keyboard is gone
 
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert tip.source == "hotline" and not tip.has_reporter
-        assert await w.repo.reporter_of(tip.id) is None
+        assert await w.repo.tips.reporter_of(tip.id) is None
         assert tip.group_key == "g1" and tip.state is State.DISPATCHED
         assert tip.address == "黄石站门口" and tip.place_label == "黄石站"
-        assert await w.repo.get_draft(OFFICER) is None
-        submit = (await w.repo.events(tip.id))[0]
+        assert await w.repo.drafts.get(OFFICER) is None
+        submit = (await w.repo.events.of(tip.id))[0]
         assert (submit["action"], submit["actor_id"], submit["actor_role"]) == (
             "submit",
             OFFICER,
@@ -93,7 +94,7 @@ async def test_newtip_logs_a_hotline_tip(tmp_path: Path) -> None:
             "SELECT chat_id, payload FROM outbox WHERE kind = 'notice'"
         )
         # Only the officer's own receipt ("logged HS-0001"): no notice for the caller.
-        assert [(r["chat_id"], json.loads(r["payload"])["key"]) for r in outbox] == [
+        assert [(r["chat_id"], notice_key(r["payload"])) for r in outbox] == [
             (OFFICER, "submit.logged")
         ]
 
@@ -106,7 +107,7 @@ async def test_officer_commands_refused_for_everyone_else(tmp_path: Path, who: i
             w.emu.send_text(who, command)
             await w.next_bot(who, zh("refused.officer_only"))
         assert await w.quiet(who) == []
-        assert await w.repo.get_draft(who) is None
+        assert await w.repo.drafts.get(who) is None
         refused = [(e["action"], e["actor_id"]) for e in await w.events_named("refused:")]
         assert refused == [("refused:newtip", who), ("refused:open", who)]
         # Nor may they ask for a card copy with a forged "show" button.
@@ -186,7 +187,7 @@ async def test_open_list_and_live_card_copy(tmp_path: Path) -> None:
         assert zh("card.closed_by", name=NAMES[OFFICER][0]) in group_card["text"]
         copy = await w.wait_card(OFFICER, first.code, closed)
         assert w.buttons(copy) == []
-        tip = await w.repo.get_tip(first.id)
+        tip = await w.repo.tips.get(first.id)
         assert tip.state is State.CLOSED and tip.outcome is Outcome.BROUGHT_IN
         assert tip.closed_by == OFFICER and tip.claimed_by == G1_MEMBER
         await w.next_bot(REPORTER, zh("notice.closed_helped", code=first.code))
@@ -219,7 +220,7 @@ async def test_roster_hand_over_sends_new_tips_to_the_next_group(tmp_path: Path)
         w.clock.advance(minutes=2)  # 08:31: g2 has taken over
         code = await submit_tip(w, REPORTER_EN, lang="en", where=(30.10, 115.00))
         card = await w.wait_card(G2_CHAT, code)
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert tip.group_key == "g2"
         assert "第二小组" in card["text"]
         await w.idle()
@@ -229,9 +230,9 @@ async def test_roster_hand_over_sends_new_tips_to_the_next_group(tmp_path: Path)
         assert answer["text"] == zh("refused.not_allowed", group="第二小组")
         answer = await w.press(G2_MEMBER, G2_CHAT, card, zh("btn.claim"))
         assert answer["text"] == zh("done.claim", code=code)
-        assert (await w.repo.get_tip(tip.id)).claimed_by == G2_MEMBER
+        assert (await w.repo.tips.get(tip.id)).claimed_by == G2_MEMBER
         # The tip from before the hand-over stays with g1.
-        assert (await w.repo.get_tip(before.id)).group_key == "g1"
+        assert (await w.repo.tips.get(before.id)).group_key == "g1"
 
 
 async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
@@ -257,8 +258,8 @@ async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
         review = await w.next_bot(OFFICER, review_head("zh"))
         assert zh("yes") in review["text"]
         code = await send_review(w, OFFICER, review)
-        tip = await w.repo.tip_by_code(code)
-        assert [m["kind"] for m in await w.repo.media_of(tip.id)] == ["report_photo"]
+        tip = await w.tip_by_code(code)
+        assert [m["kind"] for m in await w.repo.media.of(tip.id)] == ["report_photo"]
 
         # A reply to the officer's copy of the card is evidence, as in the group.
         w.emu.send_text(OFFICER, "/open")
@@ -269,7 +270,7 @@ async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
         w.mark(OFFICER)
         w.emu.send_voice(OFFICER, reply_to=copy["message_id"])
         await w.next_bot(OFFICER, zh("evidence.added", code=code, count=1))
-        assert [m["kind"] for m in await w.repo.media_of(tip.id)] == ["report_photo", "voice"]
+        assert [m["kind"] for m in await w.repo.media.of(tip.id)] == ["report_photo", "voice"]
         await w.wait_card(G1_CHAT, code, zh("card.evidence", count=1))
 
 

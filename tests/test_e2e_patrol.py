@@ -47,12 +47,12 @@ async def claimed(w: World, member: int = G1_MEMBER, **kwargs):
     answer = await w.press(member, G1_CHAT, card, zh("btn.claim"))
     assert answer["text"] == zh("done.claim", code=tip.code)
     card = await w.wait_card(G1_CHAT, tip.code, zh("card.claimed_by", name=NAMES[member][0]))
-    return await w.repo.get_tip(tip.id), card
+    return await w.repo.tips.get(tip.id), card
 
 
 async def unchanged(w: World, tip) -> None:
     """The tip is exactly as it was (same version: nothing was written to it)."""
-    assert await w.repo.get_tip(tip.id) == tip
+    assert await w.repo.tips.get(tip.id) == tip
 
 
 # -- who may press ------------------------------------------------------------------------------
@@ -123,12 +123,12 @@ async def test_second_claim_on_the_same_card_is_stale(tmp_path: Path) -> None:
         assert a1["text"] == zh("done.claim", code=tip.code)
         assert a2["text"] == zh("refused.stale", code=tip.code, state=zh("state.claimed"))
         assert a2["show_alert"] is True
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip.state is State.CLAIMED and tip.claimed_by == G1_MEMBER
         card = await w.wait_card(G1_CHAT, tip.code, zh("card.claimed_by", name="赵队员"))
         assert "钱队员" not in card["text"]
         assert zh("btn.claim") not in w.buttons(card)
-        claims = [e for e in await w.repo.events(tip.id) if e["action"] == "claim"]
+        claims = [e for e in await w.repo.events.of(tip.id) if e["action"] == "claim"]
         assert [e["actor_id"] for e in claims] == [G1_MEMBER]
         # The reporter hears about the claim once.
         await w.idle()
@@ -141,7 +141,7 @@ async def test_release_then_another_member_claims(tmp_path: Path) -> None:
         tip, card = await claimed(w, G1_MEMBER)
         answer = await w.press(G1_MEMBER, G1_CHAT, card, zh("btn.release"))
         assert answer["text"] == zh("done.release", code=tip.code)
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip.state is State.DISPATCHED and tip.claimed_by is None and tip.claimed_at is None
         card = await w.wait_card(G1_CHAT, tip.code, zh("timeline.release", name="赵队员"))
         assert zh("btn.claim") in w.buttons(card)
@@ -150,14 +150,14 @@ async def test_release_then_another_member_claims(tmp_path: Path) -> None:
         answer = await w.press(G1_MEMBER2, G1_CHAT, card, zh("btn.claim"))
         assert answer["text"] == zh("done.claim", code=tip.code)
         card = await w.wait_card(G1_CHAT, tip.code, zh("card.claimed_by", name="钱队员"))
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip.state is State.CLAIMED and tip.claimed_by == G1_MEMBER2
         # The one who let go is no longer the claimer: "on my way" is not theirs to press.
         answer = await w.press(G1_MEMBER, G1_CHAT, card, zh("btn.go"))
         assert answer["text"] == zh("refused.not_claimer", name="钱队员")
         assert answer["show_alert"] is True
         await unchanged(w, tip)
-        moves = [e["action"] for e in await w.repo.events(tip.id)]
+        moves = [e["action"] for e in await w.repo.events.of(tip.id)]
         assert moves == ["submit", "dispatch", "claim", "release", "claim", "refused:go"]
         await w.idle()
         notices = [m for m in w.bot_msgs(REPORTER) if m["text"].startswith("🚶")]
@@ -173,7 +173,7 @@ async def test_supplies_only_outcome(tmp_path: Path) -> None:
         mid = card["message_id"]
         await w.press(G1_MEMBER, G1_CHAT, card, zh("btn.arrive"))
         card = await w.wait_card(G1_CHAT, tip.code, f"{tip.code} · {zh('state.on_scene')}")
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
 
         # Open the picker, go back, open it again.
         await w.press(G1_MEMBER, G1_CHAT, card, zh("outcome.supplies_only"))
@@ -196,13 +196,13 @@ async def test_supplies_only_outcome(tmp_path: Path) -> None:
 
         answer = await w.press(G1_MEMBER, G1_CHAT, w.message(G1_CHAT, mid), zh("btn.supplies_done"))
         assert answer["text"] == zh("done.close", code=tip.code)
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip.state is State.CLOSED and tip.outcome is Outcome.SUPPLIES_ONLY
         assert tip.supplies == frozenset({Supply.COAT, Supply.QUILT})
         assert tip.closed_by == G1_MEMBER
         card = await w.wait_card(G1_CHAT, tip.code, zh("card.supplies", items="棉衣、棉被"))
         assert w.buttons(card) == []
-        [close] = [e for e in await w.repo.events(tip.id) if e["action"] == "close"]
+        [close] = [e for e in await w.repo.events.of(tip.id) if e["action"] == "close"]
         assert '"supplies": ["coat", "quilt"]' in close["detail"]
         await w.next_bot(REPORTER, zh("notice.closed_helped", code=tip.code))
 
@@ -223,7 +223,7 @@ async def test_not_found_from_en_route(tmp_path: Path) -> None:
         )
         card = await w.wait_card(G1_CHAT, tip.code, zh("state.closed"))
         assert zh("outcome.not_found") in card["text"] and w.buttons(card) == []
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip.state is State.CLOSED and tip.outcome is Outcome.NOT_FOUND
         assert tip.arrived_at is None
         await w.next_bot(REPORTER, zh("notice.closed_not_found", code=tip.code))
@@ -248,14 +248,14 @@ async def test_duplicate_flagged_and_closed_via_picker(tmp_path: Path) -> None:
         assert w.buttons(picker) == [zh("btn.duplicate_of", code=first.code), zh("btn.back")]
         answer = await w.press(G1_MEMBER, G1_CHAT, picker, zh("btn.duplicate_of", code=first.code))
         assert answer["text"] == zh("done.close", code=second.code)
-        second = await w.repo.get_tip(second.id)
+        second = await w.repo.tips.get(second.id)
         assert second.state is State.CLOSED and second.outcome is Outcome.DUPLICATE
         assert second.duplicate_of == first.id
         card = await w.wait_card(G1_CHAT, second.code, zh("card.duplicate_of", code=first.code))
         assert w.buttons(card) == []
         await w.next_bot(REPORTER_EN, tr("en", "notice.closed_duplicate", code=second.code))
         # The first tip goes on; with the second closed there is nothing left to merge with.
-        assert (await w.repo.get_tip(first.id)).state is State.DISPATCHED
+        assert (await w.repo.tips.get(first.id)).state is State.DISPATCHED
         answer = await w.press(G1_MEMBER, G1_CHAT, first_card, zh("btn.duplicate"))
         assert answer["text"] == zh("dups.none")
         # Nor can the first now be closed as a duplicate of the second (a loop).
@@ -266,7 +266,7 @@ async def test_duplicate_flagged_and_closed_via_picker(tmp_path: Path) -> None:
             f"tip:close:{first.id}:duplicate:{second.id}",
         )
         assert answer["text"] == zh("refused.bad_duplicate")
-        assert (await w.repo.get_tip(first.id)).state is State.DISPATCHED
+        assert (await w.repo.tips.get(first.id)).state is State.DISPATCHED
 
 
 async def test_member_who_did_not_claim_cannot_close(tmp_path: Path) -> None:
@@ -274,7 +274,7 @@ async def test_member_who_did_not_claim_cannot_close(tmp_path: Path) -> None:
         tip, card = await claimed(w, G1_MEMBER)
         await w.press(G1_MEMBER, G1_CHAT, card, zh("btn.go"))
         card = await w.wait_card(G1_CHAT, tip.code, zh("state.en_route"))
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
 
         answer = await w.press(G1_MEMBER2, G1_CHAT, card, zh("outcome.not_found"))
         # Told who has it (not that only the group's members may act: they are one).
@@ -298,7 +298,7 @@ async def test_member_who_did_not_claim_cannot_close(tmp_path: Path) -> None:
         await w.press(
             G1_LEADER, G1_CHAT, confirm, zh("btn.confirm_outcome", outcome=zh("outcome.gone"))
         )
-        tip = await w.repo.get_tip(tip.id)
+        tip = await w.repo.tips.get(tip.id)
         assert tip.state is State.CLOSED and tip.outcome is Outcome.GONE
         assert tip.closed_by == G1_LEADER and tip.claimed_by == G1_MEMBER
 
@@ -319,13 +319,13 @@ async def test_voice_and_video_replies_become_evidence(tmp_path: Path) -> None:
         # A reply to the pin that belongs to the card counts too.
         w.emu.send_video(G1_MEMBER2, chat_id=G1_CHAT, reply_to=pin[0]["message_id"])
         await w.next_bot(G1_CHAT, zh("evidence.added", code=tip.code, count=2))
-        media = await w.repo.media_of(tip.id)
+        media = await w.repo.media.of(tip.id)
         assert [(m["kind"], m["added_by"]) for m in media] == [
             ("voice", G1_MEMBER),
             ("video", G1_MEMBER2),
         ]
         await w.wait_card(G1_CHAT, tip.code, zh("card.evidence", count=2))
-        kinds = [e["detail"] for e in await w.repo.events(tip.id) if e["action"] == "evidence"]
+        kinds = [e["detail"] for e in await w.repo.events.of(tip.id) if e["action"] == "evidence"]
         assert kinds == ['{"kind": "voice"}', '{"kind": "video"}']
 
 
@@ -335,7 +335,7 @@ async def test_evidence_from_a_stranger_is_refused(tmp_path: Path) -> None:
         w.mark(G1_CHAT)
         w.emu.send_photo(STRANGER, chat_id=G1_CHAT, reply_to=card["message_id"])
         await w.next_bot(G1_CHAT, zh("evidence.not_allowed"))
-        assert await w.repo.media_of(tip.id) == []
+        assert await w.repo.media.of(tip.id) == []
         assert [e["actor_id"] for e in await w.events_named("refused:")] == [STRANGER]
         assert zh("card.evidence", count=0) in w.message(G1_CHAT, card["message_id"])["text"]
         await unchanged(w, tip)
@@ -352,7 +352,7 @@ async def test_reply_to_a_message_that_is_not_a_card_is_ignored(tmp_path: Path) 
         w.emu.send_voice(G1_MEMBER, chat_id=G1_CHAT, reply_to=help_msg["message_id"])
         w.emu.send_text(G1_MEMBER, "收到", chat_id=G1_CHAT, reply_to=chat_line["message_id"])
         assert await w.quiet(G1_CHAT) == []
-        assert await w.repo.media_of(tip.id) == []
+        assert await w.repo.media.of(tip.id) == []
         assert await w.events_named("evidence") == [] and await w.events_named("refused") == []
 
 
@@ -380,7 +380,7 @@ async def test_whoami_and_help_in_a_patrol_group(tmp_path: Path) -> None:
         # Private-only commands say so in a group, and start nothing.
         w.emu.send_text(G1_MEMBER, "/report", chat_id=G1_CHAT)
         await w.next_bot(G1_CHAT, zh("private_only"))
-        assert await w.repo.get_draft(G1_MEMBER) is None
+        assert await w.repo.drafts.get(G1_MEMBER) is None
 
 
 async def test_unconfigured_group_is_told_its_id_and_left(tmp_path: Path) -> None:
@@ -402,7 +402,7 @@ async def test_unconfigured_group_is_told_its_id_and_left(tmp_path: Path) -> Non
         await w.next_bot(OFFICER, zh("chat.unknown_group_left", title="随便聊聊", chat_id=other))
         assert await w.quiet(other) == []
         assert w.bot_msgs(other) == [notice]  # said once, not once per message
-        assert await w.repo.get_draft(STRANGER) is None
+        assert await w.repo.drafts.get(STRANGER) is None
         left = await w.events_named("left_unknown_group")
         assert len(left) == 1 and str(other) in left[0]["detail"]
 

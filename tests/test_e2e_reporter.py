@@ -76,12 +76,12 @@ async def test_typed_address_offline_gazetteer_pin_confirm_and_continue(tmp_path
         assert not any(
             tr("zh", "address.offline") in (m["text"] or "") for m in w.bot_msgs(REPORTER)
         )
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert draft.step is Step.CONFIRM_PLACE and draft.lat is None
         assert draft.candidates == ((*STATION_PIN, "黄石站"),)
 
         await pick_place(w, REPORTER, confirm, "黄石站")
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert draft.step is Step.SEEN
         assert (draft.lat, draft.lon) == STATION_PIN
         assert draft.place_label == "黄石站" and draft.address == "黄石站门口"
@@ -90,7 +90,7 @@ async def test_typed_address_offline_gazetteer_pin_confirm_and_continue(tmp_path
         review = await answer_questions(w, REPORTER)
         assert "黄石站" in review["text"]
         code = await send_review(w, REPORTER, review)
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert (tip.lat, tip.lon) == STATION_PIN
         assert tip.place_label == "黄石站" and tip.address == "黄石站门口"
         card = await w.wait_card(G1_CHAT, code)
@@ -131,7 +131,7 @@ async def test_typed_address_via_nominatim(tmp_path: Path) -> None:
                 tr("zh", "address.offline") in (m["text"] or "") for m in w.bot_msgs(REPORTER)
             )
             await pick_place(w, REPORTER, confirm, label)
-            draft = await w.repo.get_draft(REPORTER)
+            draft = await w.repo.drafts.get(REPORTER)
             assert (draft.lat, draft.lon) == (30.157, 114.936)
             assert draft.place_label == label and draft.step is Step.SEEN
             await w.next_bot(REPORTER, tr("zh", "ask.seen"))
@@ -156,7 +156,7 @@ async def test_typed_address_with_nominatim_down_falls_back_and_says_so(tmp_path
             CIHU
         )
         await pick_place(w, REPORTER, confirm, "磁湖")
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert (draft.lat, draft.lon) == CIHU and draft.step is Step.SEEN
 
 
@@ -168,14 +168,14 @@ async def test_address_that_matches_nothing(tmp_path: Path) -> None:
         assert HOTLINE in reply["text"]
         keyboard = w.emu.reply_keyboard(REPORTER)
         assert keyboard["keyboard"][0][0]["request_location"] is True
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert draft.step is Step.LOCATION and draft.lat is None and draft.candidates == ()
         assert not [m for m in w.bot_msgs(REPORTER) if m["kind"] == "venue"]
 
         # One character is not an address: asked again, nothing looked up.
         w.emu.send_text(REPORTER, "桥")
         await w.next_bot(REPORTER, tr("zh", "address.bad"))
-        assert await w.repo.get_draft(REPORTER) == draft
+        assert await w.repo.drafts.get(REPORTER) == draft
 
         # The flow goes on with a real place.
         w.emu.send_location(REPORTER, *CENTRE)
@@ -192,11 +192,11 @@ async def test_location_outside_the_service_area_stores_nothing(tmp_path: Path) 
         )
         assert HOTLINE in reply["text"]
         assert await w.quiet(REPORTER) == []  # no question follows
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert draft is None or (draft.lat is None and draft.step is Step.LOCATION)
-        assert await w.repo.get_tip(1) is None
-        assert await w.repo.open_tips() == []
-        assert await w.repo.tips_of_reporter(REPORTER) == []
+        assert await w.repo.tips.get(1) is None
+        assert await w.repo.tips.open() == []
+        assert await w.repo.tips.of_reporter(REPORTER) == []
         assert w.bot_msgs(G1_CHAT) == [] and w.bot_msgs(G2_CHAT) == []
 
         # Also in the middle of a report: the pin is refused, the draft keeps no location.
@@ -205,10 +205,10 @@ async def test_location_outside_the_service_area_stores_nothing(tmp_path: Path) 
         await w.next_bot(REPORTER, tr("zh", "ask.location").split("\n")[0])
         w.emu.send_venue(REPORTER, *OUTSIDE, "外滩", "上海市黄浦区")
         await w.next_bot(REPORTER, tr("zh", "location.outside", hotline=HOTLINE, station=STATION))
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert draft.lat is None and draft.lon is None and draft.place_label is None
         assert draft.step is Step.LOCATION
-        assert await w.repo.get_tip(1) is None
+        assert await w.repo.tips.get(1) is None
 
 
 # -- wrong turns --------------------------------------------------------------------------------
@@ -219,14 +219,14 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
         u = REPORTER
 
         async def wrong(send, expected_key: str, prompt: str | None) -> None:
-            before = await w.repo.get_draft(u)
+            before = await w.repo.drafts.get(u)
             w.mark(u)
             send()
             await w.next_bot(u, tr("zh", expected_key))
             if prompt is not None:  # the step's question is asked again, with its buttons
                 again = await w.next_bot(u, prompt)
                 assert w.buttons(again) or again["text"].startswith("📍")
-            assert await w.repo.get_draft(u) == before
+            assert await w.repo.drafts.get(u) == before
 
         w.mark(u)
         w.emu.send_text(u, "/report")
@@ -237,7 +237,7 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
         seen = await w.next_bot(u, tr("zh", "ask.seen"))
         await wrong(lambda: w.emu.send_text(u, "刚才"), "wrong.seen", tr("zh", "ask.seen"))
         await wrong(lambda: w.emu.send_location(u, 30.21, 115.05), "location.already", None)
-        assert (await w.repo.get_draft(u)).lat == CENTRE[0]
+        assert (await w.repo.drafts.get(u)).lat == CENTRE[0]
 
         await w.press(u, u, seen, tr("zh", "seen.now"))
         people = await w.next_bot(u, tr("zh", "ask.people"))
@@ -266,7 +266,7 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
             "photo.not_image",
             None,
         )
-        draft = await w.repo.get_draft(u)
+        draft = await w.repo.drafts.get(u)
         assert draft.step is Step.PHOTO and draft.photo_file_id is None
 
         # A real photo sent as a file (with its metadata) is taken as a cleaned copy, which the
@@ -276,7 +276,7 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
         clean = await w.next_of_kind(u, "photo")
         assert clean["caption"] == tr("zh", "photo.cleaned")
         review = await w.next_bot(u, review_head("zh"))
-        draft = await w.repo.get_draft(u)
+        draft = await w.repo.drafts.get(u)
         assert draft.step is Step.REVIEW
         assert draft.photo_file_id == clean["photo"][-1]["file_id"]
         await wrong(lambda: w.emu.send_voice(u), "wrong.review", review_head("zh"))
@@ -284,9 +284,9 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
 
         # After all that the report is still whole and goes in.
         code = await send_review(w, u, review)
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert tip.seen is Seen.NOW and tip.people is People.ONE and tip.flags == frozenset()
-        media = await w.repo.media_of(tip.id)
+        media = await w.repo.media.of(tip.id)
         assert [(m["kind"], m["file_id"]) for m in media] == [
             ("report_photo", clean["photo"][-1]["file_id"])
         ]
@@ -299,13 +299,13 @@ async def test_location_without_start_starts_a_report(tmp_path: Path) -> None:
         # Something a report cannot start from: a hint, and no draft.
         w.emu.send_sticker(REPORTER)
         await w.next_bot(REPORTER, tr("zh", "hint.start"))
-        assert await w.repo.get_draft(REPORTER) is None
+        assert await w.repo.drafts.get(REPORTER) is None
 
         w.emu.send_location(REPORTER, *CENTRE)
         await w.next_bot(REPORTER, tr("zh", "location.ok"))
         seen = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         assert w.buttons(seen) == [tr("zh", f"seen.{s.value}") for s in Seen]
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert draft.source is Source.REPORTER and draft.step is Step.SEEN
         assert (draft.lat, draft.lon) == CENTRE
         assert w.emu.reply_keyboard(REPORTER) is None
@@ -328,13 +328,13 @@ async def test_start_shows_welcome_with_emergency_note_and_report_button(tmp_pat
             )
             assert "120 / 110" in welcome["text"] and HOTLINE in welcome["text"]
             assert w.buttons(welcome) == [tr(lang, "btn.report")]
-            assert await w.repo.get_draft(user) is None
+            assert await w.repo.drafts.get(user) is None
 
             await w.press(user, user, welcome, tr(lang, "btn.report"))
             await w.next_bot(user, tr(lang, "ask.location").split("\n")[0])
             keyboard = w.emu.reply_keyboard(user)["keyboard"][0][0]
             assert keyboard == {"text": tr(lang, "btn.send_location"), "request_location": True}
-            draft = await w.repo.get_draft(user)
+            draft = await w.repo.drafts.get(user)
             assert draft.step is Step.LOCATION and draft.source is Source.REPORTER
 
 
@@ -345,21 +345,21 @@ async def test_cancel_in_the_middle_deletes_the_draft(tmp_path: Path) -> None:
         seen = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         await w.press(REPORTER, REPORTER, seen, tr("zh", "seen.hour"))
         people = await w.next_bot(REPORTER, tr("zh", "ask.people"))
-        assert (await w.repo.get_draft(REPORTER)).seen is Seen.HOUR
+        assert (await w.repo.drafts.get(REPORTER)).seen is Seen.HOUR
 
         w.emu.send_text(REPORTER, "/cancel")
         await w.next_bot(REPORTER, tr("zh", "cancel.done"))
-        assert await w.repo.get_draft(REPORTER) is None
+        assert await w.repo.drafts.get(REPORTER) is None
 
         # The old question's buttons are dead now and start nothing.
         answer = await w.press(REPORTER, REPORTER, people, tr("zh", "people.2"))
         assert answer["text"] == tr("zh", "button.stale")
         assert await w.quiet(REPORTER) == []
-        assert await w.repo.get_draft(REPORTER) is None
+        assert await w.repo.drafts.get(REPORTER) is None
 
         w.emu.send_text(REPORTER, "/cancel")
         await w.next_bot(REPORTER, tr("zh", "cancel.nothing"))
-        assert await w.repo.get_tip(1) is None
+        assert await w.repo.tips.get(1) is None
 
 
 async def test_stale_reporter_button_changes_nothing(tmp_path: Path) -> None:
@@ -373,7 +373,7 @@ async def test_stale_reporter_button_changes_nothing(tmp_path: Path) -> None:
         await w.until(lambda: w.message(REPORTER, seen["message_id"])["edit_date"])
         answered = w.message(REPORTER, seen["message_id"])
         assert answered["text"] == "✓ " + tr("zh", "seen.now") and w.buttons(answered) == []
-        before = await w.repo.get_draft(REPORTER)
+        before = await w.repo.drafts.get(REPORTER)
 
         # The "seen" buttons pressed again (an old client, a double tap): stale, nothing changes.
         for row in buttons:
@@ -382,7 +382,7 @@ async def test_stale_reporter_button_changes_nothing(tmp_path: Path) -> None:
             )
             assert answer["text"] == tr("zh", "button.stale")
             await w.next_bot(REPORTER, tr("zh", "ask.people"))  # pointed at the live question
-            assert await w.repo.get_draft(REPORTER) == before
+            assert await w.repo.drafts.get(REPORTER) == before
         assert before.seen is Seen.NOW and before.step is Step.PEOPLE
 
 
@@ -409,12 +409,12 @@ async def test_mytips_and_withdraw_before_claim(tmp_path: Path) -> None:
         )
         assert withdrawn in mine["text"] and w.buttons(mine) == []
 
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert tip.state is State.WITHDRAWN and tip.closed_at is not None
         card = await w.wait_card(G1_CHAT, code, tr("zh", "state.withdrawn"))
         assert w.buttons(card) == []
         assert tr("zh", "timeline.withdraw") in card["text"]
-        events = [(e["action"], e["actor_id"]) for e in await w.repo.events(tip.id)]
+        events = [(e["action"], e["actor_id"]) for e in await w.repo.events.of(tip.id)]
         assert events[-1] == ("withdraw", REPORTER)
 
         # Nobody can claim a withdrawn tip, even with the old button.
@@ -422,7 +422,7 @@ async def test_mytips_and_withdraw_before_claim(tmp_path: Path) -> None:
         assert answer["text"] == tr(
             "zh", "refused.stale", code=code, state=tr("zh", "state.withdrawn")
         )
-        assert (await w.repo.tip_by_code(code)).state is State.WITHDRAWN
+        assert (await w.tip_by_code(code)).state is State.WITHDRAWN
         # Nothing in the group identifies the reporter.
         first, username, _ = NAMES[REPORTER]
         for message in w.emu.transcript(G1_CHAT):
@@ -441,7 +441,7 @@ async def test_withdraw_refused_after_claim(tmp_path: Path) -> None:
         await w.wait_card(G1_CHAT, code, NAMES[G1_MEMBER][0])
         answer = await w.press(REPORTER, REPORTER, mine, tr("zh", "btn.withdraw", code=code))
         assert answer["text"] == tr("zh", "withdraw.too_late") and answer["show_alert"]
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert tip.state is State.CLAIMED and tip.claimed_by == G1_MEMBER
 
         # Someone else's tip cannot be withdrawn with a forged button.
@@ -452,7 +452,7 @@ async def test_withdraw_refused_after_claim(tmp_path: Path) -> None:
         assert answer["text"] == tr("zh", "button.invalid")
         denied = await w.events_named("refused:withdraw")
         assert [(e["actor_id"], e["tip_id"]) for e in denied] == [(STRANGER, tip.id)]
-        assert (await w.repo.tip_by_code(code)).state is State.CLAIMED
+        assert (await w.tip_by_code(code)).state is State.CLAIMED
 
 
 async def test_per_hour_limit_refuses_the_fourth_tip(tmp_path: Path) -> None:
@@ -469,18 +469,18 @@ async def test_per_hour_limit_refuses_the_fourth_tip(tmp_path: Path) -> None:
         await w.press(REPORTER, REPORTER, review, tr("zh", "btn.submit"))
         refusal = await w.next_bot(REPORTER, tr("zh", "submit.too_many", limit=3, hotline=HOTLINE))
         assert HOTLINE in refusal["text"]
-        assert await w.repo.get_tip(4) is None
-        assert len(await w.repo.tips_of_reporter(REPORTER)) == 3
+        assert await w.repo.tips.get(4) is None
+        assert len(await w.repo.tips.of_reporter(REPORTER)) == 3
         await w.outbox_idle()
         cards = [m for m in w.bot_msgs(G1_CHAT) if m["text"] and m["text"].startswith("🟠")]
         assert len(cards) == 3
-        assert (await w.repo.get_draft(REPORTER)).step is Step.REVIEW  # kept, not lost
+        assert (await w.repo.drafts.get(REPORTER)).step is Step.REVIEW  # kept, not lost
 
         # An hour after the first one, the same review goes in.
         w.clock.advance(minutes=59)
         await w.press(REPORTER, REPORTER, review, tr("zh", "btn.submit"))
         await w.next_bot(REPORTER, tr("zh", "submit.received", code="HS-0004")[:12])
-        assert (await w.repo.get_tip(4)).code == "HS-0004"
+        assert (await w.repo.tips.get(4)).code == "HS-0004"
 
 
 async def test_venue_attachment_is_accepted_as_the_location(tmp_path: Path) -> None:
@@ -488,7 +488,7 @@ async def test_venue_attachment_is_accepted_as_the_location(tmp_path: Path) -> N
         w.mark(REPORTER)
         w.emu.send_venue(REPORTER, *CIHU, "磁湖", "磁湖路 12 号")
         await w.next_bot(REPORTER, tr("zh", "location.ok"))
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert (draft.lat, draft.lon) == CIHU
         assert draft.place_label == "磁湖" and draft.address == "磁湖路 12 号"
         review = await answer_questions(w, REPORTER)
@@ -508,7 +508,7 @@ async def test_language_switch_to_english_applies_to_later_notices(tmp_path: Pat
         assert w.buttons(choose) == [tr("zh", "lang.name"), tr("en", "lang.name")]
         await w.press(REPORTER, REPORTER, choose, tr("en", "lang.name"))
         await w.next_bot(REPORTER, tr("en", "language.set"))
-        assert (await w.repo.user_languages(REPORTER))[0] == "en"
+        assert (await w.repo.people.languages(REPORTER))[0] == "en"
 
         code = await submit_tip(w, REPORTER, lang="en")  # every question now in English
         card = await w.wait_card(G1_CHAT, code)
@@ -543,7 +543,7 @@ async def test_long_description_is_cut_and_the_reporter_told(tmp_path: Path) -> 
         w.emu.send_text(REPORTER, "桥下很冷" * 200)  # 800 characters
         await w.next_bot(REPORTER, tr("zh", "description.cut", limit=limit))
         await w.next_bot(REPORTER, tr("zh", "ask.photo"))
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert len(draft.description) == limit and draft.description.endswith("…")
         assert draft.description.startswith("桥下很冷桥下很冷")
 

@@ -67,9 +67,9 @@ async def test_verified_tip_to_wechat_payment(tmp_path: Path) -> None:
         w.mark(REPORTER)
         w.emu.send_contact(REPORTER, "+8613800000001", contact_user_id=REPORTER)
         await w.next_bot(REPORTER, "手机号")
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert reward.state is RewardState.PENDING and reward.verified_by == G1_MEMBER
-        assert await w.repo.phone_of(REPORTER) == "+8613800000001"
+        assert await w.repo.people.phone(REPORTER) == "+8613800000001"
 
         # The officer sees it in /rewards, approves, records a WeChat transfer.
         listing = await officer_says(w, "/rewards", code)
@@ -98,10 +98,10 @@ async def test_verified_tip_to_wechat_payment(tmp_path: Path) -> None:
         assert "微信转账" in paid["text"] and "2026-12-01" in paid["text"]
         assert "4200001234" not in paid["text"]  # no payment details beyond method and date
 
-        reward = await w.repo.get_reward(reward.id)
+        reward = await w.repo.rewards.get(reward.id)
         assert reward.state is RewardState.PAID and reward.method is PayMethod.WECHAT
         assert reward.paid_by == OFFICER and reward.paid_amount == 200
-        actions = [e["action"] for e in await w.repo.events(reward.tip_id)]
+        actions = [e["action"] for e in await w.repo.events.of(reward.tip_id)]
         for expected in (
             "reward_pending",
             "phone_shared",
@@ -111,7 +111,7 @@ async def test_verified_tip_to_wechat_payment(tmp_path: Path) -> None:
         ):
             assert expected in actions
         # The claim secret was never stored in the clear.
-        rows = await w.services.deps.db.fetchall("SELECT payload FROM outbox")
+        rows = await w.station.db.fetchall("SELECT payload FROM outbox")
         assert all(secret not in r["payload"] for r in rows)
 
         ledger = await officer_says(w, "/ledger", "奖励台账")
@@ -130,10 +130,12 @@ async def test_self_approval_is_refused(tmp_path: Path) -> None:
         listing = await officer_says(w, "/rewards", code)
         answer = await w.press(OFFICER, OFFICER, listing, f"批准 {code}")
         assert answer["text"] == t("zh", "reward.err.self_approval")
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert reward.state is RewardState.PENDING
         refused = [
-            e for e in await w.repo.events(reward.tip_id) if e["action"] == "refused:reward_approve"
+            e
+            for e in await w.repo.events.of(reward.tip_id)
+            if e["action"] == "refused:reward_approve"
         ]
         assert len(refused) == 1 and '"self_approval"' in refused[0]["detail"]
 
@@ -166,7 +168,7 @@ async def test_anonymous_claim_wrong_then_right_secret(tmp_path: Path) -> None:
         ask_amount = await w.next_bot(OFFICER, "多少元")
         w.emu.send_text(OFFICER, "200元")
         await w.next_bot(OFFICER, "已记录")
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert reward.state is RewardState.PAID and reward.method is PayMethod.CASH
         assert reward.claim_tries == 1 and reward.claim_verified_by == OFFICER
         assert ask_amount is not None
@@ -179,7 +181,7 @@ async def test_five_wrong_secrets_lock_the_claim_and_tell_the_officers(tmp_path:
         secret = secret_of(w, REPORTER)
         await close_as(w, code, G1_MEMBER, "联系家属")
         # Only an approved reward is claimed at the counter (see test_fr16_*).
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
         wrong = "AAAAAA" if secret != "AAAAAA" else "BBBBBB"
         for left in (4, 3, 2, 1):
@@ -205,11 +207,13 @@ async def test_duplicate_reporter_is_thanked_without_reward(tmp_path: Path) -> N
         # The first is verified: its reporter earns the reward; the second is told why not.
         await close_as(w, first, G1_MEMBER, "带回站内")
         await w.next_bot(REPORTER_EN, "the reward goes to the first report")
-        first_tip = await w.repo.tip_by_code(first)
-        second_tip = await w.repo.tip_by_code(second)
-        assert (await w.repo.reward_for_tip(first_tip.id)).reporter_id == REPORTER
-        assert await w.repo.reward_for_tip(second_tip.id) is None
-        refused = [e for e in await w.repo.events(second_tip.id) if e["action"] == "reward_refused"]
+        first_tip = await w.tip_by_code(first)
+        second_tip = await w.tip_by_code(second)
+        assert (await w.repo.rewards.for_tip(first_tip.id)).reporter_id == REPORTER
+        assert await w.repo.rewards.for_tip(second_tip.id) is None
+        refused = [
+            e for e in await w.repo.events.of(second_tip.id) if e["action"] == "reward_refused"
+        ]
         assert len(refused) == 1 and '"duplicate"' in refused[0]["detail"]
 
 
@@ -218,8 +222,8 @@ async def test_non_officers_cannot_touch_rewards(tmp_path: Path) -> None:
         w.emu.send_text(OFFICER, "/start")
         code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())
         await close_as(w, code, G1_MEMBER, "带回站内")
-        tip = await w.repo.tip_by_code(code)
-        reward = await w.repo.reward_for_tip(tip.id)
+        tip = await w.tip_by_code(code)
+        reward = await w.repo.rewards.for_tip(tip.id)
         for command in ("/rewards", "/ledger", f"/claim {code} AAAAAA", f"/reverse {code} x"):
             w.mark(G1_MEMBER)
             w.emu.send_text(G1_MEMBER, command)
@@ -229,9 +233,9 @@ async def test_non_officers_cannot_touch_rewards(tmp_path: Path) -> None:
             assert answer["text"] == t("zh", "refused.officer_only")
         forged = await w.press_data(OFFICER, OFFICER, 1, "rw:ok:99999")
         assert forged["text"] == t("zh", "button.invalid")
-        assert (await w.repo.get_reward(reward.id)).state is RewardState.PENDING
+        assert (await w.repo.rewards.get(reward.id)).state is RewardState.PENDING
         refusals = [
-            e["action"] for e in await w.repo.events() if e["action"].startswith("refused:")
+            e["action"] for e in await w.repo.events.of() if e["action"].startswith("refused:")
         ]
         assert len(refusals) >= 7
 
@@ -257,7 +261,7 @@ async def test_bad_amount_and_reference_are_refused_politely(tmp_path: Path) -> 
             await w.next_bot(OFFICER, t("zh", "reward.err.bad_amount"))
         w.emu.send_text(OFFICER, "200")
         await w.next_bot(OFFICER, "已记录")
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert reward.state is RewardState.PAID and reward.method is PayMethod.ALIPAY
 
 
@@ -277,11 +281,11 @@ async def test_a_reference_the_ledger_refuses_is_refused_when_typed(tmp_path: Pa
         await w.press(OFFICER, OFFICER, methods, "微信")
         await w.next_bot(OFFICER, "参考号")
         await officer_says(w, "4200\u200b0012", t("zh", "reward.err.bad_reference"))
-        pending = await w.repo.pending_input(OFFICER)
+        pending = await w.repo.inputs.get(OFFICER)
         assert pending is not None and pending[0] == "pay_reference"  # asked again
         await officer_says(w, "4200  0012", "多少元")
         await officer_says(w, "200", "已记录")
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert reward.state is RewardState.PAID and reward.reference == "4200 0012"
 
 
@@ -290,7 +294,7 @@ async def test_two_officers_paying_at_once_record_one_payment(tmp_path: Path) ->
         code = await report_by_pin(w, REPORTER, "zh", photo=False, flags=())
         await close_as(w, code, G1_MEMBER, "带回站内")
         rewards = w.services.rewards
-        reward = await w.repo.reward_for_tip((await w.repo.tip_by_code(code)).id)
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert (await rewards.approve(reward.id, OFFICER)).ok
         # Two officers (the same configured officer id twice is enough to race the state).
         results = await asyncio.gather(
@@ -298,7 +302,7 @@ async def test_two_officers_paying_at_once_record_one_payment(tmp_path: Path) ->
             rewards.pay(reward.id, OFFICER, PayMethod.CASH, "B-2", 200),
         )
         assert sorted(r.ok for r in results) == [False, True]
-        paid = [e for e in await w.repo.ledger() if e["entry"] == "paid"]
+        paid = [e for e in await w.repo.ledger.entries() if e["entry"] == "paid"]
         assert len(paid) == 1
 
 

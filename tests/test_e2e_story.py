@@ -77,7 +77,7 @@ async def test_whole_story(tmp_path: Path, lang: str, mode: str) -> None:
         assert code == "HS-0001"
 
         # Saved before said: the tip is in the database, assigned to the on-duty group (g1).
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert tip is not None and tip.state is State.DISPATCHED
         assert tip.group_key == "g1" and tip.urgent
 
@@ -118,11 +118,11 @@ async def test_whole_story(tmp_path: Path, lang: str, mode: str) -> None:
         assert w.buttons(card) == []
         await w.next_bot(reporter, "找到" if zh else "found the person")
 
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert tip.state is State.CLOSED and tip.outcome is Outcome.BROUGHT_IN
         assert tip.claimed_by == G1_MEMBER and tip.closed_by == G1_MEMBER
         events = [
-            (e["action"], e["from_state"], e["to_state"]) for e in await w.repo.events(tip.id)
+            (e["action"], e["from_state"], e["to_state"]) for e in await w.repo.events.of(tip.id)
         ]
         assert events == [
             ("submit", None, "new"),
@@ -134,7 +134,7 @@ async def test_whole_story(tmp_path: Path, lang: str, mode: str) -> None:
             ("close", "on_scene", "closed"),
             ("reward_pending", None, "pending"),  # verified: the reward is on its way
         ]
-        media = await w.repo.media_of(tip.id)
+        media = await w.repo.media.of(tip.id)
         assert [m["kind"] for m in media] == ["report_photo", "photo"]
 
         # The reporter's view: /mytips shows the outcome in plain words.

@@ -27,7 +27,6 @@ from bot.domain.draft import Draft, Source
 from bot.domain.open311 import EVENT_COLUMNS, TIP_COLUMNS
 from bot.domain.rewards import PayMethod
 from bot.domain.tips import Action, Flag, Outcome, People, Seen
-from bot.services.reports import WithdrawResult
 from tests.harness import (
     G1_MEMBER,
     OFFICER,
@@ -60,14 +59,14 @@ async def submit(w: World, user: int, lat: float, *, hotline: bool = False, **fi
     )
     await w.services.reports.save(draft)
     result = await w.services.reports.submit(user)
-    assert result.submitted is not None, result
-    return result.submitted.tip.id
+    assert result.value is not None, result
+    return result.value.tip.id
 
 
 async def member(w: World, tip_id: int, which: int = 0) -> int:
     """A member of the group the tip went to (the roster decides which group)."""
-    tip = await w.repo.get_tip(tip_id)
-    team = w.services.deps.directory.team(tip.group_key)
+    tip = await w.repo.tips.get(tip_id)
+    team = w.station.reach.directory.team(tip.group_key)
     members = sorted(team.members - {team.leader}) or [team.leader]
     return members[which % len(members)]
 
@@ -95,13 +94,13 @@ async def story(w: World) -> None:
     w.clock.now = dt.datetime(2026, 11, 30, 16, 1, tzinfo=dt.UTC)  # 12-01 00:01: inside
     helped = await submit(w, REPORTER, 30.2001234, flags=frozenset({Flag.CHILD, Flag.ILL}))
     await go(w, helped, Outcome.BROUGHT_IN)
-    async with services.deps.db.write() as tx:
-        await repo.add_media(
+    async with w.station.db.write() as tx:
+        await repo.media.add(
             tx, tip_id=helped, kind="photo", file_id="ev-1", file_unique_id="u-ev-1",
             added_by=await member(w, helped), now=w.clock(),
         )  # fmt: skip
-        await repo.set_phone(tx, REPORTER, PHONE, w.clock())
-    reward = await repo.reward_for_tip(helped)
+        await repo.people.set_phone(tx, REPORTER, PHONE, w.clock())
+    reward = await repo.rewards.for_tip(helped)
     assert (await services.rewards.approve(reward.id, OFFICER)).ok
     assert (await services.rewards.pay(reward.id, OFFICER, PayMethod.WECHAT, "TX-9", 200)).ok
     w.clock.advance(hours=2)
@@ -120,7 +119,7 @@ async def story(w: World) -> None:
     w.clock.advance(hours=3)
     await submit(w, G1_MEMBER, 30.26)  # a member reporting as a citizen
     withdrawn = await submit(w, REPORTER, 30.27, description=TYPED_IDENTITY)
-    assert await services.reports.withdraw(REPORTER, withdrawn) == WithdrawResult.OK
+    assert (await services.reports.withdraw(REPORTER, withdrawn)).ok
     w.clock.now = dt.datetime(2026, 12, 2, 15, 30, tzinfo=dt.UTC)  # 12-02 23:30
     hotline = await submit(w, OFFICER, 30.28, hotline=True, description=HOTLINE_WORDS)
     claimer = await member(w, hotline)
@@ -338,7 +337,7 @@ async def test_events_export_names_staff_only(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         await story(w)
         config = config_file(w, tmp_path)
-        directory = w.services.deps.directory
+        directory = w.station.reach.directory
     outs = {s: tmp_path / f"events{s}" for s in (".csv", ".xlsx", ".geojson")}
     for out in outs.values():
         code = await asyncio.to_thread(

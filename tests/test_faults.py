@@ -190,7 +190,7 @@ async def outbox_quiet(w: World) -> None:
     """Wait until the outbox has nothing waiting or in flight (a card and its location)."""
 
     async def quiet() -> bool:
-        counts = await w.repo.outbox_counts()
+        counts = await w.outbox_counts()
         return not counts.get("pending") and not counts.get("sending")
 
     await w.until(quiet)
@@ -241,8 +241,8 @@ async def test_scenario_under_faults(
                     emu.block(user)
 
             async def settled() -> bool:
-                open_tips = await w.repo.open_tips()
-                counts = await w.repo.outbox_counts()
+                open_tips = await w.repo.tips.open()
+                counts = await w.outbox_counts()
                 pending = counts.get("pending", 0) + counts.get("sending", 0)
                 working = any(not task.done() for task in people.patrols)
                 return not open_tips and not pending and not working
@@ -262,7 +262,7 @@ async def test_scenario_under_faults(
             elapsed = time.monotonic() - began
 
             told = {code: user for user in reporters for code in people.told(user)}
-            tips = {code: await w.repo.tip_by_code(code) for code in told}
+            tips = {code: await w.tip_by_code(code) for code in told}
             home = {"g1": G1_CHAT, "g2": G2_CHAT}
             delivered = {
                 code
@@ -301,7 +301,7 @@ async def test_scenario_under_faults(
             assert sum(faults.injected.values()) >= 0.05 * faults.requests, figures
             # The blocked reporter's chat is marked inactive and the officer is told.
             assert blocked, "the blocked reporter was never written to"
-            assert not await w.repo.chat_active(blocker)
+            assert not await w.chat_active(blocker)
             note = plain(t("zh", "chat.user_blocked", code="{}")).split("{}")[0]
             assert any(text.startswith(note) for text in officer_texts(w)), officer_texts(w)
     finally:
@@ -335,10 +335,10 @@ async def test_retry_after_is_honoured(tmp_path: Path, caplog: pytest.LogCapture
         assert [what for _, what in seen] == ["429", "429", "429", "ok"]
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
         assert all(gap >= 0.95 for gap in gaps), gaps  # retry_after = 1 s, every time
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
 
         async def card_rows() -> list[Any]:
-            rows = await w.services.deps.db.fetchall(
+            rows = await w.station.db.fetchall(
                 "SELECT status, attempts, last_error FROM outbox "
                 "WHERE tip_id = ? AND kind = 'card'",
                 (tip.id,),
@@ -367,8 +367,8 @@ async def test_forbidden_group(tmp_path: Path, caplog: pytest.LogCaptureFixture)
             copy = await w.until(lambda: (cards_in(w, OFFICER, after) or [None])[0], timeout=WAIT_S)
             lost_note = plain(t("zh", "chat.group_lost", group="第一小组"))
             await w.until(lambda: lost_note in officer_texts(w))
-            assert G1_CHAT in await w.repo.inactive_chats()
-            assert not await w.repo.chat_active(G1_CHAT)
+            assert G1_CHAT in await w.repo.chats.inactive()
+            assert not await w.chat_active(G1_CHAT)
             assert cards_in(w, G1_CHAT, after) == []
 
             # A third tip: its card also goes to the officer; the officer is not told again.
@@ -422,7 +422,7 @@ async def test_chat_migrated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -
             await w.wait_card(NEW_G1, after, "赵队员")
 
             # The card of the first tip is in the old chat, which cannot be written to.
-            tip = await w.repo.tip_by_code(before)
+            tip = await w.tip_by_code(before)
             result = await w.services.field.act(tip.id, Action.CLAIM, G1_MEMBER2)
             assert result.ok
             reposted = await w.wait_card(NEW_G1, before, t("zh", "state.claimed"))
@@ -432,7 +432,7 @@ async def test_chat_migrated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -
             calls = len(w.emu.calls("editMessageText"))
             await asyncio.sleep(1.5)  # nothing keeps retrying in the background
             assert len(w.emu.calls("editMessageText")) == calls
-            counts = await w.repo.outbox_counts()
+            counts = await w.outbox_counts()
             assert counts.get("pending", 0) == 0, counts
             assert officer_texts(w).count(note) == 1  # told once, however it was learnt
             assert not crashes(caplog, w.emu) and not lost_replies(caplog)
@@ -449,7 +449,7 @@ async def test_deleted_card_is_posted_again(
         card = await w.wait_card(G1_CHAT, code)
         await outbox_quiet(w)  # the card's location too: it replies to the card
         await asyncio.to_thread(delete_message, w.emu, G1_CHAT, card["message_id"])
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert (await w.services.field.act(tip.id, Action.CLAIM, G1_MEMBER)).ok
 
         def reposted() -> dict | None:
@@ -460,7 +460,7 @@ async def test_deleted_card_is_posted_again(
         await w.idle()
         await outbox_quiet(w)
         assert w.message(G1_CHAT, card["message_id"])["deleted"]
-        assert [m.message_id for m in await w.repo.messages_of(tip.id, kind="card")] == [
+        assert [m.message_id for m in await w.repo.messages.of(tip.id, kind="card")] == [
             new["message_id"]
         ]
         # The new card is the live one: pressing it works and it is edited.

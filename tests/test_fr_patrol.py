@@ -108,7 +108,7 @@ async def test_fr20_no_message_names_a_person_by_a_bare_id(tmp_path: Path) -> No
         waiting = await report(w, REPORTER, 0)  # nobody claims it: repost, widen, hand-over
         taken = await report(w, STRANGER, 1)
         # A member claims `taken` (recorded by the service: the bot never sees their name).
-        tip = await w.repo.tip_by_code(taken)
+        tip = await w.tip_by_code(taken)
         assert (await w.services.field.act(tip.id, Action.CLAIM, G1_MEMBER)).ok
         await w.settle()
         claimed = await latest_card(w, G1_CHAT, taken, zh("state.claimed"))
@@ -127,7 +127,7 @@ async def test_fr20_no_message_names_a_person_by_a_bare_id(tmp_path: Path) -> No
         listing = await w.next_bot(OFFICER, zh("open.head", count=2))
         assert f"{zh('role.member')}" in listing["text"]
         await w.settle()
-        assert (await w.repo.tip_by_code(waiting)).group_key == "g2"  # handed over
+        assert (await w.tip_by_code(waiting)).group_key == "g2"  # handed over
 
         # Every kind of message that names someone was sent…
         repost = with_text(w, G1_CHAT, "无人认领！")
@@ -170,7 +170,7 @@ async def test_fr20_leader_named_from_config_before_the_bot_has_seen_them(
         assert mentions(widen) == [(NAMES[G2_LEADER][0], f"tg://user?id={G2_LEADER}")]
         # The leader writes (Telegram name 王组长): the configured name still wins.
         await w.roundtrip(G1_LEADER, G1_CHAT)
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert (await w.services.field.act(tip.id, Action.CLAIM, G2_MEMBER)).ok
         await tick_every(w, at(1, 22, 5), at(1, 22, 10))
         [scene] = with_text(w, G1_CHAT, "仍未到达现场")
@@ -178,7 +178,7 @@ async def test_fr20_leader_named_from_config_before_the_bot_has_seen_them(
             (zh("role.member"), f"tg://user?id={G2_MEMBER}"),
             ("王建国", f"tg://user?id={G1_LEADER}"),
         ]
-        assert (await w.repo.tip_by_code(code)).state is State.CLAIMED
+        assert (await w.tip_by_code(code)).state is State.CLAIMED
 
 
 # -- 22: /help lists every command of the asker's menu, from the one command table ----------
@@ -264,17 +264,17 @@ async def test_fr22_patrol_start_without_an_area(tmp_path: Path) -> None:
         assert "—" not in answer and "/patrol_start" in answer  # was "开始巡查：—。"
         example = w.config.patrol.areas[0]
         assert answer == zh("patrol.started_no_area", group="第一小组", example=example)
-        [patrol] = await w.repo.patrols_between(at(1, 0), at(2, 0))
+        [patrol] = await w.repo.patrols.between(at(1, 0), at(2, 0))
         assert patrol["area"] is None and patrol["ended_at"] is None
 
         w.emu.send_text(G1_MEMBER2, "/patrol_start  桥梁涵洞 ", chat_id=G1_CHAT)
         assert (await w.next_bot(G1_CHAT))["text"] == zh("patrol.area_set", area="桥梁涵洞")
-        [patrol] = await w.repo.patrols_between(at(1, 0), at(2, 0))
+        [patrol] = await w.repo.patrols.between(at(1, 0), at(2, 0))
         assert patrol["area"] == "桥梁涵洞" and patrol["started_by"] == G1_MEMBER
         # The area is set once; one patrol at a time.
         w.emu.send_text(G1_MEMBER, "/patrol_start 公园", chat_id=G1_CHAT)
         assert (await w.next_bot(G1_CHAT))["text"] == zh("patrol.already")
-        assert len(await w.repo.patrols_between(at(1, 0), at(2, 0))) == 1
+        assert len(await w.repo.patrols.between(at(1, 0), at(2, 0))) == 1
         assert [e["action"] for e in await w.events_named("patrol_")] == [
             "patrol_start",
             "patrol_area",
@@ -339,7 +339,7 @@ async def test_fr21_late_reminder_only_after_a_real_outage(tmp_path: Path) -> No
             # The first start ever, 10 minutes after the 20:00 slot: not an outage.
             sent = await tick_every(w, at(2, 20, 10), at(2, 21, 0))
             assert sent_reminders(sent) == [] and late_notices(w) == []
-            log = {r["slot"]: r["detail"] for r in await w.repo.schedule_log("reminder")}
+            log = {r["slot"]: r["detail"] for r in await w.schedule_log("reminder")}
             assert log == {"2026-12-02T12:00Z": "missed"}
             await tick_every(w, at(2, 21, 0), at(3, 13, 35))  # 09:00 on time
         # Restarted at 13:36 with a 13:30 reminder added: it was running at 13:30, when
@@ -366,7 +366,7 @@ async def test_fr21_late_reminder_only_after_a_real_outage(tmp_path: Path) -> No
         async with run(times) as w:
             sent = await tick_every(w, at(3, 17, 35), at(3, 17, 55))
             assert sent_reminders(sent) == []
-            log = {r["slot"]: r["detail"] for r in await w.repo.schedule_log("reminder")}
+            log = {r["slot"]: r["detail"] for r in await w.schedule_log("reminder")}
             assert log["2026-12-03T01:00Z"] == "on_time"  # 09:00
             assert log["2026-12-03T05:30Z"] == "missed"  # 13:30, added while running
             assert log["2026-12-03T06:00Z"] == "on_time"  # 14:00, cold mode switched on
@@ -437,7 +437,7 @@ async def test_fr23_no_summary_of_a_day_the_bot_was_not_running(tmp_path: Path) 
             await tick_every(w, at(5, 10, 0), at(6, 8, 0), minutes=30)
             [_, second] = summaries(w)  # nothing for 12-04; 12-05 again
             assert second.startswith(zh("summary.head", day="2026-12-05"))
-            log = [(r["slot"], r["detail"]) for r in await w.repo.schedule_log("summary")]
+            log = [(r["slot"], r["detail"]) for r in await w.schedule_log("summary")]
             assert log == [
                 ("2026-12-02", "not_running"),
                 ("2026-12-03", None),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.outbox import Html, Msg
 from bot.domain.relay import QState, Question, answer_target
 from bot.domain.rewards import (
     Campaign,
@@ -33,7 +34,6 @@ from bot.domain.tips import Outcome, People, Seen
 from bot.geo import gazetteer
 from bot.geo.area import HUANGSHI
 from bot.sandbox.emulator import BotApiEmulator, parse_html
-from bot.services import notify
 from bot.views.cards import render_digest
 from tests.drivers import FLOW, poll
 from tests.drivers import People as Drivers
@@ -143,7 +143,7 @@ async def test_fr10_every_way_of_settling_the_place_removes_the_location_keyboar
             await w.idle()
             # … and it is gone once the place is settled.
             assert w.emu.reply_keyboard(REPORTER) is None, name
-            draft = await w.repo.get_draft(REPORTER)
+            draft = await w.repo.drafts.get(REPORTER)
             assert draft.lat is not None, name
             w.emu.send_text(REPORTER, "/cancel")
             await w.idle()
@@ -375,8 +375,8 @@ async def _submit_now(w: World, user: int, source: Source = Source.REPORTER):
     )
     await w.services.reports.save(draft)
     result = await w.services.reports.submit(user)
-    assert result.submitted is not None, result.refusal
-    return result.submitted
+    assert result.value is not None, result.refusal
+    return result.value
 
 
 async def test_fr14_only_what_the_rules_can_give_is_promised(tmp_path: Path) -> None:
@@ -402,8 +402,8 @@ async def test_fr14_only_what_the_rules_can_give_is_promised(tmp_path: Path) -> 
                 if capped:
                     # One reward already this month (cap 1): a tip of REPORTER's, verified.
                     first = await _submit_now(w, REPORTER)
-                    async with w.services.deps.db.write() as tx:
-                        await w.repo.insert_reward(
+                    async with w.station.db.write() as tx:
+                        await w.repo.rewards.create(
                             tx,
                             tip_id=first.tip.id,
                             reporter_id=REPORTER,
@@ -419,7 +419,7 @@ async def test_fr14_only_what_the_rules_can_give_is_promised(tmp_path: Path) -> 
                     source = Source.HOTLINE if kind == "hotline" else Source.REPORTER
                     submitted = await _submit_now(w, user, source)
                     receipt = await w.next_bot(user, submitted.tip.code)
-                    _salt, digest = await w.repo.claim_secret(submitted.tip.id)
+                    _salt, digest = await w.repo.tips.claim_secret(submitted.tip.id)
                     if expected is None:
                         assert submitted.secret and digest, case
                         assert promise in receipt["text"], case
@@ -441,7 +441,7 @@ async def test_fr14_only_what_the_rules_can_give_is_promised(tmp_path: Path) -> 
                     said = tr("zh", "start.reward") in welcome["text"]
                     assert said is (expected is None), case
                 if capped:
-                    async with w.services.deps.db.write() as tx:
+                    async with w.station.db.write() as tx:
                         await tx.execute("UPDATE rewards SET state = 'rejected'")
         assert w.api_faults() == []
 
@@ -457,12 +457,12 @@ async def test_fr14_a_patrol_members_own_report_is_not_promised_a_reward(tmp_pat
         receipt = next(m for m in w.bot_msgs(G1_MEMBER) if code in (m["text"] or ""))
         assert "🔑" not in receipt["text"] and "200" not in receipt["text"], receipt["text"]
         assert tr("zh", "submit.no_reward.staff") in receipt["text"]
-        tip = await w.repo.tip_by_code(code)
-        assert await w.repo.claim_secret(tip.id) == (None, None)
+        tip = await w.tip_by_code(code)
+        assert await w.repo.tips.claim_secret(tip.id) == (None, None)
         w.mark(G1_MEMBER)
         await close_as(w, code, G1_MEMBER2, "带回站内")
         await w.next_bot(G1_MEMBER, tr("zh", "reward.none.staff", code=code))
-        assert await w.repo.reward_for_tip(tip.id) is None
+        assert await w.repo.rewards.for_tip(tip.id) is None
         said = " ".join(m["text"] or "" for m in w.bot_msgs(G1_MEMBER))
         assert "元奖励" not in said and "可获" not in said, said
         # Nor does the welcome speak of rewards to staff.
@@ -485,7 +485,7 @@ def _secret(message: dict) -> str:
 
 async def _everywhere(w: World, needle: str) -> list[str]:
     """Every table.column whose stored text contains ``needle``."""
-    db = w.services.deps.db
+    db = w.station.db
     hits = []
     tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
     for table in (r["name"] for r in tables):
@@ -515,14 +515,14 @@ async def test_fr06_secret_lives_only_until_its_receipt_is_delivered(tmp_path: P
         await w.idle()
         # Delivered: the plaintext is gone; only the salted hash remains, and it matches.
         assert await _everywhere(w, secret) == []
-        salt, digest = await w.repo.claim_secret(submitted.tip.id)
+        salt, digest = await w.repo.tips.claim_secret(submitted.tip.id)
         assert secret_matches(secret, salt, digest)
         # Given up (the reporter blocked the bot): the plaintext does not stay either.
         w.emu.block(REPORTER_EN)
         other = await _submit_now(w, REPORTER_EN)
         await w.idle()
         assert await _everywhere(w, other.secret) == []
-        rows = await w.services.deps.db.fetchall(
+        rows = await w.station.db.fetchall(
             "SELECT status FROM outbox WHERE chat_id = ?", (REPORTER_EN,)
         )
         assert [r["status"] for r in rows] == ["failed"]
@@ -553,7 +553,7 @@ async def test_fr06_receipt_survives_failed_sends_and_a_restart_exactly_once(
             await w.until(lambda: refused)
 
             async def retrying() -> bool:
-                rows = await w.services.deps.db.fetchall(
+                rows = await w.station.db.fetchall(
                     "SELECT status, attempts FROM outbox WHERE chat_id = ?", (REPORTER,)
                 )
                 return any(r["status"] == "pending" and r["attempts"] for r in rows)
@@ -566,8 +566,8 @@ async def test_fr06_receipt_survives_failed_sends_and_a_restart_exactly_once(
             await w.idle()
             receipts = [m for m in w.bot_msgs(REPORTER) if code in (m.get("text") or "")]
             assert len(receipts) == 1 and "已收到" in receipts[0]["text"]
-            tip = await w.repo.tip_by_code(code)
-            salt, digest = await w.repo.claim_secret(tip.id)
+            tip = await w.tip_by_code(code)
+            salt, digest = await w.repo.tips.claim_secret(tip.id)
             assert secret_matches(_secret(receipts[0]), salt, digest)
             assert await _everywhere(w, _secret(receipts[0])) == []
     finally:
@@ -593,7 +593,7 @@ async def _flow_to_review_and_send(w: World, user: int) -> str:
     w.emu.press(user, user, review["message_id"], text=tr("zh", "btn.submit"))
 
     async def stored() -> list:
-        return await w.repo.tips_of_reporter(user)
+        return await w.repo.tips.of_reporter(user)
 
     return (await w.until(stored))[0].code
 
@@ -622,8 +622,8 @@ async def test_fr06_claim_secret_reissued_from_mytips(tmp_path: Path) -> None:
         second = _secret(fresh)
         await w.idle()
         assert await _everywhere(w, second) == []  # delivered: the plaintext is gone again
-        tip = await w.repo.tip_by_code(code)
-        assert "claim_secret_reissued" in [e["action"] for e in await w.repo.events(tip.id)]
+        tip = await w.tip_by_code(code)
+        assert "claim_secret_reissued" in [e["action"] for e in await w.repo.events.of(tip.id)]
         # The old secret no longer works; the new one does (the reward rules are unchanged).
         assert first != second
         # Only an approved reward can be claimed (issue 10 #16).
@@ -661,14 +661,14 @@ async def test_fr06_messages_to_people_do_not_wait_behind_a_group_backlog(
     async with world(tmp_path) as w:
         w.emu.send_text(REPORTER, "/start")
         await w.idle()
-        deps = w.services.deps
+        notifier = w.notifier
         sender = w.app.bot_data["outbox"]
 
         # 1. Hundreds of group messages queued before a tip: its receipt goes first.
         await sender.stop()
-        async with deps.db.write() as tx:
+        async with w.station.db.write() as tx:
             for i in range(backlog):
-                await notify.say(deps, tx, G2_CHAT, f"backlog {i}")
+                await notifier.say(tx, G2_CHAT, Html(f"backlog {i}"))
         first = await _submit_now(w, REPORTER)
         sender.start()
         w.mark(REPORTER)
@@ -680,15 +680,13 @@ async def test_fr06_messages_to_people_do_not_wait_behind_a_group_backlog(
 
         # 2. The sender is working through a backlog when a receipt and a notice are queued:
         #    they overtake what is left of it.
-        async with deps.db.write() as tx:
+        async with w.station.db.write() as tx:  # the commit wakes the sender
             for i in range(backlog):
-                await notify.say(deps, tx, G2_CHAT, f"second backlog {i}")
-        deps.wake()
+                await notifier.say(tx, G2_CHAT, Html(f"second backlog {i}"))
         await w.until(lambda: any("second backlog 5" in t for _, t in _sends(w.emu)), 60)
         second = await _submit_now(w, REPORTER)
-        async with deps.db.write() as tx:
-            await notify.tell(deps, tx, REPORTER, "notice.claimed", {"code": second.tip.code})
-        deps.wake()
+        async with w.station.db.write() as tx:
+            await notifier.tell(tx, REPORTER, Msg("notice.claimed", {"code": second.tip.code}))
         queued_at = len(_sends(w.emu))
         claimed = tr("zh", "notice.claimed", code=second.tip.code)
         await w.next_bot(REPORTER, claimed, timeout=60)
@@ -869,7 +867,7 @@ async def test_fr05_plain_text_answers_the_open_question(tmp_path: Path) -> None
         assert relayed["reply_to_message_id"] == card["message_id"]
         told = await w.next_bot(REPORTER, tr("zh", "ask.answered", code=code))
         assert w.buttons(told) == [tr("zh", "btn.not_answer_new")]
-        assert await w.repo.get_draft(REPORTER) is None  # no new report was started
+        assert await w.repo.drafts.get(REPORTER) is None  # no new report was started
         said = [m["text"] for m in await w.quiet(REPORTER)]
         assert not any(tr("zh", "address.not_found", hotline="")[:5] in s for s in said)
 
@@ -885,16 +883,16 @@ async def test_fr05_plain_text_answers_the_open_question(tmp_path: Path) -> None
         w.mark(REPORTER)
         w.emu.send_text(REPORTER, "黄石站门口")
         await w.next_bot(REPORTER, tr("zh", "ask.confirm_place"))
-        assert (await w.repo.get_draft(REPORTER)).step.value == "confirm_place"
+        assert (await w.repo.drafts.get(REPORTER)).step.value == "confirm_place"
         # A Telegram reply to the question still answers it.
         w.mark(G1_CHAT)
         question = next(m for m in w.bot_msgs(REPORTER) if "他在桥洞哪一侧" in (m["text"] or ""))
         w.emu.send_text(REPORTER, "旁边有个报刊亭", reply_to=question["message_id"])
         await w.next_bot(G1_CHAT, "旁边有个报刊亭")
-        tip = await w.repo.tip_by_code(code)
-        actions = [e["action"] for e in await w.repo.events(tip.id)]
+        tip = await w.tip_by_code(code)
+        actions = [e["action"] for e in await w.repo.events.of(tip.id)]
         assert actions.count("reporter_answer") == 3
-        assert all("报刊亭" not in (e["detail"] or "") for e in await w.repo.events(tip.id))
+        assert all("报刊亭" not in (e["detail"] or "") for e in await w.repo.events.of(tip.id))
         assert w.api_faults() == []
 
 
@@ -934,7 +932,7 @@ async def test_fr05_a_text_that_was_not_an_answer(tmp_path: Path) -> None:
         w.mark(REPORTER)
         await w.press(REPORTER, REPORTER, told, tr("zh", "btn.not_answer_continue"))
         await w.next_bot(REPORTER, tr("zh", "ask.confirm_place"))
-        assert (await w.repo.get_draft(REPORTER)).step.value == "confirm_place"
+        assert (await w.repo.drafts.get(REPORTER)).step.value == "confirm_place"
         # Someone else cannot press it.
         w.emu.send_text(REPORTER_EN, "/help")
         await w.idle()
@@ -970,7 +968,7 @@ async def test_fr05_report_in_progress_and_expiry_keep_their_text(tmp_path: Path
         w.mark(G1_CHAT)
         w.emu.send_text(REPORTER, "坐在台阶上")
         await w.next_bot(REPORTER, tr("zh", "ask.photo"))
-        assert (await w.repo.get_draft(REPORTER)).description == "坐在台阶上"
+        assert (await w.repo.drafts.get(REPORTER)).description == "坐在台阶上"
         assert [m for m in await w.quiet(G1_CHAT) if "坐在台阶上" in (m["text"] or "")] == []
         w.emu.send_text(REPORTER, "/cancel")
         await w.idle()
@@ -1070,7 +1068,7 @@ async def test_fr05_a_members_question_typed_without_reply_is_not_lost(tmp_path:
         # From an officer's own copy of the card: a plain question in their chat is relayed.
         w.emu.send_text(OFFICER, "/start")
         await w.idle()
-        await w.services.field.show_card((await w.repo.tip_by_code(code)).id, OFFICER, OFFICER)
+        await w.services.field.show_card((await w.tip_by_code(code)).id, OFFICER, OFFICER)
         copy = await w.until(lambda: w.card(OFFICER, code))
         w.mark(OFFICER)
         await w.press(OFFICER, OFFICER, copy, tr("zh", "btn.ask_reporter"))
@@ -1080,7 +1078,7 @@ async def test_fr05_a_members_question_typed_without_reply_is_not_lost(tmp_path:
         w.emu.send_text(OFFICER, "需要送医吗？")
         await w.next_bot(OFFICER, tr("zh", "ask.sent", code=code))
         await _question_reaches_reporter(w, "需要送医吗")
-        assert await w.repo.get_draft(OFFICER) is None  # not taken as an officer's report
+        assert await w.repo.drafts.get(OFFICER) is None  # not taken as an officer's report
         w.mark(OFFICER)
         w.emu.send_text(REPORTER, "不需要")
         await w.next_bot(OFFICER, "不需要")

@@ -66,8 +66,8 @@ async def submitted(w: World, reporter: int) -> tuple[Tip, str]:
     )
     await w.services.reports.save(draft)
     result = await w.services.reports.submit(reporter)
-    assert result.submitted is not None and result.submitted.secret
-    return result.submitted.tip, result.submitted.secret
+    assert result.value is not None and result.value.secret
+    return result.value.tip, result.value.secret
 
 
 async def verified(w: World, reporter: int = REPORTER) -> tuple[Tip, Reward, str]:
@@ -79,7 +79,7 @@ async def verified(w: World, reporter: int = REPORTER) -> tuple[Tip, Reward, str
     assert (await field.act(tip.id, Action.ARRIVE, G1_MEMBER2)).ok
     assert (await field.act(tip.id, Action.CLOSE, G1_MEMBER2, outcome=Outcome.BROUGHT_IN)).ok
     await w.idle()
-    reward = await w.repo.reward_for_tip(tip.id)
+    reward = await w.repo.rewards.for_tip(tip.id)
     assert reward is not None and reward.state is RewardState.PENDING
     return tip, reward, secret
 
@@ -104,11 +104,13 @@ async def now_shows(w: World, chat: int, message_id: int, check) -> dict:
 
 
 async def events(w: World, tip_id: int, action: str) -> int:
-    return sum(e["action"] == action for e in await w.repo.events(tip_id))
+    return sum(e["action"] == action for e in await w.repo.events.of(tip_id))
 
 
 async def ledger_count(w: World, reward_id: int, entry: str) -> int:
-    return sum(e["reward_id"] == reward_id and e["entry"] == entry for e in await w.repo.ledger())
+    return sum(
+        e["reward_id"] == reward_id and e["entry"] == entry for e in await w.repo.ledger.entries()
+    )
 
 
 # -- 13: promise only what the reward's state supports ----------------------------------------
@@ -156,7 +158,7 @@ async def test_fr13_reporter_is_told_only_what_the_reward_state_supports(tmp_pat
         assert (await rewards.reverse(reward.id, OFFICER, "wrong receipt number")).ok
         reversed_ = await w.next_bot(REPORTER, "更正")
         assert tip.code in reversed_["text"] and "wrong receipt" not in reversed_["text"]
-        assert (await w.repo.get_reward(reward.id)).state is RewardState.APPROVED
+        assert (await w.repo.rewards.get(reward.id)).state is RewardState.APPROVED
 
 
 # -- 15: the ledger: state now, movements apart -----------------------------------------------
@@ -255,7 +257,8 @@ async def test_fr15_ledger_shows_state_now_and_labelled_movements(tmp_path: Path
 
         # The export computed at the bot's "now" is exactly what /ledger showed.
         export = await ledger_export(
-            w.repo,
+            w.repo.ledger,
+            w.repo.rewards,
             zoneinfo.ZoneInfo(w.config.station.timezone),
             Campaign(w.config.campaign.start, w.config.campaign.end),
             now=w.clock.now,
@@ -334,7 +337,7 @@ async def test_fr16_claim_answers_every_reward_state_at_once(tmp_path: Path) -> 
                 for _ in range(5):
                     await rewards.check_claim(tip, wrong, OFFICER)
             await w.idle()
-            before = await w.repo.reward_for_tip(tip.id)
+            before = await w.repo.rewards.for_tip(tip.id)
 
             answer = await says(w, OFFICER, f"/claim {tip.code} {secret}")
             text = answer["text"]
@@ -353,18 +356,18 @@ async def test_fr16_claim_answers_every_reward_state_at_once(tmp_path: Path) -> 
                 "locked": zh("claim.locked", code=tip.code),
             }[state]
             assert text == expected, (state, text)
-            after = await w.repo.reward_for_tip(tip.id)
+            after = await w.repo.rewards.for_tip(tip.id)
             if state == "approved":
                 # Only an approved reward goes on to the method (and is ready for it).
                 assert {d.split(":")[1] for d in datas(answer)} == {"m"}
                 assert after.claim_verified_by == OFFICER
-                pending = await w.repo.pending_input(OFFICER)
+                pending = await w.repo.inputs.get(OFFICER)
                 assert pending is not None and pending[0] == "pay_method"
             else:
                 assert datas(answer) == [], state  # nothing to walk through
                 assert after == before, state  # no try used up, nothing changed
                 assert "密码正确" not in text and zh("reward.err.no_reward") != text
-            await rewards.drop_input(OFFICER)
+            await w.services.answers.drop(OFFICER)
 
 
 # -- 17: a message whose action is done shows the new state -----------------------------------
@@ -413,7 +416,7 @@ async def test_fr17_every_reward_button_shows_the_new_state_and_refuses_a_second
         again = await w.press_data(OFFICER, OFFICER, listing["message_id"], reject)
         assert again["show_alert"] and "已经驳回" in again["text"]
         assert await w.quiet(OFFICER) == []  # no second question
-        assert await w.repo.pending_input(OFFICER) is None
+        assert await w.repo.inputs.get(OFFICER) is None
         assert await ledger_count(w, reward.id, "rejected") == 1
 
         # -- pay, each method, the amount: every prompt ends showing what was done.
@@ -434,7 +437,7 @@ async def test_fr17_every_reward_button_shows_the_new_state_and_refuses_a_second
             for data in (chosen, f"rw:m:{reward.id}:cash"):
                 again = await w.press_data(OFFICER, OFFICER, methods["message_id"], data)
                 assert again["show_alert"] and zh(f"pay.{method.value}") in again["text"]
-                pending = await w.repo.pending_input(OFFICER)
+                pending = await w.repo.inputs.get(OFFICER)
                 assert pending[0] == "pay_reference" and pending[1]["method"] == method.value
             w.emu.send_text(OFFICER, f"REF-{method.value}")
             amount = await w.next_bot(OFFICER, "多少元")
@@ -467,9 +470,9 @@ async def test_fr17_every_reward_button_shows_the_new_state_and_refuses_a_second
                     method=zh(f"pay.{method.value}"),
                 ), data
             assert await w.quiet(OFFICER) == []
-            assert await w.repo.pending_input(OFFICER) is None
+            assert await w.repo.inputs.get(OFFICER) is None
             assert await ledger_count(w, reward.id, "paid") == 1
-            assert (await w.repo.get_reward(reward.id)).method is method
+            assert (await w.repo.rewards.get(reward.id)).method is method
 
         # -- the amount typed instead of pressed: its prompt shows it too, no button left.
         tip, reward, _ = await verified(w)
@@ -513,11 +516,11 @@ async def test_fr18_staff_stray_text_gets_a_pointer_not_a_draft(tmp_path: Path) 
         _tip, reward, _ = await verified(w)
         assert (await rewards.approve(reward.id, OFFICER)).ok
         # The officer records a payment by typing the amount…
-        await rewards.expect(
+        await w.services.answers.expect(
             OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.CASH, "R-7")
         )
         await says(w, OFFICER, "200", "已记录")
-        assert (await w.repo.get_reward(reward.id)).state is RewardState.PAID
+        assert (await w.repo.rewards.get(reward.id)).state is RewardState.PAID
         # …and types it once more: a pointer, not an address lookup and an open draft.
         pointer = await says(w, OFFICER, "200")
         assert pointer["text"] == zh("staff.pointer.officer")
@@ -525,7 +528,7 @@ async def test_fr18_staff_stray_text_gets_a_pointer_not_a_draft(tmp_path: Path) 
         w.mark(OFFICER)
         w.emu.send_location(OFFICER, *CENTRE)
         assert (await w.next_bot(OFFICER))["text"] == zh("staff.pointer.officer")
-        assert await w.repo.get_draft(OFFICER) is None
+        assert await w.repo.drafts.get(OFFICER) is None
         # Text while the bot waits for a payment method chosen with buttons: said so.
         tip, reward, _ = await verified(w)
         assert (await rewards.approve(reward.id, OFFICER)).ok
@@ -534,25 +537,25 @@ async def test_fr18_staff_stray_text_gets_a_pointer_not_a_draft(tmp_path: Path) 
         await w.next_bot(OFFICER, zh("reward.ask.method", code=tip.code))
         answer = await says(w, OFFICER, "200")
         assert answer["text"] == zh("reward.ask.method_first", code=tip.code)
-        assert await w.repo.get_draft(OFFICER) is None
+        assert await w.repo.drafts.get(OFFICER) is None
         await says(w, OFFICER, "/cancel", zh("cancel.done"))
 
         # Leaders and members too (their own reports start on purpose, with /report).
         for user in (G1_LEADER, G1_MEMBER):
             pointer = await says(w, user, "桥下有人")
             assert pointer["text"] == zh("staff.pointer.patrol")
-            assert await w.repo.get_draft(user) is None
+            assert await w.repo.drafts.get(user) is None
             await says(w, user, "/report", zh("ask.location").split("\n")[0])
             w.mark(user)
             w.emu.send_location(user, *CENTRE)
             await w.next_bot(user, zh("location.ok"))
-            assert (await w.repo.get_draft(user)).step is Step.SEEN
+            assert (await w.repo.drafts.get(user)).step is Step.SEEN
 
         # A member of the public still reports by simply typing where.
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
         await w.next_bot(REPORTER, zh("location.ok"))
-        assert await w.repo.get_draft(REPORTER) is not None
+        assert await w.repo.drafts.get(REPORTER) is not None
 
 
 async def test_fr18_a_new_report_supersedes_an_open_reward_question(tmp_path: Path) -> None:
@@ -571,9 +574,9 @@ async def test_fr18_a_new_report_supersedes_an_open_reward_question(tmp_path: Pa
         w.mark(OFFICER)
         w.emu.send_text(OFFICER, "黄石站门口")
         await w.next_of_kind(OFFICER, "venue")  # looked up as the caller's place
-        assert (await w.repo.get_draft(OFFICER)).step is Step.CONFIRM_PLACE
-        assert await w.repo.pending_input(OFFICER) is None
-        assert (await w.repo.get_reward(reward.id)).state is RewardState.APPROVED
+        assert (await w.repo.drafts.get(OFFICER)).step is Step.CONFIRM_PLACE
+        assert await w.repo.inputs.get(OFFICER) is None
+        assert (await w.repo.rewards.get(reward.id)).state is RewardState.APPROVED
 
 
 # -- 19: the flood guard: staff are not flooders; a dropped press says so ---------------------
@@ -611,7 +614,7 @@ async def test_fr19_officers_confirmation_is_not_dropped_by_the_flood_guard(
         await opened(w)
         tip, reward, _ = await verified(w)
         assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
-        await w.services.rewards.expect(
+        await w.services.answers.expect(
             OFFICER, Awaiting(Ask.AMOUNT, reward.id, None, PayMethod.WECHAT, "W-1")
         )
         for _ in range(8):  # a busy officer: more updates than a reporter may send
@@ -620,7 +623,7 @@ async def test_fr19_officers_confirmation_is_not_dropped_by_the_flood_guard(
         answer = await w.press_data(OFFICER, OFFICER, amount["message_id"], f"rw:amt:{reward.id}")
         assert answer["text"] != t("zh", "flood.button")
         await w.next_bot(OFFICER, "已记录")
-        assert (await w.repo.get_reward(reward.id)).state is RewardState.PAID
+        assert (await w.repo.rewards.get(reward.id)).state is RewardState.PAID
 
 
 async def test_fr19_a_dropped_press_says_nothing_was_recorded(tmp_path: Path) -> None:
@@ -635,7 +638,7 @@ async def test_fr19_a_dropped_press_says_nothing_was_recorded(tmp_path: Path) ->
             assert answer["show_alert"] is True
             assert "没有记录" in answer["text"] and "再按" in answer["text"], answer
         await w.idle()
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert draft.step is Step.SEEN and draft.seen is None  # nothing was recorded
         # A message dropped after them still gets the burst's one reply, which says so too.
         flood = await says(w, REPORTER, "刚刚看到的")
@@ -654,9 +657,9 @@ async def test_fr18_an_officers_reply_to_the_bots_question_is_the_answer(tmp_pat
         question = await w.next_bot(OFFICER, zh("reward.ask.reason", code=tip.code))
         w.emu.send_text(OFFICER, "同一人重复报告", reply_to=question["message_id"])
         await w.next_bot(OFFICER, zh("reward.done.rejected", code=tip.code))
-        rejected = await w.repo.get_reward(reward.id)
+        rejected = await w.repo.rewards.get(reward.id)
         assert rejected.state is RewardState.REJECTED and rejected.reject_reason == "同一人重复报告"
-        assert await w.repo.get_draft(OFFICER) is None
+        assert await w.repo.drafts.get(OFFICER) is None
         # The pay flow's reference, answered by reply too.
         tip, reward, _ = await verified(w)
         assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
@@ -667,7 +670,7 @@ async def test_fr18_an_officers_reply_to_the_bots_question_is_the_answer(tmp_pat
         ask = await w.next_bot(OFFICER, "参考号")
         w.emu.send_text(OFFICER, "4200009999", reply_to=ask["message_id"])
         await w.next_bot(OFFICER, "多少元")
-        assert await w.repo.get_draft(OFFICER) is None
+        assert await w.repo.drafts.get(OFFICER) is None
 
 
 async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: Path) -> None:
@@ -686,8 +689,8 @@ async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: P
         )
         await w.services.reports.save(draft)
         result = await w.services.reports.submit(REPORTER)
-        assert result.submitted is not None and result.submitted.secret is None  # at the cap
-        second = result.submitted.tip
+        assert result.value is not None and result.value.secret is None  # at the cap
+        second = result.value.tip
         assert (await w.services.rewards.reject(reward.id, OFFICER, "同一人重复报告")).ok
         # The receipt and the rejection notice (both mention /mytips) are delivered first.
         await w.outbox_idle()
@@ -700,7 +703,7 @@ async def test_fr13_a_reward_without_a_claim_secret_points_to_mytips(tmp_path: P
         pending = await w.next_bot(REPORTER, "/mytips")
         expected = plain(zh("reward.pending_no_secret", code=second.code, amount=200))
         assert pending["text"] == expected
-        owed = await w.repo.reward_for_tip(second.id)
+        owed = await w.repo.rewards.for_tip(second.id)
         assert (await w.services.rewards.approve(owed.id, OFFICER)).ok
         approved = await w.next_bot(REPORTER, "/mytips")
         assert approved["text"] == plain(

@@ -1323,7 +1323,7 @@ async def test_a_button_on_a_message_that_is_gone_still_moves_the_report_on(
         answer = await w.press_data(REPORTER, REPORTER, 999_999, "r:seen:now")
         assert answer.get("text") is None  # answered quietly, not with an error
         await w.next_bot(REPORTER, tr("zh", "ask.people"))
-        assert (await w.repo.get_draft(REPORTER)).step is Step.PEOPLE
+        assert (await w.repo.drafts.get(REPORTER)).step is Step.PEOPLE
 
 
 @pytest.mark.usefixtures("clean_log")
@@ -1335,7 +1335,7 @@ async def test_pressing_back_twice_is_harmless(tmp_path: Path) -> None:
                 G1_MEMBER, G1_CHAT, card["message_id"], f"tip:back:{tip.id}"
             )
             assert not answer.get("show_alert")
-        assert (await w.repo.get_tip(tip.id)).state is State.DISPATCHED
+        assert (await w.repo.tips.get(tip.id)).state is State.DISPATCHED
 
 
 @pytest.mark.usefixtures("clean_log")
@@ -1357,7 +1357,7 @@ async def test_duplicates_never_form_a_loop(tmp_path: Path) -> None:
             G1_MEMBER, G1_CHAT, card_c["message_id"], f"tip:close:{c.id}:duplicate:{a.id}"
         )
         assert answer["text"] == CATALOGS["zh"]["refused.bad_duplicate"]
-        assert (await w.repo.get_tip(c.id)).state is State.DISPATCHED
+        assert (await w.repo.tips.get(c.id)).state is State.DISPATCHED
         assert check_invariants(w.db_path, {"g1", "g2"}) == []
 
 
@@ -1367,7 +1367,7 @@ async def test_a_venue_with_an_endless_title_still_reaches_the_patrol(tmp_path: 
         w.mark(REPORTER)
         w.emu.send_venue(REPORTER, *CENTRE, "标" * 5000, "<b>址</b>" * 1000)
         await w.next_bot(REPORTER, tr("zh", "ask.seen"))
-        draft = await w.repo.get_draft(REPORTER)
+        draft = await w.repo.drafts.get(REPORTER)
         assert len(draft.place_label) <= 200 and len(draft.address) <= 200
         await w.services.reports.save(
             replace(draft, step=Step.REVIEW, seen=Seen.NOW, people=People.ONE)
@@ -1405,7 +1405,6 @@ def _pinned_tip() -> Tip:
         seen=Seen.NOW,
         people=People.ONE,
         flags=frozenset(Flag),
-        urgent=True,
         description="长" * 500,
         state=State.DISPATCHED,
         outcome=None,

@@ -325,7 +325,7 @@ async def test_fr07_replay_of_every_handler_kind_applies_nothing_twice(tmp_path:
                 paid.id, Action.CLOSE, G1_MEMBER, outcome=Outcome.BROUGHT_IN
             )
             assert closed.ok
-            reward = await w.repo.reward_for_tip(paid.id)
+            reward = await w.repo.rewards.for_tip(paid.id)
             assert (await w.services.rewards.approve(reward.id, OFFICER)).ok
             withdrawn, _ = await dispatched(w, R_WITHDRAW, where=(30.22, 115.06))
             w.mark(R_WITHDRAW)
@@ -390,25 +390,25 @@ async def test_fr07_replay_of_every_handler_kind_applies_nothing_twice(tmp_path:
         # -- the restart: every lost update is handled again ---------------------------------
         async with world(tmp_path, emu=emu, db_path=db_path) as w:
             await w.idle(30)
-            store = JournalStore(w.services.deps.db)
+            store = JournalStore(w.station.db)
             assert (await store.counts()).get("pending", 0) == 0
             # The flag toggle stays on (a toggle replayed would have switched it off).
-            draft = await w.repo.get_draft(R_FLAG)
+            draft = await w.repo.drafts.get(R_FLAG)
             assert {f.value for f in draft.flags} == {"child"}
             # The typed words: saved once, and the photo question asked — not "wrong kind".
-            draft = await w.repo.get_draft(R_WORDS)
+            draft = await w.repo.drafts.get(R_WORDS)
             assert draft.step.value == "photo" and draft.description == words
             assert not any(tr("zh", "wrong.photo") in text for text in texts(w, R_WORDS))
             assert sum(tr("zh", "ask.photo") in text for text in texts(w, R_WORDS)) == 2
             # The submit: one tip; the receipt (an outbox row committed with the tip) once —
             # the replay sends nothing more — and never "stale".
-            assert len(await w.repo.tips_of_reporter(R_SUBMIT)) == 1
+            assert len(await w.repo.tips.of_reporter(R_SUBMIT)) == 1
             assert sum(code in text for text in texts(w, R_SUBMIT)) == 1
             assert not any(tr("zh", "button.stale") in text for text in texts(w, R_SUBMIT))
             # The withdrawal and the claim: once each, and never answered "too late"/"stale".
             withdraws = await w.events_named("withdraw")
             assert [e["tip_id"] for e in withdraws] == [withdrawn.id]
-            claims = [e for e in await w.repo.events(tip.id) if e["action"] == "claim"]
+            claims = [e for e in await w.repo.events.of(tip.id) if e["action"] == "claim"]
             assert len(claims) == 1
             assert not answers_with(w, t("zh", "withdraw.too_late"))
             stale = t("zh", "refused.stale", code=tip.code, state="").split("：")[0]
@@ -419,9 +419,9 @@ async def test_fr07_replay_of_every_handler_kind_applies_nothing_twice(tmp_path:
             assert sum("他穿什么颜色的衣服？" in text for text in texts(w, REPORTER)) == 1
             assert texts(w, G1_CHAT).count(answer) == 1
             # The evidence photo: stored once (the same file is the same evidence).
-            assert await w.repo.evidence_count(tip.id) == 1
+            assert await w.repo.media.evidence_count(tip.id) == 1
             # The wrong claim secret counted once.
-            reward = await w.repo.reward_for_tip(paid.id)
+            reward = await w.repo.rewards.for_tip(paid.id)
             assert reward.claim_tries == 1
     finally:
         emu.stop()

@@ -30,8 +30,8 @@ async def submit(w: World, user: int, description: str, lat: float = 30.2) -> in
     )
     await reports.save(draft)
     result = await reports.submit(user)
-    assert result.submitted is not None
-    return result.submitted.tip.id
+    assert result.value is not None
+    return result.value.tip.id
 
 
 async def close(w: World, tip_id: int, outcome: Outcome) -> None:
@@ -56,45 +56,57 @@ async def test_purge_removes_personal_data_and_keeps_statistics(tmp_path: Path) 
         await close(w, owed, Outcome.HOSPITAL)  # reward pending: not paid yet
         await close(w, paid, Outcome.BROUGHT_IN)
         rewards = w.services.rewards
-        reward = await repo.reward_for_tip(paid)
+        reward = await repo.rewards.for_tip(paid)
         assert (await rewards.approve(reward.id, OFFICER)).ok
         assert (await rewards.pay(reward.id, OFFICER, PayMethod.CASH, "R-1", 200)).ok
-        async with w.services.deps.db.write() as tx:
-            await repo.set_phone(tx, STRANGER, "+8613800000009", w.clock())
+        async with w.station.db.write() as tx:
+            await repo.people.set_phone(tx, STRANGER, "+8613800000009", w.clock())
         w.clock.advance(days=2)
-        report = await purge(w.services.deps, (w.clock() + dt.timedelta(days=1)).date())
+        report = await purge(
+            w.station.db,
+            repo.maintenance,
+            w.station.audit,
+            w.station.clock,
+            (w.clock() + dt.timedelta(days=1)).date(),
+        )
 
-        codes = await repo.codes([done, owed, paid])
+        codes = await repo.tips.codes([done, owed, paid])
         assert sorted(report.purged) == sorted([codes[done], codes[paid]])
         assert report.refused_unpaid == [codes[owed]]
         for tip_id in (done, paid):
-            tip = await repo.get_tip(tip_id)
+            tip = await repo.tips.get(tip_id)
             assert tip.description is None and tip.address is None
-            assert await repo.media_of(tip_id) == []
+            assert await repo.media.of(tip_id) == []
             assert round(tip.lat, 2) == tip.lat  # coarse position only
             assert tip.outcome is not None and tip.district  # statistics stay
-        kept = await repo.get_tip(owed)
-        assert kept.description == "Thin jacket" and await repo.media_of(owed)
-        assert (await repo.get_tip(still_open)).description == "桥洞下"
+        kept = await repo.tips.get(owed)
+        assert kept.description == "Thin jacket" and await repo.media.of(owed)
+        assert (await repo.tips.get(still_open)).description == "桥洞下"
         # STRANGER has nothing left to keep: name, username and phone are gone.
-        row = await w.services.deps.db.fetchone(
+        row = await w.station.db.fetchone(
             "SELECT first_name, username, phone FROM users WHERE user_id = ?", (STRANGER,)
         )
         assert tuple(row) == ("", None, None)
         # REPORTER still has an open tip: their details stay for now.
-        row = await w.services.deps.db.fetchone(
+        row = await w.station.db.fetchone(
             "SELECT first_name FROM users WHERE user_id = ?", (REPORTER,)
         )
         assert row["first_name"]
         # The money trail is intact.
-        assert [e["entry"] for e in await repo.ledger() if e["tip_id"] == paid] == [
+        assert [e["entry"] for e in await repo.ledger.entries() if e["tip_id"] == paid] == [
             "pending",
             "approved",
             "paid",
         ]
-        assert any(e["action"] == "purge" for e in await repo.events())
+        assert any(e["action"] == "purge" for e in await repo.events.of())
         # Purging again finds nothing new.
-        again = await purge(w.services.deps, (w.clock() + dt.timedelta(days=1)).date())
+        again = await purge(
+            w.station.db,
+            repo.maintenance,
+            w.station.audit,
+            w.station.clock,
+            (w.clock() + dt.timedelta(days=1)).date(),
+        )
         assert again.purged == [] and again.refused_unpaid == [codes[owed]]
 
 
@@ -118,10 +130,10 @@ async def test_purge_and_backup_commands(tmp_path: Path) -> None:
     )
     assert await asyncio.to_thread(cli_main, ["purge", "-c", str(config), "--before", "soon"]) == 2
     db = await Database(db_path).open()
-    assert (await Repo(db).get_tip(tip_id)).description is None
+    assert (await Repo.on(db).tips.get(tip_id)).description is None
     await db.close()
     db = await Database(out).open()  # the backup still has it
-    assert (await Repo(db).get_tip(tip_id)).description == "穿红外套的老人"
+    assert (await Repo.on(db).tips.get(tip_id)).description == "穿红外套的老人"
     await db.close()
 
 
@@ -154,12 +166,12 @@ async def test_backup_while_tips_are_written_then_restore(tmp_path: Path) -> Non
     out, count = copies[-1]
     shutil.copyfile(out, restored)
     db = await Database(restored).open()
-    repo = Repo(db)
+    repo = Repo.on(db)
     assert (await db.fetchone("PRAGMA integrity_check"))[0] == "ok"
     assert (await db.fetchone("SELECT COUNT(*) FROM tips"))[0] == count
     # Each tip in the copy came with its whole transaction: events and its card in the outbox.
     for tip_id in [row[0] for row in await db.fetchall("SELECT id FROM tips")]:
-        actions = [e["action"] for e in await repo.events(tip_id)]
+        actions = [e["action"] for e in await repo.events.of(tip_id)]
         assert actions[:2] == ["submit", "dispatch"]
         assert await db.fetchone(
             "SELECT 1 FROM outbox WHERE tip_id = ? AND kind = 'card'", (tip_id,)

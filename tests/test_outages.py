@@ -64,7 +64,7 @@ async def test_a_long_outage_is_told_once_with_the_tips_that_came_in(tmp_path: P
             status = w.app.bot_data["api_status"]
             await w.roundtrip(OFFICER)  # the officer has opened a chat with the bot
             review = await to_review(w)
-            start = w.clock().astimezone(w.services.deps.tz)
+            start = w.clock().astimezone(w.station.clock.tz)
 
             relay.cut()
             await w.until(lambda: status.reachable is False)
@@ -76,7 +76,7 @@ async def test_a_long_outage_is_told_once_with_the_tips_that_came_in(tmp_path: P
 
             await w.next_bot(REPORTER, "已收到")  # handled once the bot is back
             notice = await w.until(lambda: (notices(w) or [None])[0], timeout=WAIT_S * 3)
-            end = w.clock().astimezone(w.services.deps.tz)
+            end = w.clock().astimezone(w.station.clock.tz)
             assert notice == zh(
                 "ops.outage",
                 cause=zh("ops.cause.api"),
@@ -138,13 +138,13 @@ async def test_a_restart_after_a_long_stop_is_told(tmp_path: Path) -> None:
         async with world(tmp_path, emu=emu, sections=HEALTH) as w:
             await w.roundtrip(OFFICER)
             db_path, clock = w.db_path, w.clock
-            stopped = clock().astimezone(w.services.deps.tz)
+            stopped = clock().astimezone(w.station.clock.tz)
         clock.advance(minutes=40)  # the bot was not running
         async with world(tmp_path, emu=emu, sections=HEALTH, db_path=db_path, clock=clock) as w:
             notice = await w.until(
                 lambda: (notices(w, "ops.cause.stopped") or [None])[0], timeout=WAIT_S * 3
             )
-            back = clock().astimezone(w.services.deps.tz)
+            back = clock().astimezone(w.station.clock.tz)
             assert f"{stopped:%H:%M}–{back:%H:%M}" in notice and "40" in notice
             assert zh("ops.status.none") in notice
             await one_pass(w)
@@ -182,7 +182,7 @@ async def test_an_undeliverable_message_is_reported_once(tmp_path: Path) -> None
         await w.next_bot(REPORTER, "已收到")
 
         async def tried() -> bool:
-            row = await w.services.deps.db.fetchone(
+            row = await w.station.db.fetchone(
                 "SELECT attempts FROM outbox WHERE chat_id = ? AND kind = 'card'", (G1_CHAT,)
             )
             return bool(row and row[0] > 0)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from bot.db.database import Database, to_db_time
 from bot.db.repo import Repo
-from bot.domain.rewards import RewardState, movements, movements_from_sums
-from bot.domain.schedule import figures, tally
+from bot.domain.rewards import RewardState, movements_from_sums
+from bot.domain.schedule import figures
+from tests.oracles import movements, tally, tips_created_between
 
 T0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 OUTCOMES = [None, "brought_in", "hospital", "supplies_only", "family", "not_found", "gone",
@@ -65,7 +66,7 @@ async def seeded(tmp_path: Path, n: int, seed: int) -> tuple[Database, Repo]:
                            VALUES (?, ?, ?, ?, 'CNY', ?)""",
                         (i, i, entry, amount, to_db_time(created)),
                     )
-    return db, Repo(db)
+    return db, Repo.on(db)
 
 
 async def test_tip_tally_matches_the_tips(tmp_path: Path) -> None:
@@ -79,11 +80,11 @@ async def test_tip_tally_matches_the_tips(tmp_path: Path) -> None:
                 (T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=4, hours=7)),
             ]
             for since, until in windows:
-                tips = await repo.tips_created_between(since, until)
-                counted = await repo.tip_tally(since, until)
+                tips = await tips_created_between(db, since, until)
+                counted = await repo.stats.tally(since, until)
                 assert counted == tally(tips), (seed, since, until)
                 args = ([], 1, 2, 3, 4)
-                assert figures(counted, *args) == figures(tips, *args)
+                assert figures(counted, *args) == figures(tally(tips), *args)
         finally:
             await db.close()
 
@@ -96,11 +97,11 @@ async def test_ledger_sums_match_the_entries(tmp_path: Path) -> None:
             (T0, T0 + dt.timedelta(days=1)),
             (T0 + dt.timedelta(days=2), None),
         ):
-            entries = await repo.ledger(since, until)
+            entries = await repo.ledger.entries(since, until)
             expected = movements([(e["entry"], int(e["amount"])) for e in entries])
-            assert movements_from_sums(await repo.ledger_sums(since, until)) == expected
-        pending = await repo.rewards_in((RewardState.PENDING,), limit=100_000)
-        assert await repo.count_rewards(RewardState.PENDING) == len(pending)
+            assert movements_from_sums(await repo.ledger.sums(since, until)) == expected
+        pending = await repo.rewards.in_states((RewardState.PENDING,), limit=100_000)
+        assert await repo.rewards.count(RewardState.PENDING) == len(pending)
     finally:
         await db.close()
 
@@ -109,13 +110,13 @@ async def test_fr15_reward_state_sums_count_each_reward_once(tmp_path: Path) -> 
     """/ledger's "state now": every reward once, in its current state (not its entries)."""
     db, repo = await seeded(tmp_path, 200, 11)
     try:
-        rewards = await repo.rewards_in(tuple(RewardState), limit=100_000)
+        rewards = await repo.rewards.in_states(tuple(RewardState), limit=100_000)
         assert rewards
         expected: dict[str, tuple[int, int]] = {}
         for reward in rewards:
             count, total = expected.get(reward.state.value, (0, 0))
             paid = reward.paid_amount if reward.state is RewardState.PAID else None
             expected[reward.state.value] = (count + 1, total + (paid or reward.amount))
-        assert await repo.reward_state_sums() == expected
+        assert await repo.rewards.state_sums() == expected
     finally:
         await db.close()

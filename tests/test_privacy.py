@@ -116,11 +116,11 @@ async def test_ask_the_reporter_relays_both_ways_without_identities(tmp_path: Pa
         relayed = await w.next_bot(G1_CHAT, "靠江边那一侧")
         assert relayed["reply_to_message_id"] == card["message_id"]
         assert relayed["from_bot"]
-        tip = await w.repo.tip_by_code(code)
-        actions = [e["action"] for e in await w.repo.events(tip.id)]
+        tip = await w.tip_by_code(code)
+        actions = [e["action"] for e in await w.repo.events.of(tip.id)]
         assert "ask_reporter" in actions and "reporter_answer" in actions
         # The texts are not in the append-only log (they must stay purgeable).
-        assert all("桥洞" not in (e["detail"] or "") for e in await w.repo.events(tip.id))
+        assert all("桥洞" not in (e["detail"] or "") for e in await w.repo.events.of(tip.id))
         # An ordinary reply from the reporter (not to a question) is still a report message.
         w.mark(REPORTER)
         w.emu.send_text(REPORTER, "黄石站", reply_to=question["message_id"] - 1)
@@ -163,7 +163,7 @@ async def test_a_reporters_own_number_in_their_words_never_reaches_the_group(
         assert "我是〔报告人姓名已隐去〕（@〔报告人姓名已隐去〕）" in card["text"], card["text"]
         assert name not in card["text"] and username not in card["text"]
         assert "桥下躺着一位老人" in card["text"]
-        tip = await w.repo.tip_by_code(code)
+        tip = await w.tip_by_code(code)
         assert "138-0000-0042" in tip.description  # staff-only storage keeps the words
         w.mark(G1_CHAT)
         await w.press(G1_MEMBER, G1_CHAT, card, "问报告人")
@@ -191,3 +191,19 @@ def test_the_reporters_own_name_is_masked_whatever_its_case_or_at() -> None:
     text = "I am LI XIAOMEI (@Li_Xiaomei_X), 13800000042; Li is a common name"
     assert mask_known(text, known, "#") == "I am # (@#), #; Li is a common name"
     assert mask_known("小梅在这里", ("梅",), "#") == "小梅在这里"  # one character: not searched
+
+
+def test_known_parts_keep_the_words_and_mark_the_identity() -> None:
+    """A relayed answer keeps the reporter's words cut around their identity (the identity
+    itself is not stored in the message); rendered, it reads as ``mask_known`` would."""
+    from bot.domain.privacy import known_parts, mask_known
+
+    known = ("小梅", "@Li_Xiaomei", "+8613800000042")
+    text = "我是小梅，li_xiaomei 的电话 +8613800000042，桥下"
+    parts = known_parts(text, known)
+    assert parts == ("我是", None, "，", None, " 的电话 ", None, "，桥下")
+    assert all("小梅" not in p and "0042" not in p for p in parts if p is not None)
+    rendered = "".join("〔…〕" if p is None else p for p in parts)
+    assert rendered == mask_known(text, known, "〔…〕")
+    assert known_parts("nothing to hide", known) == ("nothing to hide",)
+    assert known_parts("", ()) == ("",)

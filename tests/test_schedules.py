@@ -174,7 +174,7 @@ async def press(w: World, user: int, chat: int, code: str, button: str) -> dict:
 
 
 async def tip_state(w: World, code: str) -> State:
-    tip = await w.repo.tip_by_code(code)
+    tip = await w.tip_by_code(code)
     assert tip is not None
     return tip.state
 
@@ -226,7 +226,7 @@ async def test_reminders_across_a_campaign_day(
             assert reminders(w, G1_CHAT) == []
         # The schedule log: yesterday's 20:00 was recorded as missed (first start, 4 h late),
         # each of today's slots once, on time.
-        log = [(r["slot"], r["detail"]) for r in await w.repo.schedule_log("reminder")]
+        log = [(r["slot"], r["detail"]) for r in await w.schedule_log("reminder")]
         assert log[0] == ("2026-12-01T12:00Z", "missed")
         assert [detail for _, detail in log[1:]] == ["on_time"] * len(expected)
 
@@ -245,8 +245,8 @@ async def test_nothing_outside_the_campaign_window(tmp_path: Path, case: str) ->
         sent = await tick_every(w, first, last)
         assert sent_reminders(sent) == []
         assert [s for s in sent if "巡查提醒后" in s[2]] == []  # no patrol-log checks either
-        assert not [r for r in await w.repo.schedule_log("reminder") if r["detail"] != "missed"]
-        assert await w.repo.schedule_log("patrol_check") == []
+        assert not [r for r in await w.schedule_log("reminder") if r["detail"] != "missed"]
+        assert await w.schedule_log("patrol_check") == []
         summaries = [(stamp, text) for stamp, chat, text in sent if text.startswith("📊")]
         if case == "before_start":
             assert summaries == []
@@ -333,7 +333,7 @@ async def test_cold_mode_on_and_off(tmp_path: Path) -> None:
         sent = await tick_every(w, at(2, 21, 0), at(3, 21, 0))
         assert sent_reminders(sent) == [("12-03 09:00", G1_CHAT), ("12-03 20:00", G1_CHAT)]
         assert all(text.startswith(REMINDER) for text in reminders(w, G1_CHAT)[-2:])
-        actions = [e["action"] for e in await w.repo.events() if e["action"].startswith("cold")]
+        actions = [e["action"] for e in await w.repo.events.of() if e["action"].startswith("cold")]
         assert actions == ["cold_on", "cold_off"]
 
 
@@ -447,7 +447,7 @@ async def test_weather_endpoint_unreachable(tmp_path: Path) -> None:
             for chat in (G1_CHAT, G2_CHAT):
                 new = [m["text"] for m in w.bot_msgs(chat)[before[chat] :]]
                 assert not [t for t in new if "极寒模式" in t or "天气" in t], new
-            checks = [r["slot"] for r in await w.repo.schedule_log("weather")]
+            checks = [r["slot"] for r in await w.schedule_log("weather")]
             assert len(checks) == 5  # 12-02 07:00, 17:00; 12-03 07:00, 17:00; 12-04 07:00
             assert len(fake.requests) == 2
     finally:
@@ -465,7 +465,7 @@ async def test_each_escalation_level_exactly_once(tmp_path: Path) -> None:
         urgent = await report(w, STRANGER, 1, flags=("ill",))
         quick = await report(w, REPORTER, 2)  # claimed at once, on scene in time
         dropped = await report(w, STRANGER, 3)  # closed as invalid straight away
-        assert (await w.repo.tip_by_code(urgent)).urgent
+        assert (await w.tip_by_code(urgent)).urgent
         w.clock.now = at(1, 21, 3)
         await press(w, G1_MEMBER2, G1_CHAT, quick, zh("btn.claim"))
         await press(w, G1_MEMBER2, G1_CHAT, dropped, zh("btn.invalid"))
@@ -530,7 +530,7 @@ async def test_each_escalation_level_exactly_once(tmp_path: Path) -> None:
         # A member of the other group takes the ordinary one from the copy in their chat.
         answer = await press(w, G2_MEMBER, G2_CHAT, late, zh("btn.claim"))
         assert answer["text"] == zh("done.claim", code=late)
-        tip = await w.repo.tip_by_code(late)
+        tip = await w.tip_by_code(late)
         assert tip.state is State.CLAIMED and tip.claimed_by == G2_MEMBER
         claimed = zh("card.claimed_by", name=NAMES[G2_MEMBER][0])
         for chat in (G1_CHAT, G2_CHAT, OFFICER):  # every copy shows the truth
@@ -568,8 +568,8 @@ async def test_each_escalation_level_exactly_once(tmp_path: Path) -> None:
         # The event log: each level once per tip; nothing for the tips that moved on.
         levels = ("escalate_1", "escalate_2", "escalate_scene")
         for code, expected in ((late, levels), (urgent, levels), (quick, ()), (dropped, ())):
-            tip = await w.repo.tip_by_code(code)
-            actions = [e["action"] for e in await w.repo.events(tip.id)]
+            tip = await w.tip_by_code(code)
+            actions = [e["action"] for e in await w.repo.events.of(tip.id)]
             assert tuple(a for a in actions if a.startswith("escalate")) == expected, code
         assert counts() == {**step, "scene": 2}
 
@@ -581,7 +581,7 @@ async def test_handover_moves_only_unclaimed_tips(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         await officer_opens_chat(w)
         await tick(w)  # 12-01 21:00: g1 on duty, remembered
-        assert await w.repo.get_setting("duty") == "2026-12-01|g1"
+        assert await w.repo.schedule.get_setting("duty") == "2026-12-01|g1"
         waiting = await report(w, REPORTER, 0)
         taken = await report(w, STRANGER, 1)
         also_waiting = await report(w, REPORTER, 2)
@@ -599,27 +599,29 @@ async def test_handover_moves_only_unclaimed_tips(tmp_path: Path) -> None:
 
         moved = sorted([waiting, also_waiting])
         for code in moved:
-            tip = await w.repo.tip_by_code(code)
+            tip = await w.tip_by_code(code)
             assert tip.group_key == "g2" and tip.state is State.DISPATCHED
             assert tip.dispatched_at == at(2, 8, 30)  # the escalation clock restarts
             assert len(cards(w, G2_CHAT, code)) >= 1
-        kept = await w.repo.tip_by_code(taken)
+        kept = await w.tip_by_code(taken)
         assert kept.group_key == "g1" and kept.state is State.CLAIMED
         assert cards(w, G2_CHAT, taken) == []
         events = await w.events_named("handover")
-        assert sorted([(await w.repo.codes([e["tip_id"]]))[e["tip_id"]] for e in events]) == moved
+        assert (
+            sorted([(await w.repo.tips.codes([e["tip_id"]]))[e["tip_id"]] for e in events]) == moved
+        )
         assert all(json.loads(e["detail"]) == {"from": "g1", "to": "g2"} for e in events)
 
         [off] = texts(w, G1_CHAT, "🔁")
         [on] = texts(w, G2_CHAT, "🔁")
         [officer] = texts(w, OFFICER, "🔁")
-        codes = ", ".join(tip.code for tip in await w.repo.open_tips("g2"))
+        codes = ", ".join(tip.code for tip in await w.repo.tips.open("g2"))
         assert off == zh(
             "handover.off", group=G2_NAME, moved=2, moved_codes=codes, kept=1, kept_codes=taken
         )
         assert on == zh("handover.on", group=G1_NAME, moved=2, moved_codes=codes, own=0)
         assert officer == zh("handover.officer", off=G1_NAME, on=G2_NAME, moved=2, kept=1)
-        log = await w.repo.schedule_log("handover")
+        log = await w.schedule_log("handover")
         assert [r["slot"] for r in log] == ["2026-12-02"]
 
         # g2 now owns them: its member claims one from the new card.
@@ -632,9 +634,9 @@ async def test_first_start_hands_nothing_over(tmp_path: Path) -> None:
         await officer_opens_chat(w)
         code = await report(w, REPORTER, 0)  # 12-01 21:00, g1 on duty; no tick yet
         await tick(w, at(2, 9, 0))  # the very first tick, on g2's duty day
-        assert await w.repo.get_setting("duty") == "2026-12-02|g2"
+        assert await w.repo.schedule.get_setting("duty") == "2026-12-02|g2"
         assert await w.events_named("handover") == []
-        assert (await w.repo.tip_by_code(code)).group_key == "g1"
+        assert (await w.tip_by_code(code)).group_key == "g1"
         for chat in (G1_CHAT, G2_CHAT, OFFICER):
             assert texts(w, chat, "🔁") == []
         await tick(w, at(2, 12, 0))
@@ -652,7 +654,7 @@ async def test_patrol_log_and_missing_patrols(tmp_path: Path) -> None:
 
         answer = await say(w, G2_MEMBER, "/patrol_start 桥梁涵洞", G2_CHAT)
         assert answer == zh("patrol.started", group=G2_NAME, area="桥梁涵洞")
-        [patrol] = await w.repo.patrols_between(at(2, 0), at(3, 0))
+        [patrol] = await w.repo.patrols.between(at(2, 0), at(3, 0))
         assert patrol["group_key"] == "g2" and patrol["area"] == "桥梁涵洞"
         assert patrol["started_by"] == G2_MEMBER and patrol["ended_at"] is None
 
@@ -661,7 +663,7 @@ async def test_patrol_log_and_missing_patrols(tmp_path: Path) -> None:
         answer = await say(w, G2_MEMBER, "/patrol_end 3 2 1 3", G2_CHAT)
         given = "棉衣 ×2、棉被 ×1、食物 ×3"
         assert answer == zh("patrol.ended", minutes=75, people=3, supplies=given)
-        [patrol] = await w.repo.patrols_between(at(2, 0), at(3, 0))
+        [patrol] = await w.repo.patrols.between(at(2, 0), at(3, 0))
         assert patrol["people_met"] == 3 and patrol["ended_by"] == G2_MEMBER
         assert json.loads(patrol["supplies"]) == {"coat": 2, "quilt": 1, "food": 3}
         assert [e["action"] for e in await w.events_named("patrol_")] == [
@@ -687,7 +689,7 @@ async def test_patrol_log_and_missing_patrols(tmp_path: Path) -> None:
         ]
         notice = next(m for m in w.bot_msgs(G2_CHAT) if (m.get("text") or "").startswith("⚠️"))
         assert f"tg://user?id={G2_LEADER}" in json.dumps(notice, ensure_ascii=False)
-        checks = {r["slot"]: r["detail"] for r in await w.repo.schedule_log("patrol_check")}
+        checks = {r["slot"]: r["detail"] for r in await w.schedule_log("patrol_check")}
         assert checks == {"2026-12-02T01:00Z": "ok", "2026-12-02T12:00Z": "missing"}
         assert len(await w.events_named("patrol_missing")) == 1
         # Not a patrol group / not a member: refused.
@@ -708,11 +710,11 @@ async def walk(w: World, user: int, code: str, *steps: tuple[dt.datetime, str]) 
     the state the previous one led to."""
     for when, button in steps:
         w.clock.now = when
-        before = (await w.repo.tip_by_code(code)).version
+        before = (await w.tip_by_code(code)).version
         await press(w, user, G1_CHAT, code, button)
 
         async def moved(before: int = before) -> bool:
-            return (await w.repo.tip_by_code(code)).version != before
+            return (await w.tip_by_code(code)).version != before
 
         if button in WRITES or button.startswith("确认"):  # pickers and questions don't write
             await w.until(moved)
@@ -773,13 +775,13 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
         # One reward approved and paid at the station, the other still pending.
         w.clock.now = at(1, 23, 45)
         rewards = w.services.rewards
-        paid = await w.repo.reward_for_tip((await w.repo.tip_by_code(brought)).id)
-        assert (await rewards.approve(paid.id, OFFICER)).error is None
+        paid = await w.repo.rewards.for_tip((await w.tip_by_code(brought)).id)
+        assert (await rewards.approve(paid.id, OFFICER)).refusal is None
         result = await rewards.pay(paid.id, OFFICER, PayMethod.CASH, "站内现金 001", 200)
-        assert result.error is None
-        pending = await w.repo.reward_for_tip((await w.repo.tip_by_code(helped)).id)
+        assert result.refusal is None
+        pending = await w.repo.rewards.for_tip((await w.tip_by_code(helped)).id)
         assert pending.state is RewardState.PENDING
-        tips = [await w.repo.tip_by_code(c) for c in (brought, helped, missed, bogus)]
+        tips = [await w.tip_by_code(c) for c in (brought, helped, missed, bogus)]
         assert [t.outcome for t in tips] == [
             Outcome.BROUGHT_IN,
             Outcome.SUPPLIES_ONLY,
@@ -840,7 +842,7 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
         assert zh("summary.head", day="2026-12-02") in second
         assert "收到报告 0 条" in second.split(zh("summary.campaign"))[0]
         assert "收到报告 4 条" in second.split(zh("summary.campaign"))[1]
-        assert [r["slot"] for r in await w.repo.schedule_log("summary")] == [
+        assert [r["slot"] for r in await w.schedule_log("summary")] == [
             "2026-12-02",
             "2026-12-03",
         ]
@@ -877,16 +879,16 @@ async def test_restart_in_the_middle_of_a_day(tmp_path: Path) -> None:
         async with run() as w:
             sent = await tick_every(w, at(3, 9, 35), at(3, 12, 0))
             assert sent_reminders(sent) == []
-            log = {r["slot"]: r["detail"] for r in await w.repo.schedule_log("reminder")}
+            log = {r["slot"]: r["detail"] for r in await w.schedule_log("reminder")}
             assert log["2026-12-02T01:00Z"] == "on_time"
             assert log["2026-12-02T12:00Z"] == "late"
             assert log["2026-12-03T01:00Z"] == "missed"
             # No reminder went out at 09:00, so there is no patrol check to follow it up.
-            checks = {r["slot"] for r in await w.repo.schedule_log("patrol_check")}
+            checks = {r["slot"] for r in await w.schedule_log("patrol_check")}
             assert "2026-12-03T01:00Z" not in checks and "2026-12-02T12:00Z" in checks
             assert len(reminders(w, G2_CHAT)) == 2 and len(reminders(w, G1_CHAT)) == 0
             # The hand-over at 08:30 happened while the bot was down: done on restart, once.
-            assert [r["slot"] for r in await w.repo.schedule_log("handover")] == ["2026-12-03"]
+            assert [r["slot"] for r in await w.schedule_log("handover")] == ["2026-12-03"]
     finally:
         emu.stop()
 
@@ -901,7 +903,7 @@ async def test_ticker_runs_tick_by_itself(tmp_path: Path) -> None:
         await officer_opens_chat(w)
 
         async def duty() -> str | None:
-            return await w.repo.get_setting("duty")
+            return await w.repo.schedule.get_setting("duty")
 
         assert await w.until(duty, timeout=WAIT_S) == "2026-12-01|g1"
         # The clock reaches 12-02 09:00: the reminder goes out without anyone calling tick.

@@ -26,13 +26,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.app import directory_from, roster_from
+from bot.app import directory_from
 from bot.cli import main
 from bot.config import TOKEN_ENV, ConfigError, parse_config
 from bot.db.database import Database
 from bot.db.repo import Repo
 from bot.sandbox.emulator import BotApiEmulator
-from bot.services.base import Deps
+from bot.services.clock import StationClock
+from bot.services.notify import Notifier
+from bot.services.reach import Reach
 from bot.services.users import UserService
 from tests.harness import (
     G1_CHAT,
@@ -413,8 +415,12 @@ def test_fr01_any_accepted_staff_layout_syncs(data: dict[str, Any]) -> None:
     async def sync() -> dict[int, tuple[str, str | None]]:
         db = await Database(":memory:").open()
         try:
-            deps = Deps(config, db, Repo(db), directory_from(config), roster_from(config))
-            await UserService(deps).sync_staff()
+            repo = Repo.on(db)
+            reach = Reach(directory_from(config), repo.chats, db)
+            clock = StationClock(config.station.timezone)
+            notifier = Notifier(repo.outbox, reach, clock, config.station.language)
+            users = UserService(db, repo.people, reach, notifier, clock, config.station.language)
+            await users.sync_staff()
             rows = await db.fetchall("SELECT user_id, role, group_key FROM staff")
             return {r["user_id"]: (r["role"], r["group_key"]) for r in rows}
         finally:
@@ -700,8 +706,8 @@ async def test_fr02_outbox_keeps_what_never_reached_telegram(tmp_path: Path) -> 
     of waiting out its backoff. A timed-out one keeps its limit (it may have been sent)."""
     from telegram.error import NetworkError, TimedOut
 
+    from bot.domain.outbox import Html
     from bot.jobs.outbox import MAX_ATTEMPTS, MAX_BACKOFF_S
-    from bot.services import notify
     from tests.harness import world as in_process_world
 
     async with in_process_world(tmp_path) as w:
@@ -716,8 +722,8 @@ async def test_fr02_outbox_keeps_what_never_reached_telegram(tmp_path: Path) -> 
         }
         for label, (error, chat) in cases.items():
             sender.bot = down = Unreachable(real, error)
-            async with w.services.deps.db.write() as tx:
-                await notify.say(w.services.deps, tx, chat, f"测试通知（{label}）")
+            async with w.station.db.write() as tx:
+                await w.notifier.say(tx, chat, Html(f"测试通知（{label}）"))
             while down.attempts < MAX_ATTEMPTS + 10:
                 w.clock.advance(seconds=MAX_BACKOFF_S + 1)
                 before = down.attempts
@@ -725,10 +731,8 @@ async def test_fr02_outbox_keeps_what_never_reached_telegram(tmp_path: Path) -> 
                 if down.attempts == before:  # given up: nothing left to try
                     break
             sender.bot = real
-        counts = await w.repo.outbox_counts()
-        rows = await w.services.deps.db.fetchall(
-            "SELECT id, status, attempts, last_error FROM outbox"
-        )
+        counts = await w.outbox_counts()
+        rows = await w.station.db.fetchall("SELECT id, status, attempts, last_error FROM outbox")
         assert counts.get("pending") == 1, [dict(r) for r in rows]  # the unreached one
         assert counts.get("failed") == 1, counts  # the timed-out one, after MAX_ATTEMPTS
         # The API answers again: the waiting message goes now, not in up to 5 minutes.

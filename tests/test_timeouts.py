@@ -75,7 +75,7 @@ async def test_fr09_late_answers_are_not_failures(
         code = await report_and_claim(w)  # every next question came (or the helper fails)
         await w.idle(T)
         w.emu.fault = None
-        assert await w.repo.tip_by_code(code) is not None
+        assert await w.tip_by_code(code) is not None
         texts = [m.get("text") or "" for m in w.bot_msgs(REPORTER)]
         assert not any(tr("zh", "error.generic") in text for text in texts), texts
         generic = t("zh", "error.generic")
@@ -115,7 +115,7 @@ async def test_fr09_telegram_failing_is_told_apart_from_a_bug(
         assert [r.levelname for r in told] == ["WARNING"], [r.getMessage() for r in told]
         assert not told[0].exc_info and "NetworkError" in told[0].getMessage()
         assert not apologies(w)  # the press was saved: nothing "went wrong" for the reporter
-        assert (await w.repo.get_draft(REPORTER)).seen is not None
+        assert (await w.repo.drafts.get(REPORTER)).seen is not None
         # Their next message gets the question they are at.
         w.emu.send_text(REPORTER, "你好")
         ask = await w.next_bot(REPORTER, tr("zh", "ask.people"), timeout=T)

@@ -62,7 +62,7 @@ async def get(url: str) -> httpx.Response:
 
 
 async def journaled(w: World) -> int:
-    row = await w.services.deps.db.fetchone("SELECT COUNT(*) FROM inbound")
+    row = await w.station.db.fetchone("SELECT COUNT(*) FROM inbound")
     return int(row[0])
 
 
@@ -80,7 +80,7 @@ async def started_chat(w: World, user: int = REPORTER) -> None:
 async def test_webhook_refuses_a_wrong_or_missing_secret(tmp_path: Path) -> None:
     async with world(tmp_path, mode="webhook") as w:
         await started_chat(w)
-        secret = await OpsStore(w.services.deps.db).get(WEBHOOK_SECRET)
+        secret = await OpsStore(w.station.db).get(WEBHOOK_SECRET)
         assert secret and len(secret) >= 32  # generated and kept in the database
         # Telegram was given that secret, the URL and the update types the bot handles.
         call = w.emu.calls("setWebhook")[-1]
@@ -122,7 +122,7 @@ async def test_webhook_update_is_journaled_before_the_200(tmp_path: Path) -> Non
         cast(emu)
         async with world(tmp_path, emu=emu, mode="webhook") as w:
             await started_chat(w)
-            secret = await OpsStore(w.services.deps.db).get(WEBHOOK_SECRET)
+            secret = await OpsStore(w.station.db).get(WEBHOOK_SECRET)
             dropped: list[object] = []
             put = w.app.update_queue.put
 
@@ -184,7 +184,7 @@ async def test_webhook_secret_from_config_or_env_and_never_logged(
             app = build_application(config, Overrides(tick_seconds=None))
             async with serving(app, allowed_updates=["message"]):
                 assert emu.calls("setWebhook")[-1]["secret_token"] == configured
-                stored = await OpsStore(app.bot_data["services"].deps.db).get(WEBHOOK_SECRET)
+                stored = await OpsStore(app.bot_data["station"].db).get(WEBHOOK_SECRET)
                 assert stored is None  # nothing generated when one is configured
         finally:
             emu.stop()
@@ -296,7 +296,7 @@ async def test_healthz_answers_while_the_api_was_never_reached(tmp_path: Path) -
 
 async def test_healthz_database_not_writable(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
-        deps = w.services.deps
+        station = w.station
         # Another process holds the write lock longer than the probe waits.
         import sqlite3
 
@@ -317,7 +317,7 @@ async def test_healthz_database_not_writable(tmp_path: Path) -> None:
         assert answer.json()["reasons"] == ["database_not_writable"]
         assert answer.json()["database"] == {"writable": False}
         assert (await health_of(w)).status_code == 200
-        assert deps.db is w.services.deps.db
+        assert station.db is w.station.db
 
 
 async def health_of(w: World) -> httpx.Response:

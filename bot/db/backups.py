@@ -30,6 +30,11 @@ class BackupError(Exception):
     """A copy that could not be made, or a file that is not a good warmline database."""
 
 
+#: What a copy may fail with (no room, no permission, a bad file): callers catch these, so
+#: that SQLite's own error type stays in bot/db.
+COPY_ERRORS: tuple[type[Exception], ...] = (OSError, sqlite3.Error, BackupError)
+
+
 @dataclass(frozen=True)
 class CopyInfo:
     path: Path

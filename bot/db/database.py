@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -36,8 +36,10 @@ from bot.version import VERSION
 
 log = logging.getLogger(__name__)
 
-#: True while the current task is inside ``Database.write()``.
-_IN_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("warmline_in_write", default=False)
+#: While the current task is inside ``Database.write()``: what to run once it commits.
+_IN_WRITE: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "warmline_in_write", default=None
+)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -242,13 +244,17 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction at a time (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error)."""
+        """One write transaction at a time (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error).
+
+        What :meth:`after_commit` registered during the transaction runs once it committed
+        (never after a rollback)."""
         assert self._lock is not None, "database is not open"
-        if _IN_WRITE.get():
+        if _IN_WRITE.get() is not None:
             raise RuntimeError("nested write transaction: the write lock is not reentrant")
+        committed: list[Callable[[], None]] = []
         async with self._lock:
             conn = self.conn
-            token = _IN_WRITE.set(True)
+            token = _IN_WRITE.set(committed)
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -260,6 +266,17 @@ class Database:
                     await conn.execute("COMMIT")
             finally:
                 _IN_WRITE.reset(token)
+        for callback in committed:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` (once) when the current write transaction has committed; e.g. wake
+        the outbox sender for the rows it queued. Only inside :meth:`write`."""
+        pending = _IN_WRITE.get()
+        if pending is None:
+            raise RuntimeError("after_commit outside a write transaction")
+        if callback not in pending:
+            pending.append(callback)
 
     async def forget_old_pages(self) -> bool:
         """Copy the WAL into the database and empty it (``wal_checkpoint(TRUNCATE)``), so that
@@ -285,7 +302,7 @@ class Database:
         checkpoints (the writer's commits do), so no fsync happens on the loop either.
         """
         assert self._lock is not None, "database is not open"
-        if _IN_WRITE.get():
+        if _IN_WRITE.get() is not None:
             raise RuntimeError("write_one inside a write transaction: use that transaction")
         async with self._lock:
             if self._inline is not None:
@@ -297,7 +314,7 @@ class Database:
             return list(await self.conn.execute_fetchall(sql, params))
 
     def _read_conn(self) -> aiosqlite.Connection:
-        if _IN_WRITE.get():
+        if _IN_WRITE.get() is not None:
             return self.conn
         if self._reader is None:
             raise RuntimeError("database is not open")
@@ -313,11 +330,6 @@ class Database:
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
         rows = await self._read_conn().execute_fetchall(sql, params)
         return next(iter(rows), None)
-
-    async def backup_to(self, target: str | Path) -> None:
-        """Copy the live database with SQLite's online backup API."""
-        async with aiosqlite.connect(str(target)) as dest:
-            await self.conn.backup(dest)
 
 
 class DatabasePathError(Exception):

@@ -116,7 +116,9 @@ class OpsStore:
             "id > ? AND ((status IN ('pending', 'sending') AND attempts > 0 AND created_at <= ?)"
             " OR (status = 'failed' AND last_error NOT LIKE ? AND last_error NOT LIKE ?))"
             # (not the report itself: an officer's chat that fails would repeat it for ever)
-            " AND coalesce(json_extract(payload, '$.key'), '') != ?"
+            # (a typed notice's key, bot/domain/outbox.py; or a row written before them)
+            " AND coalesce(json_extract(payload, '$.notice.key'), json_extract(payload, '$.key'),"
+            " '') != ?"
         )
         params = (after_id, to_db_time(older_than), *_TOLD_ALREADY, UNDELIVERABLE_KEY)
         row = await self.db.fetchone(

@@ -36,3 +36,27 @@ def mask_known(text: str, known: Iterable[str | None], mark: str) -> str:
     for value in sorted((v for v in values if len(v) >= MIN_KNOWN), key=len, reverse=True):
         text = re.sub(re.escape(value), lambda _: mark, text, flags=re.IGNORECASE)
     return text
+
+
+def known_parts(text: str, known: Iterable[str | None]) -> tuple[str | None, ...]:
+    """``text`` cut where any of ``known`` appears (as :func:`mask_known` finds them): the
+    words in order, ``None`` where a known value stood. What a message keeps of a reporter's
+    words until it is rendered, so that their identity is never stored beside them."""
+    values = sorted(
+        {v for v in (k.strip().lstrip("@") for k in known if k) if len(v) >= MIN_KNOWN},
+        key=len,
+        reverse=True,
+    )
+    if not values:
+        return (text,)
+    pattern = re.compile("|".join(re.escape(v) for v in values), re.IGNORECASE)
+    parts: list[str | None] = []
+    at = 0
+    for match in pattern.finditer(text):
+        if match.start() > at:
+            parts.append(text[at : match.start()])
+        parts.append(None)
+        at = match.end()
+    if at < len(text) or not parts:
+        parts.append(text[at:])
+    return tuple(parts)

@@ -322,18 +322,8 @@ class Movements:
         return self.paid[1] + self.reversed[1]
 
 
-def movements(entries: list[tuple[str, int]]) -> Movements:
-    """Sum ledger entries ``(entry, amount)`` by kind."""
-    sums: dict[str, tuple[int, int]] = {}
-    for entry, amount in entries:
-        count, total = sums.get(entry, (0, 0))
-        sums[entry] = (count + 1, total + amount)
-    return movements_from_sums(sums)
-
-
 def movements_from_sums(by_entry: dict[str, Pair]) -> Movements:
-    """Movements from ``entry → (count, yuan)`` (summed by the database or by
-    :func:`movements`)."""
+    """Movements from ``entry → (count, yuan)`` (summed by the database)."""
     sums = {kind: (0, 0) for kind in LedgerEntry}
     for entry, (count, amount) in by_entry.items():
         kind = LedgerEntry(entry)
@@ -350,6 +340,15 @@ def movements_from_sums(by_entry: dict[str, Pair]) -> Movements:
 PERIODS = ("today", "month", "campaign")
 
 
+def month_bounds(local: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The calendar month of ``local`` (aware, station time) as ``[start, next start)``."""
+    start = dt.datetime(local.year, local.month, 1, tzinfo=local.tzinfo)
+    nxt = dt.datetime(
+        local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=local.tzinfo
+    )
+    return start, nxt
+
+
 def ledger_periods(
     local_now: dt.datetime, campaign: Campaign
 ) -> dict[str, tuple[dt.datetime, dt.datetime]]:
@@ -357,10 +356,7 @@ def ledger_periods(
     (``local_now`` is aware, in the station's time zone)."""
     tz = local_now.tzinfo
     day_start = dt.datetime.combine(local_now.date(), dt.time(), tzinfo=tz)
-    month_start = dt.datetime(local_now.year, local_now.month, 1, tzinfo=tz)
-    month_end = dt.datetime(
-        local_now.year + (local_now.month == 12), local_now.month % 12 + 1, 1, tzinfo=tz
-    )
+    month_start, month_end = month_bounds(local_now)
     return {
         "today": (day_start, day_start + dt.timedelta(days=1)),
         "month": (month_start, month_end),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from bot.domain.tips import Role
+
 
 @dataclass(frozen=True)
 class Roster:
@@ -77,10 +79,22 @@ class Directory:
     officers: frozenset[int]
 
     def team(self, key: str) -> Team:
+        team = self.find(key)
+        if team is None:
+            raise KeyError(key)
+        return team
+
+    def find(self, key: str) -> Team | None:
+        """The group with this key (``None``: not in the configuration any more)."""
         for team in self.teams:
             if team.key == key:
                 return team
-        raise KeyError(key)
+        return None
+
+    def team_name(self, key: str) -> str:
+        """The group's name; a group no longer configured by its key."""
+        team = self.find(key)
+        return team.name if team is not None else key
 
     def team_of(self, user_id: int) -> Team | None:
         for team in self.teams:
@@ -103,15 +117,15 @@ class Directory:
     def is_staff(self, user_id: int) -> bool:
         return self.is_officer(user_id) or self.team_of(user_id) is not None
 
-    def role(self, user_id: int) -> str:
-        """officer | leader | member | reporter (anyone not on staff)."""
+    def role(self, user_id: int) -> Role:
+        """OFFICER, LEADER, MEMBER, or REPORTER (anyone not on staff)."""
         if self.is_officer(user_id):
-            return "officer"
+            return Role.OFFICER
         if self.is_leader(user_id):
-            return "leader"
+            return Role.LEADER
         if self.team_of(user_id) is not None:
-            return "member"
-        return "reporter"
+            return Role.MEMBER
+        return Role.REPORTER
 
     def configured_name(self, user_id: int) -> str | None:
         """The name the configuration gives this person, if any."""
@@ -120,16 +134,6 @@ class Directory:
                 return team.leader_name
         return None
 
-    def staff_ids(self) -> frozenset[int]:
-        ids = set(self.officers)
-        for team in self.teams:
-            ids.add(team.leader)
-            ids.update(team.members)
-        return frozenset(ids)
-
     def replace_chat_id(self, old: int, new: int) -> Directory:
-        teams = tuple(
-            replace(t, chat_id=new) if t.chat_id == old else t
-            for t in self.teams
-        )
+        teams = tuple(replace(t, chat_id=new) if t.chat_id == old else t for t in self.teams)
         return Directory(teams, self.officers)

@@ -8,7 +8,6 @@ after a restart: what is *due* follows from the time and from what is recorded a
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -177,11 +176,6 @@ def patrols_required(
     return count
 
 
-def median_minutes(durations: Iterable[dt.timedelta]) -> float | None:
-    values = [d.total_seconds() / 60 for d in durations]
-    return round(statistics.median(values), 1) if values else None
-
-
 @dataclass(frozen=True)
 class Figures:
     received: int = 0
@@ -201,8 +195,8 @@ class Figures:
 
 @dataclass(frozen=True)
 class TipTally:
-    """What the summary needs from the tips received in a period, already counted (by the
-    database, or by :func:`tally` from a list of tips)."""
+    """What the summary needs from the tips received in a period, counted by the database
+    (bot/db/stats.py)."""
 
     received: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)  # outcome → tips with it
@@ -211,31 +205,8 @@ class TipTally:
     median_scene: float | None = None  # minutes from received to on scene (unrounded)
 
 
-def tally(tips: list[Tip]) -> TipTally:
-    outcomes: dict[str, int] = {}
-    supplies: dict[str, int] = {}
-    for tip in tips:
-        if tip.outcome is not None:
-            outcomes[tip.outcome.value] = outcomes.get(tip.outcome.value, 0) + 1
-        for item in tip.supplies:
-            supplies[item.value] = supplies.get(item.value, 0) + 1
-    claim = [
-        (t.claimed_at - t.created_at).total_seconds() / 60 for t in tips if t.claimed_at is not None
-    ]
-    scene = [
-        (t.arrived_at - t.created_at).total_seconds() / 60 for t in tips if t.arrived_at is not None
-    ]
-    return TipTally(
-        received=len(tips),
-        outcomes=outcomes,
-        supplies=supplies,
-        median_claim=statistics.median(claim) if claim else None,
-        median_scene=statistics.median(scene) if scene else None,
-    )
-
-
 def figures(
-    tips: list[Tip] | TipTally,
+    counted: TipTally,
     patrol_supplies: list[dict[str, int]],
     patrols_logged: int,
     patrols_required: int,
@@ -243,10 +214,7 @@ def figures(
     rewards_paid: int,
     rewards_paid_yuan: int = 0,
 ) -> Figures:
-    """Summary figures over the tips received in a period (and patrols logged in it).
-
-    ``tips`` is the list of tips, or their :class:`TipTally` (counted by the database)."""
-    counted = tips if isinstance(tips, TipTally) else tally(tips)
+    """Summary figures over the tips received in a period (and patrols logged in it)."""
     outcomes = dict(counted.outcomes)
     went = sum(
         n for o, n in outcomes.items() if Outcome(o) not in (Outcome.DUPLICATE, Outcome.INVALID)

@@ -92,7 +92,8 @@ class Action(StrEnum):
 
 
 class Role(StrEnum):
-    """How an actor relates to one particular tip (computed per tip, see :class:`Actor`)."""
+    """How an actor relates to one particular tip (computed per tip, see :class:`Actor`), and
+    the role the event log records for whoever acted."""
 
     SYSTEM = "system"
     REPORTER = "reporter"  # the person who reported this tip
@@ -100,6 +101,10 @@ class Role(StrEnum):
     MEMBER = "member"  # member of the group the tip is assigned to
     LEADER = "leader"  # leader of the group the tip is assigned to
     OFFICER = "officer"  # duty officer: may act on any tip
+    # Recorded only (no rule grants them anything):
+    STAFF = "staff"  # on the staff list, with no role towards what they tried
+    STRANGER = "stranger"  # not on the staff list
+    ADMIN = "admin"  # the command line (warmline purge)
 
 
 @dataclass(frozen=True)
@@ -209,15 +214,37 @@ def decide(action: Action, state: State, actor: Actor, outcome: Outcome | None =
     return Decision(False, refusal=Refusal.NOT_ALLOWED)
 
 
-def allowed_actions(state: State, actor: Actor) -> list[tuple[Action, Outcome | None]]:
-    """Everything the actor may do now (used to check the card's buttons against the table)."""
-    result: list[tuple[Action, Outcome | None]] = []
-    for action in Action:
-        if action is Action.CLOSE:
-            result.extend((action, o) for o in Outcome if decide(action, state, actor, o))
-        elif decide(action, state, actor):
-            result.append((action, None))
-    return result
+def changes_for(
+    action: Action,
+    tip: Tip,
+    by: int | None,
+    now: dt.datetime,
+    *,
+    outcome: Outcome | None = None,
+    supplies: frozenset[Supply] = frozenset(),
+    duplicate_of: int | None = None,
+) -> dict[str, object]:
+    """What a transition writes on the tip besides its state: who, when, the outcome."""
+    if action is Action.CLAIM:
+        changes: dict[str, object] = {"claimed_by": by, "claimed_at": now}
+        if tip.first_claimed_at is None:
+            changes["first_claimed_at"] = now
+        return changes
+    if action is Action.RELEASE:
+        # Back in the queue: the escalation clock starts again.
+        return {"claimed_by": None, "claimed_at": None, "dispatched_at": now}
+    if action is Action.ARRIVE:
+        return {"arrived_at": now}
+    if action is Action.CLOSE:
+        changes = {"outcome": outcome, "closed_at": now, "closed_by": by}
+        if outcome is Outcome.SUPPLIES_ONLY:
+            changes["supplies"] = supplies
+        if outcome is Outcome.DUPLICATE:
+            changes["duplicate_of"] = duplicate_of
+        return changes
+    if action is Action.WITHDRAW:
+        return {"closed_at": now}
+    return {}
 
 
 # -- Urgency and the report's fields ----------------------------------------------------------
@@ -282,7 +309,6 @@ class Tip:
     seen: Seen
     people: People
     flags: frozenset[Flag]
-    urgent: bool
     description: str | None
     state: State
     outcome: Outcome | None
@@ -298,7 +324,20 @@ class Tip:
     closed_at: dt.datetime | None
     version: int
     has_reporter: bool = False
+    #: When every patrol group was alerted (second escalation): from then on a member of any
+    #: group may take the tip on. None: not widened.
+    widened_at: dt.datetime | None = None
+    #: When the tip was first claimed (a claim after a release is no news to the reporter).
+    first_claimed_at: dt.datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def urgent(self) -> bool:
+        return is_urgent(self.flags)
+
+    def age_minutes(self, now: dt.datetime) -> int:
+        """Whole minutes since it was reported."""
+        return max(0, int((now - self.created_at).total_seconds() // 60))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -16,8 +18,11 @@ from telegram.error import (
 )
 from telegram.ext import ContextTypes
 
-from bot.i18n import t
+from bot.domain.events import Attempt
+from bot.domain.tips import Role
+from bot.i18n import keys, t
 from bot.services.registry import Services
+from bot.services.result import Refusal
 from bot.views import reporter as rv
 from bot.views.commands import render_help
 
@@ -33,7 +38,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     chat = update.effective_chat
     svc = services(context)
     if chat is not None and chat.type != ChatType.PRIVATE:
-        return svc.deps.config.station.language
+        return svc.config.station.language
     return await svc.users.language(user.id if user else None, user.language_code if user else None)
 
 
@@ -46,9 +51,7 @@ async def reply(update: Update, text: str, markup=None) -> Message | None:
     chat = update.effective_chat
     if chat is None:
         return None
-    return await chat.send_message(
-        text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
-    )
+    return await chat.send_message(text, reply_markup=markup)
 
 
 # Why an edit of the message a button was on can fail without anything being wrong: the press
@@ -100,15 +103,54 @@ def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
-def role_of(svc: Services, user_id: int) -> str:
-    directory = svc.deps.directory
-    if directory.is_officer(user_id):
-        return "officer"
-    if directory.is_leader(user_id):
-        return "leader"
-    if directory.team_of(user_id) is not None:
-        return "member"
-    return "reporter"
+async def officer_language(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    what: Attempt,
+    detail: dict[str, object] | None = None,
+) -> str | None:
+    """The one check of "duty officers only, in their private chat": the officer's language,
+    or ``None`` once anyone else was told so politely (and the attempt recorded)."""
+    svc = services(context)
+    lang = await language(update, context)
+    user = update.effective_user
+    if user is None or not svc.users.is_officer(user.id):
+        if user is not None:
+            await svc.audit.refused(user.id, what, reason=Refusal.NOT_OFFICER, detail=detail)
+        await _say(update, t(lang, "refused.officer_only"))
+        return None
+    if not is_private(update):
+        # Replies go where the button was: a phone number or a payment never goes to a group.
+        await _say(update, t(lang, "private_only"))
+        return None
+    return lang
+
+
+async def _say(update: Update, text: str) -> None:
+    """A refusal: a button's alert, or a reply in the chat."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, text)
+
+
+OfficerHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[None]]
+
+
+def officers_only(what: Attempt) -> Callable[[OfficerHandler], Callable]:
+    """A command for duty officers only (see :func:`officer_language`); the handler is
+    called with the officer's language as its third argument."""
+
+    def decorate(handler: OfficerHandler) -> Callable:
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            lang = await officer_language(update, context, what)
+            if lang is not None:
+                await handler(update, context, lang)
+
+        return guarded
+
+    return decorate
 
 
 async def touch_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,11 +167,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not is_private(update):
         await help_command(update, context)
         return
-    station = svc.deps.config.station
+    station = svc.config.station
     # Speak of the reward only to someone whose report could earn one now (not to staff,
     # not outside the campaign): never promise what the rules cannot give.
     user = update.effective_user
-    can_earn = user is not None and await svc.rewards.prospect(user.id, svc.deps.now()) is None
+    can_earn = user is not None and await svc.awards.prospect(user.id, svc.clock.now()) is None
     await reply(
         update,
         t(
@@ -151,8 +193,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not is_private(update):
         page = "group"
     else:
-        page = role_of(svc, user.id) if user else "reporter"
-    await reply(update, render_help(page, lang, hotline=svc.deps.config.station.hotline))
+        page = svc.users.role(user.id).value if user else "reporter"
+    await reply(update, render_help(page, lang, hotline=svc.config.station.hotline))
 
 
 async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -160,9 +202,9 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     chat = update.effective_chat
     svc = services(context)
-    role = role_of(svc, user.id) if user else "reporter"
+    role = svc.users.role(user.id) if user else Role.REPORTER
     # In a group only staff ids are shown: a member of the public's id never goes to a group.
-    shown = user is not None and (is_private(update) or svc.deps.directory.is_staff(user.id))
+    shown = user is not None and (is_private(update) or svc.users.is_staff(user.id))
     await reply(
         update,
         t(
@@ -171,7 +213,7 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             user_id=user.id if shown else "—",
             chat_id=chat.id if chat else "—",
             chat_type=chat.type if chat else "—",
-            role=t(lang, f"role.{role}"),
+            role=t(lang, keys.ROLE[role]),
         ),
     )
 
@@ -220,10 +262,10 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t(lang, "private_only"))
         return
     svc = services(context)
-    had = await svc.reports.cancel(update.effective_user.id)
-    if svc.deps.directory.is_officer(update.effective_user.id):
-        had = bool(await svc.deps.repo.pending_input(update.effective_user.id)) or had
-        await svc.rewards.drop_input(update.effective_user.id)
+    user_id = update.effective_user.id
+    had = await svc.reports.cancel(user_id)
+    if svc.users.is_officer(user_id):
+        had = await svc.answers.drop(user_id) or had
     await reply(update, t(lang, "cancel.done" if had else "cancel.nothing"), ReplyKeyboardRemove())
 
 
@@ -237,7 +279,7 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     lang = await language(update, context)
     if update.effective_user is not None:
-        await services(context).field.record_denied(None, update.effective_user.id, "button")
+        await services(context).audit.refused(update.effective_user.id, Attempt.BUTTON)
     await query.answer(t(lang, "button.invalid"), show_alert=True)
 
 

@@ -1,4 +1,4 @@
-"""Guards that run before every other handler (group -1 in the composition root)."""
+"""Guards that run before every other handler (groups -4 … -1 in the composition root)."""
 
 from __future__ import annotations
 
@@ -119,9 +119,9 @@ async def unknown_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if chat.type == ChatType.CHANNEL:
         raise ApplicationHandlerStop
     svc = services(context)
-    if svc.deps.directory.team_by_chat(chat.id) is not None:
+    if svc.chats.is_patrol_group(chat.id):
         return
-    lang = svc.deps.config.station.language
+    lang = svc.config.station.language
     if update.callback_query is not None:
         # No button of ours belongs here (forged, or a card from when the group was
         # configured): answer it, or the client keeps spinning.
@@ -143,7 +143,7 @@ async def group_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if member is None or chat is None:
         return
     svc = services(context)
-    if svc.deps.directory.team_by_chat(chat.id) is None:
+    if not svc.chats.is_patrol_group(chat.id):
         return
     gone = member.new_chat_member.status in ("left", "kicked")
     await svc.chats.group_membership_changed(chat.id, present=not gone)

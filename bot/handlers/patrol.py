@@ -11,17 +11,17 @@ from html import escape
 from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
+from bot.domain.events import Attempt
 from bot.domain.patrol import clean_area
-from bot.domain.tips import Action, Outcome, supplies_from_mask
+from bot.domain.tips import Action, Outcome, Tip, supplies_from_mask
 from bot.handlers import reporter
 from bot.handlers.common import edit_pressed, is_private, language, reply, services
 from bot.i18n import t
-from bot.services.field import ActError, EvidenceResult
-from bot.services.patrols import PatrolError
-from bot.services.people import mention, person
-from bot.services.relay import RelayResult
+from bot.services.result import Refusal, Result
 from bot.views import cards as cv
 from bot.views.callbacks import OP_ACTIONS, TipOp, parse_tip
+from bot.views.people import label, mention
+from bot.views.refusals import Topic, refusal_text
 
 _DONE_KEYS = {
     Action.CLAIM: "done.claim",
@@ -31,6 +31,9 @@ _DONE_KEYS = {
     Action.CLOSE: "done.close",
 }
 
+#: The outcome a picker button shows the card for (None: back to the card's buttons).
+_PICKERS = {TipOp.SUPPLIES: Outcome.SUPPLIES_ONLY, TipOp.DUPS: Outcome.DUPLICATE, TipOp.BACK: None}
+
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
@@ -38,32 +41,25 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     lang = await language(update, context)
     button = parse_tip(query.data)
-    tip = await svc.deps.repo.get_tip(button.tip_id) if button else None
-    if button is None or tip is None:
-        await svc.field.record_denied(button.tip_id if button else None, user.id, "tip_button")
-        await query.answer(t(lang, "button.invalid"), show_alert=True)
+    if button is None:
+        await _refuse(update, context, lang, Result(refusal=Refusal.NO_TIP))
         return
 
-    if button.op is TipOp.SHOW:
-        # The live copy goes to the officer's own chat, wherever the button was pressed.
-        if await svc.field.show_card(tip.id, user.id, user.id):
-            await query.answer(t(lang, "open.sent", code=tip.code))
+    if button.op in (TipOp.SHOW, TipOp.FULL):
+        if button.op is TipOp.SHOW:
+            # The live copy goes to the officer's own chat, wherever the button was pressed.
+            sent = await svc.field.show_card(button.tip_id, user.id, user.id)
         else:
-            await svc.field.record_denied(tip.id, user.id, "show")
-            await query.answer(t(lang, "refused.officer_only"), show_alert=True)
-        return
-
-    if button.op is TipOp.FULL:
-        if await svc.field.post_full_card(tip, update.effective_chat.id, user.id):
-            await query.answer(t(lang, "open.sent", code=tip.code))
+            chat_id = update.effective_chat.id
+            sent = await svc.field.post_full_card(button.tip_id, chat_id, user.id)
+        if sent.ok and sent.value is not None:
+            await query.answer(t(lang, "open.sent", code=sent.value.code))
         else:
-            await query.answer(
-                t(lang, "refused.not_allowed", group=_group_name(svc, tip)), show_alert=True
-            )
+            await _refuse(update, context, lang, sent)
         return
 
     if button.op is TipOp.ASK_REPORTER:
-        await _ask_reporter(update, context, lang, tip)
+        await _ask_reporter(update, context, lang, button.tip_id)
         return
 
     if button.op in OP_ACTIONS or button.op is TipOp.CLOSE:
@@ -75,36 +71,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif button.outcome is Outcome.DUPLICATE:
             duplicate_of = button.number
         result = await svc.field.act(
-            tip.id,
+            button.tip_id,
             action,
             user.id,
             outcome=button.outcome,
             supplies=supplies,
             duplicate_of=duplicate_of,
         )
-        if result.ok:
-            await query.answer(t(lang, _DONE_KEYS[action], code=tip.code))
+        if result.ok and result.value is not None:
+            await query.answer(t(lang, _DONE_KEYS[action], code=result.value.code))
         else:
-            await _refuse(update, context, lang, result.error, result.tip or tip)
+            await _refuse(update, context, lang, result)
         return
 
     # The remaining operations only change which buttons the card shows (no state change);
     # they are checked against the table first so that nobody sees buttons they cannot use.
-    outcome = {
-        TipOp.ASK: button.outcome,
-        TipOp.SUPPLIES: Outcome.SUPPLIES_ONLY,
-        TipOp.DUPS: Outcome.DUPLICATE,
-        TipOp.BACK: None,
-    }[button.op]
+    outcome = button.outcome if button.op is TipOp.ASK else _PICKERS[button.op]
     if outcome is not None:
-        error = await svc.field.check(tip, user.id, Action.CLOSE, outcome)
-        if error is not None:
-            await _refuse(update, context, lang, error, tip)
-            return
-    elif not (await svc.field.actor_now(tip, user.id)).is_staff:
+        checked = await svc.field.check(button.tip_id, user.id, Action.CLOSE, outcome)
+    else:
         # "Back" changes no state, but only those who may act on a tip may reset its card.
-        await svc.field.record_denied(tip.id, user.id, "back")
-        await _refuse(update, context, lang, ActError.NOT_ALLOWED, tip)
+        checked = await svc.field.may_act(button.tip_id, user.id, Attempt.BACK)
+    tip = checked.value
+    if not checked.ok or tip is None:
+        await _refuse(update, context, lang, checked)
         return
     if button.op is TipOp.ASK:
         markup = cv.confirm_keyboard(tip, outcome, lang)
@@ -122,20 +112,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
 
 
-def _group_name(svc, tip) -> str:
-    try:
-        return svc.deps.directory.team(tip.group_key).name
-    except KeyError:
-        return tip.group_key
-
-
-async def _ask_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip) -> None:
+async def _ask_reporter(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip_id: int
+) -> None:
     svc = services(context)
     query = update.callback_query
     user = update.effective_user
-    refusal = await svc.relay.may_ask(tip, user.id)
-    if refusal is not None:
-        await query.answer(t(lang, f"ask.refused.{refusal.value}"), show_alert=True)
+    allowed = await svc.relay.may_ask(tip_id, user.id)
+    tip = allowed.value
+    if allowed.refusal is Refusal.NO_TIP or tip is None:
+        await _refuse(update, context, lang, allowed)
+        return
+    if not allowed.ok:
+        await query.answer(refusal_text(lang, Topic.ASK, allowed.refusal), show_alert=True)
         return
     await query.answer()
     # Named, with a selective ForceReply: the member's own app opens the reply to the prompt.
@@ -144,7 +133,7 @@ async def _ask_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE, lang
             lang,
             "ask.prompt",
             code=tip.code,
-            member=mention(await person(svc.deps, user.id), lang),
+            member=mention(await svc.naming.person(user.id), lang),
         ),
         reply_markup=ForceReply(
             selective=True, input_field_placeholder=t(lang, "placeholder.question")
@@ -164,39 +153,44 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     done = await svc.relay.ask(
         message.chat_id, update.effective_user.id, message.text or "", reply_to
     )
-    if done.result is RelayResult.NOT_OURS:
+    if done is None:
         return  # an ordinary conversation in the group
     lang = await language(update, context)
-    key = "ask.sent" if done.result is RelayResult.SENT else f"ask.refused.{done.result.value}"
-    await message.reply_text(t(lang, key, code=done.tip.code if done.tip else ""))
+    code = done.value.tip.code if done.value else ""
+    if done.ok:
+        await message.reply_text(t(lang, "ask.sent", code=code))
+    else:
+        await message.reply_text(refusal_text(lang, Topic.ASK, done.refusal, code=code))
 
 
 async def _refuse(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, error: ActError | None, tip
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, result: Result[Tip]
 ) -> None:
+    """Answer a press that did nothing, saying why (an alert, so it cannot be missed)."""
     svc = services(context)
     query = update.callback_query
-    if error in (ActError.WRONG_STATE, ActError.RACE):
+    user = update.effective_user
+    tip, why = result.value, result.refusal
+    if why is Refusal.NO_TIP or tip is None:
+        # Forged, or a tip that is not there: nothing to show.
+        await svc.audit.refused(user.id, Attempt.TIP_BUTTON)
+        await query.answer(t(lang, "button.invalid"), show_alert=True)
+        return
+    if why in (Refusal.WRONG_STATE, Refusal.RACE):
         # A stale card: say what happened and make sure the card shows the truth.
         await svc.field.refresh_card(tip.id)
-        text = t(lang, "refused.stale", code=tip.code, state=cv.state_label(tip, lang))
-        await query.answer(text, show_alert=True)
+        state = cv.state_label(tip, lang)
+        await query.answer(
+            refusal_text(lang, Topic.TIP, why, code=tip.code, state=state), show_alert=True
+        )
         return
-    if error is ActError.NOT_ALLOWED:
-        try:
-            team = svc.deps.directory.team(tip.group_key)
-        except KeyError:
-            team = None
-        if team is not None and tip.claimed_by and team.includes(update.effective_user.id):
-            # A member of the right group who is not the claimer: say who has it.
-            name = (await person(svc.deps, tip.claimed_by)).label(lang)
-            await query.answer(t(lang, "refused.not_claimer", name=name), show_alert=True)
-            return
-        group = team.name if team is not None else tip.group_key
-        await query.answer(t(lang, "refused.not_allowed", group=group), show_alert=True)
+    if why is Refusal.NOT_ALLOWED and tip.claimed_by and svc.field.in_group(tip, user.id):
+        # A member of the right group who is not the claimer: say who has it.
+        name = label(await svc.naming.person(tip.claimed_by), lang)
+        await query.answer(t(lang, "refused.not_claimer", name=name), show_alert=True)
         return
-    key = "refused.bad_duplicate" if error is ActError.BAD_DUPLICATE else "button.invalid"
-    await query.answer(t(lang, key), show_alert=True)
+    group = svc.field.group_name(tip)
+    await query.answer(refusal_text(lang, Topic.TIP, why, group=group), show_alert=True)
 
 
 _EVIDENCE_KINDS = ("photo", "video", "voice", "video_note", "audio", "document")
@@ -226,19 +220,22 @@ async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     svc = services(context)
     lang = await language(update, context)
     kind, file_id, unique_id = media
-    result, tip, count = await svc.field.attach_evidence(
+    result = await svc.field.attach_evidence(
         message.chat_id, message.reply_to_message.message_id, user.id, kind, file_id, unique_id
     )
-    if result is EvidenceResult.NOT_A_CARD:
+    if result.refusal is Refusal.NOT_A_CARD:
         if is_private(update):
             # An officer's reply to one of their own report's questions (e.g. the photo for
             # /newtip): it belongs to that flow, like any other private message.
             await reporter.on_message(update, context)
         return  # an ordinary reply in the group chat: not ours to comment on
-    if result is EvidenceResult.NOT_ALLOWED:
+    evidence = result.value
+    if not result.ok or evidence is None:
         await message.reply_text(t(lang, "evidence.not_allowed"))
         return
-    await message.reply_text(t(lang, "evidence.added", code=tip.code, count=count))
+    await message.reply_text(
+        t(lang, "evidence.added", code=evidence.tip.code, count=evidence.count)
+    )
 
 
 # -- the patrol log -------------------------------------------------------------------------
@@ -249,44 +246,31 @@ async def patrol_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     lang = await language(update, context)
     area = clean_area(" ".join(context.args or []))  # as stored: bounded, so echoing it is safe
-    error, group, area_set = await svc.patrols.start(
-        update.effective_chat.id, update.effective_user.id, area
-    )
-    if error is PatrolError.NOT_A_GROUP:
-        await reply(update, t(lang, "patrol.group_only"))
-    elif error is PatrolError.NOT_MEMBER:
-        await reply(update, t(lang, "patrol.not_member", group=escape(group or "")))
-    elif error is PatrolError.ALREADY:
-        await reply(update, t(lang, "patrol.already"))
-    elif area_set:
+    result = await svc.patrols.start(update.effective_chat.id, update.effective_user.id, area)
+    group = escape(result.value.group) if result.value else ""
+    if not result.ok:
+        await reply(update, refusal_text(lang, Topic.PATROL, result.refusal, group=group))
+    elif result.value and result.value.area_set:
         await reply(update, t(lang, "patrol.area_set", area=escape(area or "")))
     elif area is None:
-        example = (svc.deps.config.patrol.areas or [t(lang, "usage.patrol_start")])[0]
-        text = t(lang, "patrol.started_no_area", group=escape(group or ""), example=escape(example))
+        example = (svc.config.patrol.areas or [t(lang, "usage.patrol_start")])[0]
+        text = t(lang, "patrol.started_no_area", group=group, example=escape(example))
         await reply(update, text)
     else:
-        await reply(update, t(lang, "patrol.started", group=escape(group or ""), area=escape(area)))
+        await reply(update, t(lang, "patrol.started", group=group, area=escape(area)))
 
 
 async def patrol_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/patrol_end PEOPLE [COATS] [QUILTS] [FOOD] in a patrol group."""
     svc = services(context)
     lang = await language(update, context)
-    error, done = await svc.patrols.end(
+    result = await svc.patrols.end(
         update.effective_chat.id, update.effective_user.id, list(context.args or [])
     )
-    if error is PatrolError.NOT_A_GROUP:
-        await reply(update, t(lang, "patrol.group_only"))
-    elif error is PatrolError.NOT_MEMBER:
-        await reply(update, t(lang, "patrol.not_member", group=""))
-    elif error is PatrolError.BAD_COUNTS:
-        await reply(update, t(lang, "patrol.usage_end"))
-    elif error is PatrolError.NONE_OPEN:
-        await reply(update, t(lang, "patrol.none_open"))
-    else:
-        assert done is not None
-        given = cv.supplies_counts_text(done["supplies"], lang)
-        await reply(
-            update,
-            t(lang, "patrol.ended", minutes=done["minutes"], people=done["people"], supplies=given),
-        )
+    done = result.value
+    if not result.ok or done is None:
+        await reply(update, refusal_text(lang, Topic.PATROL, result.refusal, group=""))
+        return
+    given = cv.supplies_counts_text(done.supplies, lang)
+    text = t(lang, "patrol.ended", minutes=done.minutes, people=done.people, supplies=given)
+    await reply(update, text)

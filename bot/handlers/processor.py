@@ -8,7 +8,7 @@ quick presses in order. This processor runs updates concurrently but serialises 
 same user (or, for updates without a user, the same chat). Tip state changes from different
 users are still safe: the database compare-and-set decides who wins.
 
-Around the handlers it opens the update's handling context (``bot/db/journal.py``: which
+Around the handlers it opens the update's handling context (``bot/replay.py``: which
 update, and whether this is a replay after a crash), marks the sends made meanwhile as direct
 replies (``bot/transport.py`` may repeat those on a timeout) and, once the handlers have
 finished, marks the update done in the inbound journal (``bot/inbound.py``) — before the same
@@ -25,7 +25,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.db import journal as handling_context
+from bot import replay as handling_context
 from bot.inbound import SKIP, InboundJournal
 from bot.transport import direct_replies
 

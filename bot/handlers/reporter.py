@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
+from bot import replay
 from bot.domain.draft import (
     Address,
     Choose,
@@ -29,6 +30,7 @@ from bot.domain.draft import (
     ToggleFlag,
     Typed,
 )
+from bot.domain.events import Attempt
 from bot.domain.tips import Flag, People, Seen, is_urgent
 from bot.handlers.common import (
     edit_pressed,
@@ -38,12 +40,13 @@ from bot.handlers.common import (
     services,
     set_language,
 )
-from bot.i18n import t
+from bot.i18n import keys, t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
-from bot.services.relay import NOT_OURS, RelayResult
-from bot.services.reports import SubmitRefusal, Taken, WithdrawResult
+from bot.services.reports import Taken
+from bot.services.result import Refusal as Refused
 from bot.views import reporter as rv
 from bot.views.callbacks import ReporterButton, ROp, parse_reporter
+from bot.views.refusals import Topic, refusal_text
 
 
 async def send_prompt(update: Update, draft: Draft, lang: str) -> None:
@@ -55,9 +58,9 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Sour
     """Start a fresh report (``/report``, the start button, an officer's ``/newtip``)."""
     lang = await language(update, context)
     svc = services(context)
-    if svc.deps.directory.is_officer(update.effective_user.id):
+    if svc.users.is_officer(update.effective_user.id):
         # A new report supersedes a reward question left open (its text would be taken first).
-        await svc.rewards.drop_input(update.effective_user.id)
+        await svc.answers.drop(update.effective_user.id)
     draft = await svc.reports.start(update.effective_user.id, source)
     await send_prompt(update, draft, lang)
 
@@ -121,11 +124,12 @@ async def _answer_message(
     """What the reporter is told after a message: what it did, or why not, and the question
     they are at."""
     svc = services(context)
-    station = svc.deps.config.station
+    station = svc.config.station
     refusal, draft, event = taken.refusal, taken.draft, taken.event
     if refusal is Refusal.STAFF:
-        officer = svc.deps.directory.is_officer(update.effective_user.id)
-        await reply(update, t(lang, f"staff.pointer.{'officer' if officer else 'patrol'}"))
+        officer = svc.users.is_officer(update.effective_user.id)
+        key = "staff.pointer.officer" if officer else "staff.pointer.patrol"
+        await reply(update, t(lang, key))
         return
     if refusal is Refusal.NO_REPORT:
         await reply(update, t(lang, "hint.start"), rv.location_keyboard(lang))
@@ -153,7 +157,7 @@ async def _answer_message(
         # the step it fits the first time (every step saves absolute values and moves on), so
         # it is not "the wrong kind": only the question the reporter is at is asked again.
         if not taken.replayed:
-            key = _SAID.get(refusal) or f"wrong.{draft.step.value}"
+            key = _SAID.get(refusal) or keys.WRONG[draft.step]
             await reply(update, t(lang, key))
     elif isinstance(event, Pin):
         await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
@@ -163,7 +167,7 @@ async def _answer_message(
         address = (draft.address or "")[:100]
         await update.effective_chat.send_venue(lat, lon, title=label[:100], address=address)
     elif taken.cut:
-        limit = svc.deps.config.reporting.description_max_chars
+        limit = svc.config.reporting.description_max_chars
         await reply(update, t(lang, "description.cut", limit=limit))
     elif isinstance(event, Photo):
         await reply(update, t(lang, "photo.ok"))
@@ -211,21 +215,24 @@ async def _relayed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         return False
     svc = services(context)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    done = NOT_OURS
-    if svc.deps.directory.is_staff(user.id):
-        done = await svc.relay.ask(message.chat_id, user.id, message.text, reply_to)
-    if done.result is RelayResult.NOT_OURS:
-        done = await svc.relay.answer(user.id, message.text, reply_to)
-    if done.result is RelayResult.NOT_OURS:
+    result = None
+    if svc.users.is_staff(user.id):
+        result = await svc.relay.ask(message.chat_id, user.id, message.text, reply_to)
+    if result is None:
+        result = await svc.relay.answer(user.id, message.text, reply_to)
+    if result is None or result.value is None:
         return False
+    done = result.value
     lang = await language(update, context)
-    code = done.tip.code if done.tip else ""
+    code = done.tip.code
     if not done.answered:
-        key = "ask.sent" if done.result is RelayResult.SENT else f"ask.refused.{done.result}"
-        await reply(update, t(lang, key, code=code))
+        if result.ok:
+            await reply(update, t(lang, "ask.sent", code=code))
+        else:
+            await reply(update, refusal_text(lang, Topic.ASK, result.refusal, code=code))
         return True
-    if done.result is not RelayResult.SENT:
-        await reply(update, t(lang, "ask.refused.too_long"))
+    if not result.ok:
+        await reply(update, refusal_text(lang, Topic.ASK, Refused.TOO_LONG))
         return True
     text = t(lang, "ask.answered", code=code)
     if done.others:
@@ -271,7 +278,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await language(update, context)
     button = parse_reporter(query.data)
     if button is None or not is_private(update):
-        await svc.field.record_denied(None, user.id, "reporter_button")
+        await svc.audit.refused(user.id, Attempt.REPORTER_BUTTON)
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
     if button.op is ROp.LANG:
@@ -336,24 +343,24 @@ async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str)
     svc = services(context)
     query = update.callback_query
     result = await svc.reports.submit_review(update.effective_user.id)
-    if result.refusal is SubmitRefusal.STALE:
-        await query.answer(None if result.replayed else t(lang, "button.stale"))
-        if result.draft is not None:
-            await send_prompt(update, result.draft, lang)
+    if result.refusal is Refused.STALE:
+        # The review's button while the report is at another step: that step again.
+        await query.answer(None if replay.replaying() else t(lang, "button.stale"))
+        draft = await svc.reports.draft(update.effective_user.id)
+        if draft is not None:
+            await send_prompt(update, draft, lang)
         return
     await query.answer()
-    if result.refusal is SubmitRefusal.TOO_MANY:
-        limit = svc.deps.config.reporting.max_open_tips_per_hour
-        hotline = svc.deps.config.station.hotline
-        await reply(update, t(lang, "submit.too_many", limit=limit, hotline=hotline))
-        return
-    if result.submitted is None:
-        await reply(update, t(lang, "button.stale"))
+    if not result.ok or result.value is None:
+        limit = svc.config.reporting.max_open_tips_per_hour
+        hotline = svc.config.station.hotline
+        text = refusal_text(lang, Topic.SUBMIT, result.refusal, limit=limit, hotline=hotline)
+        await reply(update, text)
         return
     # The tip is committed with its card and the receipt (code, claim secret) in the outbox.
     # The receipt goes now, from here; if it cannot, the outbox delivers it (after a crash, on
     # restart). Only then are the review's buttons taken off (cosmetic).
-    await svc.reports.send_receipt(result.submitted)
+    await svc.reports.send_receipt(result.value)
     await edit_pressed(query)
 
 
@@ -366,7 +373,6 @@ async def _not_an_answer(
     query = update.callback_query
     user = update.effective_user
     if await svc.relay.not_an_answer(user.id, question_id) is None:
-        await svc.field.record_denied(None, user.id, "not_an_answer")
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
     await query.answer(t(lang, "ask.dismissed"))
@@ -392,15 +398,15 @@ async def mytips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _my_tips_view(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: str):
     svc = services(context)
     tips = await svc.reports.my_tips(user_id)
-    renewable = frozenset(tip.id for tip in await svc.rewards.reissuable(user_id, tips))
-    return rv.my_tips(tips, lang, svc.deps.tz, renewable)
+    renewable = frozenset(tip.id for tip in await svc.awards.reissuable(user_id, tips))
+    return rv.my_tips(tips, lang, svc.clock.tz, renewable)
 
 
 async def _new_secret(
     update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip_id: int
 ) -> None:
     """/mytips → "new claim secret": the message with the old one was lost or deleted."""
-    tip = await services(context).rewards.reissue_secret(update.effective_user.id, tip_id)
+    tip = await services(context).awards.reissue_secret(update.effective_user.id, tip_id)
     key = "secret.sent" if tip is not None else "secret.not_available"
     await update.callback_query.answer(t(lang, key), show_alert=tip is None)
 
@@ -411,12 +417,8 @@ async def _withdraw(
     svc = services(context)
     query = update.callback_query
     result = await svc.reports.withdraw(update.effective_user.id, tip_id)
-    if result is WithdrawResult.NOT_YOURS:
-        await svc.field.record_denied(tip_id, update.effective_user.id, "withdraw")
-        await query.answer(t(lang, "button.invalid"), show_alert=True)
-        return
-    if result is WithdrawResult.TOO_LATE:
-        await query.answer(t(lang, "withdraw.too_late"), show_alert=True)
+    if not result.ok:
+        await query.answer(refusal_text(lang, Topic.WITHDRAW, result.refusal), show_alert=True)
         return
     await query.answer(t(lang, "withdraw.done"))
     text, markup = await _my_tips_view(context, update.effective_user.id, lang)

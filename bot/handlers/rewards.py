@@ -13,107 +13,101 @@ from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.domain.events import Attempt
 from bot.domain.officer_input import Pay, Reject, ask_method, ask_reason
 from bot.domain.officer_input import Refusal as InputRefusal
 from bot.domain.rewards import PayMethod, Reward, RewardAction, RewardState
-from bot.domain.tips import parse_tip_code
 from bot.handlers import reporter
-from bot.handlers.common import edit_pressed, edit_shown, is_private, language, reply, services
-from bot.i18n import t
-from bot.services.rewards import Answered, ClaimCheck, RewardError, RewardResult
+from bot.handlers.common import (
+    edit_pressed,
+    edit_shown,
+    language,
+    officer_language,
+    officers_only,
+    reply,
+    services,
+)
+from bot.i18n import keys, t
+from bot.services.answers import Answered
+from bot.services.result import Refusal, Result
 from bot.views import rewards as rv
 from bot.views.callbacks import RwOp, parse_reward
+from bot.views.refusals import Topic, refusal_text
 
 log = logging.getLogger(__name__)
 
-
-async def _officer_lang(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, what: str
-) -> str | None:
-    svc = services(context)
-    lang = await language(update, context)
-    user = update.effective_user
-    if not svc.deps.directory.is_officer(user.id):
-        await svc.rewards.record_refusal(None, user.id, what, RewardError.NOT_OFFICER)
-        await reply(update, t(lang, "refused.officer_only"))
-        return None
-    if not is_private(update):
-        await reply(update, t(lang, "private_only"))
-        return None
-    return lang
+#: What a refused reward button is recorded as.
+_ATTEMPTS = {
+    RwOp.APPROVE: Attempt.REWARD_APPROVE,
+    RwOp.REJECT: Attempt.REWARD_REJECT,
+    RwOp.PAY: Attempt.REWARD_PAY,
+    RwOp.METHOD: Attempt.REWARD_METHOD,
+    RwOp.AMOUNT: Attempt.REWARD_AMOUNT,
+    RwOp.PHONE: Attempt.REWARD_PHONE,
+}
 
 
-async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await _officer_lang(update, context, "rewards")
-    if lang is None:
-        return
+@officers_only(Attempt.REWARDS)
+async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     await reply(update, *await _list(context, lang))
 
 
 async def _list(context: ContextTypes.DEFAULT_TYPE, lang: str) -> tuple[str, object]:
     svc = services(context)
-    return rv.reward_list(await svc.rewards.pending_lines(), lang, svc.deps.now())
+    return rv.reward_list(await svc.rewards.pending_lines(), lang, svc.clock.now())
 
 
-async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await _officer_lang(update, context, "ledger")
-    if lang is None:
-        return
+@officers_only(Attempt.LEDGER)
+async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     svc = services(context)
     await reply(update, rv.ledger_text(await svc.rewards.ledger_report(), lang))
 
 
-async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@officers_only(Attempt.CLAIM)
+async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     """/claim HS-0042 SECRET — an anonymous reporter at the counter."""
-    lang = await _officer_lang(update, context, "claim")
-    if lang is None:
-        return
     svc = services(context)
     args = context.args or []
-    tip_id = parse_tip_code(args[0], svc.deps.config.station.code_prefix) if args else None
-    tip = await svc.deps.repo.get_tip(tip_id) if tip_id else None
+    tip = await svc.field.tip_for_code(args[0], svc.config.station.code_prefix) if args else None
     if tip is None or len(args) != 2:
         await reply(update, t(lang, "claim.usage"))
         return
     officer = update.effective_user.id
-    result, reward, left = await svc.rewards.check_claim(tip, args[1], officer)
-    if result is ClaimCheck.OK and reward is not None:
-        await svc.rewards.expect(officer, ask_method(reward.id))
+    result = await svc.rewards.check_claim(tip, args[1], officer)
+    claim = result.value
+    reward = claim.reward if claim else None
+    if result.ok and reward is not None:
+        await svc.answers.expect(officer, ask_method(reward.id))
         markup = rv.method_keyboard(reward.id, lang)
         await reply(update, t(lang, "claim.ok", code=tip.code, amount=reward.amount), markup)
-    elif result is ClaimCheck.WRONG:
-        await reply(update, t(lang, "claim.wrong", left=left))
-    elif result is ClaimCheck.LOCKED:
-        await reply(update, t(lang, "claim.locked", code=tip.code))
-    elif result is ClaimCheck.NOT_APPROVED:
-        await reply(update, t(lang, "claim.not_approved", code=tip.code))
-    elif result is ClaimCheck.REJECTED and reward is not None:
-        reason = escape(reward.reject_reason or "—")
-        await reply(update, t(lang, "claim.rejected", code=tip.code, reason=reason))
-    elif result is ClaimCheck.PAID and reward is not None:
-        paid = rv.paid_params(reward, lang, svc.deps.tz)
-        await reply(update, t(lang, "claim.paid", code=tip.code, **paid))
-    else:
-        await reply(update, t(lang, "claim.no_reward", code=tip.code))
-
-
-async def reverse_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reverse HS-0042 reason — take back a recorded payment with a reversing entry."""
-    lang = await _officer_lang(update, context, "reverse")
-    if lang is None:
         return
+    params: dict[str, object] = {"code": tip.code, "left": claim.tries_left if claim else 0}
+    if result.refusal is Refusal.REJECTED and reward is not None:
+        params["reason"] = escape(reward.reject_reason or "—")
+    elif result.refusal is Refusal.PAID and reward is not None:
+        params |= rv.paid_params(reward, lang, svc.clock.tz)
+    elif reward is None:
+        result = Result(refusal=Refusal.NO_REWARD)
+    await reply(update, refusal_text(lang, Topic.CLAIM, result.refusal, **params))
+
+
+@officers_only(Attempt.REVERSE)
+async def reverse_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+    """/reverse HS-0042 reason — take back a recorded payment with a reversing entry."""
     svc = services(context)
     args = context.args or []
-    tip_id = parse_tip_code(args[0], svc.deps.config.station.code_prefix) if args else None
-    reward = await svc.deps.repo.reward_for_tip(tip_id) if tip_id else None
+    tip = await svc.field.tip_for_code(args[0], svc.config.station.code_prefix) if args else None
+    reward = await svc.rewards.reward_of(tip.id) if tip else None
     if reward is None or len(args) < 2:
         await reply(update, t(lang, "reverse.usage"))
         return
     result = await svc.rewards.reverse(reward.id, update.effective_user.id, " ".join(args[1:]))
     if result.ok:
         await reply(update, t(lang, "reverse.done", code=args[0].upper()))
-    else:
-        await reply(update, t(lang, rv.ERROR_KEYS[result.error]))
+        return
+    now = result.value
+    state = t(lang, keys.REWARD_STATE[now.state]) if now else "—"
+    await reply(update, refusal_text(lang, Topic.REWARD, result.refusal, state=state))
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -128,27 +122,21 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     user = update.effective_user
     svc = services(context)
-    lang = await language(update, context)
     button = parse_reward(query.data)
     if button is None:
-        await svc.rewards.record_refusal(None, user.id, "reward_button", RewardError.NO_REWARD)
+        lang = await language(update, context)
+        await svc.audit.refused(user.id, Attempt.REWARD_BUTTON, reason=Refusal.NO_REWARD)
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
-    if not svc.deps.directory.is_officer(user.id):
-        await svc.rewards.record_refusal(
-            button.reward_id, user.id, f"reward_{button.op.name.lower()}", RewardError.NOT_OFFICER
-        )
-        await query.answer(t(lang, "refused.officer_only"), show_alert=True)
+    attempt = _ATTEMPTS[button.op]
+    lang = await officer_language(update, context, attempt, {"reward": button.reward_id})
+    if lang is None:
         return
-    if not is_private(update):
-        # Replies go where the button was: a phone number or a payment never goes to a group.
-        await query.answer(t(lang, "private_only"), show_alert=True)
-        return
-    reward = await svc.deps.repo.get_reward(button.reward_id)
+    reward = await svc.rewards.reward(button.reward_id)
     if reward is None:
         await query.answer(t(lang, "button.invalid"), show_alert=True)
         return
-    code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id]
+    code = await svc.rewards.code(reward)
     # The /rewards list the button is on (None: pressed elsewhere, e.g. a forged press).
     pressed = query.message.message_id if _shown(query) and query.message.text else None
     if button.op is RwOp.APPROVE:
@@ -158,28 +146,26 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await _refuse(update, context, lang, RewardAction.APPROVE, result, code)
         await _show_list(query, context, lang)
-    elif button.op is RwOp.REJECT:
-        check = await svc.rewards.begin_input(reward, user.id, ask_reason(reward.id, pressed))
+    elif button.op in (RwOp.REJECT, RwOp.PAY):
+        # The action's first question, if it fits the reward now.
+        reject = button.op is RwOp.REJECT
+        first = ask_reason(reward.id, pressed) if reject else ask_method(reward.id, pressed)
+        check = await svc.answers.begin(reward, user.id, first)
         if not check.ok:
-            await _refuse(update, context, lang, RewardAction.REJECT, check, code)
+            action = RewardAction.REJECT if reject else RewardAction.PAY
+            await _refuse(update, context, lang, action, check, code)
             await _show_list(query, context, lang)
             return
         await query.answer()
-        await reply(update, t(lang, "reward.ask.reason", code=code))
-    elif button.op is RwOp.PAY:
-        check = await svc.rewards.begin_input(reward, user.id, ask_method(reward.id, pressed))
-        if not check.ok:
-            await _refuse(update, context, lang, RewardAction.PAY, check, code)
-            await _show_list(query, context, lang)
-            return
-        await query.answer()
-        await reply(
-            update, t(lang, "reward.ask.method", code=code), rv.method_keyboard(reward.id, lang)
-        )
+        if reject:
+            await reply(update, t(lang, "reward.ask.reason", code=code))
+        else:
+            markup = rv.method_keyboard(reward.id, lang)
+            await reply(update, t(lang, "reward.ask.method", code=code), markup)
     elif button.op is RwOp.METHOD:
         await _choose_method(update, context, lang, reward, code, PayMethod(button.method))
     elif button.op is RwOp.AMOUNT:
-        answered = await svc.rewards.confirm_amount(user.id, reward)
+        answered = await svc.answers.confirm_amount(user.id, reward)
         if answered.done is None and answered.error is not None:
             await _refuse(update, context, lang, RewardAction.PAY, answered.result, code)
             await _done(query)  # a paid reward's amount prompt offers nothing more
@@ -188,12 +174,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await _paid(update, context, lang, answered)
     elif button.op is RwOp.PHONE:
-        phone, error = await svc.rewards.view_phone(reward.id, user.id)
+        phone = await svc.rewards.view_phone(reward.id, user.id)
         await query.answer()
-        if error is not None:
-            await reply(update, t(lang, rv.ERROR_KEYS[error]))
+        if not phone.ok:
+            await reply(update, refusal_text(lang, Topic.REWARD, phone.refusal, state="—"))
         else:
-            await reply(update, t(lang, "reward.phone", code=code, phone=escape(phone or "")))
+            await reply(update, t(lang, "reward.phone", code=code, phone=escape(phone.value or "")))
 
 
 async def _choose_method(
@@ -205,7 +191,7 @@ async def _choose_method(
     method: PayMethod,
 ) -> None:
     query = update.callback_query
-    answered = await services(context).rewards.choose_method(
+    answered = await services(context).answers.choose_method(
         update.effective_user.id, reward, method
     )
     if answered.error is not None:
@@ -214,7 +200,7 @@ async def _choose_method(
         return
     if answered.refusal is InputRefusal.METHOD_CHOSEN and answered.was is not None:
         # A second press (or another method on the same prompt): the method is chosen.
-        chosen = t(lang, f"pay.{answered.was.method}")
+        chosen = t(lang, keys.PAY[answered.was.method])
         await query.answer(
             t(lang, "reward.already.method", code=code, method=chosen), show_alert=True
         )
@@ -222,7 +208,7 @@ async def _choose_method(
         return
     await query.answer()
     await reply(update, t(lang, "reward.ask.reference", code=code))
-    await _done(query, _echo(query, t(lang, f"pay.{method}")))
+    await _done(query, _echo(query, t(lang, keys.PAY[method])))
 
 
 def _shown(query: CallbackQuery) -> bool:
@@ -283,11 +269,11 @@ async def _refuse(
     context: ContextTypes.DEFAULT_TYPE,
     lang: str,
     action: RewardAction,
-    result: RewardResult,
+    result: Result[Reward],
     code: str,
 ) -> None:
     """Answer a press that did nothing, saying why (an alert, so it cannot be missed)."""
-    text = rv.refusal_text(lang, action, result, code, services(context).deps.tz)
+    text = rv.step_refused(lang, action, result, code, services(context).clock.tz)
     await update.callback_query.answer(text, show_alert=True)
 
 
@@ -306,12 +292,21 @@ async def _refresh_list(
         log.info("left the reward list %s as it was: %s", message_id, exc)
 
 
-#: Typed answers that were not taken, told as the action's error would be.
+#: Typed answers that were not taken, told as the action's refusal would be.
 _INPUT_ERRORS = {
-    InputRefusal.BAD_REASON: (RewardAction.REJECT, RewardError.BAD_REASON),
-    InputRefusal.BAD_REFERENCE: (RewardAction.PAY, RewardError.BAD_REFERENCE),
-    InputRefusal.BAD_AMOUNT: (RewardAction.PAY, RewardError.BAD_AMOUNT),
+    InputRefusal.BAD_REASON: (RewardAction.REJECT, Refusal.BAD_REASON),
+    InputRefusal.BAD_REFERENCE: (RewardAction.PAY, Refusal.BAD_REFERENCE),
+    InputRefusal.BAD_AMOUNT: (RewardAction.PAY, Refusal.BAD_AMOUNT),
 }
+
+
+async def on_officer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An officer's text in private: the typed answer the bot waits for, if it waits for one
+    (the pending input in the database); otherwise it is part of their report, like anyone's."""
+    if await services(context).answers.waiting(update.effective_user.id):
+        await on_input(update, context)
+    else:
+        await reporter.on_message(update, context)
 
 
 async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -319,7 +314,7 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     lang = await language(update, context)
     text = update.effective_message.text or ""
-    answered = await svc.rewards.answer(update.effective_user.id, text)
+    answered = await svc.answers.answer(update.effective_user.id, text)
     reward = answered.reward
     if answered.refusal is InputRefusal.NOTHING_ASKED:
         await reply(update, t(lang, "reward.input_expired"))
@@ -327,20 +322,20 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if reward is None:
         await reply(update, t(lang, "reward.err.no_reward"))
         return
-    code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id]
-    tz = svc.deps.tz
+    code = await svc.rewards.code(reward)
+    tz = svc.clock.tz
     if answered.refusal is InputRefusal.METHOD_FIRST:
         # The method is chosen with the buttons; text here is not taken for anything else.
         await reply(update, t(lang, "reward.ask.method_first", code=code))
     elif answered.refusal is not None:
-        action, error = _INPUT_ERRORS[answered.refusal]
-        await reply(update, rv.refusal_text(lang, action, RewardResult(reward, error), code, tz))
+        action, refusal = _INPUT_ERRORS[answered.refusal]
+        await reply(update, rv.step_refused(lang, action, Result(reward, refusal), code, tz))
     elif isinstance(answered.done, Reject):
         if answered.error is None:
             await reply(update, t(lang, "reward.done.rejected", code=code))
             await _refresh_list(update, context, lang, answered.done.list_id)
         else:
-            text = rv.refusal_text(lang, RewardAction.REJECT, answered.result, code, tz)
+            text = rv.step_refused(lang, RewardAction.REJECT, answered.result, code, tz)
             await reply(update, text)
     elif isinstance(answered.done, Pay):
         await _paid(update, context, lang, answered)
@@ -353,7 +348,7 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if prompt is not None:
             context.chat_data[_AMOUNT_PROMPT] = (reward.id, prompt)
     else:  # e.g. another officer recorded the payment meanwhile
-        await reply(update, rv.refusal_text(lang, RewardAction.PAY, answered.result, code, tz))
+        await reply(update, rv.step_refused(lang, RewardAction.PAY, answered.result, code, tz))
 
 
 async def _paid(
@@ -364,11 +359,11 @@ async def _paid(
     query = update.callback_query
     pay, reward = answered.done, answered.reward
     assert isinstance(pay, Pay)
-    code = (await svc.deps.repo.codes([reward.tip_id]))[reward.tip_id] if reward else "—"
+    code = await svc.rewards.code(reward) if reward else "—"
     typed = query is None
     if answered.error is not None:
         await _close_amount_prompt(context, reward, typed=typed, echo=None)
-        text = rv.refusal_text(lang, RewardAction.PAY, answered.result, code, svc.deps.tz)
+        text = rv.step_refused(lang, RewardAction.PAY, answered.result, code, svc.clock.tz)
         if query is not None:
             await query.answer(text, show_alert=True)
             await _done(query)
@@ -377,7 +372,7 @@ async def _paid(
         return
     if query is not None:
         await query.answer()
-    method = t(lang, f"pay.{pay.method}")
+    method = t(lang, keys.PAY[pay.method])
     amount = pay.amount
     await reply(update, t(lang, "reward.done.paid", code=code, amount=amount, method=method))
     echo = t(lang, "btn.reward_amount", amount=amount)

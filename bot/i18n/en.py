@@ -2,7 +2,6 @@
 
 MESSAGES: dict[str, str] = {
     # -- commands (menus) --
-    "cmd.start": "Start",
     "cmd.report": "Report someone sleeping rough or stranded",
     "cmd.mytips": "My reports and their status",
     "cmd.cancel": "Cancel the report in progress",
@@ -456,6 +455,8 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "All right: not taken as an answer, and the patrol was told.",
     "btn.not_answer_new": "↩️ Not an answer: report someone new",
     "btn.not_answer_continue": "↩️ Not an answer: back to my report",
+    # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
+    "summary.count": "{name} {count}",
     # -- the summary chart (issue 14): drawn with the shipped CJK font; no emoji here --
     "chart.title": "Tips received per day and share located",
     "chart.period": "{start} to {end} (station time)",

@@ -2,7 +2,6 @@
 
 MESSAGES: dict[str, str] = {
     # -- commands (menus) --
-    "cmd.start": "开始",
     "cmd.report": "报告露宿或遇困人员",
     "cmd.mytips": "我的报告及进度",
     "cmd.cancel": "取消当前报告",
@@ -452,6 +451,8 @@ MESSAGES: dict[str, str] = {
     "ask.dismissed": "好的，这条不算回答，已告诉巡查队。",
     "btn.not_answer_new": "↩️ 这不是回答，我要报告新情况",
     "btn.not_answer_continue": "↩️ 这不是回答，继续我的报告",
+    # -- the daily summary's count of one kind, in a list (issue 11: rendered in views) --
+    "summary.count": "{name} {count}",
     # -- the summary chart (issue 14): drawn with the shipped CJK font; no emoji here --
     "chart.title": "每日收到报告与找到比例",
     "chart.period": "{start} 至 {end}（站点时间）",

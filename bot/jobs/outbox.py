@@ -18,10 +18,8 @@ import contextlib
 import datetime as dt
 import logging
 import warnings
-from html import escape
 
 from telegram import Bot, Message
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -32,13 +30,19 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.db.repo import SECRET, OutboxItem
+from bot.db.database import Database
+from bot.db.messages import MediaStore, MessageStore
+from bot.db.outbox import OutboxItem, OutboxStore
+from bot.db.tips import TipStore
+from bot.domain.outbox import CardPost, Kind, MessageKind, Msg, Notice
 from bot.domain.tips import Tip
-from bot.i18n import t
-from bot.services import notify
-from bot.services.base import Deps
+from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
+from bot.services.clock import StationClock
+from bot.services.notify import Notifier
+from bot.services.reach import Reach
 from bot.services.users import UserService
+from bot.views import notices
 from bot.views.cards import (
     DIGEST_MAX,
     card_keyboard,
@@ -46,7 +50,6 @@ from bot.views.cards import (
     render_card,
     render_digest,
 )
-from bot.views.reporter import notice_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +58,38 @@ MAX_ATTEMPTS = 50  # ~4 hours of retries with the capped backoff
 
 
 class OutboxSender:
-    def __init__(self, bot: Bot, deps: Deps, users: UserService, cards: CardService) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        outbox: OutboxStore,
+        tips: TipStore,
+        messages: MessageStore,
+        media: MediaStore,
+        notifier: Notifier,
+        reach: Reach,
+        users: UserService,
+        cards: CardService,
+        clock: StationClock,
+        *,
+        station_language: str,
+        digest_threshold: int,
+    ) -> None:
         self.bot = bot
-        self.d = deps
+        self.db = db
+        self.outbox = outbox
+        self.tips = tips
+        self.messages = messages
+        self.media = media
+        self.notifier = notifier
+        self.reach = reach
         self.users = users
         self.cards = cards
+        self.clock = clock
+        self.station_language = station_language
+        self.digest_threshold = digest_threshold
+        # Every committed transaction that queued a message wakes the sender.
+        outbox.listen(self.wake)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # One pass at a time: two overlapping passes (the task and a caller of flush) would
@@ -81,19 +111,16 @@ class OutboxSender:
 
     async def recover(self) -> int:
         """At start-up: put back whatever a crash left half-sent."""
-        async with self.d.db.write() as tx:
-            return await self.d.repo.requeue_in_flight(tx)
+        async with self.db.write() as tx:
+            return await self.outbox.requeue_in_flight(tx)
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="warmline-outbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
@@ -102,7 +129,7 @@ class OutboxSender:
                 if self._scrubbed:
                     # Delivered receipts took their claim secrets with them; now make sure no
                     # older copy of those rows stays behind in the write-ahead log either.
-                    self._scrubbed = not await self.d.db.forget_old_pages()
+                    self._scrubbed = not await self.db.forget_old_pages()
             except asyncio.CancelledError:
                 raise
             except Exception:  # never let one bad row stop all delivery
@@ -117,10 +144,10 @@ class OutboxSender:
         async with self._flushing:
             if self._api_back:
                 self._api_back = False
-                async with self.d.db.write() as tx:
-                    await self.d.repo.outbox_retry_unreached_now(tx, self.d.now())
+                async with self.db.write() as tx:
+                    await self.outbox.retry_unreached_now(tx, self.clock.now())
             while True:
-                items = await self.d.repo.due_outbox(self.d.now())
+                items = await self.outbox.due(self.clock.now())
                 if not items:
                     return handled
                 digested = await self._send_digests(items)
@@ -139,7 +166,7 @@ class OutboxSender:
         if (item.chat_id or 0) > 0 or not self._wake.is_set():
             return False
         self._wake.clear()
-        return await self.d.repo.private_outbox_due(self.d.now())
+        return await self.outbox.private_due(self.clock.now())
 
     # -- digests ----------------------------------------------------------------------------
     async def _send_digests(self, items: list[OutboxItem]) -> set[int]:
@@ -149,16 +176,16 @@ class OutboxSender:
         three messages. In a burst, one digest line (with its own claim button) per tip reaches
         the patrol far sooner. Urgent tips are never digested: they get their card at once.
         """
-        threshold = self.d.config.reporting.digest_threshold
+        threshold = self.digest_threshold
         if not threshold:
             return set()
         waiting: dict[int, list[OutboxItem]] = {}
         for item in items:
             if (
-                item.kind == "card"
+                item.kind is Kind.CARD
                 and item.chat_id is not None
                 and item.chat_id < 0
-                and not item.payload.get("copy")
+                and not item.message.copy  # type: ignore[union-attr]
             ):
                 waiting.setdefault(item.chat_id, []).append(item)
         done: set[int] = set()
@@ -167,10 +194,10 @@ class OutboxSender:
                 continue
             batch: list[tuple[OutboxItem, Tip]] = []
             for item in queued:
-                tip = await self.d.repo.get_tip(item.tip_id) if item.tip_id else None
+                tip = await self.tips.get(item.tip_id) if item.tip_id else None
                 if tip is None or tip.urgent:
                     continue
-                if await self.d.repo.messages_of(tip.id, chat_id=chat):
+                if await self.messages.of(tip.id, chat_id=chat):
                     continue  # partly sent as a card already: finish that instead
                 batch.append((item, tip))
             if len(batch) < threshold:
@@ -181,9 +208,9 @@ class OutboxSender:
 
     async def _send_digest(self, chat: int, batch: list[tuple[OutboxItem, Tip]]) -> set[int]:
         claimed = []
-        async with self.d.db.write() as tx:
+        async with self.db.write() as tx:
             for item, tip in batch:
-                if await self.d.repo.outbox_claim(tx, item.id):
+                if await self.outbox.claim(tx, item.id):
                     claimed.append((item, tip))
         if not claimed:
             return set()
@@ -192,23 +219,23 @@ class OutboxSender:
         try:
             message = await self.bot.send_message(
                 chat,
-                render_digest(tips, lang, self.d.tz),
-                parse_mode=ParseMode.HTML,
+                render_digest(tips, lang, self.clock.tz),
                 reply_markup=digest_keyboard(tips, lang),
-                disable_web_page_preview=True,
             )
         except TelegramError as exc:
             # Let each card go its own way (with the usual fault handling) on the next pass.
             log.warning("digest to %s failed (%s); sending the cards one by one", chat, exc)
-            async with self.d.db.write() as tx:
+            async with self.db.write() as tx:
                 for item, _tip in claimed:
-                    await self.d.repo.outbox_retry(tx, item.id, self.d.now(), f"digest: {exc}")
+                    await self.outbox.retry(tx, item.id, self.clock.now(), f"digest: {exc}")
             return set()
-        now = self.d.now()
-        async with self.d.db.write() as tx:
+        now = self.clock.now()
+        async with self.db.write() as tx:
             for item, tip in claimed:
-                await self.d.repo.add_message(tx, chat, message.message_id, tip.id, "digest", now)
-                await self.d.repo.outbox_done(tx, item.id, now)
+                await self.messages.add(
+                    tx, chat, message.message_id, tip.id, MessageKind.DIGEST, now
+                )
+                await self.outbox.done(tx, item.id, now)
         return {item.id for item, _ in claimed}
 
     # -- one item ---------------------------------------------------------------------------
@@ -217,25 +244,24 @@ class OutboxSender:
         waiting for, not queued behind other people's notices). It is claimed like any other,
         so the sender never sends it twice; if it cannot go now it stays in the outbox (and a
         crash mid-way is recovered at start-up, like any item in flight)."""
-        item = await self.d.repo.outbox_item(item_id)
+        item = await self.outbox.item(item_id)
         if item is not None:
             await self.deliver(item)
 
     async def deliver(self, item: OutboxItem) -> None:
-        async with self.d.db.write() as tx:
-            if not await self.d.repo.outbox_claim(tx, item.id):
+        async with self.db.write() as tx:
+            if not await self.outbox.claim(tx, item.id):
                 return  # already handled
-        if SECRET in item.payload:
+        message = item.message
+        if isinstance(message, Notice) and message.secret is not None:
             self._scrubbed = True  # done or given up, the row loses it: see _run
         try:
-            if item.kind == "card":
-                await self._send_card(item)
-            elif item.kind == "card_edit":
-                await self._edit_cards(item)
-            elif item.kind == "notice":
-                await self._send_notice(item)
+            if isinstance(message, CardPost):
+                await self._send_card(item, message)
+            elif isinstance(message, Notice):
+                await self._send_notice(item, message)
             else:
-                raise ValueError(f"unknown outbox kind {item.kind!r}")
+                await self._edit_cards(item)
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 is moving this from int to timedelta
                 warnings.simplefilter("ignore")
@@ -248,8 +274,8 @@ class OutboxSender:
             await self._migrated(item, exc.new_chat_id)
         except BadRequest as exc:
             log.error("outbox item %s refused by Telegram: %s", item.id, exc)
-            async with self.d.db.write() as tx:
-                await self.d.repo.outbox_failed(tx, item.id, f"BadRequest: {exc}")
+            async with self.db.write() as tx:
+                await self.outbox.failed(tx, item.id, f"BadRequest: {exc}")
         except NetworkError as exc:  # includes TimedOut
             backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))
             # A request that could not reach Telegram is kept for as long as the outage
@@ -265,18 +291,18 @@ class OutboxSender:
             log.exception("outbox item %s failed unexpectedly", item.id)
             await self._retry(item, MAX_BACKOFF_S, f"{type(exc).__name__}: {exc}")
         else:
-            async with self.d.db.write() as tx:
-                await self.d.repo.outbox_done(tx, item.id, self.d.now())
+            async with self.db.write() as tx:
+                await self.outbox.done(tx, item.id, self.clock.now())
 
     async def _retry(
         self, item: OutboxItem, seconds: float, error: str, *, give_up: bool = True
     ) -> None:
-        async with self.d.db.write() as tx:
+        async with self.db.write() as tx:
             if give_up and item.attempts + 1 >= MAX_ATTEMPTS:
-                await self.d.repo.outbox_failed(tx, item.id, error)
+                await self.outbox.failed(tx, item.id, error)
             else:
-                next_at = self.d.now() + dt.timedelta(seconds=seconds)
-                await self.d.repo.outbox_retry(tx, item.id, next_at, error)
+                next_at = self.clock.now() + dt.timedelta(seconds=seconds)
+                await self.outbox.retry(tx, item.id, next_at, error)
 
     async def _chat_gone(self, item: OutboxItem, error: str) -> None:
         """Blocked by a user or removed from a group: mark the chat inactive, tell the officers.
@@ -286,102 +312,82 @@ class OutboxSender:
         """
         chat = item.chat_id
         log.warning("chat %s is unreachable (%s); outbox item %s dropped", chat, error, item.id)
-        now = self.d.now()
-        directory = self.d.directory
-        async with self.d.db.write() as tx:
-            await self.d.repo.outbox_failed(tx, item.id, f"Forbidden: {error}")
+        now = self.clock.now()
+        directory = self.reach.directory
+        async with self.db.write() as tx:
+            await self.outbox.failed(tx, item.id, f"Forbidden: {error}")
             if chat is None:
                 return
-            newly = chat not in self.d.inactive_chats
-            await self.d.repo.set_chat_active(tx, chat, False, error[:200], now)
-            self.d.inactive_chats.add(chat)
+            newly = await self.reach.set_reachable(tx, chat, False, error[:200], now)
             team = directory.team_by_chat(chat)
-            if team is not None and item.kind == "card" and item.tip_id is not None:
-                for officer in sorted(directory.officers - self.d.inactive_chats):
-                    await notify.post_card(self.d, tx, officer, item.tip_id, copy=True, now=now)
+            if team is not None and item.kind is Kind.CARD and item.tip_id is not None:
+                for officer in self.reach.officers():
+                    if officer != chat:
+                        await self.notifier.post_card(tx, officer, item.tip_id, copy=True, now=now)
             if not newly or directory.is_officer(chat):
                 return
             if team is not None:
-                key, params = "chat.group_lost", {"group": team.name}
+                text = Msg("chat.group_lost", {"group": team.name})
             else:
                 code = (
-                    (await self.d.repo.codes([item.tip_id])).get(item.tip_id)
-                    if item.tip_id
-                    else None
+                    (await self.tips.codes([item.tip_id])).get(item.tip_id) if item.tip_id else None
                 )
-                key, params = "chat.user_blocked", {"code": code or "—"}
-            await notify.tell_officers(self.d, tx, key, params, tip_id=item.tip_id, now=now)
+                text = Msg("chat.user_blocked", {"code": code or "—"})
+            for officer in self.reach.officers():
+                if officer != chat:
+                    await self.notifier.tell(tx, officer, text, tip_id=item.tip_id, now=now)
 
     async def _migrated(self, item: OutboxItem, new_chat_id: int) -> None:
         """A group became a supergroup: follow it, remember it, and tell the officers."""
         old = item.chat_id
         log.warning("group %s migrated to %s; update chat_id in the config file", old, new_chat_id)
-        now = self.d.now()
-        async with self.d.db.write() as tx:
-            await self.d.repo.outbox_failed(tx, item.id, f"ChatMigrated to {new_chat_id}")
-            await self.d.repo.enqueue(
-                tx,
-                kind=item.kind,
-                chat_id=new_chat_id,
-                tip_id=item.tip_id,
-                payload=item.payload,
-                now=now,
+        now = self.clock.now()
+        async with self.db.write() as tx:
+            await self.outbox.failed(tx, item.id, f"ChatMigrated to {new_chat_id}")
+            await self.outbox.enqueue(
+                tx, item.message, chat_id=new_chat_id, tip_id=item.tip_id, now=now
             )
             if old is None:
                 return
-            team = self.d.directory.team_by_chat(old)
+            team = await self.reach.migrate(tx, old, new_chat_id, now)
             if team is not None:
-                await self.d.repo.set_setting(tx, f"migrated:{old}", str(new_chat_id), now)
-                await notify.tell_officers(
-                    self.d,
-                    tx,
-                    "chat.migrated",
-                    {"group": team.name, "old": old, "new": new_chat_id},
-                    now=now,
-                )
-        if old is not None:
-            self.d.directory = self.d.directory.replace_chat_id(old, new_chat_id)
+                text = Msg("chat.migrated", {"group": team.name, "old": old, "new": new_chat_id})
+                await self.notifier.tell_officers(tx, text, now=now)
 
     # -- cards ------------------------------------------------------------------------------
     async def _card_language(self, chat_id: int) -> str:
         if chat_id > 0:  # an officer's private copy: their language
             return await self.users.language(chat_id)
-        return self.d.config.station.language
+        return self.station_language
 
     async def _render(self, tip: Tip, lang: str) -> tuple[str, object]:
         ctx = await self.cards.context(tip)
-        return render_card(tip, ctx, lang, self.d.tz), card_keyboard(tip, lang)
+        return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang)
 
-    async def _record(self, message: Message, tip_id: int, kind: str) -> None:
-        async with self.d.db.write() as tx:
-            await self.d.repo.add_message(
-                tx, message.chat_id, message.message_id, tip_id, kind, self.d.now()
+    async def _record(self, message: Message, tip_id: int, kind: MessageKind) -> None:
+        async with self.db.write() as tx:
+            await self.messages.add(
+                tx, message.chat_id, message.message_id, tip_id, kind, self.clock.now()
             )
 
-    async def _send_card(self, item: OutboxItem) -> None:
+    async def _send_card(self, item: OutboxItem, post: CardPost) -> None:
         assert item.chat_id is not None and item.tip_id is not None
-        tip = await self.d.repo.get_tip(item.tip_id)
+        tip = await self.tips.get(item.tip_id)
         if tip is None:
             return
         chat = item.chat_id
         lang = await self._card_language(chat)
-        copy = bool(item.payload.get("copy"))
-        sent = {m.kind: m for m in await self.d.repo.messages_of(tip.id, chat_id=chat)}
-        card = None if copy else sent.get("card")
+        copy = post.copy
+        sent = {m.kind: m for m in await self.messages.of(tip.id, chat_id=chat)}
+        card = None if copy else sent.get(MessageKind.CARD)
         if card is None:
             text, keyboard = await self._render(tip, lang)
-            message = await self.bot.send_message(
-                chat,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-                disable_web_page_preview=True,
-            )
-            await self._record(message, tip.id, "card")
+            message = await self.bot.send_message(chat, text, reply_markup=keyboard)
+            await self._record(message, tip.id, MessageKind.CARD)
             card_id = message.message_id
         else:
             card_id = card.message_id
-        if copy or "location" not in sent:
+        if copy or MessageKind.LOCATION not in sent:
             if tip.place_label or tip.address:
                 title = tip.place_label or tip.code
                 address = tip.address or tip.district or tip.code
@@ -397,25 +403,25 @@ class OutboxSender:
                 message = await self.bot.send_location(
                     chat, tip.lat, tip.lon, reply_to_message_id=card_id
                 )
-            await self._record(message, tip.id, "location")
-        if copy or "photo" not in sent:
-            photos = [m for m in await self.d.repo.media_of(tip.id) if m["kind"] == "report_photo"]
+            await self._record(message, tip.id, MessageKind.LOCATION)
+        if copy or MessageKind.PHOTO not in sent:
+            photos = [m for m in await self.media.of(tip.id) if m["kind"] == "report_photo"]
             if photos:
                 message = await self.bot.send_photo(
                     chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
                 )
-                await self._record(message, tip.id, "photo")
+                await self._record(message, tip.id, MessageKind.PHOTO)
 
     async def _edit_cards(self, item: OutboxItem) -> None:
         """Edit every copy of the tip's card to show the tip as it is now."""
         assert item.tip_id is not None
-        tip = await self.d.repo.get_tip(item.tip_id)
+        tip = await self.tips.get(item.tip_id)
         if tip is None:
             return
-        for digest in await self.d.repo.messages_of(tip.id, kind="digest"):
+        for digest in await self.messages.of(tip.id, kind=MessageKind.DIGEST):
             await self._edit_digest(digest.chat_id, digest.message_id)
         rendered: dict[str, tuple[str, object]] = {}
-        for message in await self.d.repo.messages_of(tip.id, kind="card"):
+        for message in await self.messages.of(tip.id, kind=MessageKind.CARD):
             lang = await self._card_language(message.chat_id)
             if lang not in rendered:
                 rendered[lang] = await self._render(tip, lang)
@@ -425,9 +431,7 @@ class OutboxSender:
                     text,
                     chat_id=message.chat_id,
                     message_id=message.message_id,
-                    parse_mode=ParseMode.HTML,
                     reply_markup=keyboard,
-                    disable_web_page_preview=True,
                 )
             except Forbidden as exc:
                 # The bot may no longer write there (removed from the group): the other
@@ -446,76 +450,47 @@ class OutboxSender:
                     # The card was deleted, or its group became a supergroup (whose old
                     # messages cannot be edited): post it again so the chat shows the truth.
                     # Sent to the old id, the card follows the group (see _migrated).
-                    async with self.d.db.write() as tx:
-                        await self.d.repo.forget_message(tx, message.chat_id, message.message_id)
-                        await notify.post_card(self.d, tx, message.chat_id, tip.id)
+                    async with self.db.write() as tx:
+                        await self.messages.forget(tx, message.chat_id, message.message_id)
+                        await self.notifier.post_card(tx, message.chat_id, tip.id)
                     continue
                 raise
 
     async def _edit_digest(self, chat: int, message_id: int) -> None:
         tips = [
             tip
-            for tip_id in await self.d.repo.tips_in_message(chat, message_id)
-            if (tip := await self.d.repo.get_tip(tip_id)) is not None
+            for tip_id in await self.messages.tips_in(chat, message_id)
+            if (tip := await self.tips.get(tip_id)) is not None
         ]
         lang = await self._card_language(chat)
         try:
             await self.bot.edit_message_text(
-                render_digest(tips, lang, self.d.tz),
+                render_digest(tips, lang, self.clock.tz),
                 chat_id=chat,
                 message_id=message_id,
-                parse_mode=ParseMode.HTML,
                 reply_markup=digest_keyboard(tips, lang),
-                disable_web_page_preview=True,
             )
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 log.warning("digest %s/%s could not be edited: %s", chat, message_id, exc)
 
     # -- notices ----------------------------------------------------------------------------
-    async def _send_notice(self, item: OutboxItem) -> None:
-        """A message: pre-rendered ``text`` (group notices, in the station's language) or a
-        catalog ``key`` rendered now in the recipient's language."""
+    async def _send_notice(self, item: OutboxItem, notice: Notice) -> None:
+        """A message, rendered now: in the notice's language if it names one (what the patrol
+        side is told, in the station's), else in the reader's."""
         assert item.chat_id is not None
-        payload = item.payload
-        lang = await self.users.language(payload.get("user_id") or item.chat_id)
-        if "text" in payload:
-            text = payload["text"]
-        else:
-            # A claim secret rides in the payload only until delivery (notify.tell).
-            secret = {SECRET: payload[SECRET]} if SECRET in payload else {}
-            parts = [{"key": payload["key"], "params": payload.get("params", {})}]
-            text = "\n\n".join(
-                t(lang, part["key"], **render_params(lang, {**part.get("params", {}), **secret}))
-                for part in parts + list(payload.get("more", []))
-            )
-        if payload.get("text_suffix"):
-            text += "\n" + payload["text_suffix"]
-        keyboard = notice_keyboard(payload.get("keyboard"), lang)
+        lang = notice.lang or await self.users.language(item.chat_id)
+        # A claim secret rides in the row only until delivery (Notifier.tell).
+        text = notices.render(notice.text, lang, notice.secret)
         reply_to = None
-        if payload.get("reply_to_card") and item.tip_id is not None:
-            cards = await self.d.repo.messages_of(item.tip_id, kind="card", chat_id=item.chat_id)
+        if notice.reply_to_card and item.tip_id is not None:
+            cards = await self.messages.of(item.tip_id, kind=MessageKind.CARD, chat_id=item.chat_id)
             reply_to = cards[0].message_id if cards else None
         message = await self.bot.send_message(
             item.chat_id,
             text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
+            reply_markup=notices.keyboard(notice.keyboard, lang),
             reply_to_message_id=reply_to,
         )
-        if payload.get("record") and item.tip_id is not None:
-            await self._record(message, item.tip_id, payload["record"])
-
-
-def render_params(lang: str, params: dict) -> dict:
-    """Values of ``*_key`` params are catalog keys, rendered in the recipient's language;
-    ``*_html`` params were built (and escaped) by the service; other strings are escaped."""
-    rendered = {}
-    for name, value in params.items():
-        if name.endswith("_key"):
-            rendered[name[: -len("_key")]] = t(lang, value)
-        elif name.endswith("_html"):
-            rendered[name[: -len("_html")]] = value
-        else:
-            rendered[name] = escape(str(value)) if isinstance(value, str) else value
-    return rendered
+        if notice.record is not None and item.tip_id is not None:
+            await self._record(message, item.tip_id, notice.record)

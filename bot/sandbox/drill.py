@@ -18,8 +18,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.domain.tips import Flag, People, Seen
 from bot.geo import gazetteer
-from bot.i18n import t
+from bot.i18n import keys, t
 from bot.sandbox.assets import SAMPLE_PHOTO, static_bytes
 from bot.sandbox.cast import Person
 from bot.sandbox.stage import Stage
@@ -160,13 +161,15 @@ class Drill:
                 raise ValueError("a drill tip needs a place or an address")
             p = gazetteer.get(tip.place)
             self.emu.send_location(user, *shifted(p.lat, p.lon, *tip.offset_m))
-        seen = self._wait_button(user, after, t(LANG, f"seen.{tip.seen}"))
-        self._press(user, seen, t(LANG, f"seen.{tip.seen}"))
-        people = self._wait_button(user, seen["message_id"], t(LANG, f"people.{tip.people}"))
-        self._press(user, people, t(LANG, f"people.{tip.people}"))
+        seen_label = t(LANG, keys.SEEN[Seen(tip.seen)])
+        seen = self._wait_button(user, after, seen_label)
+        self._press(user, seen, seen_label)
+        people_label = t(LANG, keys.PEOPLE[People(tip.people)])
+        people = self._wait_button(user, seen["message_id"], people_label)
+        self._press(user, people, people_label)
         flags = self._wait_button(user, people["message_id"], t(LANG, "btn.flags_done"))
         for flag in tip.flags:
-            self._press(user, flags, t(LANG, f"flag.{flag}"))
+            self._press(user, flags, t(LANG, keys.FLAG[Flag(flag)]))
         self._press(user, flags, t(LANG, "btn.flags_done"))
         skip = t(LANG, "btn.skip")
         ask_description = self._wait_button(user, flags["message_id"], skip)

@@ -19,7 +19,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Any, Self
 
-from bot.app import Overrides, build_application, roster_from
+from bot.app import Overrides, build_application
 from bot.config import Config
 from bot.sandbox.cast import (
     BOT_NAME,
@@ -33,6 +33,7 @@ from bot.sandbox.cast import (
 )
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.runner import serving
+from bot.station import roster_from
 
 log = logging.getLogger(__name__)
 

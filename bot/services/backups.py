@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import sqlite3
 from pathlib import Path
 
+from bot.config import BackupConfig
 from bot.db import backups
+from bot.db.database import Database
+from bot.db.schedule import ScheduleStore
+from bot.domain.outbox import Msg
 from bot.domain.schedule import parse_hhmm
-from bot.services import notify
-from bot.services.base import Deps
+from bot.services.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -26,41 +28,44 @@ KIND = "backup"
 
 
 class BackupService:
-    def __init__(self, deps: Deps) -> None:
-        self.d = deps
+    def __init__(
+        self, db: Database, schedule: ScheduleStore, notifier: Notifier, config: BackupConfig
+    ) -> None:
+        self.db = db
+        self.schedule = schedule
+        self.notifier = notifier
+        self.config = config
 
     async def run_due(self, now: dt.datetime, local: dt.datetime) -> bool:
         """Back up if today's backup is due and not done; whether one was attempted."""
-        cfg = self.d.config.backup
-        database = self.d.db.path
+        cfg = self.config
+        database = self.db.path
         if database == ":memory:" or local.time() < parse_hhmm(cfg.time):
             return False
         day = local.date()
-        if await self.d.repo.is_done(KIND, day.isoformat()):
+        if await self.schedule.is_done(KIND, day.isoformat()):
             return False
         target = backups.daily_path(cfg.dir, day)
         try:
             info, deleted = await asyncio.to_thread(self._copy, database, day)
-        except (OSError, sqlite3.Error, backups.BackupError) as exc:
+        except backups.COPY_ERRORS as exc:
             reason = str(exc) or type(exc).__name__
             log.warning("the daily backup to %s failed: %s", target, reason)
-            async with self.d.db.write() as tx:
-                if await self.d.repo.mark_done(tx, KIND, day.isoformat(), now, "failed"):
-                    await notify.tell_officers(
-                        self.d,
-                        tx,
+            async with self.db.write() as tx:
+                if await self.schedule.mark_done(tx, KIND, day.isoformat(), now, "failed"):
+                    text = Msg(
                         "backup.failed",
                         {
                             "day": day.isoformat(),
                             "reason": reason,
-                            "folder": cfg.dir,
+                            "folder": str(cfg.dir),
                             "time": cfg.time,
                         },
-                        now=now,
                     )
+                    await self.notifier.tell_officers(tx, text, now=now)
             return True
-        async with self.d.db.write() as tx:
-            await self.d.repo.mark_done(tx, KIND, day.isoformat(), now, "ok")
+        async with self.db.write() as tx:
+            await self.schedule.mark_done(tx, KIND, day.isoformat(), now, "ok")
         log.info(
             "daily backup %s: %d tip(s), integrity check ok; %d old backup(s) deleted",
             info.path,
@@ -70,7 +75,7 @@ class BackupService:
         return True
 
     def _copy(self, database: str, day: dt.date) -> tuple[backups.CopyInfo, list[Path]]:
-        cfg = self.d.config.backup
+        cfg = self.config
         Path(cfg.dir).mkdir(parents=True, exist_ok=True)
         info = backups.online_copy(database, backups.daily_path(cfg.dir, day), overwrite=True)
         return info, backups.prune(cfg.dir, cfg.keep_days, day)

@@ -6,17 +6,23 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from bot.config import ReportingConfig
 from bot.db.database import from_db_time
+from bot.db.events import EventStore
+from bot.db.messages import MediaStore
+from bot.db.people import PeopleStore
+from bot.db.tips import TipStore
 from bot.domain import dedup
-from bot.domain.tips import Tip
-from bot.services.base import Deps
-from bot.services.people import Person, people
+from bot.domain.events import Act
+from bot.domain.tips import Action, Tip
+from bot.services.people import Naming, Person
+from bot.services.reach import Reach
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
-    action: str  # dispatch | claim | release | go | arrive | close | withdraw | evidence | …
+    action: Action | Act  # a transition, or evidence
     actor: Person | None  # a staff member, or None for the system / a reporter
     outcome: str | None = None
 
@@ -36,75 +42,82 @@ class CardContext:
     reporter_known: tuple[str | None, ...] = ()
 
 
-_TIMELINE_ACTIONS = {
-    "dispatch",
-    "claim",
-    "release",
-    "go",
-    "arrive",
-    "close",
-    "withdraw",
-    "evidence",
+#: What the card's timeline shows of the tip's event log.
+TIMELINE: dict[str, Action | Act] = {
+    a.value: a
+    for a in (
+        Action.DISPATCH,
+        Action.CLAIM,
+        Action.RELEASE,
+        Action.GO,
+        Action.ARRIVE,
+        Action.CLOSE,
+        Action.WITHDRAW,
+        Act.EVIDENCE,
+    )
 }
 
 
 class CardService:
-    def __init__(self, deps: Deps) -> None:
-        self.d = deps
+    def __init__(
+        self,
+        tips: TipStore,
+        events: EventStore,
+        media: MediaStore,
+        people: PeopleStore,
+        naming: Naming,
+        reach: Reach,
+        reporting: ReportingConfig,
+    ) -> None:
+        self.tips = tips
+        self.events = events
+        self.media = media
+        self.people = people
+        self.naming = naming
+        self.reach = reach
+        self.reporting = reporting
 
     async def context(self, tip: Tip) -> CardContext:
-        repo = self.d.repo
-        events = await repo.events(tip.id)
+        events = await self.events.of(tip.id)
         actor_ids = [e["actor_id"] for e in events if e["actor_id"] is not None]
-        names = await people(self.d, [*actor_ids, tip.claimed_by, tip.closed_by])
+        names = await self.naming.people([*actor_ids, tip.claimed_by, tip.closed_by])
         duplicates: list[tuple[str, int]] = []
         for event in events:
-            if event["action"] == "dispatch" and event["detail"]:
+            if event["action"] == Action.DISPATCH and event["detail"]:
                 pairs = json.loads(event["detail"]).get("duplicates", [])
-                codes = await repo.codes(other for other, _ in pairs)
+                codes = await self.tips.codes(other for other, _ in pairs)
                 duplicates = [(codes[o], int(m)) for o, m in pairs if o in codes]
         timeline = [
             TimelineEntry(
                 at=from_db_time(e["at"]) or tip.created_at,
-                action=e["action"],
-                actor=names.get(e["actor_id"]) if e["action"] != "withdraw" else None,
+                action=TIMELINE[e["action"]],
+                actor=names.get(e["actor_id"]) if e["action"] != Action.WITHDRAW else None,
                 outcome=json.loads(e["detail"]).get("outcome") if e["detail"] else None,
             )
             for e in events
-            if e["action"] in _TIMELINE_ACTIONS
+            if e["action"] in TIMELINE
         ]
         dup_of = None
         if tip.duplicate_of:
-            dup_of = (await repo.codes([tip.duplicate_of])).get(tip.duplicate_of)
-        try:
-            group_name = self.d.directory.team(tip.group_key).name
-        except KeyError:
-            group_name = tip.group_key
+            dup_of = (await self.tips.codes([tip.duplicate_of])).get(tip.duplicate_of)
         return CardContext(
-            group_name=group_name,
+            group_name=self.reach.directory.team_name(tip.group_key),
             claimer=names.get(tip.claimed_by) if tip.claimed_by else None,
             closer=names.get(tip.closed_by) if tip.closed_by else None,
             duplicates=duplicates,
             duplicate_of=dup_of,
-            evidence=await repo.evidence_count(tip.id),
+            evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
-            reporter_known=await repo.reporter_identity(tip.id),
+            reporter_known=await self.people.reporter_identity(tip.id),
         )
-
-    async def _open_near(self, tip: Tip) -> list[dedup.Candidate]:
-        reporting = self.d.config.reporting
-        box = dedup.bounding_box(tip.lat, tip.lon, reporting.duplicate_radius_m)
-        since = tip.created_at - dt.timedelta(hours=reporting.duplicate_window_hours)
-        return await self.d.repo.open_tips_in_box(box, since)
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:
         """Open tips near this one (for the 'duplicate of…' picker), nearest first."""
+        radius = self.reporting.duplicate_radius_m
+        box = dedup.bounding_box(tip.lat, tip.lon, radius)
+        since = tip.created_at - dt.timedelta(hours=self.reporting.duplicate_window_hours)
         near = dedup.nearby(
-            tip.lat,
-            tip.lon,
-            await self._open_near(tip),
-            self.d.config.reporting.duplicate_radius_m,
-            exclude=tip.id,
+            tip.lat, tip.lon, await self.tips.open_in_box(box, since), radius, exclude=tip.id
         )
-        codes = await self.d.repo.codes(i for i, _ in near)
+        codes = await self.tips.codes(i for i, _ in near)
         return [(i, codes[i]) for i, _ in near if i in codes]

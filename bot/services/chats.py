@@ -2,62 +2,58 @@
 
 from __future__ import annotations
 
-from bot.services import notify
-from bot.services.base import Deps
+from bot.db.database import Database
+from bot.domain.events import Act
+from bot.domain.outbox import Msg
+from bot.domain.tips import Role
+from bot.services.audit import Audit
+from bot.services.clock import StationClock
+from bot.services.notify import Notifier
+from bot.services.reach import Reach
 
 
 class ChatService:
-    def __init__(self, deps: Deps) -> None:
-        self.d = deps
+    def __init__(
+        self, db: Database, reach: Reach, notifier: Notifier, audit: Audit, clock: StationClock
+    ) -> None:
+        self.db = db
+        self.reach = reach
+        self.notifier = notifier
+        self.audit = audit
+        self.clock = clock
         self._left: set[int] = set()
+
+    def is_patrol_group(self, chat_id: int) -> bool:
+        return self.reach.directory.team_by_chat(chat_id) is not None
 
     async def leave_unknown_group(self, chat_id: int, title: str | None, by: int | None) -> bool:
         """Record leaving a group that is not configured; ``False`` if already done."""
         if chat_id in self._left:
             return False
         self._left.add(chat_id)
-        now = self.d.now()
-        async with self.d.db.write() as tx:
-            await self.d.repo.add_event(
-                tx,
-                tip_id=None,
-                actor_id=by,
-                actor_role="system",
-                action="left_unknown_group",
-                from_state=None,
-                to_state=None,
-                now=now,
-                detail={"chat_id": chat_id, "title": (title or "")[:100]},
+        now = self.clock.now()
+        async with self.db.write() as tx:
+            detail = {"chat_id": chat_id, "title": (title or "")[:100]}
+            await self.audit.record(
+                tx, Act.LEFT_UNKNOWN_GROUP, actor_id=by, role=Role.SYSTEM, detail=detail, now=now
             )
-            await notify.tell_officers(
-                self.d, tx, "chat.unknown_group_left", {"title": title or "—", "chat_id": chat_id}
-            )
-        self.d.wake()
+            text = Msg("chat.unknown_group_left", {"title": title or "—", "chat_id": chat_id})
+            await self.notifier.tell_officers(tx, text, now=now)
         return True
 
     async def group_membership_changed(self, chat_id: int, *, present: bool) -> None:
         """Removed from a patrol group: an emergency. Added back: reachable again."""
-        now = self.d.now()
-        team = self.d.directory.team_by_chat(chat_id)
-        async with self.d.db.write() as tx:
-            await self.d.repo.set_chat_active(
-                tx, chat_id, present, None if present else "removed from the group", now
-            )
-            await self.d.repo.add_event(
+        now = self.clock.now()
+        team = self.reach.directory.team_by_chat(chat_id)
+        async with self.db.write() as tx:
+            note = None if present else "removed from the group"
+            await self.reach.set_reachable(tx, chat_id, present, note, now)
+            await self.audit.record(
                 tx,
-                tip_id=None,
-                actor_id=None,
-                actor_role="system",
-                action="group_back" if present else "group_lost",
-                from_state=None,
-                to_state=None,
-                now=now,
+                Act.GROUP_BACK if present else Act.GROUP_LOST,
+                role=Role.SYSTEM,
                 detail={"chat_id": chat_id},
+                now=now,
             )
             if not present and team is not None:
-                await notify.tell_officers(self.d, tx, "chat.group_lost", {"group": team.name})
-        if present:
-            self.d.inactive_chats.discard(chat_id)
-        else:
-            self.d.inactive_chats.add(chat_id)
-        self.d.wake()
+                await self.notifier.tell_officers(tx, Msg("chat.group_lost", {"group": team.name}))

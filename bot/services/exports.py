@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.db.database import from_db_time
-from bot.db.repo import Repo
+from bot.db.rewards import LedgerStore, RewardStore
 from bot.domain.rewards import PERIODS, Campaign, LedgerReport, ledger_periods
 from bot.services import sheets
 from bot.services.rewards import ledger_report
@@ -62,14 +62,15 @@ class LedgerExport:
 
 
 async def ledger_export(
-    repo: Repo,
+    ledger: LedgerStore,
+    rewards: RewardStore,
     tz: zoneinfo.ZoneInfo,
     campaign: Campaign,
     now: dt.datetime | None = None,
 ) -> LedgerExport:
     """Every ledger entry and the figures /ledger shows at ``now`` (default: the clock)."""
     local = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
-    entries = await repo.ledger()
+    entries = await ledger.entries()
     rows: list[list[object]] = []
     for e in entries:
         at = from_db_time(e["at"])
@@ -90,7 +91,7 @@ async def ledger_export(
                 e["reverses"] if e["reverses"] is not None else "",
             ]
         )
-    report = await ledger_report(repo, local, campaign)
+    report = await ledger_report(ledger, rewards, local, campaign)
     return LedgerExport(rows, report, local, ledger_periods(local, campaign))
 
 

@@ -13,12 +13,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, Protocol
 
 from bot.config import Config
 from bot.db.ops import OpsStore
-from bot.services.base import Deps
-from bot.transport import ApiStatus
+from bot.services.clock import StationClock
 
 #: Seconds the database may take for the probe write before it counts as not writable.
 PROBE_TIMEOUT_S = 5.0
@@ -44,6 +43,19 @@ def _error_kind(error: str | None) -> str | None:
     return error.split(":", 1)[0][:60]
 
 
+class Reachability(Protocol):
+    """What the transport knows of the Bot API (bot/transport.py ``ApiStatus``)."""
+
+    reachable: bool | None
+    since: dt.datetime | None
+    last_error: str | None
+
+
+#: The bot's operation store and clock, once the bot has opened its database (post_init);
+#: None before.
+Opened = Callable[[], tuple[OpsStore, StationClock] | None]
+
+
 @dataclass(frozen=True)
 class HealthReport:
     ok: bool
@@ -51,12 +63,10 @@ class HealthReport:
 
 
 class HealthService:
-    def __init__(
-        self, config: Config, status: ApiStatus, deps: Callable[[], Deps | None]
-    ) -> None:
+    def __init__(self, config: Config, status: Reachability, opened: Opened) -> None:
         self.config = config
         self.status = status
-        self.deps = deps  # None until the bot has opened its database (post_init)
+        self.opened = opened  # None until the bot has opened its database (post_init)
         self.version = version()
 
     async def report(self) -> HealthReport:
@@ -80,17 +90,18 @@ class HealthService:
             "outbox": {"pending": None, "oldest_pending_age_s": None},
             "database": {"writable": None},
         }
-        deps = self.deps()
-        if deps is None:
+        opened = self.opened()
+        if opened is None:
             reasons.append("starting")
         else:
-            await self._database(deps, body, reasons)
+            await self._database(*opened, body, reasons)
         body["ok"] = not reasons
         return HealthReport(not reasons, body)
 
-    async def _database(self, deps: Deps, body: dict[str, Any], reasons: list[str]) -> None:
-        store = OpsStore(deps.db)
-        now = deps.now()
+    async def _database(
+        self, store: OpsStore, clock: StationClock, body: dict[str, Any], reasons: list[str]
+    ) -> None:
+        now = clock.now()
         try:
             await asyncio.wait_for(store.probe_write(now), PROBE_TIMEOUT_S)
             body["database"]["writable"] = True

@@ -1,4 +1,4 @@
-"""Administration: purge personal data of old tips; back the database up while it runs."""
+"""Administration: purge personal data of old tips (the backup itself is bot/db/maintenance.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.db.backups import online_copy
+from bot.db.database import Database
+from bot.db.maintenance import MaintenanceStore
+from bot.domain.events import Act
 from bot.domain.rewards import RewardState
-from bot.services.base import Deps
+from bot.domain.tips import Role
+from bot.services.audit import Audit
+from bot.services.clock import StationClock
 
 UNPAID = {RewardState.PENDING.value, RewardState.APPROVED.value}
 
@@ -20,44 +25,37 @@ class PurgeReport:
     reporters_forgotten: int = 0
 
 
-async def purge(deps: Deps, before: dt.date) -> PurgeReport:
+async def purge(
+    db: Database, store: MaintenanceStore, audit: Audit, clock: StationClock, before: dt.date
+) -> PurgeReport:
     """Remove personal data of tips closed before ``before`` (station time).
 
     A tip whose reward is still owed (pending or approved) is refused: the station needs the
     reporter's details to pay it.
     """
-    cutoff = dt.datetime.combine(before, dt.time(), tzinfo=deps.tz)
+    cutoff = dt.datetime.combine(before, dt.time(), tzinfo=clock.tz)
     report = PurgeReport()
-    now = deps.now()
-    candidates = await deps.repo.purge_candidates(cutoff)
+    now = clock.now()
+    candidates = await store.purge_candidates(cutoff)
     reporters: set[int] = set()
-    async with deps.db.write() as tx:
+    async with db.write() as tx:
         for row in candidates:
             if row["reward_state"] in UNPAID:
                 report.refused_unpaid.append(row["code"])
                 continue
-            await deps.repo.purge_tip(tx, row["id"], now)
+            await store.purge_tip(tx, row["id"], now)
             report.purged.append(row["code"])
             if row["reporter_id"] is not None:
                 reporters.add(row["reporter_id"])
         for reporter in sorted(reporters):
-            if await deps.repo.forget_reporter_if_done(tx, reporter):
+            if await store.forget_reporter_if_done(tx, reporter):
                 report.reporters_forgotten += 1
-        await deps.repo.add_event(
-            tx,
-            tip_id=None,
-            actor_id=None,
-            actor_role="admin",
-            action="purge",
-            from_state=None,
-            to_state=None,
-            now=now,
-            detail={
-                "before": before.isoformat(),
-                "tips": len(report.purged),
-                "refused_unpaid": len(report.refused_unpaid),
-            },
-        )
+        detail = {
+            "before": before.isoformat(),
+            "tips": len(report.purged),
+            "refused_unpaid": len(report.refused_unpaid),
+        }
+        await audit.record(tx, Act.PURGE, role=Role.ADMIN, detail=detail, now=now)
     return report
 
 

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 
-from bot.db.database import from_db_time
-from bot.db.repo import Tx
+from bot.config import PatrolConfig
+from bot.db.database import Database, from_db_time
+from bot.db.schedule import PatrolStore, ScheduleStore
+from bot.db.sql import Tx
+from bot.domain.events import Act, Attempt
+from bot.domain.outbox import Lines, Msg
 from bot.domain.patrol import clean_area, parse_counts
-from bot.i18n import t
-from bot.services import notify
-from bot.services.base import Deps
-
-
-class PatrolError(StrEnum):
-    NOT_A_GROUP = "not_a_group"  # not a configured patrol group chat
-    NOT_MEMBER = "not_member"
-    ALREADY = "already"  # a patrol is already under way
-    NONE_OPEN = "none_open"
-    BAD_COUNTS = "bad_counts"
+from bot.domain.roster import Roster
+from bot.domain.tips import Role
+from bot.services.audit import Audit
+from bot.services.clock import StationClock
+from bot.services.notify import Notifier
+from bot.services.reach import Reach
+from bot.services.result import Refusal, Result, done, refused
 
 
 @dataclass(frozen=True)
@@ -30,139 +29,149 @@ class ColdState:
     override_until: dt.datetime | None
 
 
+@dataclass(frozen=True)
+class PatrolStarted:
+    group: str  # the group's name
+    area_set: bool = False  # only the area of the patrol under way was recorded
+
+
+@dataclass(frozen=True)
+class PatrolEnded:
+    people: int
+    supplies: dict[str, int]
+    minutes: int
+
+
 class PatrolService:
-    def __init__(self, deps: Deps) -> None:
-        self.d = deps
+    def __init__(
+        self,
+        db: Database,
+        patrols: PatrolStore,
+        settings: ScheduleStore,
+        notifier: Notifier,
+        audit: Audit,
+        reach: Reach,
+        roster: Roster,
+        clock: StationClock,
+        config: PatrolConfig,
+    ) -> None:
+        self.db = db
+        self.patrols = patrols
+        self.settings = settings
+        self.notifier = notifier
+        self.audit = audit
+        self.reach = reach
+        self.roster = roster
+        self.clock = clock
+        self.config = config
 
-    async def start(
-        self, chat_id: int, user_id: int, area: str | None
-    ) -> tuple[PatrolError | None, str | None, bool]:
-        """(error, group name, whether this only recorded the area of the patrol under way).
+    def _role(self, user_id: int) -> Role:
+        return Role.OFFICER if self.reach.directory.is_officer(user_id) else Role.MEMBER
 
-        A patrol started without an area takes the area of the next ``/patrol_start AREA``.
-        """
-        team = self.d.directory.team_by_chat(chat_id)
+    async def start(self, chat_id: int, user_id: int, area: str | None) -> Result[PatrolStarted]:
+        """Start the group's patrol. A patrol started without an area takes the area of the
+        next ``/patrol_start AREA``."""
+        directory = self.reach.directory
+        team = directory.team_by_chat(chat_id)
         if team is None:
-            return PatrolError.NOT_A_GROUP, None, False
-        if not (team.includes(user_id) or self.d.directory.is_officer(user_id)):
-            await self._refused(user_id, "patrol_start")
-            return PatrolError.NOT_MEMBER, team.name, False
+            return refused(Refusal.NOT_A_GROUP)
+        if not (team.includes(user_id) or directory.is_officer(user_id)):
+            await self.audit.refused(user_id, Attempt.PATROL_START)
+            return refused(Refusal.NOT_MEMBER, PatrolStarted(team.name))
         area = clean_area(area)
-        now = self.d.now()
-        async with self.d.db.write() as tx:
-            under_way = await self.d.repo.open_patrol(team.key)
+        now = self.clock.now()
+        role = self._role(user_id)
+        async with self.db.write() as tx:
+            under_way = await self.patrols.open(team.key)
             if under_way is not None:
-                if area is None or not await self.d.repo.set_patrol_area(
-                    tx, under_way["id"], area
-                ):
-                    return PatrolError.ALREADY, team.name, False
+                if area is None or not await self.patrols.set_area(tx, under_way["id"], area):
+                    return refused(Refusal.ALREADY, PatrolStarted(team.name))
                 detail = {"group": team.key, "area": area}
-                await self._event(tx, user_id, "patrol_area", detail)
-                return None, team.name, True
-            await self.d.repo.start_patrol(tx, team.key, chat_id, user_id, area, now)
-            await self._event(tx, user_id, "patrol_start", {"group": team.key, "area": area})
-        return None, team.name, False
+                await self.audit.record(
+                    tx, Act.PATROL_AREA, actor_id=user_id, role=role, detail=detail, now=now
+                )
+                return done(PatrolStarted(team.name, area_set=True))
+            await self.patrols.start(tx, team.key, chat_id, user_id, area, now)
+            detail = {"group": team.key, "area": area}
+            await self.audit.record(
+                tx, Act.PATROL_START, actor_id=user_id, role=role, detail=detail, now=now
+            )
+        return done(PatrolStarted(team.name))
 
-    async def end(
-        self, chat_id: int, user_id: int, args: list[str]
-    ) -> tuple[PatrolError | None, dict | None]:
-        team = self.d.directory.team_by_chat(chat_id)
+    async def end(self, chat_id: int, user_id: int, args: list[str]) -> Result[PatrolEnded]:
+        directory = self.reach.directory
+        team = directory.team_by_chat(chat_id)
         if team is None:
-            return PatrolError.NOT_A_GROUP, None
-        if not (team.includes(user_id) or self.d.directory.is_officer(user_id)):
-            await self._refused(user_id, "patrol_end")
-            return PatrolError.NOT_MEMBER, None
+            return refused(Refusal.NOT_A_GROUP)
+        if not (team.includes(user_id) or directory.is_officer(user_id)):
+            await self.audit.refused(user_id, Attempt.PATROL_END)
+            return refused(Refusal.NOT_MEMBER)
         counts = parse_counts(args)
         if counts is None:
-            return PatrolError.BAD_COUNTS, None
-        patrol = await self.d.repo.open_patrol(team.key)
+            return refused(Refusal.BAD_COUNTS)
+        patrol = await self.patrols.open(team.key)
         if patrol is None:
-            return PatrolError.NONE_OPEN, None
+            return refused(Refusal.NONE_OPEN)
         people, supplies = counts
-        now = self.d.now()
-        async with self.d.db.write() as tx:
-            await self.d.repo.end_patrol(tx, patrol["id"], user_id, people, supplies, now)
-            await self._event(
+        now = self.clock.now()
+        async with self.db.write() as tx:
+            await self.patrols.end(tx, patrol["id"], user_id, people, supplies, now)
+            detail = {"group": team.key, "people": people, "supplies": supplies}
+            await self.audit.record(
                 tx,
-                user_id,
-                "patrol_end",
-                {"group": team.key, "people": people, "supplies": supplies},
+                Act.PATROL_END,
+                actor_id=user_id,
+                role=self._role(user_id),
+                detail=detail,
+                now=now,
             )
         started = from_db_time(patrol["started_at"])
         minutes = int((now - started).total_seconds() // 60) if started else 0
-        return None, {"people": people, "supplies": supplies, "minutes": minutes}
+        return done(PatrolEnded(people, supplies, minutes))
 
     # -- cold mode --------------------------------------------------------------------------
     async def cold_state(self) -> ColdState:
-        repo = self.d.repo
-        until = await repo.get_setting("cold_override_until")
+        get = self.settings.get_setting
+        until = await get("cold_override_until")
         return ColdState(
-            on=(await repo.get_setting("cold_mode")) == "on",
-            source=(await repo.get_setting("cold_source")) or "manual",
-            since=await repo.get_setting("cold_since"),
+            on=(await get("cold_mode")) == "on",
+            source=(await get("cold_source")) or "manual",
+            since=await get("cold_since"),
             override_until=dt.datetime.fromisoformat(until) if until else None,
         )
 
     async def set_cold(
-        self, on: bool, *, source: str, actor: int | None, reason_html: str | None = None
+        self, on: bool, *, source: str, actor: int | None, reason: Msg | None = None
     ) -> bool:
-        """Switch cold mode; announce to every group and officer. ``False`` if unchanged."""
+        """Switch cold mode; announce to every group and officer (with ``reason``, if any).
+        ``False`` if it was already so."""
         state = await self.cold_state()
-        now = self.d.now()
-        async with self.d.db.write() as tx:
+        now = self.clock.now()
+        async with self.db.write() as tx:
             if source == "manual":
                 # An officer's word holds until the next hand-over, whatever the forecast says.
-                until = self.d.roster.next_handover(self.d.local(now))
-                await self.d.repo.set_setting(tx, "cold_override_until", until.isoformat(), now)
+                until = self.roster.next_handover(self.clock.local(now))
+                await self.settings.set_setting(tx, "cold_override_until", until.isoformat(), now)
             if state.on == on:
                 return False
-            await self.d.repo.set_setting(tx, "cold_mode", "on" if on else "off", now)
-            await self.d.repo.set_setting(tx, "cold_source", source, now)
-            await self.d.repo.set_setting(tx, "cold_since", now.isoformat(), now)
-            await self._event(tx, actor, "cold_on" if on else "cold_off", {"source": source})
-            await self._announce_cold(tx, on, reason_html, now)
-        self.d.wake()
+            await self.settings.set_setting(tx, "cold_mode", "on" if on else "off", now)
+            await self.settings.set_setting(tx, "cold_source", source, now)
+            await self.settings.set_setting(tx, "cold_since", now.isoformat(), now)
+            await self.audit.record(
+                tx,
+                Act.COLD_ON if on else Act.COLD_OFF,
+                actor_id=actor,
+                role=Role.SYSTEM if actor is None else self._role(actor),
+                detail={"source": source},
+                now=now,
+            )
+            await self._announce_cold(tx, on, reason, now)
         return True
 
-    async def _announce_cold(
-        self, tx: Tx, on: bool, reason_html: str | None, now: dt.datetime
-    ) -> None:
-        lang = self.d.config.station.language
-        interval = self.d.config.patrol.cold_interval_minutes
-        key = "cold.on" if on else "cold.off"
-        text = t(lang, key, interval=interval)
-        if reason_html:
-            text += "\n" + reason_html
-        for team in self.d.directory.teams:
-            await notify.say(self.d, tx, team.chat_id, text, now=now)
-        await notify.tell_officers(
-            self.d, tx, key, {"interval": interval}, suffix_html=reason_html, now=now
-        )
-
-    async def _event(self, tx: Tx, actor: int | None, action: str, detail: dict) -> None:
-        await self.d.repo.add_event(
-            tx,
-            tip_id=None,
-            actor_id=actor,
-            actor_role="system"
-            if actor is None
-            else ("officer" if self.d.directory.is_officer(actor) else "member"),
-            action=action,
-            from_state=None,
-            to_state=None,
-            now=self.d.now(),
-            detail=detail,
-        )
-
-    async def _refused(self, user_id: int, what: str) -> None:
-        async with self.d.db.write() as tx:
-            await self.d.repo.add_event(
-                tx,
-                tip_id=None,
-                actor_id=user_id,
-                actor_role="staff" if self.d.directory.is_staff(user_id) else "stranger",
-                action=f"refused:{what}",
-                from_state=None,
-                to_state=None,
-                now=self.d.now(),
-            )
+    async def _announce_cold(self, tx: Tx, on: bool, reason: Msg | None, now: dt.datetime) -> None:
+        interval = self.config.cold_interval_minutes
+        head = Msg("cold.on" if on else "cold.off", {"interval": interval})
+        text = Lines((head, reason)) if reason is not None else head
+        for team in self.reach.directory.teams:
+            await self.notifier.say(tx, team.chat_id, text, now=now)
+        await self.notifier.tell_officers(tx, text, now=now)

@@ -12,11 +12,18 @@ and must stay purgeable); the log records only that a question was asked and ans
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-from html import escape
 
-from bot.db import journal
-from bot.domain.privacy import mask_known, mask_phones
+from bot import replay
+from bot.db.database import Database
+from bot.db.drafts import DraftStore
+from bot.db.events import EventStore
+from bot.db.messages import MessageStore
+from bot.db.people import PeopleStore
+from bot.db.questions import QuestionStore
+from bot.db.tips import TipStore
+from bot.domain.events import Act, Attempt
+from bot.domain.outbox import Keyboard, MessageKind, Msg, Words
+from bot.domain.privacy import known_parts
 from bot.domain.relay import (
     NUDGE_AFTER,
     PROMPT_OPEN,
@@ -28,65 +35,89 @@ from bot.domain.relay import (
     open_for_answer,
     prompt_open,
 )
-from bot.domain.tips import Tip
-from bot.i18n import t
-from bot.services import notify
-from bot.services.base import Deps
+from bot.domain.tips import Role, Tip
+from bot.services.audit import Audit
+from bot.services.clock import StationClock
 from bot.services.field import FieldService
-from bot.services.people import mention, people
+from bot.services.notify import Notifier
+from bot.services.people import Naming
+from bot.services.result import Refusal, Result, done, refused
+from bot.services.tips import Tips
 
 MAX_TEXT = 500
 
 
-class RelayResult(StrEnum):
-    SENT = "sent"
-    NOT_ALLOWED = "not_allowed"
-    NO_REPORTER = "no_reporter"
-    CLOSED = "closed"
-    NOT_OURS = "not_ours"  # not a question or an answer: the text belongs elsewhere
-    TOO_LONG = "too_long"
-
-
 @dataclass(frozen=True)
 class Relayed:
-    """What became of a text: asked (a member's question) or answered (a reporter's)."""
+    """A text relayed: a member's question (to the reporter) or a reporter's answer."""
 
-    result: RelayResult
-    tip: Tip | None = None
+    tip: Tip
     question: Question | None = None
     answered: bool = False  # True: a reporter's answer; False: a member's question
     plain: bool = False  # taken from plain text (not a Telegram reply): offer a way out
     others: int = 0  # other open questions the reporter has (another tip)
 
 
-NOT_OURS = Relayed(RelayResult.NOT_OURS)
+#: What :meth:`RelayService.ask` and :meth:`RelayService.answer` return for a text that is
+#: no question and no answer (it belongs elsewhere: the group's talk, a report).
+NOT_OURS = None
 
 
 class RelayService:
-    def __init__(self, deps: Deps, field: FieldService) -> None:
-        self.d = deps
+    def __init__(
+        self,
+        db: Database,
+        store: TipStore,
+        tips: Tips,
+        questions: QuestionStore,
+        messages: MessageStore,
+        drafts: DraftStore,
+        people: PeopleStore,
+        events: EventStore,
+        notifier: Notifier,
+        naming: Naming,
+        field: FieldService,
+        audit: Audit,
+        clock: StationClock,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.tips = tips
+        self.questions = questions
+        self.messages = messages
+        self.drafts = drafts
+        self.people = people
+        self.events = events
+        self.notifier = notifier
+        self.naming = naming
         self.field = field
+        self.audit = audit
+        self.clock = clock
 
-    async def may_ask(self, tip: Tip, user_id: int) -> RelayResult | None:
-        """``None`` if this user may put a question to the tip's reporter now."""
+    async def may_ask(self, tip_id: int, user_id: int) -> Result[Tip]:
+        """May this user put a question to the tip's reporter now?"""
+        tip = await self.store.get(tip_id)
+        if tip is None:
+            return refused(Refusal.NO_TIP)
+        return await self._may_ask(tip, user_id)
+
+    async def _may_ask(self, tip: Tip, user_id: int) -> Result[Tip]:
         if not tip.is_open:
-            return RelayResult.CLOSED
+            return refused(Refusal.CLOSED, tip)
         if not tip.has_reporter:
-            return RelayResult.NO_REPORTER
-        actor = await self.field.actor_now(tip, user_id)
-        if not actor.is_staff:
-            await self.field.record_denied(tip.id, user_id, "ask_reporter")
-            return RelayResult.NOT_ALLOWED
-        return None
+            return refused(Refusal.NO_REPORTER, tip)
+        if not await self.field.allowed(tip, user_id, Attempt.ASK_REPORTER):
+            return refused(Refusal.NOT_ALLOWED, tip)
+        return done(tip)
 
     async def remember_prompt(
         self, chat_id: int, message_id: int, tip_id: int, member_id: int
     ) -> None:
         """The bot asked ``member_id`` (in ``chat_id``) to type their question."""
-        now = self.d.now()
-        async with self.d.db.write() as tx:
-            await self.d.repo.add_message(tx, chat_id, message_id, tip_id, "ask_prompt", now)
-            await self.d.repo.add_question(
+        now = self.clock.now()
+        async with self.db.write() as tx:
+            await self.messages.add(tx, chat_id, message_id, tip_id, MessageKind.ASK_PROMPT, now)
+            await self.questions.add(
                 tx,
                 tip_id=tip_id,
                 chat_id=chat_id,
@@ -97,49 +128,51 @@ class RelayService:
             )
 
     # -- the patrol's side ------------------------------------------------------------------
-    async def ask(self, chat_id: int, user_id: int, text: str, reply_to: int | None) -> Relayed:
+    async def ask(
+        self, chat_id: int, user_id: int, text: str, reply_to: int | None
+    ) -> Result[Relayed] | None:
         """A member's text where the patrol works (a group, an officer's chat): is it a
         question for a reporter? It is when it replies to an ask prompt or to a relayed answer
         (a follow-up), or when the member was prompted for that tip and has not asked yet (a
-        reply to any of the tip's messages, or plain text)."""
-        now = self.d.now()
+        reply to any of the tip's messages, or plain text). ``None``: it is not."""
+        now = self.clock.now()
         question: Question | None = None
         tip: Tip | None = None
-        kind = await self.d.repo.message_kind(chat_id, reply_to) if reply_to else None
-        if kind is not None and kind[1] == "ask_prompt":
-            question = await self.d.repo.question_for_prompt(chat_id, reply_to or 0)
-            tip = await self.d.repo.get_tip(kind[0])
+        kind = await self.messages.kind(chat_id, reply_to) if reply_to else None
+        if kind is not None and kind[1] == MessageKind.ASK_PROMPT:
+            question = await self.questions.for_prompt(chat_id, reply_to or 0)
+            tip = await self.store.get(kind[0])
             if question is not None and (
                 question.member_id != user_id or question.state is not QState.PROMPTED
             ):
                 question = None  # someone else's prompt, or already used: a question of its own
-        elif kind is not None and kind[1] == "answer":
-            tip = await self.d.repo.get_tip(kind[0])  # a follow-up question
+        elif kind is not None and kind[1] == MessageKind.ANSWER:
+            tip = await self.store.get(kind[0])  # a follow-up question
         else:
-            prompted = await self.d.repo.prompted_question(
+            prompted = await self.questions.prompted(
                 user_id, chat_id, now - PROMPT_OPEN, tip_id=kind[0] if kind else None
             )
             if prompted is None or not prompt_open(prompted, now):
                 return NOT_OURS  # an ordinary conversation
             question = prompted
-            tip = await self.d.repo.get_tip(prompted.tip_id)
+            tip = await self.store.get(prompted.tip_id)
         if tip is None:
             return NOT_OURS
-        if journal.applied("relay") is not None:
-            return Relayed(RelayResult.SENT, tip, question)  # a replay: relayed before a crash
-        refusal = await self.may_ask(tip, user_id)
-        if refusal is not None:
-            return Relayed(refusal, tip)
+        if replay.applied("relay") is not None:
+            return done(Relayed(tip, question))  # a replay: relayed before a crash
+        allowed = await self._may_ask(tip, user_id)
+        if not allowed.ok:
+            return refused(allowed.refusal or Refusal.NOT_ALLOWED, Relayed(tip))
         text = " ".join(text.split())
         if not text:
             return NOT_OURS
         if len(text) > MAX_TEXT:
-            return Relayed(RelayResult.TOO_LONG, tip)
-        reporter = await self.d.repo.reporter_of(tip.id)
+            return refused(Refusal.TOO_LONG, Relayed(tip))
+        reporter = await self.store.reporter_of(tip.id)
         assert reporter is not None
-        async with self.d.db.write() as tx:
+        async with self.db.write() as tx:
             if question is None:
-                question_id = await self.d.repo.add_question(
+                question_id = await self.questions.add(
                     tx,
                     tip_id=tip.id,
                     chat_id=chat_id,
@@ -150,158 +183,114 @@ class RelayService:
                 )
             else:
                 question_id = question.id
-                await self.d.repo.update_question(
-                    tx, question_id, state=QState.ASKED, asked_at=now
-                )
-            await journal.record(tx, "relay", tip.id)
-            await notify.tell(
-                self.d,
+                await self.questions.update(tx, question_id, state=QState.ASKED, asked_at=now)
+            await replay.record(tx, "relay", tip.id)
+            await self.notifier.tell(
                 tx,
                 reporter,
-                "ask.question",
-                {"code": tip.code, "question": text},
+                Msg("ask.question", {"code": tip.code, "question": text}),
                 tip_id=tip.id,
-                keyboard="force_reply",
-                record="question",
+                keyboard=Keyboard.FORCE_REPLY,
+                record=MessageKind.QUESTION,
                 now=now,
             )
-            await self.d.repo.add_event(
-                tx,
-                tip_id=tip.id,
-                actor_id=user_id,
-                actor_role="member",
-                action="ask_reporter",
-                from_state=tip.state.value,
-                to_state=tip.state.value,
-                now=now,
-            )
-        self.d.wake()
-        return Relayed(RelayResult.SENT, tip, await self.d.repo.question(question_id))
+            await self.tips.note(tx, tip, user_id, Role.MEMBER, Act.ASK_REPORTER, now)
+        return done(Relayed(tip, await self.questions.get(question_id)))
 
     async def nudge(self) -> int:
         """Follow up, once, a group prompt that got no question: in a group the bot sees only
         replies to its own messages, so a question typed without "reply" never reached it.
         Called on every schedule tick; returns how many were sent."""
-        now = self.d.now()
-        lang = self.d.config.station.language
+        now = self.clock.now()
         due = [
             q
-            for q in await self.d.repo.prompts_to_nudge(now - PROMPT_OPEN, now - NUDGE_AFTER)
+            for q in await self.questions.to_nudge(now - PROMPT_OPEN, now - NUDGE_AFTER)
             if needs_nudge(q, now)
         ]
         if not due:
             return 0
-        named = await people(self.d, (q.member_id for q in due))
-        async with self.d.db.write() as tx:
+        named = await self.naming.people(q.member_id for q in due)
+        async with self.db.write() as tx:
             for q in due:
-                who = mention(named[q.member_id], lang)
-                text = t(lang, "ask.nudge", member=who, code=q.code)
-                await notify.say(self.d, tx, q.chat_id, text, tip_id=q.tip_id, reply_to_card=True)
-                await self.d.repo.update_question(tx, q.id, nudged_at=now)
-        self.d.wake()
+                text = Msg("ask.nudge", {"member": named[q.member_id].mention(), "code": q.code})
+                await self.notifier.say(tx, q.chat_id, text, tip_id=q.tip_id, reply_to_card=True)
+                await self.questions.update(tx, q.id, nudged_at=now)
         return len(due)
 
     # -- the reporter's side ----------------------------------------------------------------
-    async def answer(self, user_id: int, text: str, reply_to: int | None) -> Relayed:
+    async def answer(self, user_id: int, text: str, reply_to: int | None) -> Result[Relayed] | None:
         """A reporter's text in their private chat: is it an answer? It is when it replies to
         a relayed question, or — plain text — while a question is open for them
-        (:func:`bot.domain.relay.answer_target`)."""
-        now = self.d.now()
+        (:func:`bot.domain.relay.answer_target`). ``None``: it is not."""
+        now = self.clock.now()
         question: Question | None = None
         questions: list[Question] = []
         if reply_to is not None:
-            kind = await self.d.repo.message_kind(user_id, reply_to)
-            if kind is not None and kind[1] == "question":
-                if await self.d.repo.reporter_of(kind[0]) != user_id:
+            kind = await self.messages.kind(user_id, reply_to)
+            if kind is not None and kind[1] == MessageKind.QUESTION:
+                if await self.store.reporter_of(kind[0]) != user_id:
                     return NOT_OURS
-                question = await self.d.repo.last_asked_question(kind[0])
+                question = await self.questions.last_asked(kind[0])
                 if question is None:
                     return NOT_OURS
         plain = question is None
         if question is None:
-            questions = await self.d.repo.questions_for_reporter(user_id, now - QUESTION_OPEN)
+            questions = await self.questions.for_reporter(user_id, now - QUESTION_OPEN)
             if not questions:
                 return NOT_OURS  # the common case: one indexed query, nothing else
-            touched = await self.d.repo.draft_updated_at(user_id)
+            touched = await self.drafts.updated_at(user_id)
             question = answer_target(questions, touched, now)
             if question is None:
                 return NOT_OURS
-        tip = await self.d.repo.get_tip(question.tip_id)
+        tip = await self.store.get(question.tip_id)
         assert tip is not None
-        if journal.applied("relay") is not None:  # a replay: relayed before a crash
-            return Relayed(RelayResult.SENT, tip, question, answered=True, plain=plain)
+        if replay.applied("relay") is not None:  # a replay: relayed before a crash
+            return done(Relayed(tip, question, answered=True, plain=plain))
         text = " ".join(text.split())
         if not text:
             return NOT_OURS
         if len(text) > MAX_TEXT:
-            return Relayed(RelayResult.TOO_LONG, tip, question, answered=True)
+            return refused(Refusal.TOO_LONG, Relayed(tip, question, answered=True))
         others = len([q for q in open_for_answer(questions, now) if q.tip_id != tip.id])
-        lang = self.d.config.station.language
-        async with self.d.db.write() as tx:
-            known = await self.d.repo.identity_of(user_id)
-            answer = t(lang, "ask.answer", code=tip.code, answer=_masked(text, lang, known))
-            await notify.say(
-                self.d,
+        # The group reads the reporter's words with phone numbers and the reporter's own
+        # name, username and phone masked (the identity is not kept in the message).
+        words = Words(known_parts(text, await self.people.identity_of(user_id)))
+        async with self.db.write() as tx:
+            await self.notifier.say(
                 tx,
                 question.chat_id,
-                answer,
+                Msg("ask.answer", {"code": tip.code, "answer": words}),
                 tip_id=tip.id,
                 reply_to_card=True,
-                record="answer",  # a reply to it is a follow-up question
+                record=MessageKind.ANSWER,  # a reply to it is a follow-up question
                 now=now,
             )
-            await self.d.repo.update_question(tx, question.id, answered_at=now)
-            await journal.record(tx, "relay", tip.id)
-            await self.d.repo.add_event(
-                tx,
-                tip_id=tip.id,
-                actor_id=user_id,
-                actor_role="reporter",
-                action="reporter_answer",
-                from_state=tip.state.value,
-                to_state=tip.state.value,
-                now=now,
-            )
-        self.d.wake()
-        return Relayed(RelayResult.SENT, tip, question, answered=True, plain=plain, others=others)
+            await self.questions.update(tx, question.id, answered_at=now)
+            await replay.record(tx, "relay", tip.id)
+            await self.tips.note(tx, tip, user_id, Role.REPORTER, Act.REPORTER_ANSWER, now)
+        return done(Relayed(tip, question, answered=True, plain=plain, others=others))
 
     async def not_an_answer(self, user_id: int, question_id: int) -> Question | None:
         """The reporter says their last text was not an answer: the patrol is told, and plain
-        text is no longer taken as an answer to that question (a reply still is)."""
-        question = await self.d.repo.question(question_id)
-        if question is None or await self.d.repo.reporter_of(question.tip_id) != user_id:
+        text is no longer taken as an answer to that question (a reply still is). ``None``:
+        not their question (the refusal is recorded)."""
+        question = await self.questions.get(question_id)
+        if question is None or await self.store.reporter_of(question.tip_id) != user_id:
+            await self.audit.refused(user_id, Attempt.NOT_AN_ANSWER)
             return None
         if question.state is QState.CLOSED:
             return question  # pressed twice
-        now = self.d.now()
-        lang = self.d.config.station.language
-        async with self.d.db.write() as tx:
-            await self.d.repo.update_question(tx, question.id, state=QState.CLOSED)
-            await notify.say(
-                self.d,
+        now = self.clock.now()
+        async with self.db.write() as tx:
+            await self.questions.update(tx, question.id, state=QState.CLOSED)
+            await self.notifier.say(
                 tx,
                 question.chat_id,
-                t(lang, "ask.not_an_answer", code=question.code),
+                Msg("ask.not_an_answer", {"code": question.code}),
                 tip_id=question.tip_id,
                 reply_to_card=True,
                 now=now,
             )
-            await self.d.repo.add_event(
-                tx,
-                tip_id=question.tip_id,
-                actor_id=user_id,
-                actor_role="reporter",
-                action="reporter_not_an_answer",
-                from_state=None,
-                to_state=None,
-                now=now,
-            )
-        self.d.wake()
+            act = Act.REPORTER_NOT_AN_ANSWER
+            await self.events.note(tx, question.tip_id, user_id, Role.REPORTER, act, now)
         return question
-
-
-def _masked(text: str, lang: str, known: tuple[str | None, ...]) -> str:
-    """A reporter's answer as the group reads it: escaped, phone numbers and the reporter's
-    own name, username and phone masked (they stay anonymous there; bot/domain/privacy.py)."""
-    masked = mask_known(text, known, t(lang, "privacy.name_hidden"))
-    return escape(mask_phones(masked, t(lang, "privacy.phone_hidden")))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Any
 
-from bot.db import journal
-from bot.db.repo import Tx
+from bot import replay
+from bot.config import ReportingConfig, StationConfig
+from bot.db.database import Database
+from bot.db.drafts import DraftStore
+from bot.db.messages import MediaStore
+from bot.db.people import PeopleStore
+from bot.db.tips import TipStore
 from bot.domain import dedup
 from bot.domain.draft import (
     Address,
@@ -17,7 +21,6 @@ from bot.domain.draft import (
     ImageFile,
     Limits,
     Pin,
-    Refusal,
     Source,
     Step,
     Submit,
@@ -28,22 +31,37 @@ from bot.domain.draft import (
     read,
     was_cut,
 )
+from bot.domain.draft import Refusal as DraftRefusal
+from bot.domain.events import Attempt
+from bot.domain.outbox import Keyboard, Lines, Msg, Text
 from bot.domain.rewards import TOLD_AT_SUBMISSION, Ineligible
+from bot.domain.roster import Roster
 from bot.domain.tips import (
-    SYSTEM,
     Action,
     Actor,
     Role,
-    State,
     Tip,
+    changes_for,
     decide,
-    is_urgent,
 )
 from bot.geo.area import ServiceArea, valid_coordinates
 from bot.geo.geocoder import Geocoder
-from bot.services import notify
-from bot.services.base import Deps
-from bot.services.rewards import RewardService
+from bot.i18n import keys
+from bot.services.audit import Audit
+from bot.services.awards import AwardService
+from bot.services.clock import StationClock
+from bot.services.notify import Notifier
+from bot.services.reach import Reach
+from bot.services.result import Refusal, Result, done, refused
+from bot.services.tips import Tips
+
+#: Sends one committed outbox row now (the receipt the reporter waits for); whatever does
+#: not go out stays in the outbox for the sender.
+DeliverNow = Callable[[int], Awaitable[None]]
+
+
+async def _leave_it(item_id: int) -> None:
+    """Without a sender (services driven alone): the receipt waits in the outbox."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +71,7 @@ class Taken:
     before: Draft | None  # the draft it met (None: no report was in progress)
     draft: Draft | None  # the draft now (as before, when refused)
     event: Event  # as the step read it (typed text: an address or words)
-    refusal: Refusal | None = None
+    refusal: DraftRefusal | None = None
     cut: bool = False  # typed words were cut to the length limit
     fell_back: bool = False  # an address: looked up in the offline gazetteer
     replayed: bool = False  # handled again after a crash
@@ -76,43 +94,54 @@ class Submitted:
     receipt_id: int | None = None  # the receipt's outbox row
 
 
-class SubmitRefusal(StrEnum):
-    NO_DRAFT = "no_draft"
-    STALE = "stale"  # the review's button, pressed while the report is at another step
-    INCOMPLETE = "incomplete"
-    TOO_MANY = "too_many"
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    submitted: Submitted | None = None
-    refusal: SubmitRefusal | None = None
-    draft: Draft | None = None  # STALE: the report in progress
-    replayed: bool = False  # handled again after a crash
-
-
-class WithdrawResult(StrEnum):
-    OK = "ok"
-    NOT_YOURS = "not_yours"
-    TOO_LATE = "too_late"
-
-
 class ReportService:
     def __init__(
-        self, deps: Deps, geocoder: Geocoder, area: ServiceArea, rewards: RewardService
+        self,
+        db: Database,
+        drafts: DraftStore,
+        store: TipStore,
+        tips: Tips,
+        media: MediaStore,
+        people: PeopleStore,
+        notifier: Notifier,
+        awards: AwardService,
+        audit: Audit,
+        reach: Reach,
+        roster: Roster,
+        clock: StationClock,
+        geocoder: Geocoder,
+        area: ServiceArea,
+        station: StationConfig,
+        reporting: ReportingConfig,
+        reward_amount: int,
+        deliver_now: DeliverNow = _leave_it,
     ) -> None:
-        self.d = deps
-        self.rewards = rewards
+        self.db = db
+        self.drafts = drafts
+        self.store = store
+        self.tips = tips
+        self.media = media
+        self.people = people
+        self.notifier = notifier
+        self.awards = awards
+        self.audit = audit
+        self.reach = reach
+        self.roster = roster
+        self.clock = clock
         self.geocoder = geocoder
         self.area = area
+        self.station = station
+        self.reporting = reporting
+        self.reward_amount = reward_amount
+        self.deliver_now = deliver_now
 
     # -- drafts: load → apply → save (bot/domain/draft.py has the rules) -------------------
     async def draft(self, user_id: int) -> Draft | None:
-        return await self.d.repo.get_draft(user_id)
+        return await self.drafts.get(user_id)
 
     async def save(self, draft: Draft) -> Draft:
-        async with self.d.db.write() as tx:
-            await self.d.repo.save_draft(tx, draft, self.d.now())
+        async with self.db.write() as tx:
+            await self.drafts.save(tx, draft, self.clock.now())
         return draft
 
     async def start(self, user_id: int, source: Source = Source.REPORTER) -> Draft:
@@ -120,13 +149,13 @@ class ReportService:
 
     async def cancel(self, user_id: int) -> bool:
         existed = await self.draft(user_id) is not None
-        async with self.d.db.write() as tx:
-            await self.d.repo.delete_draft(tx, user_id)
+        async with self.db.write() as tx:
+            await self.drafts.delete(tx, user_id)
         return existed
 
     @property
     def limits(self) -> Limits:
-        return Limits(description_max=self.d.config.reporting.description_max_chars)
+        return Limits(description_max=self.reporting.description_max_chars)
 
     def where(self, lat: float, lon: float) -> Where:
         if not valid_coordinates(lat, lon):
@@ -140,11 +169,11 @@ class ReportService:
         Taken but not applied yet: an address (look it up with :meth:`look_up`) and an image
         file (apply its clean copy's :class:`Photo`) — see :attr:`Taken.pending`.
         """
-        replayed = journal.replaying()
+        replayed = replay.replaying()
         draft = await self.draft(user_id)
         if draft is None:
-            opened = open_report(user_id, event, staff=self.d.directory.is_staff(user_id))
-            if isinstance(opened, Refusal):
+            opened = open_report(user_id, event, staff=self.reach.directory.is_staff(user_id))
+            if isinstance(opened, DraftRefusal):
                 return Taken(None, None, read(Step.LOCATION, event), opened, replayed=replayed)
             draft = await self.save(opened)
         event = draft.read(event)
@@ -153,7 +182,7 @@ class ReportService:
         if isinstance(event, ToggleFlag) and draft.admit(event) is None:
             return await self._toggle(draft, event, replayed)
         after = draft.apply(event, self.limits)
-        if isinstance(after, Refusal):
+        if isinstance(after, DraftRefusal):
             return Taken(draft, draft, event, after, replayed=replayed)
         if after is not draft:
             await self.save(after)
@@ -172,28 +201,27 @@ class ReportService:
     async def _toggle(self, draft: Draft, event: ToggleFlag, replayed: bool) -> Taken:
         """Not idempotent: a replay of a toggle that was saved must not undo it (and is told
         apart, so that the urgent advice is not lost to the crash)."""
-        if journal.applied("flag") is not None:
+        if replay.applied("flag") is not None:
             return Taken(draft.toggle_flag(event.flag), draft, event, replayed=replayed)
         toggled = draft.apply(event)
         assert isinstance(toggled, Draft)
-        async with self.d.db.write() as tx:
-            await self.d.repo.save_draft(tx, toggled, self.d.now())
-            await journal.record(tx, "flag")
+        async with self.db.write() as tx:
+            await self.drafts.save(tx, toggled, self.clock.now())
+            await replay.record(tx, "flag")
         return Taken(draft, toggled, event, replayed=replayed)
 
     # -- submitting -------------------------------------------------------------------------
-    async def submit_review(self, user_id: int) -> SubmitResult:
+    async def submit_review(self, user_id: int) -> Result[Submitted]:
         """The review's "submit" button: the report goes in if the reporter is at its review
-        (a replay after the tip was committed answers as the first time did)."""
-        if journal.applied("submit") is None:
+        (a replay after the tip was committed answers as the first time did). STALE: the
+        report is at another step (the handler shows that step again)."""
+        if replay.applied("submit") is None:
             taken = await self.take(user_id, Submit())
-            if taken.refusal is Refusal.STALE:
-                return SubmitResult(
-                    refusal=SubmitRefusal.STALE, draft=taken.draft, replayed=taken.replayed
-                )
+            if taken.refusal is DraftRefusal.STALE:
+                return refused(Refusal.STALE)
         return await self.submit(user_id)
 
-    async def submit(self, user_id: int) -> SubmitResult:
+    async def submit(self, user_id: int) -> Result[Submitted]:
         """Commit the tip and dispatch it to the on-duty group in one transaction.
 
         Only after this returns is the reporter told the tip was received; the card is in the
@@ -202,89 +230,52 @@ class ReportService:
         committed (the ``submit`` effect) and returns it again with no receipt to send: the
         receipt was written to the outbox with the tip, which delivers it (once).
         """
-        committed = journal.applied("submit")
+        committed = replay.applied("submit")
         if committed:
-            tip = await self.d.repo.get_tip(int(committed))
+            tip = await self.store.get(int(committed))
             if tip is not None:
-                return SubmitResult(submitted=Submitted(tip, [], None))
+                return done(Submitted(tip, [], None))
         draft = await self.draft(user_id)
         if draft is None:
-            return SubmitResult(refusal=SubmitRefusal.NO_DRAFT)
+            return refused(Refusal.NO_DRAFT)
         if not draft.ready():
-            return SubmitResult(refusal=SubmitRefusal.INCOMPLETE)
-        now = self.d.now()
-        reporting = self.d.config.reporting
+            return refused(Refusal.INCOMPLETE)
+        now = self.clock.now()
+        directory = self.reach.directory
         reporter_id = user_id if draft.source is Source.REPORTER else None
-        if reporter_id is not None and not self.d.directory.is_staff(user_id):
-            recent = await self.d.repo.count_reporter_tips_since(
-                user_id, now - dt.timedelta(hours=1)
-            )
-            if recent >= reporting.max_open_tips_per_hour:
-                return SubmitResult(refusal=SubmitRefusal.TOO_MANY)
+        if reporter_id is not None and not directory.is_staff(user_id):
+            recent = await self.store.count_of_reporter_since(user_id, now - dt.timedelta(hours=1))
+            if recent >= self.reporting.max_open_tips_per_hour:
+                return refused(Refusal.TOO_MANY)
         assert draft.lat is not None and draft.lon is not None
-        radius = reporting.duplicate_radius_m
+        radius = self.reporting.duplicate_radius_m
         box = dedup.bounding_box(draft.lat, draft.lon, radius)
-        window_start = now - dt.timedelta(hours=reporting.duplicate_window_hours)
-        group_key = self.d.on_duty(now)
-        team = self.d.directory.team(group_key)
-        district = self.geocoder.district(draft.lat, draft.lon, self.d.config.station.language)
-        urgent = is_urgent(draft.flags)
+        window_start = now - dt.timedelta(hours=self.reporting.duplicate_window_hours)
+        team = directory.team(self.roster.on_duty(self.clock.local(now)))
+        district = self.geocoder.district(draft.lat, draft.lon, self.station.language)
         # Can this tip ever earn the reward? Only then is it given a claim secret and told.
-        prospect = await self.rewards.prospect(reporter_id, now)
-        async with self.d.db.write() as tx:
-            candidates = await self.d.repo.open_tips_in_box(box, window_start)
+        prospect = await self.awards.prospect(reporter_id, now)
+        actor = Actor(user_id, frozenset({Role.REPORTER if reporter_id else Role.OFFICER}))
+        async with self.db.write() as tx:
+            candidates = await self.store.open_in_box(box, window_start)
             duplicates = dedup.nearby(draft.lat, draft.lon, candidates, radius)
             if reporter_id is not None:
-                await self.d.repo.ensure_user(tx, reporter_id, now)
-            tip_id = await self.d.repo.insert_tip(
+                await self.people.ensure(tx, reporter_id, now)
+            tip_id = await self.tips.create(
                 tx,
-                code_prefix=self.d.config.station.code_prefix,
-                draft=draft,
+                draft,
+                code_prefix=self.station.code_prefix,
                 reporter_id=reporter_id,
                 logged_by=user_id if draft.source is Source.HOTLINE else None,
+                actor=actor,
                 district=district,
-                description=draft.description,
-                urgent=urgent,
-                group_key=group_key,
-                state=State.DISPATCHED,
+                group_key=team.key,
+                chat_id=team.chat_id,
+                duplicates=duplicates,
                 now=now,
-            )
-            await self.d.repo.update_tip(
-                tx,
-                tip_id,
-                expect_state=State.DISPATCHED,
-                expect_version=0,
-                changes={"dispatched_at": now},
-            )
-            role = Role.REPORTER.value if reporter_id else Role.OFFICER.value
-            await self.d.repo.add_event(
-                tx,
-                tip_id=tip_id,
-                actor_id=user_id,
-                actor_role=role,
-                action="submit",
-                from_state=None,
-                to_state=State.NEW.value,
-                now=now,
-                detail={"source": draft.source.value, "urgent": urgent},
-            )
-            assert decide(Action.DISPATCH, State.NEW, SYSTEM)
-            await self.d.repo.add_event(
-                tx,
-                tip_id=tip_id,
-                actor_id=None,
-                actor_role=Role.SYSTEM.value,
-                action=Action.DISPATCH.value,
-                from_state=State.NEW.value,
-                to_state=State.DISPATCHED.value,
-                now=now,
-                detail={
-                    "group": group_key,
-                    "duplicates": [[other, round(metres)] for other, metres in duplicates],
-                },
             )
             if draft.photo_file_id:
-                await self.d.repo.add_media(
+                await self.media.add(
                     tx,
                     tip_id=tip_id,
                     kind="report_photo",
@@ -293,100 +284,77 @@ class ReportService:
                     added_by=None,
                     now=now,
                 )
-            await notify.post_card(self.d, tx, team.chat_id, tip_id, now=now)
-            await self.d.repo.delete_draft(tx, user_id)
-            secret = await self.rewards.issue_secret(tx, tip_id) if prospect is None else None
+            await self.drafts.delete(tx, user_id)
+            secret = await self.awards.issue_secret(tx, tip_id) if prospect is None else None
+            tip = await self.store.get(tip_id)  # inside the transaction: the row as written
+            assert tip is not None
             # The receipt is an outbox notice written with the tip: a crash between this
             # commit and the reply cannot lose the code nor the claim secret.
-            receipt = await self._receipt(
-                tx, draft, tip_id, team.name, urgent, prospect, secret, now
+            receipt = await self.notifier.tell(
+                tx,
+                draft.user_id,
+                self._receipt(draft, tip, team.name, prospect, secret),
+                tip_id=tip_id,
+                keyboard=Keyboard.REMOVE,  # no 📍 keyboard outlives the report
+                secret=secret,
+                now=now,
             )
-            await journal.record(tx, "submit", tip_id)
-        self.d.wake()
-        tip = await self.d.repo.get_tip(tip_id)
-        assert tip is not None
-        return SubmitResult(submitted=Submitted(tip, duplicates, secret, receipt))
+            await replay.record(tx, "submit", tip_id)
+        return done(Submitted(tip, duplicates, secret, receipt))
 
     async def send_receipt(self, submitted: Submitted) -> None:
         """Deliver the committed receipt now (the reporter is waiting for it); if that fails
         it stays in the outbox, which keeps trying."""
         if submitted.receipt_id is not None:
-            await self.d.deliver_now(submitted.receipt_id)
+            await self.deliver_now(submitted.receipt_id)
 
-    async def _receipt(
+    def _receipt(
         self,
-        tx: Tx,
         draft: Draft,
-        tip_id: int,
+        tip: Tip,
         group: str,
-        urgent: bool,
         prospect: Ineligible | None,
         secret: str | None,
-        now: dt.datetime,
-    ) -> int | None:
-        """"Received, code HS-0042" (+ the claim secret, or why this tip earns nothing); the
-        outbox row's id."""
-        code = (await self.d.repo.codes([tip_id]))[tip_id]
-        more: list[tuple[str, dict[str, Any]]] = []
+    ) -> Text:
+        """ "Received, code HS-0042" (+ the claim secret, or why this tip earns nothing)."""
         if draft.source is Source.HOTLINE:
-            key, params = "submit.logged", {"code": code, "group": group}
+            return Msg("submit.logged", {"code": tip.code, "group": group})
+        key = "submit.received_urgent" if tip.urgent else "submit.received"
+        received = Msg(key, {"code": tip.code})
+        if secret is not None:
+            more = Msg("submit.secret", {"amount": self.reward_amount})
+        elif prospect in TOLD_AT_SUBMISSION:
+            more = Msg(keys.NO_REWARD_AT_SUBMISSION[prospect])
         else:
-            key = "submit.received_urgent" if urgent else "submit.received"
-            params = {"code": code}
-            if secret is not None:
-                more.append(("submit.secret", {"amount": self.d.config.reward.amount}))
-            elif prospect in TOLD_AT_SUBMISSION:
-                more.append((f"submit.no_reward.{prospect}", {}))
-        return await notify.tell(
-            self.d,
-            tx,
-            draft.user_id,
-            key,
-            params,
-            tip_id=tip_id,
-            keyboard="remove",  # no 📍 keyboard outlives the report
-            more=more,
-            secret=secret,
-            now=now,
-        )
+            return received
+        return Lines((received, more), gap=True)
 
     # -- after submitting -------------------------------------------------------------------
     async def my_tips(self, user_id: int, limit: int = 10) -> list[Tip]:
-        return await self.d.repo.tips_of_reporter(user_id, limit)
+        return await self.store.of_reporter(user_id, limit)
 
-    async def withdraw(self, user_id: int, tip_id: int) -> WithdrawResult:
+    async def withdraw(self, user_id: int, tip_id: int) -> Result[Tip]:
         """Compare-and-set: applied once. A replay after a crash answers as the first time."""
-        tip = await self.d.repo.get_tip(tip_id)
-        if tip is None or await self.d.repo.reporter_of(tip_id) != user_id:
-            return WithdrawResult.NOT_YOURS
-        if journal.applied("withdraw") is not None:
-            return WithdrawResult.OK
+        tip = await self.store.get(tip_id)
+        if tip is None or await self.store.reporter_of(tip_id) != user_id:
+            await self.audit.refused(
+                user_id, Attempt.WITHDRAW, tip_id=tip.id if tip is not None else None
+            )
+            return refused(Refusal.NOT_YOURS)
+        if replay.applied("withdraw") is not None:
+            return done(tip)
         actor = Actor(user_id, frozenset({Role.REPORTER}))
         decision = decide(Action.WITHDRAW, tip.state, actor)
         if not decision:
-            return WithdrawResult.TOO_LATE
-        now = self.d.now()
-        async with self.d.db.write() as tx:
-            changed = await self.d.repo.update_tip(
-                tx,
-                tip_id,
-                expect_state=tip.state,
-                expect_version=tip.version,
-                changes={"state": decision.target, "closed_at": now, "updated_at": now},
+            return refused(Refusal.TOO_LATE, tip)
+        assert decision.target is not None
+        now = self.clock.now()
+        changes = changes_for(Action.WITHDRAW, tip, user_id, now)
+        async with self.db.write() as tx:
+            after = await self.tips.transition(
+                tx, tip, actor, Action.WITHDRAW, decision.target, changes, now
             )
-            if not changed:
-                return WithdrawResult.TOO_LATE
-            await self.d.repo.add_event(
-                tx,
-                tip_id=tip_id,
-                actor_id=user_id,
-                actor_role=Role.REPORTER.value,
-                action=Action.WITHDRAW.value,
-                from_state=tip.state.value,
-                to_state=decision.target.value if decision.target else None,
-                now=now,
-            )
-            await notify.refresh_card(self.d, tx, tip_id, now=now)
-            await journal.record(tx, "withdraw", tip_id)
-        self.d.wake()
-        return WithdrawResult.OK
+            if after is None:
+                return refused(Refusal.TOO_LATE, tip)
+            await replay.record(tx, "withdraw", tip_id)
+        return done(after)

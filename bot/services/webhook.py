@@ -4,16 +4,13 @@ stays the same across restarts (Telegram sends it with every update)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from bot.db.ops import WEBHOOK_SECRET, OpsStore
-from bot.services.base import Deps
 
 
-async def webhook_secret(deps: Deps) -> str:
-    configured = deps.config.telegram.webhook_secret
+async def webhook_secret(configured: str | None, store: OpsStore, now: dt.datetime) -> str:
     if configured:
         return configured
-    return await OpsStore(deps.db).put_if_absent(
-        WEBHOOK_SECRET, secrets.token_urlsafe(32), deps.now()
-    )
+    return await store.put_if_absent(WEBHOOK_SECRET, secrets.token_urlsafe(32), now)

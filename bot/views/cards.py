@@ -12,6 +12,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.draft import Source
 from bot.domain.privacy import mask_known, mask_phones
 from bot.domain.tips import (
     FLAG_ORDER,
@@ -24,9 +25,10 @@ from bot.domain.tips import (
     supplies_to_mask,
 )
 from bot.geo.coords import map_links
-from bot.i18n import t
+from bot.i18n import keys, t
 from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
+from bot.views.people import join, label
 from bot.views.places import pin_place
 
 DUPLICATES_SHOWN = 10  # possible duplicates listed on a card (nearest first)
@@ -36,17 +38,17 @@ def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
-def state_label(tip: Tip, lang: str) -> str:
-    if tip.state is State.CLOSED and tip.outcome is not None:
-        return t(lang, "card.state_closed", outcome=t(lang, f"outcome.{tip.outcome.value}"))
-    return t(lang, f"state.{tip.state.value}")
-
-
 def shown_words(text: str, lang: str, known: tuple[str | None, ...] = ()) -> str:
     """A reporter's own words as a group may see them: escaped, with phone numbers and the
     reporter's own name, username and phone (``known``) masked."""
     masked = mask_known(text, known, t(lang, "privacy.name_hidden"))
     return escape(mask_phones(masked, t(lang, "privacy.phone_hidden")))
+
+
+def state_label(tip: Tip, lang: str) -> str:
+    if tip.state is State.CLOSED and tip.outcome is not None:
+        return t(lang, "card.state_closed", outcome=t(lang, keys.OUTCOME[tip.outcome]))
+    return t(lang, keys.STATE[tip.state])
 
 
 def _place(tip: Tip, lang: str, known: tuple[str | None, ...] = ()) -> str:
@@ -64,23 +66,16 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
     lines.append(
         t(lang, "card.head", mark=head, code=escape(tip.code), state=escape(state_label(tip, lang)))
     )
-    people = t(lang, f"people.{tip.people.value}")
-    flags = [t(lang, f"flag.{f.value}") for f in FLAG_ORDER if f in tip.flags]
-    lines.append(
-        t(
-            lang,
-            "card.people",
-            people=people,
-            flags=escape("、".join(flags) if lang == "zh" else ", ".join(flags)) or "—",
-        )
-    )
+    people = t(lang, keys.PEOPLE[tip.people])
+    flags = [t(lang, keys.FLAG[f]) for f in FLAG_ORDER if f in tip.flags]
+    lines.append(t(lang, "card.people", people=people, flags=escape(join(lang, flags)) or "—"))
     lines.append(
         t(
             lang,
             "card.seen",
-            seen=t(lang, f"seen.{tip.seen.value}"),
+            seen=t(lang, keys.SEEN[tip.seen]),
             at=_hm(tip.created_at, tz),
-            source=t(lang, f"source.{tip.source}"),
+            source=t(lang, keys.SOURCE[Source(tip.source)]),
         )
     )
     lines.append(t(lang, "card.place", place=_place(tip, lang, ctx.reporter_known) or "—"))
@@ -88,7 +83,7 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
         words = shown_words(tip.description, lang, ctx.reporter_known)
         lines.append(t(lang, "card.description", text=words))
     links = " · ".join(
-        f'<a href="{escape(link.url)}">{t(lang, "map." + link.key)}</a>'
+        f'<a href="{escape(link.url)}">{t(lang, keys.MAP[link.key])}</a>'
         for link in map_links(tip.lat, tip.lon, tip.code)
     )
     lines.append(t(lang, "card.maps", links=links))
@@ -101,29 +96,23 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
         lines.append(t(lang, "card.duplicates", tips=dups))
     lines.append(t(lang, "card.group", group=escape(ctx.group_name)))
     if ctx.claimer and tip.state in (State.CLAIMED, State.EN_ROUTE, State.ON_SCENE):
-        lines.append(t(lang, "card.claimed_by", name=escape(ctx.claimer.label(lang))))
+        lines.append(t(lang, "card.claimed_by", name=escape(label(ctx.claimer, lang))))
     if tip.state is State.CLOSED:
-        closer = ctx.closer.label(lang) if ctx.closer else "—"
+        closer = label(ctx.closer, lang) if ctx.closer else "—"
         lines.append(t(lang, "card.closed_by", name=escape(closer)))
         if tip.outcome is Outcome.SUPPLIES_ONLY and tip.supplies:
-            given = [t(lang, f"supply.{s.value}") for s in SUPPLY_ORDER if s in tip.supplies]
-            lines.append(
-                t(
-                    lang,
-                    "card.supplies",
-                    items=escape("、".join(given) if lang == "zh" else ", ".join(given)),
-                )
-            )
+            given = [t(lang, keys.SUPPLY[s]) for s in SUPPLY_ORDER if s in tip.supplies]
+            lines.append(t(lang, "card.supplies", items=escape(join(lang, given))))
         if tip.outcome is Outcome.DUPLICATE and ctx.duplicate_of:
             lines.append(t(lang, "card.duplicate_of", code=escape(ctx.duplicate_of)))
     lines.append(t(lang, "card.evidence", count=ctx.evidence))
     if ctx.timeline:
         lines.append("")
         for entry in ctx.timeline[-6:]:
-            actor = entry.actor.label(lang) if entry.actor else ""
-            what = t(lang, f"timeline.{entry.action}", name=escape(actor))
+            actor = label(entry.actor, lang) if entry.actor else ""
+            what = t(lang, keys.TIMELINE[entry.action], name=escape(actor))
             if entry.outcome:
-                what += f" · {t(lang, 'outcome.' + entry.outcome)}"
+                what += f" · {t(lang, keys.OUTCOME[Outcome(entry.outcome)])}"
             lines.append(f"<i>{_hm(entry.at, tz)} {what}</i>")
     if tip.is_open:
         lines.append("")
@@ -208,7 +197,7 @@ def confirm_keyboard(tip: Tip, outcome: Outcome, lang: str) -> InlineKeyboardMar
                     lang,
                     "btn.confirm_outcome",
                     TipButton(TipOp.CLOSE, tip.id, outcome),
-                    outcome=t(lang, f"outcome.{outcome.value}"),
+                    outcome=t(lang, keys.OUTCOME[outcome]),
                 )
             ],
             [_button(lang, "btn.back", TipButton(TipOp.BACK, tip.id))],
@@ -225,7 +214,7 @@ def supplies_keyboard(tip: Tip, mask: int, lang: str) -> InlineKeyboardMarkup:
         mark = "✅ " if supply in chosen else "▫️ "
         row.append(
             InlineKeyboardButton(
-                mark + t(lang, f"supply.{supply.value}"),
+                mark + t(lang, keys.SUPPLY[supply]),
                 callback_data=TipButton(TipOp.SUPPLIES, tip.id, number=toggled).data(),
             )
         )
@@ -265,15 +254,10 @@ def duplicates_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-def supplies_text(items: frozenset[Supply], lang: str) -> str:
-    return ", ".join(t(lang, f"supply.{s.value}") for s in SUPPLY_ORDER if s in items)
-
-
 def supplies_counts_text(counts: dict[str, int], lang: str) -> str:
     """``{"coat": 2}`` → "棉衣 ×2" (what a patrol handed out)."""
-    sep = "、" if lang == "zh" else ", "
-    parts = [f"{t(lang, 'supply.' + item)} ×{n}" for item, n in counts.items() if n]
-    return escape(sep.join(parts)) or "—"
+    parts = [f"{t(lang, keys.SUPPLY[Supply(item)])} ×{n}" for item, n in counts.items() if n]
+    return escape(join(lang, parts)) or "—"
 
 
 #: At most this many tips in one digest message (keeps the keyboard short on a phone).
@@ -295,8 +279,8 @@ def render_digest(tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo) -> str:
                 lang,
                 "digest.line",
                 code=escape(tip.code),
-                people=t(lang, f"people.{tip.people.value}"),
-                seen=t(lang, f"seen.{tip.seen.value}"),
+                people=t(lang, keys.PEOPLE[tip.people]),
+                seen=t(lang, keys.SEEN[tip.seen]),
                 at=_hm(tip.created_at, tz),
                 place=place or "—",
                 state=escape(state_label(tip, lang)),

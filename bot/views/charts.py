@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from bot.domain.campaign import Leg, PeriodFigures, Unit, rolling_share
-from bot.i18n import t
+from bot.i18n import keys, t
 
 FONT_FILE = "WarmlineSansSC-Regular.otf"
 #: The PNG's size in pixels: 16:9, legible on a phone held upright and on a desk.
@@ -79,7 +79,7 @@ def _legs(figures: PeriodFigures, lang: str) -> list[str]:
     lines = [t(lang, "chart.medians")]
     for leg in Leg:
         spread = figures.response[leg]
-        name = t(lang, f"chart.leg.{leg.value}")
+        name = t(lang, keys.LEG[leg])
         if spread.count == 0:
             lines.append(t(lang, "chart.leg_none", leg=name))
         else:

@@ -6,7 +6,8 @@ from html import escape
 
 from bot.configdiff import Changes
 from bot.i18n import t
-from bot.services.people import Person, mention
+from bot.services.people import Person
+from bot.views.people import mention
 
 
 def _who(ids: tuple[int, ...], names: dict[int, Person], lang: str) -> str:

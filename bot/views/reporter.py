@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from html import escape
 
 from telegram import (
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -29,8 +27,9 @@ from bot.domain.draft import (
     Step,
 )
 from bot.domain.tips import FLAG_ORDER, People, Seen, State, Tip
-from bot.i18n import t
+from bot.i18n import keys, t
 from bot.views.callbacks import ReporterButton, ROp
+from bot.views.people import join
 from bot.views.places import pin_place
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -57,23 +56,6 @@ def place_keyboard(source: Source, lang: str) -> ReplyKeyboardMarkup | ReplyKeyb
     """While the place is not settled: the 📍 button — but not for a hotline tip, where the
     officer's own position is not the caller's place (and a leftover keyboard goes)."""
     return ReplyKeyboardRemove() if source is Source.HOTLINE else location_keyboard(lang)
-
-
-def notice_keyboard(
-    name: str | None, lang: str
-) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | None:
-    """Keyboards a later notice may carry (by name, as stored in the outbox)."""
-    if name == "share_phone":
-        return ReplyKeyboardMarkup(
-            [[KeyboardButton(t(lang, "btn.share_phone"), request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-    if name == "force_reply":
-        return ForceReply(input_field_placeholder=t(lang, "placeholder.answer"))
-    if name == "remove":  # e.g. the receipt: no 📍 keyboard may outlive the report
-        return ReplyKeyboardRemove()
-    return None
 
 
 def not_an_answer_keyboard(question_id: int, in_progress: bool, lang: str) -> InlineKeyboardMarkup:
@@ -115,11 +97,11 @@ def prompt(draft: Draft, lang: str) -> tuple[str, Markup]:
         return t(lang, "ask.confirm_place"), InlineKeyboardMarkup(rows)
     if step is Step.SEEN:
         return t(lang, "ask.seen"), InlineKeyboardMarkup(
-            [[_b(lang, f"seen.{s.value}", ROp.SEEN, s.value)] for s in Seen]
+            [[_b(lang, keys.SEEN[s], ROp.SEEN, s.value)] for s in Seen]
         )
     if step is Step.PEOPLE:
         return t(lang, "ask.people"), InlineKeyboardMarkup(
-            [[_b(lang, f"people.{p.value}", ROp.PEOPLE, p.value) for p in People]]
+            [[_b(lang, keys.PEOPLE[p], ROp.PEOPLE, p.value) for p in People]]
         )
     if step is Step.FLAGS:
         return t(lang, "ask.flags"), flags_keyboard(draft, lang)
@@ -141,17 +123,13 @@ def flags_keyboard(draft: Draft, lang: str) -> InlineKeyboardMarkup:
         rows.append(
             [
                 InlineKeyboardButton(
-                    mark + t(lang, f"flag.{flag.value}"),
+                    mark + t(lang, keys.FLAG[flag]),
                     callback_data=ReporterButton(ROp.FLAG, flag.value).data(),
                 )
             ]
         )
     rows.append([_b(lang, "btn.flags_done", ROp.FLAGS_DONE)])
     return InlineKeyboardMarkup(rows)
-
-
-def _join(lang: str, items: list[str]) -> str:
-    return ("、" if lang == "zh" else ", ").join(items)
 
 
 def review(draft: Draft, lang: str) -> str:
@@ -161,14 +139,14 @@ def review(draft: Draft, lang: str) -> str:
         place = pin_place(draft.lat, draft.lon, lang)  # a bare pin: the nearest known place
     else:
         place = "—"
-    flags = [t(lang, f"flag.{f.value}") for f in FLAG_ORDER if f in draft.flags]
+    flags = [t(lang, keys.FLAG[f]) for f in FLAG_ORDER if f in draft.flags]
     return t(
         lang,
         "review",
         place=place,
-        seen=t(lang, f"seen.{draft.seen.value}") if draft.seen else "—",
-        people=t(lang, f"people.{draft.people.value}") if draft.people else "—",
-        flags=escape(_join(lang, flags)) or "—",
+        seen=t(lang, keys.SEEN[draft.seen]) if draft.seen else "—",
+        people=t(lang, keys.PEOPLE[draft.people]) if draft.people else "—",
+        flags=escape(join(lang, flags)) or "—",
         description=escape(draft.description or "—"),
         photo=t(lang, "yes") if draft.photo_file_id else t(lang, "no"),
     )
@@ -181,8 +159,8 @@ def choice_echo(lang: str, key: str) -> str:
 
 def flags_echo(draft: Draft, lang: str) -> str:
     """The flags prompt once answered: "✓ 老人、衣着单薄", or "✓ 无特殊情况"."""
-    chosen = [t(lang, f"flag.{f.value}") for f in FLAG_ORDER if f in draft.flags]
-    return "✓ " + (escape(_join(lang, chosen)) if chosen else t(lang, "flags.none"))
+    chosen = [t(lang, keys.FLAG[f]) for f in FLAG_ORDER if f in draft.flags]
+    return "✓ " + (escape(join(lang, chosen)) if chosen else t(lang, "flags.none"))
 
 
 def echo(event: Event, draft: Draft, lang: str) -> str | None:
@@ -194,9 +172,9 @@ def echo(event: Event, draft: Draft, lang: str) -> str | None:
         case NoneOfThese():
             return choice_echo(lang, "place.none")
         case SetSeen(seen=seen):
-            return choice_echo(lang, f"seen.{seen.value}")
+            return choice_echo(lang, keys.SEEN[seen])
         case SetPeople(people=people):
-            return choice_echo(lang, f"people.{people.value}")
+            return choice_echo(lang, keys.PEOPLE[people])
         case FlagsDone():
             return flags_echo(draft, lang)
         case SkipWords():
@@ -237,9 +215,5 @@ def my_tips(
 def reporter_state(tip: Tip, lang: str) -> str:
     """The state in plain words, never with more about the person than the reporter gave."""
     if tip.state is State.CLOSED and tip.outcome is not None:
-        return t(lang, f"reporter_outcome.{tip.outcome.value}")
-    return t(lang, f"reporter_state.{tip.state.value}")
-
-
-def age_minutes(created: dt.datetime, now: dt.datetime) -> int:
-    return max(0, int((now - created).total_seconds() // 60))
+        return t(lang, keys.REPORTER_OUTCOME[tip.outcome])
+    return t(lang, keys.REPORTER_STATE[tip.state])

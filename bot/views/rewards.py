@@ -15,20 +15,12 @@ from bot.domain.rewards import (
     RewardState,
     already_done,
 )
-from bot.i18n import t
-from bot.services.rewards import RewardError, RewardLine, RewardResult
+from bot.i18n import keys, t
+from bot.services.result import Refusal, Result
+from bot.services.rewards import RewardLine
 from bot.views.callbacks import RewardButton, RwOp
-
-ERROR_KEYS = {
-    RewardError.NOT_OFFICER: "refused.officer_only",
-    RewardError.SELF_APPROVAL: "reward.err.self_approval",
-    RewardError.WRONG_STATE: "reward.err.wrong_state",
-    RewardError.NO_REWARD: "reward.err.no_reward",
-    RewardError.BAD_REASON: "reward.err.bad_reason",
-    RewardError.BAD_AMOUNT: "reward.err.bad_amount",
-    RewardError.BAD_REFERENCE: "reward.err.bad_reference",
-    RewardError.NO_PHONE: "reward.err.no_phone",
-}
+from bot.views.people import label
+from bot.views.refusals import Topic, refusal_text
 
 
 def _b(lang: str, key: str, button: RewardButton, **params: object) -> InlineKeyboardButton:
@@ -50,10 +42,10 @@ def reward_list(
                 lang,
                 "rewards.line",
                 code=tip.code,
-                state=t(lang, f"reward_state.{reward.state.value}"),
+                state=t(lang, keys.REWARD_STATE[reward.state]),
                 amount=reward.amount,
-                outcome=t(lang, f"outcome.{tip.outcome.value}") if tip.outcome else "—",
-                verifier=escape(line.verifier.label(lang)) if line.verifier else "—",
+                outcome=t(lang, keys.OUTCOME[tip.outcome]) if tip.outcome else "—",
+                verifier=escape(label(line.verifier, lang)) if line.verifier else "—",
                 evidence=line.evidence,
                 hours=hours,
                 contact=t(lang, "rewards.phone" if line.has_phone else "rewards.anonymous"),
@@ -82,10 +74,7 @@ def reward_list(
 
 def method_keyboard(reward_id: int, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [_b(lang, f"pay.{m.value}", RewardButton(RwOp.METHOD, reward_id, m.value))]
-            for m in PayMethod
-        ]
+        [[_b(lang, keys.PAY[m], RewardButton(RwOp.METHOD, reward_id, m.value))] for m in PayMethod]
     )
 
 
@@ -121,7 +110,7 @@ def ledger_text(report: LedgerReport, lang: str) -> str:
             t(
                 lang,
                 "ledger.moves_line",
-                period=t(lang, f"ledger.{name}"),
+                period=t(lang, keys.PERIOD[name]),
                 created=_pair(lang, moves.created),
                 approved=_pair(lang, moves.approved),
                 rejected=_pair(lang, moves.rejected),
@@ -138,7 +127,7 @@ def paid_params(reward: Reward, lang: str, tz: dt.tzinfo) -> dict[str, object]:
     return {
         "amount": reward.paid_amount if reward.paid_amount is not None else reward.amount,
         "date": reward.paid_at.astimezone(tz).strftime("%Y-%m-%d") if reward.paid_at else "—",
-        "method": t(lang, f"pay.{reward.method.value}") if reward.method else "—",
+        "method": t(lang, keys.PAY[reward.method]) if reward.method else "—",
     }
 
 
@@ -147,20 +136,20 @@ def chosen(text: str, choice: str) -> str:
     return f"{text}\n✓ {choice}"
 
 
-def refusal_text(
-    lang: str, action: RewardAction, result: RewardResult, code: str, tz: dt.tzinfo
+def step_refused(
+    lang: str, action: RewardAction, result: Result[Reward], code: str, tz: dt.tzinfo
 ) -> str:
     """Why an officer's step did nothing: "already approved / rejected / paid (when, how)"
-    for a step already taken, else the error (with the reward's state now)."""
-    reward = result.reward
-    if result.error is RewardError.WRONG_STATE and reward is not None:
+    for a step already taken, else the refusal (with the reward's state now)."""
+    reward = result.value
+    if result.refusal is Refusal.WRONG_STATE and reward is not None:
         if reward.state is RewardState.PAID:
             return t(lang, "reward.already.paid", code=code, **paid_params(reward, lang, tz))
         if already_done(action, reward.state):
             if reward.state is RewardState.REJECTED:
                 return t(lang, "reward.already.rejected", code=code)
-            state = t(lang, f"reward_state.{reward.state.value}")
+            state = t(lang, keys.REWARD_STATE[reward.state])
             return t(lang, "reward.already.approved", code=code, state=state)
-    state = t(lang, f"reward_state.{reward.state.value}") if reward else "—"
-    assert result.error is not None
-    return t(lang, ERROR_KEYS[result.error], state=state)
+    state = t(lang, keys.REWARD_STATE[reward.state]) if reward else "—"
+    assert result.refusal is not None
+    return refusal_text(lang, Topic.REWARD, result.refusal, state=state)

@@ -10,8 +10,9 @@
   after ``[health] undeliverable_minutes`` (or was given up) is reported once, with how many
   and the last error — while the API answers (during an outage, the outage message says it).
 
-Runs as one small task beside the outbox sender; :meth:`OutageWatch.check` is one pass (the
-task calls it on every change of the API's reachability and every ``interval_s``).
+Runs as one small task beside the outbox sender (a job: it watches the transport and the
+inbound journal); :meth:`OutageWatch.check` is one pass (the task calls it on every change of
+the API's reachability and every ``interval_s``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,22 @@ import datetime as dt
 import logging
 import time
 
-from bot.db.database import to_db_time
-from bot.db.ops import HEARTBEAT, OUTAGE_SINCE, UNDELIVERABLE_REPORTED, OpsStore
+from bot.config import HealthConfig
+from bot.db.database import Database, to_db_time
+from bot.db.ops import (
+    HEARTBEAT,
+    OUTAGE_SINCE,
+    UNDELIVERABLE_KEY,
+    UNDELIVERABLE_REPORTED,
+    OpsStore,
+)
 from bot.domain.outage import Cause, Outage, at_start, span
+from bot.domain.outbox import Msg
+from bot.i18n import keys
 from bot.inbound import InboundJournal
-from bot.services import notify
-from bot.services.base import Deps
+from bot.jobs.tasks import cancel
+from bot.services.clock import StationClock
+from bot.services.notify import Notifier
 from bot.transport import ApiStatus
 
 log = logging.getLogger(__name__)
@@ -44,7 +55,11 @@ ERROR_CHARS = 160
 class OutageWatch:
     def __init__(
         self,
-        deps: Deps,
+        db: Database,
+        store: OpsStore,
+        notifier: Notifier,
+        clock: StationClock,
+        config: HealthConfig,
         status: ApiStatus,
         journal: InboundJournal,
         *,
@@ -52,10 +67,13 @@ class OutageWatch:
         queue_size=lambda: 0,
         interval_s: float = INTERVAL_S,
     ) -> None:
-        self.d = deps
+        self.db = db
+        self.store = store
+        self.notifier = notifier
+        self.clock = clock
+        self.config = config
         self.status = status
         self.journal = journal
-        self.store = OpsStore(deps.db)
         self.polling = polling
         self.queue_size = queue_size  # updates queued but not yet taken by the processor
         self.interval_s = interval_s
@@ -72,12 +90,12 @@ class OutageWatch:
 
     @property
     def threshold(self) -> dt.timedelta:
-        return dt.timedelta(minutes=self.d.config.health.outage_notice_minutes)
+        return dt.timedelta(minutes=self.config.outage_notice_minutes)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """At start-up (post_init): what the previous run left, then listen and beat."""
-        now = self.d.now()
+        now = self.clock.now()
         heartbeat = await self.store.get_time(HEARTBEAT)
         since = await self.store.get_time(OUTAGE_SINCE)
         outage = at_start(now, heartbeat, since, self.threshold)
@@ -96,24 +114,21 @@ class OutageWatch:
         self._task = asyncio.create_task(self._run(), name="warmline-outage-watch")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         with contextlib.suppress(Exception):  # the last moment the bot was running
-            await self._beat(self.d.now())
+            await self._beat(self.clock.now())
 
     def _down(self) -> None:
         if self.down_at is None:
-            self.down_at = self.d.now()
+            self.down_at = self.clock.now()
             self._down_saved = False
         self._back_at = None
         self._changed.set()
 
     def _back(self) -> None:
         if self.down_at is not None:
-            self._back_at = self.d.now()
+            self._back_at = self.clock.now()
         self._changed.set()
 
     async def _run(self) -> None:
@@ -133,7 +148,7 @@ class OutageWatch:
     # -- one pass ---------------------------------------------------------------------------
     async def check(self) -> None:
         async with self._lock:
-            now = self.d.now()
+            now = self.clock.now()
             if self.down_at is not None and not self._down_saved:
                 # Kept if an earlier outage is still on record (the bot was restarted in it).
                 await self.store.put_if_absent(OUTAGE_SINCE, to_db_time(self.down_at), now)
@@ -179,29 +194,31 @@ class OutageWatch:
         return not waiting or time.monotonic() - self._caught_at >= CARDS_GRACE_S
 
     async def _tell(self, outage: Outage) -> None:
-        start, end = span(outage, self.d.tz)
+        start, end = span(outage, self.clock.tz)
         tips, waiting = await self.store.tips_since(outage.start)
         status = "ops.status.none" if not tips else (
             "ops.status.waiting" if waiting else "ops.status.all"
         )
-        params = {
-            "start": start,
-            "end": end,
-            "minutes": outage.minutes,
-            "cause_key": f"ops.cause.{outage.cause.value}",
-            "tips": tips,
-            "status_key": status,
-        }
-        now = self.d.now()
-        async with self.d.db.write() as tx:
-            await notify.tell_officers(self.d, tx, "ops.outage", params, now=now)
+        text = Msg(
+            "ops.outage",
+            {
+                "start": start,
+                "end": end,
+                "minutes": outage.minutes,
+                "cause": Msg(keys.CAUSE[outage.cause]),
+                "tips": tips,
+                "status": Msg(status),
+            },
+        )
+        now = self.clock.now()
+        async with self.db.write() as tx:
+            await self.notifier.tell_officers(tx, text, now=now)
             await self.store.delete(tx, OUTAGE_SINCE)
         self._down_saved = False
-        self.d.wake()
         log.info("told the officers: warmline %s %s–%s", outage.cause.value, start, end)
 
     async def _clear_outage(self) -> None:
-        async with self.d.db.write() as tx:
+        async with self.db.write() as tx:
             await self.store.delete(tx, OUTAGE_SINCE)
         self._down_saved = False
 
@@ -210,22 +227,24 @@ class OutageWatch:
         self._beat_at = now
 
     async def _undeliverable(self, now: dt.datetime) -> None:
-        minutes = self.d.config.health.undeliverable_minutes
+        minutes = self.config.undeliverable_minutes
         reported = int(await self.store.get(UNDELIVERABLE_REPORTED) or 0)
         found = await self.store.undeliverable(now - dt.timedelta(minutes=minutes), reported)
         if not found.count:
             return
-        params = {
-            "count": found.count,
-            "minutes": minutes,
-            "groups": found.to_groups,
-            "people": found.to_people,
-            "error": (found.last_error or "—")[:ERROR_CHARS],
-        }
-        async with self.d.db.write() as tx:
-            await notify.tell_officers(self.d, tx, "ops.undeliverable", params, now=now)
+        text = Msg(
+            UNDELIVERABLE_KEY,
+            {
+                "count": found.count,
+                "minutes": minutes,
+                "groups": found.to_groups,
+                "people": found.to_people,
+                "error": (found.last_error or "—")[:ERROR_CHARS],
+            },
+        )
+        async with self.db.write() as tx:
+            await self.notifier.tell_officers(tx, text, now=now)
             await self.store.put_in(tx, UNDELIVERABLE_REPORTED, str(found.max_id), now)
-        self.d.wake()
         log.warning(
             "%d outbox message(s) undeliverable for more than %d min; the officers were told",
             found.count,
