@@ -243,7 +243,11 @@ class Stage:
             "ledger": self.query("SELECT COUNT(*) FROM ledger"),
             "drafts": self.query("SELECT user_id, source, step, data FROM drafts ORDER BY 1"),
             "patrols": self.query("SELECT * FROM patrols ORDER BY id"),
-            "settings": self.query("SELECT key, value FROM settings ORDER BY key"),
+            # Not the "ops:" rows: the heartbeat and outage bookkeeping the clock writes
+            # every minute (bot/db/ops.py), whoever presses what.
+            "settings": self.query(
+                "SELECT key, value FROM settings WHERE key NOT LIKE 'ops:%' ORDER BY key"
+            ),
             "inputs": self.query("SELECT user_id, kind, data FROM pending_inputs ORDER BY 1"),
             "phones": self.query("SELECT user_id, phone FROM users ORDER BY 1"),
             "media": self.query("SELECT COUNT(*) FROM media"),
