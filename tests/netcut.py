@@ -13,16 +13,14 @@ import contextlib
 import socket
 import threading
 
+from tests.tcp import TcpServer
 
-class Relay:
+
+class Relay(TcpServer):
     def __init__(self, target_port: int, port: int = 0, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.target = (host, target_port)
         self.connections = 0  # accepted so far, over every period of service
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self._open: set[socket.socket] = set()
 
     @property
     def base_url(self) -> str:
@@ -33,55 +31,29 @@ class Relay:
         return f"http://{self.host}:{self.port}/file/bot"
 
     def start(self) -> Relay:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.host, self.port))
-        listener.listen(64)
-        self.port = listener.getsockname()[1]
-        with self._lock:
-            self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-        return self
+        return super().start()
 
     restore = start
 
     def cut(self) -> None:
+        self.stop()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        for sock in (client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not self._opened(upstream):  # cut meanwhile
+            client.close()
+            upstream.close()
+            return
         with self._lock:
-            listener, self._listener = self._listener, None
-            conns, self._open = list(self._open), set()
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-
-    stop = cut
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return  # cut
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            for sock in (client, upstream):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                if self._listener is not listener:  # cut meanwhile
-                    client.close()
-                    upstream.close()
-                    return
-                self.connections += 1
-                self._open.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            self.connections += 1
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:

@@ -15,58 +15,22 @@ import struct
 import threading
 
 from tests.harness import WAIT_S
+from tests.tcp import TcpServer
 
 
-class _Proxy:
+class _Proxy(TcpServer):
     def __init__(self, *, username: str | None = None, password: str | None = None) -> None:
+        super().__init__()
         self.username = username
         self.password = password
-        self.port = 0
         self.tunnels = 0  # tunnels opened, over every period of service
         self.targets: list[tuple[str, int]] = []
         self.refused = 0  # bad credentials
         self.names: list[str] = []  # host names the proxy was asked to resolve (socks5h)
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self._open: set[socket.socket] = set()
 
     def url(self, scheme: str) -> str:
         auth = f"{self.username}:{self.password}@" if self.username else ""
         return f"{scheme}://{auth}127.0.0.1:{self.port}"
-
-    def start(self):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self.port = listener.getsockname()[1]
-        with self._lock:
-            self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            listener, self._listener = self._listener, None
-            conns, self._open = list(self._open), set()
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self._open.add(client)
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
         try:
@@ -81,14 +45,13 @@ class _Proxy:
             client.close()
             return
         self._reply_success(client)
+        if not self._opened(upstream):  # stopped meanwhile
+            client.close()
+            upstream.close()
+            return
         with self._lock:
-            if self._listener is None:  # stopped meanwhile
-                client.close()
-                upstream.close()
-                return
             self.tunnels += 1
             self.targets.append(target)
-            self._open.add(upstream)
         for sock in (client, upstream):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
