@@ -37,6 +37,7 @@ from bot.sandbox.emulator import BotApiEmulator, parse_html
 from bot.sandbox.runner import serving
 from bot.services.notify import Notifier
 from bot.services.registry import Services
+from tests.clock import FakeClock as MovedClock
 from tests.startproc import free_port
 
 # -- the cast (all invented) ----------------------------------------------------------------
@@ -143,15 +144,9 @@ def notice_key(payload: str | dict) -> str:
     return text.key
 
 
-class FakeClock:
+class FakeClock(MovedClock):
     def __init__(self, start: dt.datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += dt.timedelta(**kwargs)
+        super().__init__(start)
 
 
 @dataclass

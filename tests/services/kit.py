@@ -24,6 +24,7 @@ from bot.geo.area import HUANGSHI
 from bot.geo.geocoder import Geocoder
 from bot.jobs.outbox import OutboxSender
 from bot.services.registry import Services
+from tests.clock import FakeClock
 
 # Two groups, g1 on duty on 2026-12-01 (after the 08:30 hand-over); one officer.
 G1_CHAT, G2_CHAT = -1001, -1002
@@ -61,15 +62,9 @@ NOW = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)  # 21:00 in Huangshi
 CENTRE = (30.2000, 115.0400)
 
 
-class Clock:
+class Clock(FakeClock):
     def __init__(self, start: dt.datetime = NOW) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += dt.timedelta(**kwargs)
+        super().__init__(start)
 
 
 @dataclass
