@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.configfeatures import DashboardConfig, FieldConfig, WebReportConfig
 from bot.configmsg import MISSING_GROUPS, group_label, toml_message, validation_message
 from bot.configvalues import (
     _TOKEN,
@@ -225,6 +226,8 @@ class ReportingConfig(_Section):
     # Flood guard: at most this many updates per user in ``flood_window_seconds``.
     flood_max_updates: Annotated[int, Field(ge=3, le=1000)] = 20
     flood_window_seconds: Annotated[int, Field(ge=1, le=600)] = 10
+    # After submitting, the reporter may add words, a photo or flags for this many minutes.
+    amend_minutes: Annotated[int, Field(ge=0, le=1440)] = 30
 
 
 class CampaignConfig(_Section):
@@ -388,6 +391,9 @@ class Config(_Section):
     patrol: PatrolConfig = PatrolConfig()
     weather: WeatherConfig = WeatherConfig()
     escalation: EscalationConfig = EscalationConfig()
+    field: FieldConfig = FieldConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+    web_report: WebReportConfig = WebReportConfig()
     summary: SummaryConfig = SummaryConfig()
     web: WebConfig = WebConfig()
     health: HealthConfig = HealthConfig()

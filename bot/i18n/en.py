@@ -502,4 +502,12 @@ MESSAGES: dict[str, str] = {
     "ops.status.waiting": "some cards are still being sent; the patrol group sees them as soon as they go out.",
     "ops.status.none": "nothing to catch up on.",
     "ops.undeliverable": "⚠️ {count} message(s) could not be delivered for more than {minutes} min ({groups} to patrol groups, {people} to people). Last error: {error}\nCheck that the bot is still in its groups and allowed to post; it keeps retrying once the network is back.",
+    # -- the exact spot within a place (issue 13; bot/domain/spots.py) --
+    "spot.under_bridge": "Under a bridge / culvert",
+    "spot.underpass": "Underpass",
+    "spot.bus_stop": "Bus stop / shelter",
+    "spot.shopfront": "Shop or bank doorway",
+    "spot.park_bench": "Park bench",
+    "spot.station_hospital": "Station / hospital",
+    "spot.other": "Other (type it)",
 }

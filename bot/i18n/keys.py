@@ -9,6 +9,7 @@ from bot.domain.draft import Source, Step
 from bot.domain.events import Act
 from bot.domain.outage import Cause
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
+from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Role, Seen, State, Supply
 
 STATE = {
@@ -73,6 +74,16 @@ FLAG = {
 SEEN = {Seen.NOW: "seen.now", Seen.HOUR: "seen.hour", Seen.TODAY: "seen.today"}
 
 PEOPLE = {People.ONE: "people.1", People.TWO: "people.2", People.MORE: "people.3+"}
+
+SPOT = {
+    Spot.UNDER_BRIDGE: "spot.under_bridge",
+    Spot.UNDERPASS: "spot.underpass",
+    Spot.BUS_STOP: "spot.bus_stop",
+    Spot.SHOPFRONT: "spot.shopfront",
+    Spot.PARK_BENCH: "spot.park_bench",
+    Spot.STATION_HOSPITAL: "spot.station_hospital",
+    Spot.OTHER: "spot.other",
+}
 
 SOURCE = {Source.REPORTER: "source.reporter", Source.HOTLINE: "source.hotline"}
 

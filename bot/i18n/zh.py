@@ -498,4 +498,12 @@ MESSAGES: dict[str, str] = {
     "ops.status.waiting": "部分卡片仍在发送，发出后巡查组即可看到。",
     "ops.status.none": "没有需要补派的。",
     "ops.undeliverable": "⚠️ {count} 条消息超过 {minutes} 分钟仍未能送达（发往巡查群 {groups} 条，发往个人 {people} 条）。最近的错误：{error}\n请检查机器人是否仍在群里、是否被限制发言；网络恢复后机器人会继续重试。",
+    # -- the exact spot within a place (issue 13; bot/domain/spots.py) --
+    "spot.under_bridge": "桥下/涵洞",
+    "spot.underpass": "地下通道",
+    "spot.bus_stop": "公交站/候车亭",
+    "spot.shopfront": "商铺/银行门口",
+    "spot.park_bench": "公园长椅",
+    "spot.station_hospital": "车站/医院",
+    "spot.other": "其他（请输入）",
 }
