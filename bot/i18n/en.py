@@ -510,4 +510,16 @@ MESSAGES: dict[str, str] = {
     "spot.park_bench": "Park bench",
     "spot.station_hospital": "Station / hospital",
     "spot.other": "Other (type it)",
+    # == h13a — issue 13: the exact spot, the two-tap report, amending a tip ==
+    #
+    # == h13b — issue 13: arrival times, still there?, not found and reopened ==
+    #
+    # == h13c — issue 13: live locations, revisits, hotspots ==
+    #
+    # == h14 — issue 14: the dashboard and the summary chart ==
+    #
+    # == h15 — issue 15: the web report form, the status page, the leaflet ==
+    #
+    # == h16 — issue 16: performance ==
+    #
 }
