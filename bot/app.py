@@ -40,6 +40,7 @@ from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
+from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
@@ -282,7 +283,26 @@ def build_services(
     tips = Tips(repo.tips, repo.events, notifier)
     users = UserService(db, repo.people, reach, notifier, clock, language)
     cards = CardService(
-        repo.tips, repo.events, repo.media, repo.people, naming, reach, config.reporting
+        repo.tips,
+        repo.events,
+        repo.media,
+        repo.people,
+        naming,
+        reach,
+        config.reporting,
+        amendments=repo.amendments,
+    )
+    amend = AmendService(
+        db,
+        repo.tips,
+        tips,
+        repo.amendments,
+        repo.media,
+        repo.messages,
+        notifier,
+        reach,
+        clock,
+        config.reporting,
     )
     sender = OutboxSender(
         bot,  # type: ignore[arg-type]
@@ -360,6 +380,7 @@ def build_services(
         config.reporting,
         config.reward.amount,
         deliver_now=sender.deliver_now,
+        amender=amend,
     )
     relay = RelayService(
         db,
@@ -431,6 +452,7 @@ def build_services(
         schedules=schedules,
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
+        amend=amend,
     )
     return services, sender
 

@@ -16,6 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.spots import Spot
+
 
 class State(StrEnum):
     NEW = "new"
@@ -329,6 +331,9 @@ class Tip:
     widened_at: dt.datetime | None = None
     #: When the tip was first claimed (a claim after a release is no news to the reporter).
     first_claimed_at: dt.datetime | None = None
+    #: The exact spot within the place (bot/domain/spots.py: its key; OTHER: only typed).
+    spot: Spot | None = None
+    spot_text: str | None = None  # the exact spot as the reporter typed it
 
     @property
     def is_open(self) -> bool:

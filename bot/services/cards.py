@@ -7,12 +7,14 @@ import json
 from dataclasses import dataclass, field
 
 from bot.config import ReportingConfig
+from bot.db.amendments import AmendmentStore
 from bot.db.database import from_db_time
 from bot.db.events import EventStore
 from bot.db.messages import MediaStore
 from bot.db.people import PeopleStore
 from bot.db.tips import TipStore
 from bot.domain import dedup
+from bot.domain.amendments import Amendment
 from bot.domain.events import Act
 from bot.domain.tips import Action, Tip
 from bot.services.people import Naming, Person
@@ -40,6 +42,8 @@ class CardContext:
     timeline: list[TimelineEntry] = field(default_factory=list)
     #: The reporter's name, username and phone: never shown, only masked in the card's words.
     reporter_known: tuple[str | None, ...] = ()
+    #: What the reporter added after submitting ("补充"), oldest first.
+    amendments: list[Amendment] = field(default_factory=list)
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -68,8 +72,10 @@ class CardService:
         naming: Naming,
         reach: Reach,
         reporting: ReportingConfig,
+        amendments: AmendmentStore | None = None,
     ) -> None:
         self.tips = tips
+        self.amendments = amendments
         self.events = events
         self.media = media
         self.people = people
@@ -109,6 +115,7 @@ class CardService:
             evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
             reporter_known=await self.people.reporter_identity(tip.id),
+            amendments=await self.amendments.of(tip.id) if self.amendments else [],
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

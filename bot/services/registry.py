@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
@@ -39,3 +40,4 @@ class Services:
     schedules: ScheduleService
     chats: ChatService
     relay: RelayService
+    amend: AmendService  # additions to a submitted tip (the reporter's chat, the web form)

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import ForceReply, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot.domain.outbox import Html, Keyboard, Lines, Listing, Mention, Msg, Text, Value, Words
 from bot.i18n import t
+from bot.views.callbacks import ReporterButton, ROp
 from bot.views.cards import shown_words
 from bot.views.people import join, mention
 
@@ -39,6 +47,12 @@ def _value(value: Value, lang: str, secret: str | None) -> object:
         hidden = t(lang, "privacy.name_hidden")
         return shown_words("".join(hidden if p is None else p for p in value.parts), lang)
     return value
+
+
+def amend_keyboard(tip_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Under the offer to add to a submitted tip: the button that opens the additions."""
+    data = ReporterButton(ROp.AMEND, str(tip_id)).data()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn.amend"), callback_data=data)]])
 
 
 def keyboard(
