@@ -529,6 +529,7 @@ MESSAGES: dict[str, str] = {
     "btn.spot_back": "⬅️ Back to the choices",
     "place.spot_district": "{place} ({district})",
     "mytips.place": "   📍 {place}",
+    "open.place": "   📍 {place}",
     # -- adding to a submitted tip (bot/services/amend.py) --
     "amend.offer": "Anything to add? For {minutes} minutes you can add words, a photo or what you noticed to this report.",
     "btn.amend": "➕ Add to the report",

@@ -524,6 +524,7 @@ MESSAGES: dict[str, str] = {
     "btn.spot_back": "⬅️ 返回选项",
     "place.spot_district": "{place}（{district}）",
     "mytips.place": "　📍 {place}",
+    "open.place": "　📍 {place}",
     # -- adding to a submitted tip (bot/services/amend.py) --
     "amend.offer": "还有要补充的吗？{minutes} 分钟内可以给这条报告补充文字、照片或情况。",
     "btn.amend": "➕ 补充信息",

@@ -69,6 +69,11 @@ def _place(tip: Tip, lang: str, known: tuple[str | None, ...] = ()) -> str:
     )
 
 
+def open_place(tip: Tip, lang: str) -> str:
+    """The place on an officer's /open line (staff: the exact spot, phone numbers masked)."""
+    return _place(tip, lang)
+
+
 AMENDMENTS_SHOWN = 3  # the reporter's latest additions on a card (keeps it under 4096)
 
 

@@ -62,17 +62,18 @@ def place_line(
     """The place with the exact spot first, then the district: "黄石站（0 m） 东侧出站口 ·
     公园长椅（下陆区）" — for a bare pin the nearest landmark and its distance, else the
     venue's or geocoder's name and the typed address. Without a spot: as before a spot was
-    asked (``pin_place``, or "district · name · address"). ``district``: the tip's (None:
-    the gazetteer's nearest)."""
+    asked (``pin_place``, or "district · name · address"). ``district``: the tip's, for a
+    named place (None, and for a bare pin: the gazetteer's nearest, in ``lang``)."""
     where = spot_words(spot, spot_text, lang, shown)
     if where is None:
         if not label and not address:
             return pin_place(lat, lon, lang)
         return " · ".join(shown(part) for part in (district, label, address) if part)
     near = gazetteer.describe(lat, lon)
+    area = escape(near.district.name(lang))  # a bare pin: in the reader's language
     if label or address:
         name = " · ".join(shown(part) for part in (label, address) if part)
+        area = shown(district) if district else area
     else:
         name = _near_words(near, lat, lon, lang)
-    area = shown(district) if district else escape(near.district.name(lang))
     return t(lang, "place.spot_district", place=f"{name} {where}", district=area)
