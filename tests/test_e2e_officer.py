@@ -28,6 +28,7 @@ from tests.harness import (
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     dispatched,
     notice_key,
+    pass_spot,
     review_head,
     send_review,
     submit_tip,
@@ -243,6 +244,7 @@ async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
         w.emu.send_text(OFFICER, "/newtip")
         await w.next_bot(OFFICER, zh("ask.location_hotline").split("\n")[0])
         w.emu.send_location(OFFICER, *CIHU)
+        await pass_spot(w, OFFICER)
         seen = await w.next_bot(OFFICER, zh("ask.seen"))
         await w.press(OFFICER, OFFICER, seen, zh("seen.today"))
         people = await w.next_bot(OFFICER, zh("ask.people"))

@@ -52,6 +52,7 @@ from tests.harness import (
     cast,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     config_text,
+    pass_spot,
     plain,
     review_head,
     send_review,
@@ -187,6 +188,7 @@ async def _walk_with_echoes(
 ) -> None:
     w.mark(user)
     w.emu.send_location(user, *STATION_PIN)
+    await pass_spot(w, user, lang=lang)
     ask = await w.next_bot(user, tr(lang, "ask.seen"))
     await w.press(user, user, ask, tr(lang, "seen.now"))
     await _answered(w, user, ask, "✓ " + tr(lang, "seen.now"))
@@ -268,6 +270,7 @@ def test_fr12_digest_line_names_a_bare_pin() -> None:
 async def _review_and_card(w: World, user: int, where: tuple[float, float], lang: str):
     w.mark(user)
     w.emu.send_location(user, *where)
+    await pass_spot(w, user, lang=lang)
     ask = await w.next_bot(user, tr(lang, "ask.seen"))
     await w.press(user, user, ask, tr(lang, "seen.now"))
     ask = await w.next_bot(user, tr(lang, "ask.people"))
@@ -579,6 +582,7 @@ async def _flow_to_review_and_send(w: World, user: int) -> str:
     not come)."""
     w.mark(user)
     w.emu.send_location(user, *STATION_PIN)
+    await pass_spot(w, user)
     ask = await w.next_bot(user, tr("zh", "ask.seen"))
     await w.press(user, user, ask, tr("zh", "seen.now"))
     ask = await w.next_bot(user, tr("zh", "ask.people"))
@@ -958,6 +962,7 @@ async def test_fr05_report_in_progress_and_expiry_keep_their_text(tmp_path: Path
         w.clock.advance(minutes=1)
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *NEAR_STATION)
+        await pass_spot(w, REPORTER)
         ask = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         await w.press(REPORTER, REPORTER, ask, tr("zh", "seen.now"))
         ask = await w.next_bot(REPORTER, tr("zh", "ask.people"))

@@ -35,6 +35,7 @@ from tests.harness import (
     REPORTER,
     REPORTER_EN,
     World,
+    pass_spot,
     plain,
     tr,
     world,
@@ -630,6 +631,7 @@ async def test_fr19_a_dropped_press_says_nothing_was_recorded(tmp_path: Path) ->
     async with world(tmp_path, **FLOOD) as w:
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
+        await pass_spot(w, REPORTER)
         seen = await w.next_bot(REPORTER, zh("ask.seen"))
         for _ in range(4):  # five updates: the reporter's limit
             await w.roundtrip(REPORTER)

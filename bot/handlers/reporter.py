@@ -467,11 +467,12 @@ async def _begin_amend(
         return
     if not result.ok:
         text = _amend_refusal(svc, result.refusal, lang)
-        await query.answer()
         if result.refusal in (Refused.TOO_LATE, Refused.CLOSED):
+            await query.answer()
             await edit_pressed(query)  # the offer is over
             await reply(update, text)
         else:
+            await svc.audit.refused(update.effective_user.id, Attempt.REPORTER_BUTTON)
             await query.answer(text, show_alert=True)
         return
     await query.answer()
