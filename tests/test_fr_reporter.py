@@ -77,7 +77,8 @@ def seen_prompt(lang: str) -> str:
 
 
 async def settle_and_reach_seen(w: World, user: int, lang: str = "zh") -> dict:
-    """Wait for the "when did you see them" question (the place is settled)."""
+    """Wait for the "when did you see them" question (the place is settled; no spot)."""
+    await pass_spot(w, user, lang=lang)
     return await w.next_bot(user, seen_prompt(lang))
 
 
@@ -528,7 +529,7 @@ async def test_fr06_secret_lives_only_until_its_receipt_is_delivered(tmp_path: P
         rows = await w.station.db.fetchall(
             "SELECT status FROM outbox WHERE chat_id = ?", (REPORTER_EN,)
         )
-        assert [r["status"] for r in rows] == ["failed"]
+        assert [r["status"] for r in rows] == ["failed", "failed"]  # the receipt, the offer
 
 
 async def test_fr06_receipt_survives_failed_sends_and_a_restart_exactly_once(
