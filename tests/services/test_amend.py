@@ -3,12 +3,15 @@ is written (one transaction: the addition, the flags, the event, the card, the p
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from bot.domain.events import Act
 from bot.domain.outbox import CardEdit, Notice
+from bot.domain.spots import Spot
 from bot.domain.tips import Flag, Outcome, State
 from bot.services.amend import Additions, Amender
+from bot.services.maintenance import purge
 from bot.services.result import Refusal
 from tests.services.kit import G1_CHAT, REPORTER, REPORTER2, kit
 
@@ -82,3 +85,20 @@ async def test_amend_minutes_zero_turns_it_off(tmp_path: Path) -> None:
         assert await k.told(REPORTER) == ["submit.received"]  # no offer
         result = await k.services.amend.amend(tip.id, Amender(REPORTER), Additions(words="x"))
         assert result.refusal is Refusal.TOO_LATE
+
+
+async def test_purge_drops_the_typed_spot_and_the_added_words(tmp_path: Path) -> None:
+    async with kit(tmp_path) as k:
+        tip = await k.report(spot=Spot.OTHER, spot_text="东门 13912345678")
+        words = Additions(words="小梅说往磁湖走了", photo_file_id="p-1")
+        assert (await k.services.amend.amend(tip.id, Amender(REPORTER), words)).ok
+        await k.close(tip, Outcome.NOT_FOUND)
+        k.clock.advance(days=2)
+        before = (k.clock() + dt.timedelta(days=1)).date()
+        station = k.station
+        report = await purge(station.db, k.repo.maintenance, station.audit, station.clock, before)
+        assert report.purged == [tip.code]
+        purged = await k.repo.tips.get(tip.id)
+        assert purged.spot is Spot.OTHER and purged.spot_text is None  # the kind stays
+        assert [(a.words, a.photo) for a in await k.repo.amendments.of(tip.id)] == [(None, True)]
+        assert await k.repo.media.of(tip.id) == []
