@@ -362,7 +362,8 @@ class OutboxSender:
 
     async def _render(self, tip: Tip, lang: str) -> tuple[str, object]:
         ctx = await self.cards.context(tip)
-        return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang)
+        choices = ctx.field.eta_choices if ctx.field else ()
+        return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang, choices)
 
     async def _record(self, message: Message, tip_id: int, kind: MessageKind) -> None:
         async with self.db.write() as tx:
@@ -486,7 +487,7 @@ class OutboxSender:
         if notice.reply_to_card and item.tip_id is not None:
             cards = await self.messages.of(item.tip_id, kind=MessageKind.CARD, chat_id=item.chat_id)
             reply_to = cards[0].message_id if cards else None
-        markup = notices.keyboard(notice.keyboard, lang)
+        markup = notices.keyboard(notice.keyboard, lang, item.tip_id)
         if notice.amend_button and item.tip_id is not None:
             markup = notices.amend_keyboard(item.tip_id, lang)
         if notice.photo is not None:  # a photo a reporter added, its text the caption

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.config import ReportingConfig
@@ -15,6 +16,7 @@ from bot.db.people import PeopleStore
 from bot.db.tips import TipStore
 from bot.domain import dedup
 from bot.domain.amendments import Amendment
+from bot.domain.arrival import FieldFacts
 from bot.domain.events import Act
 from bot.domain.tips import Action, Tip
 from bot.services.people import Naming, Person
@@ -44,6 +46,8 @@ class CardContext:
     reporter_known: tuple[str | None, ...] = ()
     #: What the reporter added after submitting ("补充"), oldest first.
     amendments: list[Amendment] = field(default_factory=list)
+    #: Arrival time, "still there?", earlier attempts (bot/services/followup.py).
+    field: FieldFacts | None = None
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -82,6 +86,8 @@ class CardService:
         self.naming = naming
         self.reach = reach
         self.reporting = reporting
+        #: The field flow's facts of a tip (set by the composition root).
+        self.field_facts: Callable[[Tip], Awaitable[FieldFacts]] | None = None
 
     async def context(self, tip: Tip) -> CardContext:
         events = await self.events.of(tip.id)
@@ -116,6 +122,7 @@ class CardService:
             timeline=timeline,
             reporter_known=await self.people.reporter_identity(tip.id),
             amendments=await self.amendments.of(tip.id) if self.amendments else [],
+            field=await self.field_facts(tip) if self.field_facts else None,
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
+from bot.services.arrival import ArrivalService
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import StationClock
 from bot.services.field import FieldService
+from bot.services.followup import FollowUp
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
 from bot.services.relay import RelayService
@@ -41,3 +43,5 @@ class Services:
     chats: ChatService
     relay: RelayService
     amend: AmendService  # additions to a submitted tip (the reporter's chat, the web form)
+    arrival: ArrivalService  # the claimer's arrival time (issue 13)
+    followup: FollowUp  # the reporter's "still there?" and "not found" follow-ups (issue 13)

@@ -18,6 +18,7 @@ from bot.domain.outbox import Html, Keyboard, Lines, Listing, Mention, Msg, Text
 from bot.i18n import t
 from bot.views.callbacks import ReporterButton, ROp
 from bot.views.cards import shown_words
+from bot.views.field import still_there_keyboard
 from bot.views.people import join, mention
 
 
@@ -56,9 +57,11 @@ def amend_keyboard(tip_id: int, lang: str) -> InlineKeyboardMarkup:
 
 
 def keyboard(
-    kind: Keyboard | None, lang: str
-) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | None:
-    """The keyboard a notice carries."""
+    kind: Keyboard | None, lang: str, tip_id: int | None = None
+) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | InlineKeyboardMarkup | None:
+    """The keyboard a notice carries (``tip_id``: the notice's tip, for inline buttons)."""
+    if kind is Keyboard.STILL_THERE and tip_id is not None:
+        return still_there_keyboard(tip_id, lang)
     if kind is Keyboard.SHARE_PHONE:
         return ReplyKeyboardMarkup(
             [[KeyboardButton(t(lang, "btn.share_phone"), request_contact=True)]],
