@@ -33,13 +33,14 @@ from telegram.ext import (
 from bot.config import Config
 from bot.db.ops import OpsStore
 from bot.geo.geocoder import Geocoder
-from bot.handlers import common, guards, officer, patrol, reporter, rewards
+from bot.handlers import common, field_extras, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
+from bot.jobs.revisit_cards import RevisitCards
 from bot.services.answers import OfficerAnswers
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
@@ -50,11 +51,14 @@ from bot.services.escalation import Escalator
 from bot.services.field import FieldService
 from bot.services.handover import Handover
 from bot.services.health import HealthService
+from bot.services.hotspots import HotspotService
+from bot.services.live import LiveService
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
 from bot.services.registry import Services
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
+from bot.services.revisits import RevisitService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
 from bot.services.summary import Summary
@@ -167,6 +171,13 @@ def register_handlers(app: Application, config: Config) -> None:
     )
     officers = filters.User(config.officers.user_ids or [0])
 
+    # A live location's moves arrive as edits (issue 13): the only edits read.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, field_extras.on_live_moved
+        ),
+        group=-5,
+    )
     app.add_handler(TypeHandler(Update, guards.ignore_edits), group=-4)
     app.add_handler(TypeHandler(Update, flood), group=-3)
     app.add_handler(TypeHandler(Update, guards.unknown_group), group=-2)
@@ -183,6 +194,7 @@ def register_handlers(app: Application, config: Config) -> None:
             CallbackQueryHandler(reporter.on_button, pattern=r"^r:"),
             CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
             CallbackQueryHandler(rewards.on_button, pattern=r"^rw:"),
+            CallbackQueryHandler(field_extras.on_revisit_button, pattern=r"^rv:"),
             CallbackQueryHandler(common.stale_button),
             # Evidence: media sent as a reply to a tip's message (group or officer's chat).
             MessageHandler(
@@ -220,6 +232,14 @@ def register_handlers(app: Application, config: Config) -> None:
             ),
         ]
     )
+    # A live location's first message, beside whatever handled it above (the reporter's
+    # report takes the pin; a staff member's position is followed).
+    app.add_handler(
+        MessageHandler(
+            filters.LOCATION & filters.UpdateType.MESSAGE, field_extras.on_live_location
+        ),
+        group=1,
+    )
     app.add_error_handler(common.on_error)
 
 
@@ -245,6 +265,8 @@ COMMAND_CALLBACKS = {
     # The patrol log (in a patrol group).
     "patrol_start": patrol.patrol_start,
     "patrol_end": patrol.patrol_end,
+    # Staff only (issue 13).
+    "hotspots": field_extras.hotspots,
 }
 
 
@@ -281,9 +303,17 @@ def build_services(
     audit = station.audit
     tips = Tips(repo.tips, repo.events, notifier)
     users = UserService(db, repo.people, reach, notifier, clock, language)
-    cards = CardService(
-        repo.tips, repo.events, repo.media, repo.people, naming, reach, config.reporting
+    # Issue 13 (h13c): live locations, revisits, hotspots.
+    live = LiveService(db, repo.live, repo.tips, repo.messages, notifier, naming, reach, clock)
+    revisits = RevisitService(
+        db, repo.revisits, repo.tips, repo.events, repo.outbox, reach, roster, clock, config.field
     )
+    hotspots = HotspotService(repo.hotspots, reach, clock, config.field.hotspot_days, language)
+    cards = CardService(
+        repo.tips, repo.events, repo.media, repo.people, naming, reach, config.reporting, live=live
+    )
+    cards_of_revisits = (db, repo.revisits, repo.tips, naming, reach, clock, language)
+    revisit_cards = RevisitCards(bot, *cards_of_revisits)  # type: ignore[arg-type]
     sender = OutboxSender(
         bot,  # type: ignore[arg-type]
         db,
@@ -298,6 +328,7 @@ def build_services(
         clock,
         station_language=language,
         digest_threshold=config.reporting.digest_threshold,
+        revisit_cards=revisit_cards,
     )
     awards = AwardService(
         db,
@@ -340,6 +371,7 @@ def build_services(
         audit,
         reach,
         clock,
+        on_close=(revisits.on_tip_closed,),
     )
     reports = ReportService(
         db,
@@ -402,6 +434,7 @@ def build_services(
             config.summary,
             config.campaign,
             config.patrol,
+            more=(revisits.summary_text,),
         ),
         BackupService(db, repo.schedule, notifier, config.backup),
         notifier,
@@ -414,6 +447,8 @@ def build_services(
         config.campaign,
         config.weather,
         fetch_forecast,
+        more_steps=(revisits.run, live.run),
+        reminder_lines=(revisits.reminder_lines, hotspots.reminder_lines),
     )
     services = Services(
         config=config,
@@ -431,6 +466,9 @@ def build_services(
         schedules=schedules,
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
+        live=live,
+        revisits=revisits,
+        hotspots=hotspots,
     )
     return services, sender
 

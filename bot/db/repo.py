@@ -14,13 +14,16 @@ from bot.db.database import Database
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
 from bot.db.exports import ExportStore
+from bot.db.hotspots import HotspotStore
 from bot.db.journal import JournalStore
+from bot.db.live import LiveStore
 from bot.db.maintenance import MaintenanceStore
 from bot.db.messages import MediaStore, MessageStore
 from bot.db.ops import OpsStore
 from bot.db.outbox import OutboxStore
 from bot.db.people import InputStore, PeopleStore
 from bot.db.questions import QuestionStore
+from bot.db.revisits import RevisitStore
 from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
@@ -50,6 +53,10 @@ class Repo:
     ops: OpsStore  # the bot's own operation state and health probes
     maintenance: MaintenanceStore
     journal: JournalStore
+    # Issue 13 (h13c): live positions (staff-only data), revisits, where people were found.
+    live: LiveStore
+    revisits: RevisitStore
+    hotspots: HotspotStore
 
     @classmethod
     def on(cls, db: Database) -> Repo:
@@ -75,4 +82,7 @@ class Repo:
             ops=OpsStore(db),
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
+            live=LiveStore(db),
+            revisits=RevisitStore(db),
+            hotspots=HotspotStore(db),
         )

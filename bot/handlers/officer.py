@@ -12,6 +12,7 @@ from bot.domain.events import Attempt
 from bot.handlers.common import officers_only, reply, services
 from bot.handlers.reporter import begin
 from bot.i18n import t
+from bot.views import live as live_view
 from bot.views.callbacks import TipButton, TipOp
 from bot.views.cards import state_label
 from bot.views.people import label
@@ -33,6 +34,7 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: st
         return
     now = svc.clock.now()
     names = await svc.naming.people(tip.claimed_by for tip in tips)
+    tracked = await svc.live.tracking(tips[:OPEN_LIST_LIMIT])  # live positions (issue 13)
     lines = [t(lang, "open.head", count=len(tips))]
     buttons = []
     for tip in tips[:OPEN_LIST_LIMIT]:
@@ -48,6 +50,7 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: st
                 who=escape(label(names[tip.claimed_by], lang) if tip.claimed_by else "—"),
             )
         )
+        lines.extend(live_view.open_lines(tracked.get(tip.id), now, lang, svc.clock.tz))
         buttons.append(
             InlineKeyboardButton(
                 t(lang, "btn.show", code=tip.code),

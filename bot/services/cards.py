@@ -15,6 +15,7 @@ from bot.db.tips import TipStore
 from bot.domain import dedup
 from bot.domain.events import Act
 from bot.domain.tips import Action, Tip
+from bot.services.live import LiveFacts, LiveService
 from bot.services.people import Naming, Person
 from bot.services.reach import Reach
 
@@ -40,6 +41,7 @@ class CardContext:
     timeline: list[TimelineEntry] = field(default_factory=list)
     #: The reporter's name, username and phone: never shown, only masked in the card's words.
     reporter_known: tuple[str | None, ...] = ()
+    live: LiveFacts | None = None  # live positions (issue 13)
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -68,6 +70,8 @@ class CardService:
         naming: Naming,
         reach: Reach,
         reporting: ReportingConfig,
+        *,
+        live: LiveService | None = None,
     ) -> None:
         self.tips = tips
         self.events = events
@@ -76,6 +80,7 @@ class CardService:
         self.naming = naming
         self.reach = reach
         self.reporting = reporting
+        self.live = live
 
     async def context(self, tip: Tip) -> CardContext:
         events = await self.events.of(tip.id)
@@ -109,6 +114,7 @@ class CardService:
             evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
             reporter_known=await self.people.reporter_identity(tip.id),
+            live=await self.live.card_facts(tip) if self.live is not None else None,
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

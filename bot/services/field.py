@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import replay
@@ -49,6 +50,10 @@ _REPORTER_NOTICE_ON_CLOSE = {
 }
 
 
+#: Called in a close's transaction with (tx, the tip closed, its outcome, who, now).
+CloseHook = Callable[[Tx, Tip, Outcome, int, dt.datetime], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Evidence:
     tip: Tip
@@ -70,6 +75,8 @@ class FieldService:
         audit: Audit,
         reach: Reach,
         clock: StationClock,
+        *,
+        on_close: tuple[CloseHook, ...] = (),
     ) -> None:
         self.db = db
         self.tips = tips
@@ -82,6 +89,7 @@ class FieldService:
         self.audit = audit
         self.reach = reach
         self.clock = clock
+        self.on_close = on_close  # more to do in a close's transaction (issue 13: revisits)
 
     def actor(self, tip: Tip, user_id: int) -> Actor:
         """The roles ``user_id`` holds towards this tip (bot/domain/access.py)."""
@@ -187,6 +195,8 @@ class FieldService:
                 await self._ensure_full_card(tx, tip, now)
             if action is Action.CLOSE and outcome is not None:
                 await self.awards.on_tip_closed(tx, after, outcome, user_id, now)
+                for hook in self.on_close:
+                    await hook(tx, after, outcome, user_id, now)
             await replay.record(tx, "act", tip.id)
         return done(after)
 

@@ -13,10 +13,13 @@ from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import StationClock
 from bot.services.field import FieldService
+from bot.services.hotspots import HotspotService
+from bot.services.live import LiveService
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
+from bot.services.revisits import RevisitService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ScheduleService
 from bot.services.users import UserService
@@ -39,3 +42,7 @@ class Services:
     schedules: ScheduleService
     chats: ChatService
     relay: RelayService
+    # Issue 13 (h13c): live locations, revisits, hotspots.
+    live: LiveService
+    revisits: RevisitService
+    hotspots: HotspotService

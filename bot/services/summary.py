@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 
 from bot.config import CampaignConfig, PatrolConfig, SummaryConfig
 from bot.db.database import Database
@@ -37,6 +38,8 @@ class Summary:
         config: SummaryConfig,
         campaign: CampaignConfig,
         patrol: PatrolConfig,
+        *,
+        more: tuple[Callable[[dt.datetime, dt.datetime], Awaitable[Text]], ...] = (),
     ) -> None:
         self.db = db
         self.stats = stats
@@ -50,6 +53,7 @@ class Summary:
         self.config = config
         self.campaign = campaign
         self.patrol = patrol
+        self.more = more  # more lines about yesterday (issue 13: revisits)
 
     async def run(self, now: dt.datetime, local: dt.datetime) -> None:
         at = parse_hhmm(self.config.time)
@@ -132,7 +136,8 @@ class Summary:
                 "approved": await self.rewards.count(RewardState.APPROVED),
             },
         )
-        return Lines((head, Lines(blocks, gap=True), now))
+        more = [await lines(yesterday_start, today_start) for lines in self.more]
+        return Lines((head, Lines(blocks, gap=True), now, *more))
 
 
 def _counts(by_key: dict[str, int], names: dict) -> Listing | str:
