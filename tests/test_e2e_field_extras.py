@@ -126,6 +126,10 @@ async def test_a_reporters_moving_pin_updates_the_card_with_its_age(tmp_path: Pa
         # The tip itself keeps the position it was reported at.
         tip = await w.tip_by_code(code)
         assert (tip.lat, tip.lon) == CENTRE
+        # Purging the tip's personal data takes its live pin (an exact position) too.
+        async with w.repo.db.write() as tx:
+            await w.repo.maintenance.purge_tip(tx, tip.id, at(1, 21, 8))
+        assert await w.repo.live.of_tip(tip.id) == []
 
 
 async def test_a_members_live_location_gives_distance_and_the_nearest_line(
@@ -431,3 +435,43 @@ async def test_hotspots_in_a_reminder_and_for_staff_only(tmp_path: Path) -> None
             assert answer == zh("hotspot.refused")
         refused = await w.events_named("refused:hotspots")
         assert [e["actor_id"] for e in refused] == [STRANGER, REPORTER]
+
+
+async def test_a_pin_that_moved_while_the_report_was_written_reaches_the_card(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path, clock=FakeClock(at(1, 21, 0))) as w:
+        w.mark(REPORTER)
+        pin = w.emu.send_location(REPORTER, *CENTRE, live_period=900)
+        await w.next_bot(REPORTER, zh("location.ok"))
+        w.clock.now = at(1, 21, 1)
+        moved = north(250)
+        w.emu.edit_location(REPORTER, None, pin["message_id"], *moved)
+
+        async def kept() -> bool:
+            rows = await w.repo.live.unbound(at(1, 21, 1))
+            return bool(rows) and rows[0].updated_at == at(1, 21, 1)
+
+        await w.until(kept)
+        review = await answer_questions(w, REPORTER)
+        code = await send_review(w, REPORTER, review)
+        card = await w.wait_card(G1_CHAT, code)
+        assert "📡" not in card["text"]
+        # The next tick gives the tip its pin; the card shows where it went.
+        await tick(w, at(1, 21, 3))
+        line = before("live.pin", "links", at="21:01", age=2, moved=far(CENTRE, moved))
+        await w.wait_card(G1_CHAT, code, line)
+        # Once the live period is over nothing of an unused pin stays behind.
+        w.mark(STRANGER)
+        other = w.emu.send_location(STRANGER, *north(3000), live_period=60)
+        await w.next_bot(STRANGER, zh("location.ok"))
+        w.emu.edit_location(STRANGER, None, other["message_id"], *north(3100))
+
+        async def two() -> bool:
+            return len(await w.repo.live.unbound(at(1, 21, 3))) == 1
+
+        await w.until(two)
+        await tick(w, at(1, 21, 5))
+        assert await w.repo.live.unbound(at(1, 21, 3)) == []
+        tip = await w.tip_by_code(code)
+        assert len(await w.repo.live.of_tip(tip.id)) == 1  # the tip's pin stays

@@ -150,18 +150,29 @@ class LiveStore:
         return [_position(r) for r in rows]
 
     async def ended(self, now: dt.datetime) -> list[LivePosition]:
-        """Staff positions whose live period is over (to be forgotten)."""
+        """What :meth:`expire` would delete now."""
         rows = await self.db.fetchall(
-            "SELECT * FROM live_positions WHERE role = 'staff' AND expires_at <= ?",
+            """SELECT * FROM live_positions WHERE expires_at <= ?
+               AND (role = 'staff' OR tip_id IS NULL)""",
+            (to_db_time(now),),
+        )
+        return [_position(r) for r in rows]
+
+    async def unbound(self, now: dt.datetime) -> list[LivePosition]:
+        """Reporters' live pins still live that no tip has taken yet."""
+        rows = await self.db.fetchall(
+            """SELECT * FROM live_positions WHERE role = 'reporter' AND tip_id IS NULL
+               AND expires_at > ?""",
             (to_db_time(now),),
         )
         return [_position(r) for r in rows]
 
     async def expire(self, tx: Tx, now: dt.datetime) -> int:
-        """Delete staff positions whose live period is over (a reporter's last position stays
-        with the tip it belongs to)."""
+        """Delete staff positions whose live period is over, and reporters' pins that no tip
+        took (a tip's last position stays with it)."""
         cur = await tx.execute(
-            "DELETE FROM live_positions WHERE role = 'staff' AND expires_at <= ?",
+            """DELETE FROM live_positions WHERE expires_at <= ?
+               AND (role = 'staff' OR tip_id IS NULL)""",
             (to_db_time(now),),
         )
         return cur.rowcount

@@ -31,7 +31,7 @@ class MaintenanceStore:
         """Drop a tip's personal data; keep what anonymous statistics need.
 
         The position is rounded to about a kilometre (0.01°) and the district kept; free text,
-        the typed address and every photo/voice/video reference go.
+        the typed address, every photo/voice/video reference and any live position go.
         """
         await tx.execute(
             """UPDATE tips SET description = NULL, address = NULL, place_label = NULL,
@@ -41,6 +41,8 @@ class MaintenanceStore:
             (to_db_time(now), tip_id),
         )
         await tx.execute("DELETE FROM media WHERE tip_id = ?", (tip_id,))
+        # A reporter's live pin is an exact position too (issue 13).
+        await tx.execute("DELETE FROM live_positions WHERE tip_id = ?", (tip_id,))
 
     async def forget_reporter_if_done(self, tx: Tx, user_id: int) -> bool:
         """Clear a reporter's name, username and phone once none of their tips needs them."""

@@ -163,11 +163,17 @@ class LiveService:
     async def run(self, now: dt.datetime, local: dt.datetime) -> None:
         """The schedule step: cards catch up with moves a throttled edit held back; staff
         positions whose live period is over are forgotten (and their cards say so)."""
+        # A pin that moved while its report was being written: the tip takes it now.
+        for position in await self.store.unbound(now):
+            tip_id = await self.store.first_tip_since(position.user_id, position.started_at)
+            if tip_id is not None:
+                async with self.db.write() as tx:
+                    await self.store.bind(tx, position.chat_id, position.message_id, tip_id)
         for position in await self.store.unshown():
             if position.tip_id is not None and card_edit_due(position, now):
                 async with self.db.write() as tx:
                     await self._show(tx, position, position.tip_id, now)
-        ended = await self.store.ended(now)
+        ended = await self.store.ended(now)  # staff positions, and pins no tip took
         if not ended:
             return
         # Their cards: those they were shared towards, and the new tips of their group
