@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 
@@ -17,7 +18,7 @@ from bot.domain.live import (
     expires,
     nearest,
 )
-from bot.domain.revisits import Revisit, RevisitState, due_at, is_due
+from bot.domain.revisits import Revisit, RevisitState, due_at, is_due, still_wanted
 from bot.geo.coords import haversine_m
 
 T = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)
@@ -198,3 +199,12 @@ def test_revisit_due_after_hours_or_when_cold_mode_next_starts() -> None:
     started = T + dt.timedelta(hours=20)
     assert is_due(cold, started, started)
     assert not is_due(revisit(None, RevisitState.POSTED), started, started)  # posted once
+
+
+def test_a_revisit_is_moot_once_its_tip_was_reopened() -> None:
+    first = revisit(None)  # made when the tip was closed at T
+    assert still_wanted(first, T)
+    assert not still_wanted(first, None)  # open again (a new attempt)
+    assert not still_wanted(first, T + dt.timedelta(hours=1))  # closed again later
+    chained = dataclasses.replace(first, previous_id=7, reason_at=T + dt.timedelta(days=1))
+    assert still_wanted(chained, T)  # made by a revisit's outcome, after the close

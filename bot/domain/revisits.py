@@ -20,6 +20,7 @@ class RevisitState(StrEnum):
     POSTED = "posted"  # its card is (or is going) out in the on-duty group
     CLAIMED = "claimed"
     CLOSED = "closed"
+    CANCELLED = "cancelled"  # its tip was reopened (a new attempt) before it was due
 
 
 class RevisitOutcome(StrEnum):
@@ -46,6 +47,7 @@ class RevisitAct(StrEnum):
     CLAIM = "revisit_claim"
     RELEASE = "revisit_release"
     CLOSE = "revisit_close"
+    CANCELLED = "revisit_cancelled"
 
 
 #: A tip's outcomes that make a revisit.
@@ -98,6 +100,14 @@ def is_due(revisit: Revisit, now: dt.datetime, cold_started: dt.datetime | None)
     if revisit.due_at is not None:
         return now >= revisit.due_at
     return cold_started is not None and cold_started <= now
+
+
+def still_wanted(revisit: Revisit, tip_closed_at: dt.datetime | None) -> bool:
+    """A revisit made by a tip's outcome is moot once the tip was reopened (it is open, or
+    was closed again later, which made a revisit of its own if one is needed)."""
+    if tip_closed_at is None:
+        return False
+    return revisit.previous_id is not None or tip_closed_at <= revisit.reason_at
 
 
 def reason_refused(reason: str) -> bool:

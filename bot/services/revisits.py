@@ -31,9 +31,10 @@ from bot.domain.revisits import (
     RevisitState,
     due_at,
     is_due,
+    still_wanted,
 )
 from bot.domain.roster import Roster
-from bot.domain.tips import Outcome, Role, Tip
+from bot.domain.tips import Outcome, Role, State, Tip
 from bot.services.clock import StationClock
 from bot.services.reach import Reach
 from bot.services.result import Refusal, Result, done, refused
@@ -126,6 +127,11 @@ class RevisitService:
         for revisit, cold_started in await self.store.waiting():
             if not is_due(revisit, now, cold_started):
                 continue
+            tip = await self.tips.get(revisit.tip_id)
+            closed_at = tip.closed_at if tip is not None and tip.state is State.CLOSED else None
+            if not still_wanted(revisit, closed_at):
+                await self._cancel(revisit, now)
+                continue
             team = self.reach.directory.team(self.roster.on_duty(local))
             async with self.db.write() as tx:
                 changes = {"group_key": team.key, "posted_at": now}
@@ -141,6 +147,14 @@ class RevisitService:
                 detail = {"revisit": revisit.id, "group": team.key}
                 await self._log(
                     tx, revisit.tip_id, None, Role.SYSTEM, RevisitAct.POSTED, now, detail
+                )
+
+    async def _cancel(self, revisit: Revisit, now: dt.datetime) -> None:
+        async with self.db.write() as tx:
+            if await self.store.change(tx, revisit, RevisitState.CANCELLED, {}):
+                detail = {"revisit": revisit.id, "reason": "tip_reopened"}
+                await self._log(
+                    tx, revisit.tip_id, None, Role.SYSTEM, RevisitAct.CANCELLED, now, detail
                 )
 
     # -- the patrol's buttons -----------------------------------------------------------------

@@ -49,3 +49,6 @@ CREATE TABLE revisits (
 CREATE UNIQUE INDEX revisits_first ON revisits(tip_id, reason_at) WHERE previous_id IS NULL;
 CREATE UNIQUE INDEX revisits_next ON revisits(previous_id) WHERE previous_id IS NOT NULL;
 CREATE INDEX revisits_state ON revisits(state);
+
+-- When cold mode was switched on (a revisit waits for the next time): read on every tick.
+CREATE INDEX events_action_at ON events(action, at);
