@@ -34,7 +34,7 @@ from bot.config import Config
 from bot.db.field import FieldStore
 from bot.db.ops import OpsStore
 from bot.geo.geocoder import Geocoder
-from bot.handlers import common, guards, officer, patrol, reporter, rewards
+from bot.handlers import common, field_extras, guards, officer, patrol, reporter, rewards
 from bot.handlers import followup as followup_handlers
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES
@@ -42,6 +42,7 @@ from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
+from bot.jobs.revisit_cards import RevisitCards
 from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
 from bot.services.arrival import ArrivalService
@@ -55,11 +56,14 @@ from bot.services.field import FieldService
 from bot.services.followup import FollowUp
 from bot.services.handover import Handover
 from bot.services.health import HealthService
+from bot.services.hotspots import HotspotService
+from bot.services.live import LiveService
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
 from bot.services.registry import Services
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
+from bot.services.revisits import RevisitService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
 from bot.services.summary import Summary
@@ -172,6 +176,13 @@ def register_handlers(app: Application, config: Config) -> None:
     )
     officers = filters.User(config.officers.user_ids or [0])
 
+    # A live location's moves arrive as edits (issue 13): the only edits read.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, field_extras.on_live_moved
+        ),
+        group=-5,
+    )
     app.add_handler(TypeHandler(Update, guards.ignore_edits), group=-4)
     app.add_handler(TypeHandler(Update, flood), group=-3)
     app.add_handler(TypeHandler(Update, guards.unknown_group), group=-2)
@@ -189,6 +200,7 @@ def register_handlers(app: Application, config: Config) -> None:
             CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
             CallbackQueryHandler(followup_handlers.on_still_there, pattern=r"^st:"),
             CallbackQueryHandler(rewards.on_button, pattern=r"^rw:"),
+            CallbackQueryHandler(field_extras.on_revisit_button, pattern=r"^rv:"),
             CallbackQueryHandler(common.stale_button),
             # Evidence: media sent as a reply to a tip's message (group or officer's chat).
             MessageHandler(
@@ -226,6 +238,14 @@ def register_handlers(app: Application, config: Config) -> None:
             ),
         ]
     )
+    # A live location's first message, beside whatever handled it above (the reporter's
+    # report takes the pin; a staff member's position is followed).
+    app.add_handler(
+        MessageHandler(
+            filters.LOCATION & filters.UpdateType.MESSAGE, field_extras.on_live_location
+        ),
+        group=1,
+    )
     app.add_error_handler(common.on_error)
 
 
@@ -251,6 +271,8 @@ COMMAND_CALLBACKS = {
     # The patrol log (in a patrol group).
     "patrol_start": patrol.patrol_start,
     "patrol_end": patrol.patrol_end,
+    # Staff only (issue 13).
+    "hotspots": field_extras.hotspots,
 }
 
 
@@ -287,16 +309,6 @@ def build_services(
     audit = station.audit
     tips = Tips(repo.tips, repo.events, notifier)
     users = UserService(db, repo.people, reach, notifier, clock, language)
-    cards = CardService(
-        repo.tips,
-        repo.events,
-        repo.media,
-        repo.people,
-        naming,
-        reach,
-        config.reporting,
-        amendments=repo.amendments,
-    )
     amend = AmendService(
         db,
         repo.tips,
@@ -309,6 +321,25 @@ def build_services(
         clock,
         config.reporting,
     )
+    # Issue 13 (h13c): live locations, revisits, hotspots.
+    live = LiveService(db, repo.live, repo.tips, repo.messages, notifier, naming, reach, clock)
+    revisits = RevisitService(
+        db, repo.revisits, repo.tips, repo.events, repo.outbox, reach, roster, clock, config.field
+    )
+    hotspots = HotspotService(repo.hotspots, reach, clock, config.field.hotspot_days, language)
+    cards = CardService(
+        repo.tips,
+        repo.events,
+        repo.media,
+        repo.people,
+        naming,
+        reach,
+        config.reporting,
+        amendments=repo.amendments,
+        live=live,
+    )
+    cards_of_revisits = (db, repo.revisits, repo.tips, naming, reach, clock, language)
+    revisit_cards = RevisitCards(bot, *cards_of_revisits)  # type: ignore[arg-type]
     sender = OutboxSender(
         bot,  # type: ignore[arg-type]
         db,
@@ -323,6 +354,7 @@ def build_services(
         clock,
         station_language=language,
         digest_threshold=config.reporting.digest_threshold,
+        revisit_cards=revisit_cards,
     )
     awards = AwardService(
         db,
@@ -378,6 +410,7 @@ def build_services(
         reach,
         clock,
         followup=followup,
+        on_close=(revisits.on_tip_closed,),
     )
     reports = ReportService(
         db,
@@ -442,6 +475,7 @@ def build_services(
             config.campaign,
             config.patrol,
             campaign_stats=repo.campaign,
+            more=(revisits.summary_text,),
         ),
         BackupService(db, repo.schedule, notifier, config.backup),
         notifier,
@@ -455,6 +489,8 @@ def build_services(
         config.weather,
         fetch_forecast,
         arrival=arrival,
+        more_steps=(revisits.run, live.run),
+        reminder_lines=(revisits.reminder_lines, hotspots.reminder_lines),
     )
     services = Services(
         config=config,
@@ -475,6 +511,9 @@ def build_services(
         amend=amend,
         arrival=arrival,
         followup=followup,
+        live=live,
+        revisits=revisits,
+        hotspots=hotspots,
     )
     return services, sender
 

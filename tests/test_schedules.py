@@ -841,6 +841,17 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
                 block(zh("summary.campaign"), 22) + legs,  # 11 days since 11-21, 2 patrols a day
                 # The state now, once, apart from the periods' movements (issue 10 #15).
                 zh("summary.rewards_now", pending=1, approved=0),
+                # Revisits (issue 13): supplies only and not found each made one, waiting
+                # for cold mode.
+                zh(
+                    "revisit.summary",
+                    posted=0,
+                    brought_in=0,
+                    supplies=0,
+                    not_there=0,
+                    refused=0,
+                    waiting=2,
+                ),
             ]
         )
         assert "未找到比例：33%" in summary and "认领用时中位数：6.0 分钟" in summary

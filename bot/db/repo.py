@@ -15,13 +15,16 @@ from bot.db.database import Database
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
 from bot.db.exports import ExportStore
+from bot.db.hotspots import HotspotStore
 from bot.db.journal import JournalStore
+from bot.db.live import LiveStore
 from bot.db.maintenance import MaintenanceStore
 from bot.db.messages import MediaStore, MessageStore
 from bot.db.ops import OpsStore
 from bot.db.outbox import OutboxStore
 from bot.db.people import InputStore, PeopleStore
 from bot.db.questions import QuestionStore
+from bot.db.revisits import RevisitStore
 from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
@@ -52,6 +55,10 @@ class Repo:
     maintenance: MaintenanceStore
     journal: JournalStore
     amendments: AmendmentStore  # what reporters added to their tips after submitting
+    # Issue 13 (h13c): live positions (staff-only data), revisits, where people were found.
+    live: LiveStore
+    revisits: RevisitStore
+    hotspots: HotspotStore
 
     @classmethod
     def on(cls, db: Database) -> Repo:
@@ -78,4 +85,7 @@ class Repo:
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
             amendments=AmendmentStore(db),
+            live=LiveStore(db),
+            revisits=RevisitStore(db),
+            hotspots=HotspotStore(db),
         )

@@ -76,6 +76,7 @@ class Attempt(StrEnum):
     PHONE_VIEW = "phone_view"
     PATROL_START = "patrol_start"
     PATROL_END = "patrol_end"
+    HOTSPOTS = "hotspots"  # /hotspots by someone who is not staff (issue 13)
 
 
 def refused(what: Action | Attempt) -> str:

@@ -33,6 +33,8 @@ class Kind(StrEnum):
     CARD = "card"  # post a tip's card (text, pin, photo) in a chat
     CARD_EDIT = "card_edit"  # bring every copy of a tip's card up to date
     NOTICE = "notice"  # any other message
+    REVISIT = "revisit"  # post a revisit's light card (issue 13)
+    REVISIT_EDIT = "revisit_edit"  # bring a revisit's card up to date
 
 
 class MessageKind(StrEnum):
@@ -124,7 +126,17 @@ class Notice:
     amend_button: bool = False
 
 
-Message = CardPost | CardEdit | Notice
+@dataclass(frozen=True)
+class RevisitPost:
+    revisit_id: int
+
+
+@dataclass(frozen=True)
+class RevisitEdit:
+    revisit_id: int
+
+
+Message = CardPost | CardEdit | Notice | RevisitPost | RevisitEdit
 
 #: The payload key of the claim secret (scrubbed from the row once delivered).
 SECRET = "secret"
@@ -135,6 +147,10 @@ def kind_of(message: Message) -> Kind:
         return Kind.CARD
     if isinstance(message, CardEdit):
         return Kind.CARD_EDIT
+    if isinstance(message, RevisitPost):
+        return Kind.REVISIT
+    if isinstance(message, RevisitEdit):
+        return Kind.REVISIT_EDIT
     return Kind.NOTICE
 
 
@@ -147,6 +163,8 @@ def encode(message: Message) -> dict[str, Any]:
         return {"copy": True} if message.copy else {}
     if isinstance(message, CardEdit):
         return {}
+    if isinstance(message, RevisitPost | RevisitEdit):
+        return {"revisit": message.revisit_id}
     payload: dict[str, Any] = {"notice": _text_out(message.text)}
     if message.keyboard is not None:
         payload["keyboard"] = message.keyboard.value
@@ -171,6 +189,10 @@ def decode(kind: str, payload: Mapping[str, Any]) -> Message:
         return CardPost(copy=bool(payload.get("copy")))
     if kind == Kind.CARD_EDIT:
         return CardEdit()
+    if kind == Kind.REVISIT:
+        return RevisitPost(int(payload["revisit"]))
+    if kind == Kind.REVISIT_EDIT:
+        return RevisitEdit(int(payload["revisit"]))
     if kind != Kind.NOTICE:
         raise ValueError(f"unknown outbox kind {kind!r}")
     keyboard = Keyboard(payload["keyboard"]) if payload.get("keyboard") else None

@@ -12,6 +12,7 @@ from bot.domain.events import Attempt
 from bot.handlers.common import officers_only, reply, services
 from bot.handlers.reporter import begin
 from bot.i18n import t
+from bot.views import live as live_view
 from bot.views.callbacks import TipButton, TipOp
 from bot.views.cards import open_place, state_label
 from bot.views.people import label
@@ -34,6 +35,7 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: st
         return
     now = svc.clock.now()
     names = await svc.naming.people(tip.claimed_by for tip in tips)
+    tracked = await svc.live.tracking(tips[:OPEN_LIST_LIMIT])  # live positions (issue 13)
     lines = [t(lang, "open.head", count=len(tips))]
     buttons = []
     size = len(lines[0])
@@ -56,6 +58,7 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: st
         if size > OPEN_TEXT_MAX:  # long places: the rest counted below, not cut off
             break
         lines.append(entry)
+        lines.extend(live_view.open_lines(tracked.get(tip.id), now, lang, svc.clock.tz))
         buttons.append(
             InlineKeyboardButton(
                 t(lang, "btn.show", code=tip.code),

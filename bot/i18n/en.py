@@ -585,6 +585,47 @@ MESSAGES: dict[str, str] = {
     "summary.field_found": "Found / not found: per attempt {a_located} / {a_missed}, per incident {i_located} / {i_missed}",
     #
     # == h13c — issue 13: live locations, revisits, hotspots ==
+    # Live locations: a reporter's moving pin, staff members' distance, the nearest member.
+    "live.pin": "📡 Live position updated {at} ({age} min ago) · {moved} from the first · {links}",
+    "live.staff": "🚶 {name} {distance} away (updated {at}, {age} min ago)",
+    "live.nearest": "Nearest: {name} {distance}",
+    "live.following_tip": "Live location received: the card of {code} will show your distance.",
+    "live.following": "Live location received: new cards will name the member nearest to them.",
+    # Revisits: the light card, its buttons, the reminder and summary lines.
+    "revisit.head": "🔁 <b>Revisit {code}</b>: {when} at {place}, {reason}",
+    "revisit.today": "today {time}",
+    "revisit.yesterday": "last night {time}",
+    "revisit.reason.refused": "refused to come in; given {supplies}",
+    "revisit.reason.refused_again": "refused again",
+    "revisit.reason.not_found": "not found",
+    "revisit.reason.gone": "had gone",
+    "revisit.no_supplies": "supplies",
+    "revisit.waiting": "Waiting to be claimed ({group})",
+    "revisit.claimed": "Claimed by {name}",
+    "revisit.closed": "Done: {outcome} ({name})",
+    "revisit.btn.claim": "Claim revisit",
+    "revisit.btn.release": "Give back",
+    "revisit.outcome.brought_in": "Brought in",
+    "revisit.outcome.supplies_again": "Supplies again",
+    "revisit.outcome.not_there": "Not there",
+    "revisit.outcome.refused_again": "Refused again",
+    "revisit.done.claim": "Revisit claimed.",
+    "revisit.done.release": "Given back to the group.",
+    "revisit.done.close": "Revisit outcome recorded.",
+    "revisit.refused.not_allowed": "Only the on-duty group's members, its leader and duty officers can act on this revisit.",
+    "revisit.refused.closed": "This revisit is already done.",
+    "revisit.refused.race": "Someone else acted on this revisit just now.",
+    "revisit.refused.stale": "This button is no longer valid.",
+    "revisit.reminder": "Revisits to do: {count}: {codes} ({waiting} more waiting for cold mode or their time)",
+    "revisit.summary": "Revisits: {posted} posted; brought in {brought_in}, supplies again {supplies}, not there {not_there}, refused again {refused}; {waiting} waiting",
+    # Hotspots: where people were found lately (staff only).
+    "hotspot.reminder": "Where people were found in the last {days} days:",
+    "hotspot.line": "{n}. {place} · {count}×, last {last}",
+    "hotspot.none": "Nobody was found in the last {days} days.",
+    "hotspot.off": "Hotspots are off ([field] hotspot_days = 0).",
+    "hotspot.refused": "Sorry, this command is for staff only.",
+    "cmd.hotspots": "Where people were found lately",
+    "help.cmd.hotspots": "Where people were found lately (most often first; staff only)",
     #
     # == h14 — issue 14: the dashboard and the summary chart ==
     #

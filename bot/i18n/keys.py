@@ -9,6 +9,7 @@ from bot.domain.campaign import Leg
 from bot.domain.draft import Source, Step
 from bot.domain.events import Act
 from bot.domain.outage import Cause
+from bot.domain.revisits import RevisitOutcome
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
 from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Role, Seen, State, Supply
@@ -180,4 +181,22 @@ PRESENCE = {
     Presence.HERE: "still.here",
     Presence.LEFT: "still.left",
     Presence.AWAY: "still.away",
+}
+
+# == h13c — issue 13: revisits ==
+#: A revisit's outcomes (its buttons and its closed card).
+REVISIT_OUTCOME = {
+    RevisitOutcome.BROUGHT_IN: "revisit.outcome.brought_in",
+    RevisitOutcome.SUPPLIES_AGAIN: "revisit.outcome.supplies_again",
+    RevisitOutcome.NOT_THERE: "revisit.outcome.not_there",
+    RevisitOutcome.REFUSED_AGAIN: "revisit.outcome.refused_again",
+}
+
+#: What made a revisit, on its card (a tip's outcome, or the revisit before's).
+REVISIT_REASON = {
+    Outcome.SUPPLIES_ONLY.value: "revisit.reason.refused",
+    Outcome.NOT_FOUND.value: "revisit.reason.not_found",
+    Outcome.GONE.value: "revisit.reason.gone",
+    RevisitOutcome.SUPPLIES_AGAIN.value: "revisit.reason.refused",
+    RevisitOutcome.REFUSED_AGAIN.value: "revisit.reason.refused_again",
 }

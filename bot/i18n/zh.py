@@ -580,6 +580,47 @@ MESSAGES: dict[str, str] = {
     "summary.field_found": "找到 / 未找到：按查找次数 {a_located} / {a_missed}，按事件 {i_located} / {i_missed}",
     #
     # == h13c — issue 13: live locations, revisits, hotspots ==
+    # Live locations: a reporter's moving pin, staff members' distance, the nearest member.
+    "live.pin": "📡 实时位置 {at} 更新（{age} 分钟前）· 距最初位置 {moved} · {links}",
+    "live.staff": "🚶 {name} 距此 {distance}（{at} 更新，{age} 分钟前）",
+    "live.nearest": "离此最近：{name} {distance}",
+    "live.following_tip": "已收到实时位置：{code} 的卡片将显示你到现场的距离。",
+    "live.following": "已收到实时位置：新报告的卡片会显示离现场最近的队员。",
+    # Revisits: the light card, its buttons, the reminder and summary lines.
+    "revisit.head": "🔁 <b>复查 {code}</b>：{when} 在{place}{reason}",
+    "revisit.today": "今天 {time}",
+    "revisit.yesterday": "昨晚 {time}",
+    "revisit.reason.refused": "拒绝入站，已发放{supplies}",
+    "revisit.reason.refused_again": "再次拒绝入站",
+    "revisit.reason.not_found": "未找到此人",
+    "revisit.reason.gone": "此人已离开",
+    "revisit.no_supplies": "物资",
+    "revisit.waiting": "待认领（{group}）",
+    "revisit.claimed": "已由 {name} 认领",
+    "revisit.closed": "已结束：{outcome}（{name}）",
+    "revisit.btn.claim": "认领复查",
+    "revisit.btn.release": "放弃",
+    "revisit.outcome.brought_in": "已带回站内",
+    "revisit.outcome.supplies_again": "再次发放物资",
+    "revisit.outcome.not_there": "不在原处",
+    "revisit.outcome.refused_again": "再次拒绝",
+    "revisit.done.claim": "已认领复查。",
+    "revisit.done.release": "已放弃，复查回到小组。",
+    "revisit.done.close": "已记录复查结果。",
+    "revisit.refused.not_allowed": "只有值班小组的队员、组长和值班人员可以处理这项复查。",
+    "revisit.refused.closed": "这项复查已经结束。",
+    "revisit.refused.race": "这项复查刚刚已被他人处理。",
+    "revisit.refused.stale": "这个按钮已失效。",
+    "revisit.reminder": "复查待办 {count} 项：{codes}（另有 {waiting} 项等待寒潮模式或时间）",
+    "revisit.summary": "复查：发出 {posted}；带回 {brought_in}、再次发放 {supplies}、不在原处 {not_there}、再次拒绝 {refused}；等待中 {waiting}",
+    # Hotspots: where people were found lately (staff only).
+    "hotspot.reminder": "近 {days} 天发现人员的地点：",
+    "hotspot.line": "{n}. {place} · {count} 次，最近 {last}",
+    "hotspot.none": "近 {days} 天没有发现人员的记录。",
+    "hotspot.off": "热点统计未开启（[field] hotspot_days = 0）。",
+    "hotspot.refused": "抱歉，这个命令仅限工作人员使用。",
+    "cmd.hotspots": "近期发现人员的地点",
+    "help.cmd.hotspots": "近期发现人员的地点（按次数排列，仅限工作人员）",
     #
     # == h14 — issue 14: the dashboard and the summary chart ==
     #

@@ -34,8 +34,18 @@ from bot.db.database import Database
 from bot.db.messages import MediaStore, MessageStore
 from bot.db.outbox import OutboxItem, OutboxStore
 from bot.db.tips import TipStore
-from bot.domain.outbox import CardPost, Kind, MessageKind, Msg, Notice
+from bot.domain.outbox import (
+    CardEdit,
+    CardPost,
+    Kind,
+    MessageKind,
+    Msg,
+    Notice,
+    RevisitEdit,
+    RevisitPost,
+)
 from bot.domain.tips import Tip
+from bot.jobs.revisit_cards import RevisitCards
 from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
 from bot.services.clock import StationClock
@@ -74,6 +84,7 @@ class OutboxSender:
         *,
         station_language: str,
         digest_threshold: int,
+        revisit_cards: RevisitCards | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -88,6 +99,7 @@ class OutboxSender:
         self.clock = clock
         self.station_language = station_language
         self.digest_threshold = digest_threshold
+        self.revisit_cards = revisit_cards  # a revisit's light card (issue 13)
         # Every committed transaction that queued a message wakes the sender.
         outbox.listen(self.wake)
         self._wake = asyncio.Event()
@@ -260,7 +272,12 @@ class OutboxSender:
                 await self._send_card(item, message)
             elif isinstance(message, Notice):
                 await self._send_notice(item, message)
-            else:
+            elif isinstance(message, RevisitPost) and self.revisit_cards is not None:
+                assert item.chat_id is not None
+                await self.revisit_cards.post(item.chat_id, message)
+            elif isinstance(message, RevisitEdit) and self.revisit_cards is not None:
+                await self.revisit_cards.edit(message)
+            elif isinstance(message, CardEdit):
                 await self._edit_cards(item)
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 is moving this from int to timedelta

@@ -19,6 +19,7 @@ from bot.domain.amendments import Amendment
 from bot.domain.arrival import FieldFacts
 from bot.domain.events import Act
 from bot.domain.tips import Action, Tip
+from bot.services.live import LiveFacts, LiveService
 from bot.services.people import Naming, Person
 from bot.services.reach import Reach
 
@@ -48,6 +49,7 @@ class CardContext:
     amendments: list[Amendment] = field(default_factory=list)
     #: Arrival time, "still there?", earlier attempts (bot/services/followup.py).
     field: FieldFacts | None = None
+    live: LiveFacts | None = None  # live positions (issue 13)
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -77,6 +79,8 @@ class CardService:
         reach: Reach,
         reporting: ReportingConfig,
         amendments: AmendmentStore | None = None,
+        *,
+        live: LiveService | None = None,
     ) -> None:
         self.tips = tips
         self.amendments = amendments
@@ -88,6 +92,7 @@ class CardService:
         self.reporting = reporting
         #: The field flow's facts of a tip (set by the composition root).
         self.field_facts: Callable[[Tip], Awaitable[FieldFacts]] | None = None
+        self.live = live
 
     async def context(self, tip: Tip) -> CardContext:
         events = await self.events.of(tip.id)
@@ -123,6 +128,7 @@ class CardService:
             reporter_known=await self.people.reporter_identity(tip.id),
             amendments=await self.amendments.of(tip.id) if self.amendments else [],
             field=await self.field_facts(tip) if self.field_facts else None,
+            live=await self.live.card_facts(tip) if self.live is not None else None,
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import replay
@@ -50,6 +51,10 @@ _REPORTER_NOTICE_ON_CLOSE = {
 }
 
 
+#: Called in a close's transaction with (tx, the tip closed, its outcome, who, now).
+CloseHook = Callable[[Tx, Tip, Outcome, int, dt.datetime], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Evidence:
     tip: Tip
@@ -72,6 +77,8 @@ class FieldService:
         reach: Reach,
         clock: StationClock,
         followup: FollowUp | None = None,
+        *,
+        on_close: tuple[CloseHook, ...] = (),
     ) -> None:
         self.followup = followup  # the reporter's "still there?" and "not found" follow-ups
         self.db = db
@@ -85,6 +92,7 @@ class FieldService:
         self.audit = audit
         self.reach = reach
         self.clock = clock
+        self.on_close = on_close  # more to do in a close's transaction (issue 13: revisits)
 
     def actor(self, tip: Tip, user_id: int) -> Actor:
         """The roles ``user_id`` holds towards this tip (bot/domain/access.py)."""
@@ -190,6 +198,8 @@ class FieldService:
                 await self._ensure_full_card(tx, tip, now)
             if action is Action.CLOSE and outcome is not None:
                 await self.awards.on_tip_closed(tx, after, outcome, user_id, now)
+                for hook in self.on_close:
+                    await hook(tx, after, outcome, user_id, now)
             if self.followup is not None:
                 await self.followup.after_act(tx, after, action, outcome, now)
             await replay.record(tx, "act", tip.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 
 from bot.config import CampaignConfig, PatrolConfig, SummaryConfig
 from bot.db.campaign_stats import CampaignStatsStore
@@ -40,6 +41,8 @@ class Summary:
         campaign: CampaignConfig,
         patrol: PatrolConfig,
         campaign_stats: CampaignStatsStore | None = None,
+        *,
+        more: tuple[Callable[[dt.datetime, dt.datetime], Awaitable[Text]], ...] = (),
     ) -> None:
         #: The campaign's figures (bot/domain/campaign.py): the response legs' median and p90,
         #: located vs not found per attempt and per incident.
@@ -56,6 +59,7 @@ class Summary:
         self.config = config
         self.campaign = campaign
         self.patrol = patrol
+        self.more = more  # more lines about yesterday (issue 13: revisits)
 
     async def run(self, now: dt.datetime, local: dt.datetime) -> None:
         at = parse_hhmm(self.config.time)
@@ -143,7 +147,8 @@ class Summary:
                 "approved": await self.rewards.count(RewardState.APPROVED),
             },
         )
-        return Lines((head, Lines(blocks, gap=True), now))
+        more = [await lines(yesterday_start, today_start) for lines in self.more]
+        return Lines((head, Lines(blocks, gap=True), now, *more))
 
     async def _with_legs(self, block: Msg, since: dt.datetime, until: dt.datetime) -> Text:
         """The block, and under it the response legs and the located counts of the same

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.revisits import RevisitOutcome
 from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Seen, supplies_from_mask
 
@@ -237,3 +238,40 @@ def parse_still_there(data: str | None) -> tuple[int, str] | None:
     if not match or not 0 < int(match.group(1)) <= _MAX_ID:
         return None
     return int(match.group(1)), match.group(2)
+# -- a revisit's light card (issue 13) -----------------------------------------------------------
+
+
+class RvOp(StrEnum):
+    CLAIM = "c"
+    RELEASE = "r"
+    CLOSE = "x"  # rv:x:<id>:<outcome>
+
+
+_RV = re.compile(r"^rv:([a-z]):(\d{1,9})(?::([a-z_]{1,16}))?$")
+
+
+@dataclass(frozen=True)
+class RevisitButton:
+    op: RvOp
+    revisit_id: int
+    outcome: RevisitOutcome | None = None
+
+    def data(self) -> str:
+        tail = f":{self.outcome.value}" if self.outcome else ""
+        return f"rv:{self.op.value}:{self.revisit_id}{tail}"
+
+
+def parse_revisit(data: str | None) -> RevisitButton | None:
+    match = _RV.fullmatch(data or "")
+    if not match:
+        return None
+    op_text, id_text, outcome_text = match.groups()
+    try:
+        op = RvOp(op_text)
+        outcome = RevisitOutcome(outcome_text) if outcome_text else None
+    except ValueError:
+        return None
+    revisit_id = int(id_text)
+    if not 0 < revisit_id <= _MAX_ID or (op is RvOp.CLOSE) != (outcome is not None):
+        return None
+    return RevisitButton(op, revisit_id, outcome)

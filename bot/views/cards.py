@@ -32,6 +32,7 @@ from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
 from bot.views.field import card_lines as field_lines
 from bot.views.field import eta_rows
+from bot.views.live import card_lines as live_lines
 from bot.views.people import join, label
 from bot.views.places import pin_place, place_line
 
@@ -118,6 +119,7 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
         for link in map_links(tip.lat, tip.lon, tip.code)
     )
     lines.append(t(lang, "card.maps", links=links))
+    lines.extend(live_lines(ctx.live, tip.code, lang, tz))  # issue 13: live positions
     if ctx.duplicates:
         # The nearest few: a busy spot must not push the card past Telegram's 4096 characters.
         shown = ctx.duplicates[:DUPLICATES_SHOWN]
