@@ -6,8 +6,8 @@ outcomes of a claimed tip: its claimer, the leader, the duty officer; duplicate/
 unclaimed tip: anyone of the group), ``bot/domain/rewards.py`` (every reward step: duty
 officers only), the officer-only commands (``/newtip /open /rewards /ledger /claim /reverse
 /coldmode``) and the patrol log (``/patrol_start /patrol_end``: the group's own people and
-officers, in the group's chat) and ``/hotspots`` (staff only). There is no separate admin role in the code: the duty officer
-is the most trusted role a person can have in a chat.
+officers, in the group's chat) and ``/hotspots`` (staff only). There is no separate admin
+role in the code: the duty officer is the most trusted role a person can have in a chat.
 
 People ("seats"): a stranger (a member of the public) in a private chat and inside the patrol
 group's chat, a member of the *other* group, a member, the claimer of the tip, the leader and
