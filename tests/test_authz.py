@@ -6,8 +6,8 @@ outcomes of a claimed tip: its claimer, the leader, the duty officer; duplicate/
 unclaimed tip: anyone of the group), ``bot/domain/rewards.py`` (every reward step: duty
 officers only), the officer-only commands (``/newtip /open /rewards /ledger /claim /reverse
 /coldmode``) and the patrol log (``/patrol_start /patrol_end``: the group's own people and
-officers, in the group's chat). There is no separate admin role in the code: the duty officer
-is the most trusted role a person can have in a chat.
+officers, in the group's chat) and ``/hotspots`` (staff only). There is no separate admin
+role in the code: the duty officer is the most trusted role a person can have in a chat.
 
 People ("seats"): a stranger (a member of the public) in a private chat and inside the patrol
 group's chat, a member of the *other* group, a member, the claimer of the tip, the leader and
@@ -126,9 +126,15 @@ COMMANDS = {
     "coldmode":     "D    D     D    D     D    D     D    D     A    P",
     "patrol_start": "G    D     G    D     G    A     G    A     G    A",
     "patrol_end":   "G    D     G    D     G    A     G    A     G    A",
+    "hotspots":     "D    D     A    A     A    A     A    A     A    A",
 }
 # fmt: on
 OFFICER_COMMANDS = ("newtip", "open", "rewards", "ledger", "claim", "reverse", "coldmode")
+#: The refusal of a command refused to someone ("D"; else the patrol log's).
+REFUSED_KEY = {
+    **dict.fromkeys(OFFICER_COMMANDS, "refused.officer_only"),
+    "hotspots": "hotspot.refused",  # staff only (issue 13)
+}
 
 TIP_SEATS = (
     "stranger.private",
@@ -446,7 +452,7 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
         key = {
             "P": "private_only",
             "G": "patrol.group_only",
-            "D": "refused.officer_only" if command in OFFICER_COMMANDS else "patrol.not_member",
+            "D": REFUSED_KEY.get(command, "patrol.not_member"),
         }[cell]
         raw = await _reply(stage, seat.chat, start, (t(lang, key),))
         assert raw == t(lang, key)
@@ -486,6 +492,7 @@ def _allowed_prefixes(command: str, seat: Seat, lang: str) -> tuple[str, ...]:
         "coldmode": ("coldmode.changed",),
         "patrol_start": ("patrol.started",),
         "patrol_end": ("patrol.ended",),
+        "hotspots": ("hotspot.none", "hotspot.reminder"),
     }[command]
     return tuple(_prefix(lang, key) for key in keys)
 
