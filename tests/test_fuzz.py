@@ -229,7 +229,9 @@ tip_data = st.builds(
     st.one_of(st.just(""), st.integers(-1, 40), st.integers(0, 10**10)),
 )
 R_OPS = ("report", "place", "seen", "ppl", "flag", "flagsok", "nodesc", "nophoto", "submit")
+R_OPS += ("spot", "spotback", "spotok", "now", "amend", "amendok")  # issue 13
 R_ARGS = ("", "now", "hour", "today", "1", "2", "3+", "child", "ill", "elderly", "0", "none")
+R_ARGS += ("park_bench", "other", "station_hospital")
 r_data = st.builds(
     lambda op, arg: f"r:{op}" + (f":{arg}" if arg else ""),
     st.sampled_from((*R_OPS, "cancel", "wd", "lang", "zz")),
@@ -498,7 +500,9 @@ class Fuzzer:
                 address="黄石广场",
                 candidates=((30.2001, 115.0402, "黄石广场"), (30.21, 115.05, "磁湖")),
             )
-        elif order.index(step) >= order.index(Step.SEEN):
+        elif step is Step.AMEND:
+            draft = draft.amending(1)  # adding to the first tip (refused if it is not theirs)
+        elif order.index(step) >= order.index(Step.SPOT):
             draft = draft.with_location(*CENTRE, None, None)
             fields: dict[str, Any] = {}
             if order.index(step) > order.index(Step.SEEN):
@@ -1319,7 +1323,8 @@ async def test_a_button_on_a_message_that_is_gone_still_moves_the_report_on(
     async with world(tmp_path) as w:
         w.emu.send_text(REPORTER, "/start")
         await w.idle()
-        await w.services.reports.save(Draft(user_id=REPORTER).with_location(*CENTRE, None, None))
+        placed = Draft(user_id=REPORTER).with_location(*CENTRE, None, None)
+        await w.services.reports.save(replace(placed, step=Step.SEEN))
         w.mark(REPORTER)
         answer = await w.press_data(REPORTER, REPORTER, 999_999, "r:seen:now")
         assert answer.get("text") is None  # answered quietly, not with an error
