@@ -31,9 +31,11 @@ from telegram.ext import (
 )
 
 from bot.config import Config
+from bot.db.field import FieldStore
 from bot.db.ops import OpsStore
 from bot.geo.geocoder import Geocoder
 from bot.handlers import common, guards, officer, patrol, reporter, rewards
+from bot.handlers import followup as followup_handlers
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
@@ -41,6 +43,7 @@ from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
 from bot.services.answers import OfficerAnswers
+from bot.services.arrival import ArrivalService
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
 from bot.services.cards import CardService
@@ -48,6 +51,7 @@ from bot.services.chats import ChatService
 from bot.services.clock import Clock, StationClock, utc_now
 from bot.services.escalation import Escalator
 from bot.services.field import FieldService
+from bot.services.followup import FollowUp
 from bot.services.handover import Handover
 from bot.services.health import HealthService
 from bot.services.patrols import PatrolService
@@ -182,6 +186,7 @@ def register_handlers(app: Application, config: Config) -> None:
             # Buttons.
             CallbackQueryHandler(reporter.on_button, pattern=r"^r:"),
             CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
+            CallbackQueryHandler(followup_handlers.on_still_there, pattern=r"^st:"),
             CallbackQueryHandler(rewards.on_button, pattern=r"^rw:"),
             CallbackQueryHandler(common.stale_button),
             # Evidence: media sent as a reply to a tip's message (group or officer's chat).
@@ -328,6 +333,17 @@ def build_services(
         config.campaign,
         config.station.hotline,
     )
+    # Issue 13: the claimer's arrival time, the reporter's "still there?" and "not found".
+    field_store = FieldStore(db)
+    followup = FollowUp(
+        db, repo.tips, field_store, repo.drafts, repo.events, tips, notifier, reach, roster,
+        clock, config.field, service_area(config),
+        lambda lat, lon: geocoder.district(lat, lon, config.station.language),
+    )
+    cards.field_facts = followup.facts
+    arrival = ArrivalService(
+        db, repo.tips, tips, notifier, naming, audit, reach, clock, config.field
+    )
     field = FieldService(
         db,
         tips,
@@ -340,6 +356,7 @@ def build_services(
         audit,
         reach,
         clock,
+        followup=followup,
     )
     reports = ReportService(
         db,
@@ -414,6 +431,7 @@ def build_services(
         config.campaign,
         config.weather,
         fetch_forecast,
+        arrival=arrival,
     )
     services = Services(
         config=config,
@@ -431,6 +449,8 @@ def build_services(
         schedules=schedules,
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
+        arrival=arrival,
+        followup=followup,
     )
     return services, sender
 

@@ -54,6 +54,7 @@ class Keyboard(StrEnum):
     SHARE_PHONE = "share_phone"  # the reporter's "share my phone number" button
     FORCE_REPLY = "force_reply"  # the reporter's app opens a reply (a relayed question)
     REMOVE = "remove"  # no 📍 keyboard may outlive the report (the receipt)
+    STILL_THERE = "still_there"  # the reporter's 还在 / 已经离开 / 不在现场了 (the notice's tip)
 
 
 @dataclass(frozen=True)

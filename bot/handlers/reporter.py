@@ -32,6 +32,7 @@ from bot.domain.draft import (
 )
 from bot.domain.events import Attempt
 from bot.domain.tips import Flag, People, Seen, is_urgent
+from bot.handlers import followup
 from bot.handlers.common import (
     edit_pressed,
     is_private,
@@ -101,6 +102,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if await _relayed(update, context):
         return  # a question for a reporter, or an answer to the patrol's question
+    if await followup.on_reporter_message(update, context):
+        return  # a pin or words for the field flow ("not found", "still there?"; issue 13)
     svc = services(context)
     lang = await language(update, context)
     taken = await svc.reports.take(user.id, _event_of(message))

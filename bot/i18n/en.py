@@ -513,6 +513,36 @@ MESSAGES: dict[str, str] = {
     # == h13a — issue 13: the exact spot, the two-tap report, amending a tip ==
     #
     # == h13b — issue 13: arrival times, still there?, not found and reopened ==
+    # The claimer's arrival time (bot/services/arrival.py, bot/views/field.py).
+    "eta.btn": "⏱ {minutes} min",
+    "eta.btn_more": "🚶 On my way, {minutes} more min",
+    "eta.card_ask": "⏱ How long until you get there? Claimer: tap a time below.",
+    "eta.card": "⏱ Expected at {at}",
+    "eta.card_late": "⏰ Expected at {at}, nobody on scene yet: claimer, choose still on the way (a new time) / on scene / release.",
+    "eta.card_released": "↩️ {at} the claimer did not answer about arriving: back with the group, please claim it again.",
+    "eta.done": "{code}: expected at {at}. Stay safe.",
+    "eta.check": "⏰ {claimer} {code} was expected at {eta} and nobody is on scene yet. Still on the way? On the card choose: still on the way (a new time) / on scene / release. With no answer within {minutes} min the tip goes back to the group.",
+    "eta.released": "↩️ {code}: {claimer} did not answer about arriving; the tip is back with the group, another member please claim it. {leader} please keep an eye on it.",
+    # "Still there?" — the reporter's anonymous answer (bot/services/followup.py).
+    "still.ask": "👀 Report {code}: a patrol member is on the way. Can you still see the person?\n(Your answer is anonymous: the patrol does not see who you are.)",
+    "still.here": "Still there",
+    "still.left": "They have left",
+    "still.away": "I am not there any more",
+    "still.echo": "Report {code}: ✓ {said}",
+    "still.thanks": "Thank you! The patrol sees it at once. If you know more (say, which way they went), just send it to me within 15 minutes.",
+    "still.words_sent": "Passed on to the patrol (report {code}).",
+    "still.already": "You have answered already, thank you.",
+    "still.closed": "The search for this report is over, no need to answer any more. Thank you.",
+    "still.invalid": "This button is no longer valid.",
+    "still.card": "👁 Reporter {at}: {said}",
+    "still.card_words": "{answer}, {words}",
+    # "Not found" is not the end: the reporter's new pin or words reopen the tip.
+    "reopen.ask": "Report {code}: can you add anything? A better description of the spot, a new location (📍) or a few words: send it to me within {hours} h and the patrol will look again.",
+    "reopen.done": "Thank you! Added to report {code}; the patrol will look again (attempt {attempt}).",
+    "reopen.card": "🔁 Attempt {attempt} (same report): {earlier}",
+    "reopen.card_earlier": "attempt {attempt} {at} {outcome}",
+    "reopen.card_link": "<a href=\"{url}\">the first attempt's card</a>",
+    "reopen.card_words": "🗣 Reporter {at} added: {words}",
     #
     # == h13c — issue 13: live locations, revisits, hotspots ==
     #

@@ -4,6 +4,7 @@ so a test can see every key the code uses (tests/test_i18n.py checks each table 
 
 from __future__ import annotations
 
+from bot.domain.arrival import Presence
 from bot.domain.campaign import Leg
 from bot.domain.draft import Source, Step
 from bot.domain.events import Act
@@ -170,3 +171,10 @@ LEG = {
 
 #: Why warmline was away, in the officers' outage notice (bot/jobs/outages.py).
 CAUSE = {Cause.API: "ops.cause.api", Cause.STOPPED: "ops.cause.stopped"}
+
+# == h13b — the reporter's answers to "still there?" (bot/domain/arrival.py) ==
+PRESENCE = {
+    Presence.HERE: "still.here",
+    Presence.LEFT: "still.left",
+    Presence.AWAY: "still.away",
+}

@@ -509,6 +509,36 @@ MESSAGES: dict[str, str] = {
     # == h13a — issue 13: the exact spot, the two-tap report, amending a tip ==
     #
     # == h13b — issue 13: arrival times, still there?, not found and reopened ==
+    # The claimer's arrival time (bot/services/arrival.py, bot/views/field.py).
+    "eta.btn": "⏱ {minutes} 分钟",
+    "eta.btn_more": "🚶 还在路上，再 {minutes} 分钟",
+    "eta.card_ask": "⏱ 多久能到？认领人请点下方的时间。",
+    "eta.card": "⏱ 预计 {at} 到",
+    "eta.card_late": "⏰ 预计 {at} 到，仍未到场：认领人请选 还在路上（新的时间）/ 到达现场 / 放弃认领。",
+    "eta.card_released": "↩️ {at} 认领人未回复到达情况，已交回小组，请重新认领。",
+    "eta.done": "{code}：预计 {at} 到，注意安全。",
+    "eta.check": "⏰ {claimer} {code} 预计 {eta} 到，还没有到达现场。还在路上吗？请在卡片上选：还在路上（新的时间）/ 到达现场 / 放弃认领。{minutes} 分钟内没有回复，报告将交回小组。",
+    "eta.released": "↩️ {code}：{claimer} 没有回复到达情况，报告已交回小组，请其他队员认领。{leader} 请留意。",
+    # "Still there?" — the reporter's anonymous answer (bot/services/followup.py).
+    "still.ask": "👀 报告 {code}：巡查员已出发。您现在还能看到这个人吗？\n（匿名回答，巡查员看不到您的身份。）",
+    "still.here": "还在",
+    "still.left": "已经离开",
+    "still.away": "不在现场了",
+    "still.echo": "报告 {code}：✓ {said}",
+    "still.thanks": "谢谢！巡查员会马上看到。如果知道更多（比如往哪个方向走了），15 分钟内直接发给我。",
+    "still.words_sent": "已转告巡查员（报告 {code}）。",
+    "still.already": "您已经回答过了，谢谢。",
+    "still.closed": "这条报告的查找已经结束，不需要再回答了，谢谢。",
+    "still.invalid": "这个按钮已失效。",
+    "still.card": "👁 报告人 {at}：{said}",
+    "still.card_words": "{answer}，{words}",
+    # "Not found" is not the end: the reporter's new pin or words reopen the tip.
+    "reopen.ask": "报告 {code}：您能补充什么吗？更准确的位置、新的定位（📍）或几句话都可以，{hours} 小时内直接发给我，巡查队会再去找一次。",
+    "reopen.done": "谢谢！已补充到报告 {code}，巡查队会再去找一次（第 {attempt} 次）。",
+    "reopen.card": "🔁 第 {attempt} 次查找（同一报告）：{earlier}",
+    "reopen.card_earlier": "第 {attempt} 次 {at} {outcome}",
+    "reopen.card_link": "<a href=\"{url}\">第 1 次查找的卡片</a>",
+    "reopen.card_words": "🗣 报告人 {at} 补充：{words}",
     #
     # == h13c — issue 13: live locations, revisits, hotspots ==
     #

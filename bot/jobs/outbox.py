@@ -362,7 +362,8 @@ class OutboxSender:
 
     async def _render(self, tip: Tip, lang: str) -> tuple[str, object]:
         ctx = await self.cards.context(tip)
-        return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang)
+        choices = ctx.field.eta_choices if ctx.field else ()
+        return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang, choices)
 
     async def _record(self, message: Message, tip_id: int, kind: MessageKind) -> None:
         async with self.db.write() as tx:
@@ -489,7 +490,7 @@ class OutboxSender:
         message = await self.bot.send_message(
             item.chat_id,
             text,
-            reply_markup=notices.keyboard(notice.keyboard, lang),
+            reply_markup=notices.keyboard(notice.keyboard, lang, item.tip_id),
             reply_to_message_id=reply_to,
         )
         if notice.record is not None and item.tip_id is not None:

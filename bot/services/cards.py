@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.config import ReportingConfig
@@ -13,6 +14,7 @@ from bot.db.messages import MediaStore
 from bot.db.people import PeopleStore
 from bot.db.tips import TipStore
 from bot.domain import dedup
+from bot.domain.arrival import FieldFacts
 from bot.domain.events import Act
 from bot.domain.tips import Action, Tip
 from bot.services.people import Naming, Person
@@ -40,6 +42,8 @@ class CardContext:
     timeline: list[TimelineEntry] = field(default_factory=list)
     #: The reporter's name, username and phone: never shown, only masked in the card's words.
     reporter_known: tuple[str | None, ...] = ()
+    #: Arrival time, "still there?", earlier attempts (bot/services/followup.py).
+    field: FieldFacts | None = None
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -76,6 +80,8 @@ class CardService:
         self.naming = naming
         self.reach = reach
         self.reporting = reporting
+        #: The field flow's facts of a tip (set by the composition root).
+        self.field_facts: Callable[[Tip], Awaitable[FieldFacts]] | None = None
 
     async def context(self, tip: Tip) -> CardContext:
         events = await self.events.of(tip.id)
@@ -109,6 +115,7 @@ class CardService:
             evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
             reporter_known=await self.people.reporter_identity(tip.id),
+            field=await self.field_facts(tip) if self.field_facts else None,
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

@@ -31,6 +31,7 @@ from bot.domain.tips import (
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.clock import StationClock
+from bot.services.followup import FollowUp
 from bot.services.notify import Notifier
 from bot.services.reach import Reach
 from bot.services.result import Refusal, Result, done, from_domain, refused
@@ -70,7 +71,9 @@ class FieldService:
         audit: Audit,
         reach: Reach,
         clock: StationClock,
+        followup: FollowUp | None = None,
     ) -> None:
+        self.followup = followup  # the reporter's "still there?" and "not found" follow-ups
         self.db = db
         self.tips = tips
         self.store = store
@@ -187,6 +190,8 @@ class FieldService:
                 await self._ensure_full_card(tx, tip, now)
             if action is Action.CLOSE and outcome is not None:
                 await self.awards.on_tip_closed(tx, after, outcome, user_id, now)
+            if self.followup is not None:
+                await self.followup.after_act(tx, after, action, outcome, now)
             await replay.record(tx, "act", tip.id)
         return done(after)
 

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.services.answers import OfficerAnswers
+from bot.services.arrival import ArrivalService
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import StationClock
 from bot.services.field import FieldService
+from bot.services.followup import FollowUp
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
 from bot.services.relay import RelayService
@@ -39,3 +41,5 @@ class Services:
     schedules: ScheduleService
     chats: ChatService
     relay: RelayService
+    arrival: ArrivalService  # the claimer's arrival time (issue 13)
+    followup: FollowUp  # the reporter's "still there?" and "not found" follow-ups (issue 13)

@@ -31,6 +31,7 @@ from bot.domain.schedule import (
     slot_key,
 )
 from bot.domain.tips import Role, State
+from bot.services.arrival import ArrivalService
 from bot.services.audit import Audit
 from bot.services.backups import BackupService
 from bot.services.clock import StationClock
@@ -55,6 +56,10 @@ CHECKED_AT = "reminders_checked_at"
 CHECKED_AT_EVERY = dt.timedelta(minutes=1)
 
 
+async def _nothing() -> None:
+    return None
+
+
 class ScheduleService:
     def __init__(
         self,
@@ -77,7 +82,9 @@ class ScheduleService:
         campaign: CampaignConfig,
         weather: WeatherConfig,
         fetch_forecast: ForecastFetcher | None = None,
+        arrival: ArrivalService | None = None,
     ) -> None:
+        self.arrival = arrival  # the claimers' arrival times (issue 13)
         self.db = db
         self.store = store
         self.schedule = schedule
@@ -111,6 +118,7 @@ class ScheduleService:
             lambda: self._running(now, local),
             lambda: self.handover.run(now, local),
             lambda: self.escalator.escalate(now),
+            lambda: self.arrival.watch(now) if self.arrival else _nothing(),
             lambda: self._weather(now, local),
             lambda: self._reminder(now, local),
             lambda: self._patrol_checks(now, local),

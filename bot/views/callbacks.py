@@ -27,6 +27,7 @@ class TipOp(StrEnum):
     SHOW = "show"  # officer: send me a live copy of this card
     ASK_REPORTER = "askr"  # put a question to the reporter (relayed; identities hidden)
     FULL = "full"  # post this tip's full card here (from a digest)
+    ETA = "eta"  # the claimer's arrival time: tip:eta:42:n:<minutes>
 
 
 OP_ACTIONS: dict[TipOp, Action] = {
@@ -90,7 +91,7 @@ def parse_tip(data: str | None) -> TipButton | None:
         ok = outcome is None and number is None and word is None
     elif op is TipOp.ASK:
         ok = outcome is not None and number is None
-    elif op is TipOp.SUPPLIES:
+    elif op in (TipOp.SUPPLIES, TipOp.ETA):
         ok = word == "n" and number is not None
     else:  # CLOSE
         ok = outcome is not None and (
@@ -211,3 +212,20 @@ def parse_reward(data: str | None) -> RewardButton | None:
     if op is RwOp.METHOD:
         return RewardButton(op, reward_id, method) if method in _METHODS else None
     return RewardButton(op, reward_id) if method is None else None
+
+
+# -- the reporter's answer to "still there?" (st:<tip id>:<answer>) ------------------------------
+
+_ST = re.compile(r"^st:(\d{1,9}):([a-z]{2,8})$")
+
+
+def still_there_data(tip_id: int, answer: str) -> str:
+    return f"st:{tip_id}:{answer}"
+
+
+def parse_still_there(data: str | None) -> tuple[int, str] | None:
+    """(tip id, answer); the answer is checked by the service (a forged one is refused)."""
+    match = _ST.fullmatch(data or "")
+    if not match or not 0 < int(match.group(1)) <= _MAX_ID:
+        return None
+    return int(match.group(1)), match.group(2)

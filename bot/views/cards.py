@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -28,6 +29,8 @@ from bot.geo.coords import map_links
 from bot.i18n import keys, t
 from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
+from bot.views.field import card_lines as field_lines
+from bot.views.field import eta_row
 from bot.views.people import join, label
 from bot.views.places import pin_place
 
@@ -105,6 +108,8 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
             lines.append(t(lang, "card.supplies", items=escape(join(lang, given))))
         if tip.outcome is Outcome.DUPLICATE and ctx.duplicate_of:
             lines.append(t(lang, "card.duplicate_of", code=escape(ctx.duplicate_of)))
+    known = ctx.reporter_known
+    lines += field_lines(tip, ctx.field, lang, tz, lambda w: shown_words(w, lang, known))
     lines.append(t(lang, "card.evidence", count=ctx.evidence))
     if ctx.timeline:
         lines.append("")
@@ -124,10 +129,15 @@ def _button(lang: str, key: str, button: TipButton, **params: object) -> InlineK
     return InlineKeyboardButton(t(lang, key, **params), callback_data=button.data())
 
 
-def card_keyboard(tip: Tip, lang: str) -> InlineKeyboardMarkup | None:
-    """The buttons for the tip's current state (everyone in the group sees the same ones)."""
+def card_keyboard(
+    tip: Tip, lang: str, eta_choices: Sequence[int] = ()
+) -> InlineKeyboardMarkup | None:
+    """The buttons for the tip's current state (everyone in the group sees the same ones);
+    ``eta_choices``: "多久能到？" while the claim has no arrival time (bot/views/field.py)."""
     i = tip.id
     rows: list[list[InlineKeyboardButton]] = []
+    if eta := eta_row(tip, eta_choices, lang):
+        rows.append(eta)
     if tip.state in (State.NEW, State.DISPATCHED):
         rows.append([_button(lang, "btn.claim", TipButton(TipOp.CLAIM, i))])
         rows.append(
