@@ -419,6 +419,7 @@ def build_services(
             config.summary,
             config.campaign,
             config.patrol,
+            campaign_stats=repo.campaign,
         ),
         BackupService(db, repo.schedule, notifier, config.backup),
         notifier,

@@ -21,6 +21,7 @@ from tests.harness import (
     G1_LEADER,
     G1_MEMBER,
     NAMES,
+    OFFICER,
     REPORTER,
     REPORTER_EN,
     STRANGER,
@@ -382,3 +383,56 @@ async def test_not_found_words_reopen_late_words_start_nothing(tmp_path: Path) -
         await w.next_bot(REPORTER, zh("location.ok").split("\n")[0][:6])
         again = await w.repo.tips.get(tip.id)
         assert again.state is State.CLOSED and again.attempt == 2
+
+
+# -- the daily summary ------------------------------------------------------------------------
+
+
+async def test_summary_has_legs_median_p90_with_counts_and_attempts(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        w.mark(OFFICER)
+        w.emu.send_text(OFFICER, "/start")  # the officer may be written to
+        await w.next_bot(OFFICER)
+        # A tip not found at 21:15, reopened by the reporter at 21:55, found at 22:05.
+        tip, _ = await dispatched(w)
+        await claim_with_eta(w, tip.code, 10)
+        w.clock.now = T0 + dt.timedelta(minutes=15)
+        await close_as(w, tip.code, Outcome.NOT_FOUND)
+        w.clock.now = T0 + dt.timedelta(minutes=55)
+        w.mark(REPORTER)
+        w.emu.send_location(REPORTER, 30.2100, 115.0500)
+        await w.next_bot(REPORTER, zh("reopen.done", code=tip.code, attempt=2))
+        await card_now(w, tip.code, zh("reopen.card", attempt=2, earlier="\x00").split("\x00")[0])
+        await claim_with_eta(w, tip.code, 10)
+        w.clock.now = T0 + dt.timedelta(minutes=65)
+        await w.press(G1_MEMBER, G1_CHAT, await card_now(w, tip.code), zh("btn.arrive"))
+        await card_now(w, tip.code, zh("state.on_scene"))
+        await close_as(w, tip.code, Outcome.BROUGHT_IN)
+        # A second tip found at once: claimed 21:05, on scene 21:25.
+        w.clock.now = T0 + dt.timedelta(minutes=1)
+        other, _ = await dispatched(w, reporter=STRANGER, where=(30.1900, 115.0300))
+        w.clock.now = T0 + dt.timedelta(minutes=5)
+        await claim_with_eta(w, other.code, 20)
+        w.clock.now = T0 + dt.timedelta(minutes=25)
+        await w.press(G1_MEMBER, G1_CHAT, await card_now(w, other.code), zh("btn.arrive"))
+        await card_now(w, other.code, zh("state.on_scene"))
+        await close_as(w, other.code, Outcome.HOSPITAL)
+        await w.settle()
+        w.mark(OFFICER)
+        await tick(w, dt.datetime(2026, 12, 2, 8, 0, tzinfo=TZ).astimezone(dt.UTC))
+        summary = await w.next_bot(OFFICER, "📊")
+        # Received at 21:00 and 21:01; claims in force 21:55 (after the reopen) and 21:05;
+        # on scene 22:05 and 21:25. Two values each: median halfway, p90 at 90 %.
+        legs = "、".join(
+            zh("summary.field_leg", leg=zh(f"chart.leg.{leg}"), median=m, p90=p, count=2)
+            for leg, m, p in (
+                ("report_claim", "29.5", "49.9"),  # 4 and 55 minutes: 4 + 0.9 × 51
+                ("claim_arrival", "15.0", "19.0"),  # 20 and 10: 10 + 0.9 × 10
+                ("report_arrival", "44.5", "60.9"),  # 24 and 65: 24 + 0.9 × 41
+            )
+        )
+        yesterday = summary["text"].split(zh("summary.campaign"))[0]
+        assert zh("summary.field_legs", legs=legs) in yesterday
+        # Per attempt: three searches, two found; per incident: two, both found.
+        found = zh("summary.field_found", a_located=2, a_missed=1, i_located=2, i_missed=0)
+        assert found in yesterday

@@ -543,6 +543,10 @@ MESSAGES: dict[str, str] = {
     "reopen.card_earlier": "attempt {attempt} {at} {outcome}",
     "reopen.card_link": "<a href=\"{url}\">the first attempt's card</a>",
     "reopen.card_words": "🗣 Reporter {at} added: {words}",
+    # The daily summary's response legs and located counts (bot/services/summary.py).
+    "summary.field_legs": "Times (median / p90, count): {legs}",
+    "summary.field_leg": "{leg} {median} / {p90} min ({count})",
+    "summary.field_found": "Found / not found: per attempt {a_located} / {a_missed}, per incident {i_located} / {i_missed}",
     #
     # == h13c — issue 13: live locations, revisits, hotspots ==
     #

@@ -539,6 +539,10 @@ MESSAGES: dict[str, str] = {
     "reopen.card_earlier": "第 {attempt} 次 {at} {outcome}",
     "reopen.card_link": "<a href=\"{url}\">第 1 次查找的卡片</a>",
     "reopen.card_words": "🗣 报告人 {at} 补充：{words}",
+    # The daily summary's response legs and located counts (bot/services/summary.py).
+    "summary.field_legs": "用时（中位数 / p90，条数）：{legs}",
+    "summary.field_leg": "{leg} {median} / {p90} 分钟（{count}）",
+    "summary.field_found": "找到 / 未找到：按查找次数 {a_located} / {a_missed}，按事件 {i_located} / {i_missed}",
     #
     # == h13c — issue 13: live locations, revisits, hotspots ==
     #
