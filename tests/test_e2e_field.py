@@ -16,6 +16,7 @@ import pytest
 
 from bot.domain.tips import Outcome, State
 from bot.sandbox.emulator import BotApiEmulator
+from bot.services.maintenance import purge
 from tests.harness import (
     G1_CHAT,
     G1_LEADER,
@@ -363,6 +364,8 @@ async def test_not_found_then_reporter_pin_reopens_second_attempt_one_reward(
 async def test_not_found_words_reopen_late_words_start_nothing(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         tip, _ = await dispatched(w)
+        await tick(w, T0 + dt.timedelta(minutes=10))  # unclaimed 10 min: the first escalation
+        assert (await actions(w, tip.id)).count("escalate_1") == 1
         await claim_with_eta(w, tip.code, 10)
         w.mark(REPORTER)
         await close_as(w, tip.code, Outcome.NOT_FOUND)
@@ -373,6 +376,12 @@ async def test_not_found_words_reopen_late_words_start_nothing(tmp_path: Path) -
         await w.next_bot(REPORTER, zh("reopen.done", code=tip.code, attempt=2))
         card = await card_now(w, tip.code, "他挪到了桥洞另一头")
         assert "13912345678" not in card["text"]
+        # The new attempt is escalated afresh when nobody claims it (each level once again).
+        await tick(w, T0 + dt.timedelta(minutes=39))
+        assert (await actions(w, tip.id)).count("escalate_1") == 1
+        await tick(w, T0 + dt.timedelta(minutes=40))
+        await tick(w, T0 + dt.timedelta(minutes=41))
+        assert (await actions(w, tip.id)).count("escalate_1") == 2
         await claim_with_eta(w, tip.code, 10)
         await close_as(w, tip.code, Outcome.NOT_FOUND)
         await w.next_bot(REPORTER, zh("reopen.ask", code=tip.code, hours=2))
@@ -383,6 +392,21 @@ async def test_not_found_words_reopen_late_words_start_nothing(tmp_path: Path) -
         await w.next_bot(REPORTER, zh("location.ok").split("\n")[0][:6])
         again = await w.repo.tips.get(tip.id)
         assert again.state is State.CLOSED and again.attempt == 2
+        # The purge drops the reporter's words with the rest of the tip's personal data.
+        w.emu.send_text(REPORTER, "/cancel")
+        await w.idle()
+        report = await purge(
+            w.station.db,
+            w.repo.maintenance,
+            w.station.audit,
+            w.station.clock,
+            (w.clock() + dt.timedelta(days=1)).date(),
+        )
+        assert tip.code in report.purged
+        rows = await w.station.db.fetchall(
+            "SELECT words FROM reporter_asks WHERE tip_id = ?", (tip.id,)
+        )
+        assert rows and all(r["words"] is None for r in rows)
 
 
 # -- the daily summary ------------------------------------------------------------------------

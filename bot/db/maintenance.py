@@ -41,6 +41,8 @@ class MaintenanceStore:
             (to_db_time(now), tip_id),
         )
         await tx.execute("DELETE FROM media WHERE tip_id = ?", (tip_id,))
+        # The reporter's own words to "still there?" and "not found" (issue 13).
+        await tx.execute("UPDATE reporter_asks SET words = NULL WHERE tip_id = ?", (tip_id,))
 
     async def forget_reporter_if_done(self, tx: Tx, user_id: int) -> bool:
         """Clear a reporter's name, username and phone once none of their tips needs them."""

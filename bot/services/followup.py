@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from enum import Enum, StrEnum
 
+from bot import replay
 from bot.config import FieldConfig
 from bot.db.database import Database, from_db_time
 from bot.db.drafts import DraftStore
@@ -130,6 +131,8 @@ class FollowUp:
         ask = await self.field.ask(tip.id, AskKind.STILL_THERE, tip.attempt)
         if ask is None:
             return refused(Refusal.NOT_YOURS, tip)
+        if replay.applied("still_there") is not None:
+            return done(tip)  # a replay after the commit: the same answer again
         if ask.answer is not None:
             return refused(Refusal.ALREADY, tip)
         now = self.clock.now()
@@ -149,6 +152,7 @@ class FollowUp:
                 detail={"answer": presence.value},
                 refresh=True,
             )
+            await replay.record(tx, "still_there", tip.id)
         return done(tip)
 
     # -- the reporter's messages with no report in progress ---------------------------------
@@ -181,6 +185,10 @@ class FollowUp:
         the words to their answer to "still there?"."""
         now = self.clock.now()
         words = clean_words(text)
+        # A replay after a crash that came after the commit: the same answer, nothing again.
+        for effect, taken in (("reopen", Taken.REOPENED), ("still_words", Taken.WORDS)):
+            if (ref := replay.applied(effect)) is not None:
+                return taken, await self.store.get(int(ref))
         for ask in await self.field.open_asks_of(user_id, AskKind.NOT_FOUND, now):
             tip = await self.store.get(ask.tip_id)
             if tip is None or not may_reopen(tip, now, self.config.reopen_hours):
@@ -200,6 +208,7 @@ class FollowUp:
             await self.tips.note(
                 tx, tip, user_id, Role.REPORTER, FieldAct.STILL_THERE_WORDS, now, refresh=True
             )
+            await replay.record(tx, "still_words", tip.id)
         return Taken.WORDS, tip
 
     async def _reopen(
@@ -256,6 +265,7 @@ class FollowUp:
                 tip_id=tip.id,
                 now=now,
             )
+            await replay.record(tx, "reopen", tip.id)
         return after
 
     # -- what the card shows -----------------------------------------------------------------

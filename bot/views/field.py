@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -47,12 +48,16 @@ def eta_row(tip: Tip, choices: Sequence[int], lang: str) -> list[InlineKeyboardB
     ]
 
 
-def _hm(moment, tz: zoneinfo.ZoneInfo) -> str:
+def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
 def card_lines(
-    tip: Tip, facts: FieldFacts | None, lang: str, tz: zoneinfo.ZoneInfo, words
+    tip: Tip,
+    facts: FieldFacts | None,
+    lang: str,
+    tz: zoneinfo.ZoneInfo,
+    words: Callable[[str], str],
 ) -> list[str]:
     """The card's field-flow lines (``words``: renders a reporter's words, masked)."""
     if facts is None:
