@@ -252,9 +252,10 @@ async def test_reporter_asked_still_there_answer_on_card_anonymously(
         await w.press(reporter, reporter, ask, tr(lang, "still.left"))
         said = zh("still.left")  # the card is in the station's language
         await card_now(w, tip.code, zh("still.card", at="21:02", said=said))
-        echo = w.message(reporter, ask["message_id"])
-        assert echo["text"] == tr(lang, "still.echo", code=tip.code, said=tr(lang, "still.left"))
-        assert w.buttons(echo) == []
+        # Their message records the answer, its buttons gone.
+        echoed = tr(lang, "still.echo", code=tip.code, said=tr(lang, "still.left"))
+        await w.until(lambda: w.message(reporter, ask["message_id"])["text"] == echoed)
+        assert w.buttons(w.message(reporter, ask["message_id"])) == []
         # Words they add go to the card too — masked: no name, username or phone of theirs.
         name, username, _ = NAMES[reporter]
         w.mark(reporter)
@@ -338,6 +339,13 @@ async def test_not_found_then_reporter_pin_reopens_second_attempt_one_reward(
         # … linking the first attempt's card, which stays as it ended.
         url = f"https://t.me/c/1000000111/{first['message_id']}"
         assert url in json.dumps(card, ensure_ascii=False)
+
+        # … and the new pin under it, for the map.
+        def pins() -> list[dict]:
+            return [m["location"] for m in w.bot_msgs(G1_CHAT) if m.get("location")]
+
+        await w.until(lambda: len(pins()) == 2)
+        assert pins()[-1]["latitude"] == 30.2100
         assert zh("btn.claim") in w.buttons(card)
         # The second attempt finds the person.
         await claim_with_eta(w, tip.code, 10)

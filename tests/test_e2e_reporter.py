@@ -515,6 +515,8 @@ async def test_language_switch_to_english_applies_to_later_notices(tmp_path: Pat
         assert tr("zh", "state.dispatched") in card["text"]  # the group keeps the station's
         await w.press(G1_MEMBER, G1_CHAT, card, tr("zh", "btn.claim"))
         await w.next_bot(REPORTER, tr("en", "notice.claimed", code=code))
+        # … and "still there?" (issue 13), in English too.
+        await w.next_bot(REPORTER, tr("en", "still.ask", code=code).split("\n")[0])
 
         w.emu.send_text(REPORTER, "/mytips")
         mine = await w.next_bot(REPORTER, code)

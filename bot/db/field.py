@@ -132,11 +132,14 @@ class FieldStore:
             for r in rows
         ]
 
-    async def freeze_cards(self, tx: Tx, tip_id: int, kind: str) -> None:
-        """The cards of the attempt that ended stay as they are (they are no longer edited):
-        the new attempt gets cards of its own."""
+    async def freeze_cards(self, tx: Tx, tip_id: int, suffix: str) -> None:
+        """The cards of the attempt that ended, with their pins and photos, stay as they are
+        (no longer edited, kinds ``card`` → ``card`` + ``suffix``…): the new attempt gets
+        its own, with its pin."""
         await tx.execute(
-            "UPDATE messages SET kind = ? WHERE tip_id = ? AND kind = 'card'", (kind, tip_id)
+            """UPDATE messages SET kind = kind || ?
+               WHERE tip_id = ? AND kind IN ('card', 'location', 'photo')""",
+            (suffix, tip_id),
         )
 
     async def first_card(self, tip_id: int, kind: str) -> tuple[int, int] | None:

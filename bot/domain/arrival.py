@@ -122,9 +122,10 @@ def reopen_changes(tip: Tip, now: dt.datetime) -> dict[str, object]:
     }
 
 
-#: The messages of a reopened tip's earlier attempts (no longer edited; the new attempt has
-#: cards of its own). A ``messages.kind``.
-EARLIER_CARD = "card_attempt"
+#: The messages of a reopened tip's earlier attempts are kept as ``card_attempt``,
+#: ``location_attempt``, ``photo_attempt`` (no longer edited; the new attempt has its own).
+EARLIER_SUFFIX = "_attempt"
+EARLIER_CARD = "card" + EARLIER_SUFFIX
 
 
 @dataclass(frozen=True)

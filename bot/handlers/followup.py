@@ -56,9 +56,11 @@ async def on_reporter_message(update: Update, context: ContextTypes.DEFAULT_TYPE
     if not await svc.followup.wants(user.id):
         return False
     point = message.venue.location if message.venue else message.location
-    text = message.text or message.caption
+    text = message.text
     if point is None and clean_words(text) is None:
-        return False  # a sticker, a contact…: the report flow answers it as before
+        # A photo, a sticker, a contact…: the report flow answers it as before (a photo is
+        # not taken here: it would reach the patrol only as words).
+        return False
     taken, tip = await svc.followup.take(
         user.id,
         text=text,

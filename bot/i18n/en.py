@@ -515,10 +515,10 @@ MESSAGES: dict[str, str] = {
     # == h13b — issue 13: arrival times, still there?, not found and reopened ==
     # The claimer's arrival time (bot/services/arrival.py, bot/views/field.py).
     "eta.btn": "⏱ {minutes} min",
-    "eta.btn_more": "🚶 On my way, {minutes} more min",
+    "eta.btn_more": "🚶 +{minutes} min",
     "eta.card_ask": "⏱ How long until you get there? Claimer: tap a time below.",
     "eta.card": "⏱ Expected at {at}",
-    "eta.card_late": "⏰ Expected at {at}, nobody on scene yet: claimer, choose still on the way (a new time) / on scene / release.",
+    "eta.card_late": "⏰ Expected at {at}, nobody on scene yet: claimer, choose still on the way (🚶 how many more minutes) / on scene / release.",
     "eta.card_released": "↩️ {at} the claimer did not answer about arriving: back with the group, please claim it again.",
     "eta.done": "{code}: expected at {at}. Stay safe.",
     "eta.check": "⏰ {claimer} {code} was expected at {eta} and nobody is on scene yet. Still on the way? On the card choose: still on the way (a new time) / on scene / release. With no answer within {minutes} min the tip goes back to the group.",

@@ -511,10 +511,10 @@ MESSAGES: dict[str, str] = {
     # == h13b — issue 13: arrival times, still there?, not found and reopened ==
     # The claimer's arrival time (bot/services/arrival.py, bot/views/field.py).
     "eta.btn": "⏱ {minutes} 分钟",
-    "eta.btn_more": "🚶 还在路上，再 {minutes} 分钟",
+    "eta.btn_more": "🚶 +{minutes} 分钟",
     "eta.card_ask": "⏱ 多久能到？认领人请点下方的时间。",
     "eta.card": "⏱ 预计 {at} 到",
-    "eta.card_late": "⏰ 预计 {at} 到，仍未到场：认领人请选 还在路上（新的时间）/ 到达现场 / 放弃认领。",
+    "eta.card_late": "⏰ 预计 {at} 到，仍未到场：认领人请选 还在路上（🚶 再要几分钟）/ 到达现场 / 放弃认领。",
     "eta.card_released": "↩️ {at} 认领人未回复到达情况，已交回小组，请重新认领。",
     "eta.done": "{code}：预计 {at} 到，注意安全。",
     "eta.check": "⏰ {claimer} {code} 预计 {eta} 到，还没有到达现场。还在路上吗？请在卡片上选：还在路上（新的时间）/ 到达现场 / 放弃认领。{minutes} 分钟内没有回复，报告将交回小组。",

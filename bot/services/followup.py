@@ -21,6 +21,7 @@ from bot.db.sql import Tx
 from bot.db.tips import TipStore
 from bot.domain.arrival import (
     EARLIER_CARD,
+    EARLIER_SUFFIX,
     RELEASE_NO_ANSWER,
     WORDS_MINUTES,
     AskKind,
@@ -239,7 +240,7 @@ class FollowUp:
             await self.field.answer(tx, ask_id, "reopened", now)
             if words is not None:
                 await self.field.add_words(tx, ask_id, words)
-            await self.field.freeze_cards(tx, tip.id, EARLIER_CARD)
+            await self.field.freeze_cards(tx, tip.id, EARLIER_SUFFIX)
             after = await self.tips.transition(
                 tx,
                 tip,

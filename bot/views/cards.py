@@ -30,7 +30,7 @@ from bot.i18n import keys, t
 from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
 from bot.views.field import card_lines as field_lines
-from bot.views.field import eta_row
+from bot.views.field import eta_rows
 from bot.views.people import join, label
 from bot.views.places import pin_place
 
@@ -136,8 +136,7 @@ def card_keyboard(
     ``eta_choices``: "多久能到？" while the claim has no arrival time (bot/views/field.py)."""
     i = tip.id
     rows: list[list[InlineKeyboardButton]] = []
-    if eta := eta_row(tip, eta_choices, lang):
-        rows.append(eta)
+    rows += eta_rows(tip, eta_choices, lang)
     if tip.state in (State.NEW, State.DISPATCHED):
         rows.append([_button(lang, "btn.claim", TipButton(TipOp.CLAIM, i))])
         rows.append(

@@ -32,20 +32,25 @@ def still_there_keyboard(tip_id: int, lang: str) -> InlineKeyboardMarkup:
     )
 
 
-def eta_row(tip: Tip, choices: Sequence[int], lang: str) -> list[InlineKeyboardButton]:
-    """ "多久能到？" as one row of times, while the claim has none (or it has passed and the
+#: At most this many times in one row of the card (a phone's width).
+ETA_PER_ROW = 4
+
+
+def eta_rows(tip: Tip, choices: Sequence[int], lang: str) -> list[list[InlineKeyboardButton]]:
+    """ "多久能到？" as rows of times, while the claim has none (or it has passed and the
     claimer was asked: a new time is the answer "still on the way")."""
     if tip.state not in ETA_STATES or not choices:
         return []
     if tip.eta_at is not None and tip.eta_asked_at is None:
         return []
     key = "eta.btn" if tip.eta_at is None else "eta.btn_more"
-    return [
+    buttons = [
         InlineKeyboardButton(
             t(lang, key, minutes=m), callback_data=TipButton(TipOp.ETA, tip.id, number=m).data()
         )
         for m in choices
     ]
+    return [buttons[i : i + ETA_PER_ROW] for i in range(0, len(buttons), ETA_PER_ROW)]
 
 
 def _hm(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
