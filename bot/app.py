@@ -339,6 +339,7 @@ def build_services(
         db, repo.tips, field_store, repo.drafts, repo.events, tips, notifier, reach, roster,
         clock, config.field, service_area(config),
         lambda lat, lon: geocoder.district(lat, lon, config.station.language),
+        audit,
     )
     cards.field_facts = followup.facts
     arrival = ArrivalService(

@@ -245,6 +245,10 @@ async def test_reporter_asked_still_there_answer_on_card_anonymously(
         await w.roundtrip(STRANGER)  # their private chat with the bot
         answer = await w.press_data(STRANGER, STRANGER, ask["message_id"], data)
         assert answer["text"] == zh("still.invalid") and answer["show_alert"] is True
+        refused = await w.events_named("refused:")
+        assert [(e["action"], e["actor_id"]) for e in refused] == [
+            ("refused:still_there", STRANGER)
+        ]
         for forged in (f"st:{tip.id}:flying", "st:999999:left", "st:x:left"):
             answer = await w.press_data(reporter, reporter, ask["message_id"], forged)
             assert answer["text"] == tr(lang, "still.invalid")

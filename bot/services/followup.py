@@ -38,6 +38,7 @@ from bot.domain.outbox import Keyboard, Msg
 from bot.domain.roster import Roster
 from bot.domain.tips import Action, Actor, Outcome, Role, State, Tip
 from bot.geo.area import ServiceArea
+from bot.services.audit import Audit
 from bot.services.clock import StationClock
 from bot.services.notify import Notifier
 from bot.services.reach import Reach
@@ -76,7 +77,9 @@ class FollowUp:
         config: FieldConfig,
         area: ServiceArea,
         district_of: Callable[[float, float], str | None],
+        audit: Audit,
     ) -> None:
+        self.audit = audit
         self.db = db
         self.store = store
         self.field = field
@@ -127,7 +130,11 @@ class FollowUp:
         except ValueError:
             return refused(Refusal.NOT_YOURS)
         tip = await self.store.get(tip_id)
-        if tip is None or await self.store.reporter_of(tip_id) != user_id:
+        if tip is None:
+            return refused(Refusal.NOT_YOURS)
+        if await self.store.reporter_of(tip_id) != user_id:
+            # Someone else's question: refused, and written to the event log.
+            await self.audit.refused(user_id, FieldAct.STILL_THERE, tip_id=tip.id)
             return refused(Refusal.NOT_YOURS)
         ask = await self.field.ask(tip.id, AskKind.STILL_THERE, tip.attempt)
         if ask is None:
