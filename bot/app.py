@@ -42,6 +42,7 @@ from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
+from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
 from bot.services.arrival import ArrivalService
 from bot.services.awards import AwardService
@@ -287,7 +288,26 @@ def build_services(
     tips = Tips(repo.tips, repo.events, notifier)
     users = UserService(db, repo.people, reach, notifier, clock, language)
     cards = CardService(
-        repo.tips, repo.events, repo.media, repo.people, naming, reach, config.reporting
+        repo.tips,
+        repo.events,
+        repo.media,
+        repo.people,
+        naming,
+        reach,
+        config.reporting,
+        amendments=repo.amendments,
+    )
+    amend = AmendService(
+        db,
+        repo.tips,
+        tips,
+        repo.amendments,
+        repo.media,
+        repo.messages,
+        notifier,
+        reach,
+        clock,
+        config.reporting,
     )
     sender = OutboxSender(
         bot,  # type: ignore[arg-type]
@@ -378,6 +398,7 @@ def build_services(
         config.reporting,
         config.reward.amount,
         deliver_now=sender.deliver_now,
+        amender=amend,
     )
     relay = RelayService(
         db,
@@ -453,6 +474,7 @@ def build_services(
         relay=relay,
         arrival=arrival,
         followup=followup,
+        amend=amend,
     )
     return services, sender
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.db.amendments import AmendmentStore
 from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.chats import ChatStore
 from bot.db.database import Database
@@ -50,6 +51,7 @@ class Repo:
     ops: OpsStore  # the bot's own operation state and health probes
     maintenance: MaintenanceStore
     journal: JournalStore
+    amendments: AmendmentStore  # what reporters added to their tips after submitting
 
     @classmethod
     def on(cls, db: Database) -> Repo:
@@ -75,4 +77,5 @@ class Repo:
             ops=OpsStore(db),
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
+            amendments=AmendmentStore(db),
         )

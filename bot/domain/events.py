@@ -17,6 +17,7 @@ class Act(StrEnum):
 
     SUBMIT = "submit"  # a tip was reported (its dispatch follows)
     EVIDENCE = "evidence"  # a photo / voice / video attached to a tip
+    AMEND = "amend"  # the reporter added words, a photo or flags after submitting
     HANDOVER = "handover"  # an unclaimed tip moved to the on-coming group
     ASK_REPORTER = "ask_reporter"  # a member's question relayed to the reporter
     REPORTER_ANSWER = "reporter_answer"

@@ -119,6 +119,9 @@ class Notice:
     #: kept in the row only until it is delivered or given up (bot/db/outbox.py scrubs it).
     secret: str | None = None
     lang: str | None = None  # None: the reader's language
+    photo: str | None = None  # a photo (Telegram file id) sent with the text as its caption
+    #: AMEND: the reporter's "add to this tip" button (for the notice's tip)
+    amend_button: bool = False
 
 
 Message = CardPost | CardEdit | Notice
@@ -155,6 +158,10 @@ def encode(message: Message) -> dict[str, Any]:
         payload[SECRET] = message.secret
     if message.lang is not None:
         payload["lang"] = message.lang
+    if message.photo is not None:
+        payload["photo"] = message.photo
+    if message.amend_button:
+        payload["amend_button"] = True
     return payload
 
 
@@ -179,6 +186,8 @@ def decode(kind: str, payload: Mapping[str, Any]) -> Message:
         reply_to_card=bool(payload.get("reply_to_card")),
         secret=payload.get(SECRET),
         lang=payload.get("lang"),
+        photo=payload.get("photo"),
+        amend_button=bool(payload.get("amend_button")),
     )
 
 

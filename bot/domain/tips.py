@@ -16,6 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.spots import Spot
+
 
 class State(StrEnum):
     NEW = "new"
@@ -341,6 +343,9 @@ class Tip:
     eta_asked_at: dt.datetime | None = None
     #: 1 as reported; +1 each time a "not found" is reopened by the reporter (same incident).
     attempt: int = 1
+    #: The exact spot within the place (bot/domain/spots.py: its key; OTHER: only typed).
+    spot: Spot | None = None
+    spot_text: str | None = None  # the exact spot as the reporter typed it
 
     @property
     def is_open(self) -> bool:

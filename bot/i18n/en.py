@@ -511,6 +511,42 @@ MESSAGES: dict[str, str] = {
     "spot.station_hospital": "Station / hospital",
     "spot.other": "Other (type it)",
     # == h13a — issue 13: the exact spot, the two-tap report, amending a tip ==
+    # -- the message after the place: where exactly, "send now" (bot/views/reporter.py) --
+    "ask.spot": (
+        "📍 <b>Where exactly?</b> Tap a choice, or type it (e.g. “east exit”).\n"
+        "In a hurry? Tap “⚡ Send now” (seen just now, one person); if there is a child or "
+        "someone ill or injured, tap that button first."
+    ),
+    "spot.chosen": "Exact spot: {spot}",
+    "spot.skipped": "No exact spot given",
+    "ask.spot_text": "✏️ Type the exact spot (at most {limit} characters), e.g. “east exit”, “by the bank's ATM”.",
+    "spot.bad": "Please say the exact spot in 1–{limit} characters, or tap a choice.",
+    "wrong.spot": "Please tap a choice or type the exact spot; or tap “⚡ Send now” or “more details”.",
+    "wrong.spot_text": "Please type the exact spot, or tap “Back to the choices”.",
+    "btn.send_now": "⚡ Send now (just now · 1 person)",
+    "btn.spot_more": "More details ➡️",
+    "btn.spot_skip": "Skip, more details ➡️",
+    "btn.spot_back": "⬅️ Back to the choices",
+    "place.spot_district": "{place} ({district})",
+    "mytips.place": "   📍 {place}",
+    "open.place": "   📍 {place}",
+    # -- adding to a submitted tip (bot/services/amend.py) --
+    "amend.offer": "Anything to add? For {minutes} minutes you can add words, a photo or what you noticed to this report.",
+    "btn.amend": "➕ Add to the report",
+    "amend.ask": "➕ Type what you want to add, or send a photo; tap what applies below. Tap “Done” when finished.",
+    "amend.ask_code": "➕ <b>Add to {code}</b>\nType what you want to add, or send a photo; tap what applies below. Tap “Done” when finished.",
+    "wrong.amend": "Please type what you want to add or send a photo, then tap “Done”. To report someone else, just send a location.",
+    "btn.amend_done": "Done",
+    "amend.added": "✅ Added to {code}: the patrol can see it. You can add more, or tap “Done”.",
+    "amend.done": "Thank you! /mytips shows the progress.",
+    "amend.too_late": "This report was sent more than {minutes} minutes ago and can no longer be added to. If something changed, please call the hotline {hotline}, or send a location to report again.",
+    "amend.closed": "This report has been dealt with and can no longer be added to. If something changed, please call the hotline {hotline}, or send a location to report again.",
+    "amend.nothing": "That is already in the report.",
+    "amend.again": "That could not be added just now; please send it again.",
+    "amend.busy": "You have a report in progress: finish it or /cancel it first, then add to the other one.",
+    "amend.photo_caption": "➕ {code}: a photo the reporter added",
+    "card.amended": "➕ Added {at}: {what}",
+    "card.amended_photo": "photo",
     #
     # == h13b — issue 13: arrival times, still there?, not found and reopened ==
     # The claimer's arrival time (bot/services/arrival.py, bot/views/field.py).

@@ -92,12 +92,15 @@ SOURCE = {Source.REPORTER: "source.reporter", Source.HOTLINE: "source.hotline"}
 WRONG = {
     Step.LOCATION: "wrong.location",
     Step.CONFIRM_PLACE: "wrong.confirm_place",
+    Step.SPOT: "wrong.spot",
+    Step.SPOT_TEXT: "wrong.spot_text",
     Step.SEEN: "wrong.seen",
     Step.PEOPLE: "wrong.people",
     Step.FLAGS: "wrong.flags",
     Step.DESCRIPTION: "wrong.description",
     Step.PHOTO: "wrong.photo",
     Step.REVIEW: "wrong.review",
+    Step.AMEND: "wrong.amend",
 }
 
 #: How a person is named when no name is known (and how /whoami names a role).

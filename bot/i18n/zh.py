@@ -507,6 +507,41 @@ MESSAGES: dict[str, str] = {
     "spot.station_hospital": "车站/医院",
     "spot.other": "其他（请输入）",
     # == h13a — issue 13: the exact spot, the two-tap report, amending a tip ==
+    # -- the message after the place: where exactly, "send now" (bot/views/reporter.py) --
+    "ask.spot": (
+        "📍 <b>具体在哪个位置？</b>点一个选项，或直接输入（如“东侧出站口”）。\n"
+        "赶时间？直接点“⚡ 立即发送”（按刚刚看到、1 人报告）；有儿童或病伤者请先点下面对应的按钮。"
+    ),
+    "spot.chosen": "具体位置：{spot}",
+    "spot.skipped": "未填写具体位置",
+    "ask.spot_text": "✏️ 请输入具体位置（最多 {limit} 个字），例如“东侧出站口”“银行 ATM 旁”。",
+    "spot.bad": "具体位置请用 1–{limit} 个字说明，或点选项。",
+    "wrong.spot": "请点一个选项或输入具体位置，也可以直接点“⚡ 立即发送”或“继续填写”。",
+    "wrong.spot_text": "请用文字输入具体位置，或点“返回选项”。",
+    "btn.send_now": "⚡ 立即发送（刚刚·1 人）",
+    "btn.spot_more": "继续填写更多情况 ➡️",
+    "btn.spot_skip": "跳过，继续填写 ➡️",
+    "btn.spot_back": "⬅️ 返回选项",
+    "place.spot_district": "{place}（{district}）",
+    "mytips.place": "　📍 {place}",
+    "open.place": "　📍 {place}",
+    # -- adding to a submitted tip (bot/services/amend.py) --
+    "amend.offer": "还有要补充的吗？{minutes} 分钟内可以给这条报告补充文字、照片或情况。",
+    "btn.amend": "➕ 补充信息",
+    "amend.ask": "➕ 请输入要补充的文字，或发送照片；有以下情况请点一下。补充完点“完成”。",
+    "amend.ask_code": "➕ <b>补充 {code}</b>\n请输入要补充的文字，或发送照片；有以下情况请点一下。补充完点“完成”。",
+    "wrong.amend": "请输入要补充的文字或发送照片，补充完点“完成”。要报告另一个人，请直接发送位置。",
+    "btn.amend_done": "完成",
+    "amend.added": "✅ 已补充到 {code}，巡查组可以看到。还可以继续补充，或点“完成”。",
+    "amend.done": "好的，谢谢您！/mytips 可查看进度。",
+    "amend.too_late": "这条报告提交已超过 {minutes} 分钟，不能再补充了。如有新情况，请拨打救助热线 {hotline}，或发送位置重新报告。",
+    "amend.closed": "这条报告已经处理完毕，不能再补充了。如有新情况，请拨打救助热线 {hotline}，或发送位置重新报告。",
+    "amend.nothing": "这个情况已经在报告里了。",
+    "amend.again": "这次没能补充上，请再发一次。",
+    "amend.busy": "您有一条正在填写的报告，请先完成或 /cancel，再来补充。",
+    "amend.photo_caption": "➕ {code}：报告人补充的照片",
+    "card.amended": "➕ 补充 {at}：{what}",
+    "card.amended_photo": "照片",
     #
     # == h13b — issue 13: arrival times, still there?, not found and reopened ==
     # The claimer's arrival time (bot/services/arrival.py, bot/views/field.py).

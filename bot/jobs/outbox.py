@@ -362,7 +362,7 @@ class OutboxSender:
 
     async def _render(self, tip: Tip, lang: str) -> tuple[str, object]:
         ctx = await self.cards.context(tip)
-        choices = ctx.field.eta_choices if ctx.field else ()
+        choices = ctx.arrival.eta_choices if ctx.arrival else ()
         return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang, choices)
 
     async def _record(self, message: Message, tip_id: int, kind: MessageKind) -> None:
@@ -487,11 +487,16 @@ class OutboxSender:
         if notice.reply_to_card and item.tip_id is not None:
             cards = await self.messages.of(item.tip_id, kind=MessageKind.CARD, chat_id=item.chat_id)
             reply_to = cards[0].message_id if cards else None
-        message = await self.bot.send_message(
-            item.chat_id,
-            text,
-            reply_markup=notices.keyboard(notice.keyboard, lang, item.tip_id),
-            reply_to_message_id=reply_to,
-        )
+        markup = notices.keyboard(notice.keyboard, lang, item.tip_id)
+        if notice.amend_button and item.tip_id is not None:
+            markup = notices.amend_keyboard(item.tip_id, lang)
+        if notice.photo is not None:  # a photo a reporter added, its text the caption
+            message = await self.bot.send_photo(
+                item.chat_id, notice.photo, caption=text, reply_to_message_id=reply_to
+            )
+        else:
+            message = await self.bot.send_message(
+                item.chat_id, text, reply_markup=markup, reply_to_message_id=reply_to
+            )
         if notice.record is not None and item.tip_id is not None:
             await self._record(message, item.tip_id, notice.record)

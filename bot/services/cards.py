@@ -8,12 +8,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.config import ReportingConfig
+from bot.db.amendments import AmendmentStore
 from bot.db.database import from_db_time
 from bot.db.events import EventStore
 from bot.db.messages import MediaStore
 from bot.db.people import PeopleStore
 from bot.db.tips import TipStore
 from bot.domain import dedup
+from bot.domain.amendments import Amendment
 from bot.domain.arrival import FieldFacts
 from bot.domain.events import Act
 from bot.domain.tips import Action, Tip
@@ -43,7 +45,9 @@ class CardContext:
     #: The reporter's name, username and phone: never shown, only masked in the card's words.
     reporter_known: tuple[str | None, ...] = ()
     #: Arrival time, "still there?", earlier attempts (bot/services/followup.py).
-    field: FieldFacts | None = None
+    arrival: FieldFacts | None = None
+    #: What the reporter added after submitting ("补充"), oldest first.
+    amendments: list[Amendment] = field(default_factory=list)
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -72,8 +76,10 @@ class CardService:
         naming: Naming,
         reach: Reach,
         reporting: ReportingConfig,
+        amendments: AmendmentStore | None = None,
     ) -> None:
         self.tips = tips
+        self.amendments = amendments
         self.events = events
         self.media = media
         self.people = people
@@ -115,7 +121,8 @@ class CardService:
             evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
             reporter_known=await self.people.reporter_identity(tip.id),
-            field=await self.field_facts(tip) if self.field_facts else None,
+            arrival=await self.field_facts(tip) if self.field_facts else None,
+            amendments=await self.amendments.of(tip.id) if self.amendments else [],
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

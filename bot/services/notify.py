@@ -57,13 +57,16 @@ class Notifier:
         keyboard: Keyboard | None = None,
         record: MessageKind | None = None,
         secret: str | None = None,
+        amend_button: bool = False,
         now: dt.datetime | None = None,
     ) -> int | None:
         """A message for one person, in their language; returns the outbox row's id.
 
         ``secret`` (a claim secret) is offered to the text as ``{secret}``: the one plaintext
         copy, removed from the row once the message is delivered (or given up)."""
-        notice = Notice(text, keyboard=keyboard, record=record, secret=secret)
+        notice = Notice(
+            text, keyboard=keyboard, record=record, secret=secret, amend_button=amend_button
+        )
         return await self.outbox.enqueue(
             tx, notice, chat_id=user_id, tip_id=tip_id, now=now or self.clock.now()
         )
@@ -77,12 +80,17 @@ class Notifier:
         tip_id: int | None = None,
         reply_to_card: bool = False,
         record: MessageKind | None = None,
+        photo: str | None = None,
         now: dt.datetime | None = None,
     ) -> None:
         """A message where the patrol works (a group; an officer's copy of a card; the daily
         summary), in the station's language."""
         notice = Notice(
-            text, record=record, reply_to_card=reply_to_card, lang=self.station_language
+            text,
+            record=record,
+            reply_to_card=reply_to_card,
+            lang=self.station_language,
+            photo=photo,
         )
         await self.outbox.enqueue(
             tx, notice, chat_id=chat_id, tip_id=tip_id, now=now or self.clock.now()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
 from bot.services.arrival import ArrivalService
 from bot.services.audit import Audit
@@ -43,3 +44,4 @@ class Services:
     relay: RelayService
     arrival: ArrivalService  # the claimer's arrival time (issue 13)
     followup: FollowUp  # the reporter's "still there?" and "not found" follow-ups (issue 13)
+    amend: AmendService  # additions to a submitted tip (the reporter's chat, the web form)

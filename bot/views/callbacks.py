@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Seen, supplies_from_mask
 
 
@@ -125,9 +126,15 @@ class ROp(StrEnum):
     SECRET = "key"  # r:key:<tip id> — a fresh claim secret (the old one stops working)
     NOT_ANSWER = "notans"  # r:notans:<question id> — "my text was not an answer"
     LANG = "lang"
+    SPOT = "spot"  # r:spot:<spot> — the exact spot's quick choice
+    SPOT_BACK = "spotback"  # from typing the spot back to the choices
+    SPOT_DONE = "spotok"  # "more details" (also the spot's skip)
+    NOW = "now"  # "send now": just now, one person
+    AMEND = "amend"  # r:amend:<tip id> — add words, a photo or flags to a submitted tip
+    AMEND_DONE = "amendok"  # no more additions
 
 
-_R = re.compile(r"^r:([a-z]{2,8})(?::([a-z0-9+_]{1,12}))?$")
+_R = re.compile(r"^r:([a-z]{2,8})(?::([a-z0-9+_]{1,16}))?$")
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,7 @@ _ARGS = {
     ROp.PEOPLE: {p.value for p in People},
     ROp.FLAG: {f.value for f in Flag},
     ROp.LANG: {"zh", "en"},
+    ROp.SPOT: {s.value for s in Spot},
 }
 
 
@@ -162,7 +170,7 @@ def parse_reporter(data: str | None) -> ReporterButton | None:
         return ReporterButton(op, arg) if arg in _ARGS[op] else None
     if op is ROp.PLACE:
         return ReporterButton(op, arg) if arg in {"0", "1", "2", "none"} else None
-    if op in (ROp.WITHDRAW, ROp.SECRET, ROp.NOT_ANSWER):
+    if op in (ROp.WITHDRAW, ROp.SECRET, ROp.NOT_ANSWER, ROp.AMEND):
         return (
             ReporterButton(op, arg) if arg and arg.isdigit() and 0 < int(arg) <= _MAX_ID else None
         )

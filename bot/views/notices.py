@@ -7,6 +7,7 @@ from html import escape
 
 from telegram import (
     ForceReply,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -15,6 +16,7 @@ from telegram import (
 
 from bot.domain.outbox import Html, Keyboard, Lines, Listing, Mention, Msg, Text, Value, Words
 from bot.i18n import t
+from bot.views.callbacks import ReporterButton, ROp
 from bot.views.cards import shown_words
 from bot.views.field import still_there_keyboard
 from bot.views.people import join, mention
@@ -46,6 +48,12 @@ def _value(value: Value, lang: str, secret: str | None) -> object:
         hidden = t(lang, "privacy.name_hidden")
         return shown_words("".join(hidden if p is None else p for p in value.parts), lang)
     return value
+
+
+def amend_keyboard(tip_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Under the offer to add to a submitted tip: the button that opens the additions."""
+    data = ReporterButton(ROp.AMEND, str(tip_id)).data()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn.amend"), callback_data=data)]])
 
 
 def keyboard(

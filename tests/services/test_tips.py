@@ -38,7 +38,8 @@ async def test_a_new_tip_is_written_once_complete(tmp_path: Path) -> None:
         # Its card for the on-duty group and the receipt, queued in the same transaction.
         cards = await k.queued(G1_CHAT)
         assert [type(i.message) for i in cards] == [CardPost]
-        assert await k.told(REPORTER) == ["submit.received"]
+        # ... and, after the receipt, the way to add to the tip for a while.
+        assert await k.told(REPORTER) == ["submit.received", "amend.offer"]
         assert await k.repo.drafts.get(REPORTER) is None
 
 
@@ -53,7 +54,7 @@ async def test_an_urgent_tip_says_so_from_its_flags(tmp_path: Path) -> None:
     async with kit(tmp_path) as k:
         tip = await k.report(flags=frozenset({Flag.CHILD}))
         assert tip.urgent
-        assert await k.told(REPORTER) == ["submit.received_urgent"]
+        assert await k.told(REPORTER) == ["submit.received_urgent", "amend.offer"]
         assert not (await k.report(user=502, where=(30.25, 115.10))).urgent
 
 
