@@ -171,8 +171,12 @@ async def test_the_reporter_hears_about_the_first_claim_only(deps: Kit) -> None:
     assert (await field.act(tip_id, Action.CLAIM, 13)).ok
     notices = [i for i in await deps.repo.outbox.due(NOW, 100) if i.kind == "notice"]
     # … and is asked "still there?" once (issue 13), not again at the re-claim.
-    keys = [first_key(n.message) for n in notices]
-    assert keys == ["submit.received", "amend.offer", "notice.claimed", "still.ask"]
+    assert [first_key(n.message) for n in notices] == [
+        "submit.received",
+        "amend.offer",
+        "notice.claimed",
+        "still.ask",
+    ]
     assert {n.chat_id for n in notices} == {501}
 
 

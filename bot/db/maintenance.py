@@ -43,9 +43,9 @@ class MaintenanceStore:
             (to_db_time(now), tip_id),
         )
         await tx.execute("DELETE FROM media WHERE tip_id = ?", (tip_id,))
-        await tx.execute("UPDATE amendments SET words = NULL WHERE tip_id = ?", (tip_id,))
         # The reporter's own words to "still there?" and "not found" (issue 13).
         await tx.execute("UPDATE reporter_asks SET words = NULL WHERE tip_id = ?", (tip_id,))
+        await tx.execute("UPDATE amendments SET words = NULL WHERE tip_id = ?", (tip_id,))
         # A reporter's live pin is an exact position too (issue 13).
         await tx.execute("DELETE FROM live_positions WHERE tip_id = ?", (tip_id,))
 

@@ -56,11 +56,11 @@ def tip_of(row: aiosqlite.Row) -> Tip:
         has_reporter=row["reporter_id"] is not None,
         widened_at=from_db_time(row["widened_at"]),
         first_claimed_at=from_db_time(row["first_claimed_at"]),
-        spot=Spot(row["spot"]) if row["spot"] else None,
-        spot_text=row["spot_text"],
         eta_at=from_db_time(row["eta_at"]),
         eta_asked_at=from_db_time(row["eta_asked_at"]),
         attempt=row["attempt"],
+        spot=Spot(row["spot"]) if row["spot"] else None,
+        spot_text=row["spot_text"],
     )
 
 

@@ -337,15 +337,15 @@ class Tip:
     widened_at: dt.datetime | None = None
     #: When the tip was first claimed (a claim after a release is no news to the reporter).
     first_claimed_at: dt.datetime | None = None
-    #: The exact spot within the place (bot/domain/spots.py: its key; OTHER: only typed).
-    spot: Spot | None = None
-    spot_text: str | None = None  # the exact spot as the reporter typed it
     #: When the claimer said they would be there, and when they were asked because that
     #: time (+ the grace) passed with nobody on scene (bot/domain/arrival.py).
     eta_at: dt.datetime | None = None
     eta_asked_at: dt.datetime | None = None
     #: 1 as reported; +1 each time a "not found" is reopened by the reporter (same incident).
     attempt: int = 1
+    #: The exact spot within the place (bot/domain/spots.py: its key; OTHER: only typed).
+    spot: Spot | None = None
+    spot_text: str | None = None  # the exact spot as the reporter typed it
 
     @property
     def is_open(self) -> bool:

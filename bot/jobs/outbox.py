@@ -379,7 +379,7 @@ class OutboxSender:
 
     async def _render(self, tip: Tip, lang: str) -> tuple[str, object]:
         ctx = await self.cards.context(tip)
-        choices = ctx.field.eta_choices if ctx.field else ()
+        choices = ctx.arrival.eta_choices if ctx.arrival else ()
         return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang, choices)
 
     async def _record(self, message: Message, tip_id: int, kind: MessageKind) -> None:

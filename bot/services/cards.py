@@ -45,10 +45,10 @@ class CardContext:
     timeline: list[TimelineEntry] = field(default_factory=list)
     #: The reporter's name, username and phone: never shown, only masked in the card's words.
     reporter_known: tuple[str | None, ...] = ()
+    #: Arrival time, "still there?", earlier attempts (bot/services/followup.py).
+    arrival: FieldFacts | None = None
     #: What the reporter added after submitting ("补充"), oldest first.
     amendments: list[Amendment] = field(default_factory=list)
-    #: Arrival time, "still there?", earlier attempts (bot/services/followup.py).
-    field: FieldFacts | None = None
     live: LiveFacts | None = None  # live positions (issue 13)
 
 
@@ -126,8 +126,8 @@ class CardService:
             evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
             reporter_known=await self.people.reporter_identity(tip.id),
+            arrival=await self.field_facts(tip) if self.field_facts else None,
             amendments=await self.amendments.of(tip.id) if self.amendments else [],
-            field=await self.field_facts(tip) if self.field_facts else None,
             live=await self.live.card_facts(tip) if self.live is not None else None,
         )
 

@@ -45,9 +45,9 @@ class Services:
     schedules: ScheduleService
     chats: ChatService
     relay: RelayService
-    amend: AmendService  # additions to a submitted tip (the reporter's chat, the web form)
     arrival: ArrivalService  # the claimer's arrival time (issue 13)
     followup: FollowUp  # the reporter's "still there?" and "not found" follow-ups (issue 13)
+    amend: AmendService  # additions to a submitted tip (the reporter's chat, the web form)
     # Issue 13 (h13c): live locations, revisits, hotspots.
     live: LiveService
     revisits: RevisitService

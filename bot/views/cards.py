@@ -139,7 +139,7 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
         if tip.outcome is Outcome.DUPLICATE and ctx.duplicate_of:
             lines.append(t(lang, "card.duplicate_of", code=escape(ctx.duplicate_of)))
     known = ctx.reporter_known
-    lines += field_lines(tip, ctx.field, lang, tz, lambda w: shown_words(w, lang, known))
+    lines += field_lines(tip, ctx.arrival, lang, tz, lambda w: shown_words(w, lang, known))
     lines.append(t(lang, "card.evidence", count=ctx.evidence))
     if ctx.timeline:
         lines.append("")

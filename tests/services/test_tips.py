@@ -143,9 +143,12 @@ async def test_closing_tells_the_reporter_and_weighs_the_reward(tmp_path: Path) 
         closed = await k.close(tip, Outcome.BROUGHT_IN)
         assert closed.state is State.CLOSED and closed.outcome is Outcome.BROUGHT_IN
         told = await k.told(REPORTER)
-        # (issue 13: at the claim the reporter is also asked whether the person is still there)
-        expected = ["notice.claimed", "still.ask", "notice.closed_helped", "reward.pending"]
-        assert told[-4:] == expected
+        assert told[-4:] == [
+            "notice.claimed",
+            "still.ask",  # issue 13: "can you still see the person?"
+            "notice.closed_helped",
+            "reward.pending",
+        ]
         reward = await k.services.rewards.reward_of(tip.id)
         assert reward is not None and reward.verified_by == G1_MEMBER and reward.amount == 200
 
@@ -155,7 +158,7 @@ async def test_an_unverified_outcome_earns_nothing(tmp_path: Path) -> None:
         tip = await k.report()
         await k.close(tip, Outcome.NOT_FOUND)
         assert await k.services.rewards.reward_of(tip.id) is None
-        # … and asked whether they can add anything (issue 13: "not found" may be reopened)
+        # … and asked whether they can add anything (issue 13: "not found" is not the end).
         assert (await k.told(REPORTER))[-2:] == ["notice.closed_not_found", "reopen.ask"]
 
 
