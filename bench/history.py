@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import random
 import sqlite3
 import statistics
@@ -53,7 +54,8 @@ from bot.services.clock import StationClock
 from bot.services.reach import Reach
 from bot.station import Station, directory_from, roster_from
 
-CACHE = Path("/tmp/warmline-history-cache")
+# BENCH_HISTORY_CACHE: another folder for the seeded databases (e.g. one per checkout).
+CACHE = Path(os.environ.get("BENCH_HISTORY_CACHE") or "/tmp/warmline-history-cache")
 SEED_VERSION = 4
 TZ = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 11, 21, tzinfo=TZ)
