@@ -18,7 +18,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -40,6 +39,7 @@ from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
+from bot.ratelimit import FloodGuard
 from bot.services.answers import OfficerAnswers
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
@@ -126,7 +126,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
         .post_shutdown(_post_shutdown)
     )
     if config.telegram.rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(FloodGuard(max_retries=3))
     app = builder.build()
     app.bot_data["config"] = config
     app.bot_data["overrides"] = overrides
