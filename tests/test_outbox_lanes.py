@@ -26,15 +26,18 @@ class HoldGroup:
     def __init__(self) -> None:
         self.held = threading.Event()
         self.release = threading.Event()
+        self.holding = False  # the card's request is hanging right now
         self.reporter_got_while_held: list[bool] = []
 
     def __call__(self, method: str, params: dict) -> None:
         chat = int(params.get("chat_id") or 0)
         if method == "sendMessage" and chat == G1_CHAT and not self.held.is_set():
+            self.holding = True
             self.held.set()
             self.release.wait(HOLD_S)
+            self.holding = False
         elif method == "sendMessage" and chat == REPORTER and self.held.is_set():
-            self.reporter_got_while_held.append(not self.release.is_set())
+            self.reporter_got_while_held.append(self.holding)
         return None
 
 
