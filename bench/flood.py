@@ -76,7 +76,7 @@ def prepare(emu: BenchEmulator, users: list[int], db: Path, work: Path, on_duty:
         for i, user in enumerate(users):
             flow = Flow(user, *random_point(rng))
             flows.schedule(now + i * 0.01, lambda f=flow: flows.start_flow(f))
-        wait_until(lambda: len(flows.waiting_at_review()) >= len(users), 300, "every review")
+        wait_until(lambda: len(flows.waiting_at_review()) >= len(users), 900, "every review")
     finally:
         bot.stop()
     return flows

@@ -56,6 +56,7 @@ from bot.views.cards import (
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 300.0
+LANES_AT_ONCE = 16
 MAX_ATTEMPTS = 50  # ~4 hours of retries with the capped backoff
 
 
@@ -97,6 +98,8 @@ class OutboxSender:
         # One pass at a time: two overlapping passes (the task and a caller of flush) would
         # both read the same pending rows and send each message twice.
         self._flushing = asyncio.Lock()
+        # How many lanes send at once (each holds a claimed item and a database write or two).
+        self._slots = asyncio.Semaphore(LANES_AT_ONCE)
         self.idle_poll_s = 1.0
         self._scrubbed = False  # a claim secret left a row since the last WAL truncation
         self._api_back = False
@@ -191,19 +194,20 @@ class OutboxSender:
         while lane.queue:
             head = lane.queue[0]
             try:
-                if isinstance(lane.key, int) and lane.key < 0 and self.digest_threshold:
-                    # A backlog of new cards for a group: digests (a step sends at most two).
-                    cards = [i for i in lane.queue if i.kind is Kind.CARD][: 2 * DIGEST_MAX]
-                    if len(cards) >= self.digest_threshold:
-                        done = await self._send_digests(cards)
-                        if done:
-                            lane.queue = deque(i for i in lane.queue if i.id not in done)
-                            await run.finished(done)
-                            continue
-                lane.queue.popleft()
                 if head.chat_id is None:
-                    await run.after_earlier_of_tip(head)
-                await self.deliver(head)
+                    await run.after_earlier_of_tip(head)  # (before taking a slot: no deadlock)
+                async with self._slots:
+                    if isinstance(lane.key, int) and lane.key < 0 and self.digest_threshold:
+                        # A backlog of new cards for a group: digests (at most two a step).
+                        cards = [i for i in lane.queue if i.kind is Kind.CARD][: 2 * DIGEST_MAX]
+                        if len(cards) >= self.digest_threshold:
+                            done = await self._send_digests(cards)
+                            if done:
+                                lane.queue = deque(i for i in lane.queue if i.id not in done)
+                                await run.finished(done)
+                                continue
+                    lane.queue.popleft()
+                    await self.deliver(head)
                 await run.finished({head.id})
             except Exception as exc:
                 # As a failed pass did before lanes: the rest waits for the next pass.
