@@ -331,7 +331,7 @@ class Recorder:
         db.fetchall, db.fetchone = rec_fetchall, rec_fetchone  # type: ignore[method-assign]
 
 
-async def measure(path: Path, runs: int, budget_s: float) -> dict:
+async def measure(path: Path, runs: int, budget_s: float, only: str = "") -> dict:
     db = await Database(path).open()
     recorder = Recorder()
     recorder.install(db)
@@ -392,6 +392,8 @@ async def measure(path: Path, runs: int, budget_s: float) -> dict:
         }
         results = {}
         for name, op in ops.items():
+            if only not in name:
+                continue
             recorder.on, recorder.statements = True, []
             size = await op()  # also warms the cache
             recorder.on = False
@@ -435,6 +437,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--runs", type=int, default=25, help="runs per measure (median)")
     parser.add_argument("--budget", type=float, default=15.0, help="max seconds per measure")
+    parser.add_argument("--only", default="", help="only the measures whose name has this")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     measured = {}
@@ -442,7 +445,7 @@ def main() -> int:
         path, seeded = database(n)
         if seeded is not None:
             print(f"seeded {n:,} tips in {seeded:.0f} s → {path}", flush=True)
-        measured[n] = asyncio.run(measure(path, args.runs, args.budget))
+        measured[n] = asyncio.run(measure(path, args.runs, args.budget, args.only))
         measured[n]["_load"] = load()
         print(f"measured {n:,} tips (load {measured[n]['_load']})", flush=True)
     small, large = sizes[0], sizes[-1]
