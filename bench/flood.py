@@ -209,7 +209,7 @@ def main() -> int:
         "--limiter",
         choices=["ptb", "smooth"],
         default="ptb",
-        help="ptb: the bot as configured (AIORateLimiter defaults); smooth: the experiment in "
+        help="ptb: the bot as configured (FloodGuard since issue 16); smooth: the experiment in "
         "bench/smooth_limiter_bot.py",
     )
     args = parser.parse_args()
