@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import random
 import sqlite3
 import statistics
@@ -53,7 +54,8 @@ from bot.services.clock import StationClock
 from bot.services.reach import Reach
 from bot.station import Station, directory_from, roster_from
 
-CACHE = Path("/tmp/warmline-history-cache")
+# BENCH_HISTORY_CACHE: another folder for the seeded databases (e.g. one per checkout).
+CACHE = Path(os.environ.get("BENCH_HISTORY_CACHE") or "/tmp/warmline-history-cache")
 SEED_VERSION = 4
 TZ = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 11, 21, tzinfo=TZ)
@@ -329,7 +331,7 @@ class Recorder:
         db.fetchall, db.fetchone = rec_fetchall, rec_fetchone  # type: ignore[method-assign]
 
 
-async def measure(path: Path, runs: int, budget_s: float) -> dict:
+async def measure(path: Path, runs: int, budget_s: float, only: str = "") -> dict:
     db = await Database(path).open()
     recorder = Recorder()
     recorder.install(db)
@@ -390,6 +392,8 @@ async def measure(path: Path, runs: int, budget_s: float) -> dict:
         }
         results = {}
         for name, op in ops.items():
+            if only not in name:
+                continue
             recorder.on, recorder.statements = True, []
             size = await op()  # also warms the cache
             recorder.on = False
@@ -433,6 +437,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--runs", type=int, default=25, help="runs per measure (median)")
     parser.add_argument("--budget", type=float, default=15.0, help="max seconds per measure")
+    parser.add_argument("--only", default="", help="only the measures whose name has this")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     measured = {}
@@ -440,7 +445,7 @@ def main() -> int:
         path, seeded = database(n)
         if seeded is not None:
             print(f"seeded {n:,} tips in {seeded:.0f} s → {path}", flush=True)
-        measured[n] = asyncio.run(measure(path, args.runs, args.budget))
+        measured[n] = asyncio.run(measure(path, args.runs, args.budget, args.only))
         measured[n]["_load"] = load()
         print(f"measured {n:,} tips (load {measured[n]['_load']})", flush=True)
     small, large = sizes[0], sizes[-1]

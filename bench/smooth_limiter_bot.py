@@ -1,7 +1,7 @@
 """`warmline run` with PTB's AIORateLimiter tuned so that it can never exceed Telegram's
 limits as a sliding window (bench/flood.py --limiter smooth): no bursts, at most one message
 per 3.05 s per group (19.7/min) and one per 35 ms overall (28.6/s). An experiment for the
-README, not the bot's configuration.
+README, not the bot's configuration (which is bot/ratelimit.py's FloodGuard since issue 16).
 
     python bench/smooth_limiter_bot.py -c config.toml
 """
@@ -30,5 +30,5 @@ def smooth(max_retries: int = 3) -> AIORateLimiter:
 
 
 if __name__ == "__main__":
-    bot.app.AIORateLimiter = smooth  # type: ignore[assignment]
+    bot.app.FloodGuard = smooth  # type: ignore[assignment,misc]  # instead of the bot's own
     sys.exit(main(["run", *sys.argv[1:]]))

@@ -18,7 +18,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -43,6 +42,7 @@ from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.revisit_cards import RevisitCards
+from bot.ratelimit import FloodGuard
 from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
 from bot.services.arrival import ArrivalService
@@ -135,7 +135,7 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
         .post_shutdown(_post_shutdown)
     )
     if config.telegram.rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(FloodGuard(max_retries=3))
     app = builder.build()
     app.bot_data["config"] = config
     app.bot_data["overrides"] = overrides

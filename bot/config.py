@@ -61,7 +61,7 @@ class TelegramConfig(_Section):
     token: Annotated[str, BeforeValidator(_clean_token)] = ""
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
-    # PTB's AIORateLimiter keeps the bot under Telegram's flood limits. Tests against the
+    # bot/ratelimit.py (FloodGuard) keeps the bot under Telegram's flood limits. Tests against the
     # emulator switch it off so that they do not wait out per-group minute limits.
     rate_limiter: bool = True
     poll_timeout: Annotated[int, Field(ge=0, le=50)] = 30

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,25 +95,20 @@ class OutboxStore:
         row = await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (item_id,))
         return _item(row) if row else None
 
-    async def due(self, now: dt.datetime, limit: int = 50) -> list[OutboxItem]:
+    async def due(
+        self, now: dt.datetime, limit: int = 50, skip: Iterable[int] = ()
+    ) -> list[OutboxItem]:
         """Due items, messages to a person (a private chat: positive id) first, then the
         rest; in the order they were written within each lane. A receipt must not wait
-        behind a backlog of group cards (a group takes ~20 messages a minute)."""
+        behind a backlog of group cards (a group takes ~20 messages a minute). ``skip``:
+        ids the sender already holds."""
         rows = await self.db.fetchall(
             """SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ?
+                   AND id NOT IN (SELECT value FROM json_each(?))
                ORDER BY CASE WHEN chat_id > 0 THEN 0 ELSE 1 END, id LIMIT ?""",
-            (to_db_time(now), limit),
+            (to_db_time(now), json.dumps(list(skip)), limit),
         )
         return [_item(r) for r in rows]
-
-    async def private_due(self, now: dt.datetime) -> bool:
-        """Is a message to a person waiting (see :meth:`due`)?"""
-        row = await self.db.fetchone(
-            """SELECT 1 FROM outbox WHERE status = 'pending' AND next_at <= ? AND chat_id > 0
-               LIMIT 1""",
-            (to_db_time(now),),
-        )
-        return row is not None
 
     async def pending(self, kind: Kind, tip_id: int) -> bool:
         row = await self.db.fetchone(

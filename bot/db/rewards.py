@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db import rollups
 from bot.db.database import Database, from_db_time, to_db_time
 from bot.db.sql import Tx, compare_and_set, marks
 from bot.domain.rewards import PayMethod, Reward, RewardState
@@ -36,6 +37,10 @@ def _reward(row: aiosqlite.Row) -> Reward:
         created_at=from_db_time(row["created_at"]),
         version=row["version"],
     )
+
+
+#: An upper bound past every entry (a whole hour: no partial hour to count).
+_NO_END = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 def _between(column: str, since: dt.datetime | None, until: dt.datetime | None) -> tuple[str, list]:
@@ -198,15 +203,34 @@ class LedgerStore:
         self, since: dt.datetime | None = None, until: dt.datetime | None = None
     ) -> dict[str, tuple[int, int]]:
         """``entry → (count, sum of amounts)`` of the ledger entries in ``[since, until)``,
-        summed by the database (the same entries :meth:`entries` lists)."""
-        where, params = _between("at", since, until)
-        rows = await self.db.fetchall(
-            "SELECT entry, COUNT(*) AS n, SUM(amount) AS total FROM ledger WHERE 1 = 1"
-            + where
-            + " GROUP BY entry",
-            tuple(params),
+        summed by the database (the same entries :meth:`entries` lists).
+
+        The whole hours come from the running totals (bot/db/rollups.py), the partial hours
+        at the ends from the entries themselves."""
+        if until is None:
+            until = _NO_END
+        piece = rollups.split(since, until)
+        where, params = rollups.hours_where(piece)
+        sums = ", ".join(
+            f"COALESCE(SUM({n}), 0) AS {n}, COALESCE(SUM({y}), 0) AS {y}"
+            for n, y in rollups.LEDGER_COLUMNS.values()
         )
-        return {r["entry"]: (int(r["n"]), int(r["total"])) for r in rows}
+        row = await self.db.fetchone(f"SELECT {sums} FROM ledger_hours WHERE {where}", params)
+        found = {
+            entry: (int(row[n]), int(row[y])) for entry, (n, y) in rollups.LEDGER_COLUMNS.items()
+        }
+        for start, end in piece.edges:
+            where, params = _between("at", start, end)
+            rows = await self.db.fetchall(
+                "SELECT entry, COUNT(*) AS n, SUM(amount) AS total FROM ledger WHERE 1 = 1"
+                + where
+                + " GROUP BY entry",
+                tuple(params),
+            )
+            for r in rows:
+                n, total = found.get(r["entry"], (0, 0))
+                found[r["entry"]] = (n + int(r["n"]), total + int(r["total"]))
+        return {entry: pair for entry, pair in found.items() if pair[0]}
 
     async def last(self, reward_id: int, entry: str) -> dict[str, Any] | None:
         row = await self.db.fetchone(

@@ -18,6 +18,8 @@ import contextlib
 import datetime as dt
 import logging
 import warnings
+from collections import deque
+from dataclasses import dataclass, field
 
 from telegram import Bot, Message
 from telegram.error import (
@@ -64,6 +66,7 @@ from bot.views.cards import (
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 300.0
+LANES_AT_ONCE = 16
 MAX_ATTEMPTS = 50  # ~4 hours of retries with the capped backoff
 
 
@@ -107,6 +110,8 @@ class OutboxSender:
         # One pass at a time: two overlapping passes (the task and a caller of flush) would
         # both read the same pending rows and send each message twice.
         self._flushing = asyncio.Lock()
+        # How many lanes send at once (each holds a claimed item and a database write or two).
+        self._slots = asyncio.Semaphore(LANES_AT_ONCE)
         self.idle_poll_s = 1.0
         self._scrubbed = False  # a claim secret left a row since the last WAL truncation
         self._api_back = False
@@ -151,34 +156,78 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)
 
     async def flush(self) -> int:
-        """Deliver every due item; returns how many were handled."""
-        handled = 0
+        """Deliver every due item; returns how many were handled.
+
+        Each chat has its own lane: its items go one at a time, in the order they were
+        written, while other chats' lanes go at the same time — a group at Telegram's
+        per-group ceiling (bot/ratelimit.py) holds up only that group, never a reporter's
+        messages or another group. An item for no one chat (a card edit, which brings every
+        copy of the card up to date) waits until the items written before it about the same
+        tip are done (the card it edits must be posted and recorded first)."""
         async with self._flushing:
             if self._api_back:
                 self._api_back = False
                 async with self.db.write() as tx:
                     await self.outbox.retry_unreached_now(tx, self.clock.now())
-            while True:
-                items = await self.outbox.due(self.clock.now())
-                if not items:
-                    return handled
-                digested = await self._send_digests(items)
-                handled += len(digested)
-                for item in items:
-                    if item.id not in digested:
-                        await self.deliver(item)
-                        handled += 1
-                        if await self._person_waiting(item):
-                            break  # fetch again: messages to people come first
+            run = _Pass()
+            try:
+                while True:
+                    self._wake.clear()
+                    items = await self.outbox.due(
+                        self.clock.now(), limit=200, skip=sorted(run.unfinished)
+                    )
+                    for item in items:
+                        run.add(item, self._lane)
+                    running = run.running()
+                    if not running:
+                        if run.error is not None:
+                            raise run.error
+                        if not items:
+                            return run.handled
+                        continue
+                    # Until a lane is done or something new is written (or becomes due).
+                    woken = asyncio.ensure_future(self._wake.wait())
+                    try:
+                        await asyncio.wait(
+                            [*running, woken],
+                            timeout=self.idle_poll_s,
+                            return_when=asyncio.FIRST_COMPLETED,
+                        )
+                    finally:
+                        woken.cancel()
+            finally:
+                left = run.running()
+                for task in left:
+                    task.cancel()
+                await asyncio.gather(*left, return_exceptions=True)
 
-    async def _person_waiting(self, item: OutboxItem) -> bool:
-        """After a group message: has a message to a person (a receipt…) been queued since?
-        Checked only when something was written (the wake event), so it costs nothing in a
-        quiet backlog."""
-        if (item.chat_id or 0) > 0 or not self._wake.is_set():
-            return False
-        self._wake.clear()
-        return await self.outbox.private_due(self.clock.now())
+    async def _lane(self, run: _Pass, lane: _Lane) -> None:
+        """Deliver one chat's queued items in order (see :meth:`flush`)."""
+        while lane.queue:
+            head = lane.queue[0]
+            try:
+                if head.chat_id is None:
+                    await run.after_earlier_of_tip(head)  # (before taking a slot: no deadlock)
+                async with self._slots:
+                    if isinstance(lane.key, int) and lane.key < 0 and self.digest_threshold:
+                        # A backlog of new cards for a group: digests (at most two a step).
+                        cards = [i for i in lane.queue if i.kind is Kind.CARD][: 2 * DIGEST_MAX]
+                        if len(cards) >= self.digest_threshold:
+                            done = await self._send_digests(cards)
+                            if done:
+                                lane.queue = deque(i for i in lane.queue if i.id not in done)
+                                await run.finished(done)
+                                continue
+                    lane.queue.popleft()
+                    await self.deliver(head)
+                await run.finished({head.id})
+            except Exception as exc:
+                # As a failed pass did before lanes: the rest waits for the next pass.
+                log.exception("outbox lane %s failed", lane.key)
+                await run.finished({head.id, *(i.id for i in lane.queue)})
+                lane.queue.clear()
+                run.error = run.error or exc
+                return
 
     # -- digests ----------------------------------------------------------------------------
     async def _send_digests(self, items: list[OutboxItem]) -> set[int]:
@@ -267,9 +316,10 @@ class OutboxSender:
         message = item.message
         if isinstance(message, Notice) and message.secret is not None:
             self._scrubbed = True  # done or given up, the row loses it: see _run
+        finished = False  # recorded as done with the card's last part (one transaction less)
         try:
             if isinstance(message, CardPost):
-                await self._send_card(item, message)
+                finished = await self._send_card(item, message)
             elif isinstance(message, Notice):
                 await self._send_notice(item, message)
             elif isinstance(message, RevisitPost) and self.revisit_cards is not None:
@@ -308,8 +358,9 @@ class OutboxSender:
             log.exception("outbox item %s failed unexpectedly", item.id)
             await self._retry(item, MAX_BACKOFF_S, f"{type(exc).__name__}: {exc}")
         else:
-            async with self.db.write() as tx:
-                await self.outbox.done(tx, item.id, self.clock.now())
+            if not finished:
+                async with self.db.write() as tx:
+                    await self.outbox.done(tx, item.id, self.clock.now())
 
     async def _retry(
         self, item: OutboxItem, seconds: float, error: str, *, give_up: bool = True
@@ -382,30 +433,58 @@ class OutboxSender:
         choices = ctx.arrival.eta_choices if ctx.arrival else ()
         return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang, choices)
 
-    async def _record(self, message: Message, tip_id: int, kind: MessageKind) -> None:
+    async def _record(
+        self, message: Message, tip_id: int, kind: MessageKind, done: OutboxItem | None = None
+    ) -> None:
+        """Remember a sent message (at once: a retry sends only what is missing); with
+        ``done``, the item is marked delivered in the same transaction."""
+        now = self.clock.now()
         async with self.db.write() as tx:
-            await self.messages.add(
-                tx, message.chat_id, message.message_id, tip_id, kind, self.clock.now()
-            )
+            await self.messages.add(tx, message.chat_id, message.message_id, tip_id, kind, now)
+            if done is not None:
+                await self.outbox.done(tx, done.id, now)
 
-    async def _send_card(self, item: OutboxItem, post: CardPost) -> None:
+    async def _send_card(self, item: OutboxItem, post: CardPost) -> bool:
+        """Post the parts of the card not sent yet; True if the last one recorded the item
+        as delivered."""
         assert item.chat_id is not None and item.tip_id is not None
-        tip = await self.tips.get(item.tip_id)
-        if tip is None:
-            return
         chat = item.chat_id
+        # The independent reads at once (each is a round trip to the database's thread).
+        tip, parts, media = await asyncio.gather(
+            self.tips.get(item.tip_id),
+            self.messages.of(item.tip_id, chat_id=chat),
+            self.media.of(item.tip_id),
+        )
+        if tip is None:
+            return False
         lang = await self._card_language(chat)
         copy = post.copy
-        sent = {m.kind: m for m in await self.messages.of(tip.id, chat_id=chat)}
+        sent = {m.kind: m for m in parts}
+        photos = [m for m in media if m["kind"] == "report_photo"]
+        owed = [
+            kind
+            for kind, wanted in (
+                (MessageKind.CARD, copy or MessageKind.CARD not in sent),
+                (MessageKind.LOCATION, copy or MessageKind.LOCATION not in sent),
+                (MessageKind.PHOTO, bool(photos) and (copy or MessageKind.PHOTO not in sent)),
+            )
+            if wanted
+        ]
+        if not owed:
+            return False
+
+        def last(kind: MessageKind) -> OutboxItem | None:
+            return item if kind is owed[-1] else None
+
         card = None if copy else sent.get(MessageKind.CARD)
         if card is None:
             text, keyboard = await self._render(tip, lang)
             message = await self.bot.send_message(chat, text, reply_markup=keyboard)
-            await self._record(message, tip.id, MessageKind.CARD)
+            await self._record(message, tip.id, MessageKind.CARD, last(MessageKind.CARD))
             card_id = message.message_id
         else:
             card_id = card.message_id
-        if copy or MessageKind.LOCATION not in sent:
+        if MessageKind.LOCATION in owed:
             if tip.place_label or tip.address:
                 title = tip.place_label or tip.code
                 address = tip.address or tip.district or tip.code
@@ -421,25 +500,28 @@ class OutboxSender:
                 message = await self.bot.send_location(
                     chat, tip.lat, tip.lon, reply_to_message_id=card_id
                 )
-            await self._record(message, tip.id, MessageKind.LOCATION)
-        if copy or MessageKind.PHOTO not in sent:
-            photos = [m for m in await self.media.of(tip.id) if m["kind"] == "report_photo"]
-            if photos:
-                message = await self.bot.send_photo(
-                    chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
-                )
-                await self._record(message, tip.id, MessageKind.PHOTO)
+            await self._record(message, tip.id, MessageKind.LOCATION, last(MessageKind.LOCATION))
+        if MessageKind.PHOTO in owed:
+            message = await self.bot.send_photo(
+                chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
+            )
+            await self._record(message, tip.id, MessageKind.PHOTO, last(MessageKind.PHOTO))
+        return True
 
     async def _edit_cards(self, item: OutboxItem) -> None:
         """Edit every copy of the tip's card to show the tip as it is now."""
         assert item.tip_id is not None
-        tip = await self.tips.get(item.tip_id)
+        tip, digests, cards = await asyncio.gather(  # at once: one round trip's wait
+            self.tips.get(item.tip_id),
+            self.messages.of(item.tip_id, kind=MessageKind.DIGEST),
+            self.messages.of(item.tip_id, kind=MessageKind.CARD),
+        )
         if tip is None:
             return
-        for digest in await self.messages.of(tip.id, kind=MessageKind.DIGEST):
+        for digest in digests:
             await self._edit_digest(digest.chat_id, digest.message_id)
         rendered: dict[str, tuple[str, object]] = {}
-        for message in await self.messages.of(tip.id, kind=MessageKind.CARD):
+        for message in cards:
             lang = await self._card_language(message.chat_id)
             if lang not in rendered:
                 rendered[lang] = await self._render(tip, lang)
@@ -517,3 +599,60 @@ class OutboxSender:
             )
         if notice.record is not None and item.tip_id is not None:
             await self._record(message, item.tip_id, notice.record)
+
+
+@dataclass
+class _Lane:
+    key: object  # a chat id, or ("tip", id) for an item for no one chat
+    queue: deque[OutboxItem] = field(default_factory=deque)
+    task: asyncio.Task[None] | None = None
+
+
+class _Pass:
+    """The lanes of one :meth:`OutboxSender.flush` and the items they hold (queued or being
+    sent), so that the next read of due items skips them."""
+
+    def __init__(self) -> None:
+        self.lanes: dict[object, _Lane] = {}
+        # item id → its tip, for the items held in a chat's lane (else None)
+        self.unfinished: dict[int, int | None] = {}
+        self.handled = 0
+        self.error: Exception | None = None
+        self._changed = asyncio.Condition()
+
+    def add(self, item: OutboxItem, work) -> None:
+        if item.id in self.unfinished:
+            return
+        self.unfinished[item.id] = item.tip_id if item.chat_id is not None else None
+        key = item.chat_id if item.chat_id is not None else ("tip", item.tip_id)
+        lane = self.lanes.get(key)
+        if lane is None:
+            lane = self.lanes[key] = _Lane(key)
+        lane.queue.append(item)
+        if lane.task is None or lane.task.done():
+            lane.task = asyncio.create_task(work(self, lane), name=f"warmline-outbox-{key}")
+
+    def running(self) -> list[asyncio.Task[None]]:
+        return [lane.task for lane in self.lanes.values() if lane.task and not lane.task.done()]
+
+    async def finished(self, ids: set[int]) -> None:
+        for item_id in ids:
+            if item_id in self.unfinished:
+                del self.unfinished[item_id]
+                self.handled += 1
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def after_earlier_of_tip(self, item: OutboxItem) -> None:
+        """Wait until no item written before ``item`` about its tip is still unfinished in a
+        chat's lane. (The items for no one chat of a tip are one lane: in order already, and
+        one written earlier may come due later, behind this one.)"""
+
+        def clear() -> bool:
+            return not any(
+                other < item.id and tip is not None and tip == item.tip_id
+                for other, tip in self.unfinished.items()
+            )
+
+        async with self._changed:
+            await self._changed.wait_for(clear)
