@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot.config import Config
 from bot.db.ops import OpsStore
 from bot.geo.geocoder import Geocoder
-from bot.handlers import common, guards, officer, patrol, reporter, rewards
+from bot.handlers import common, dashboard, guards, officer, patrol, reporter, rewards
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
@@ -43,6 +43,7 @@ from bot.jobs.outbox import OutboxSender
 from bot.services.answers import OfficerAnswers
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
+from bot.services.campaign import CampaignFigures
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import Clock, StationClock, utc_now
@@ -70,6 +71,7 @@ from bot.station import (
 )
 from bot.station import station_for as station_for  # (used by bot/cli.py)
 from bot.transport import ApiStatus, RetryingRequest, display_url
+from bot.views.charts import campaign_chart
 from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 from bot.web.app import create_web_app
 from bot.web.health import routes as health_routes
@@ -242,6 +244,7 @@ COMMAND_CALLBACKS = {
     "claim": rewards.claim_command,
     "reverse": rewards.reverse_command,
     "coldmode": officer.coldmode,
+    "stats": dashboard.stats,  # issue 14
     # The patrol log (in a patrol group).
     "patrol_start": patrol.patrol_start,
     "patrol_end": patrol.patrol_end,
@@ -376,6 +379,14 @@ def build_services(
         audit,
         clock,
     )
+    campaign = CampaignFigures(  # issue 14: /stats, the summary chart, the dashboard
+        repo.campaign,
+        tz=clock.tz,
+        campaign_start=config.campaign.start,
+        campaign_end=config.campaign.end,
+        reminder_times=config.patrol.reminder_times,
+        clock=clock.now,
+    )
     patrols = PatrolService(
         db, repo.patrols, repo.schedule, notifier, audit, reach, roster, clock, config.patrol
     )
@@ -402,6 +413,7 @@ def build_services(
             config.summary,
             config.campaign,
             config.patrol,
+            chart=lambda: campaign_chart(campaign, language),
         ),
         BackupService(db, repo.schedule, notifier, config.backup),
         notifier,
@@ -431,6 +443,7 @@ def build_services(
         schedules=schedules,
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
+        campaign=campaign,
     )
     return services, sender
 

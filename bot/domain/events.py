@@ -75,6 +75,8 @@ class Attempt(StrEnum):
     PHONE_VIEW = "phone_view"
     PATROL_START = "patrol_start"
     PATROL_END = "patrol_end"
+    # Issue 14: the figures and the dashboard.
+    STATS = "stats"
 
 
 def refused(what: Action | Attempt) -> str:

@@ -517,6 +517,16 @@ MESSAGES: dict[str, str] = {
     # == h13c — issue 13: live locations, revisits, hotspots ==
     #
     # == h14 — issue 14: the dashboard and the summary chart ==
+    # /stats and the summary's chart
+    "cmd.stats": "Campaign figures (today, 7 days, campaign) with the chart",
+    "help.cmd.stats": "See today's, the last 7 days' and the campaign's figures, with the chart",
+    "stats.head": "📊 <b>Campaign figures</b>",
+    "stats.today": "Today",
+    "stats.last_7_days": "Last 7 days",
+    "stats.campaign": "The campaign",
+    "stats.block": "<b>{title}</b>\nTips received {received} (urgent {urgent}, open {open})\nFound and helped {located}, not found {not_found}\nBy incident: {incidents}, found {incidents_located}, not found {incidents_not_found}\nReport→claim {claim}\nClaim→on scene {arrival}\nReport→on scene {scene}\nPatrols {patrols} of {required} required\nRewards: pending {pending}, approved {approved}, paid {paid} ({paid_yuan} yuan)",
+    "stats.leg": "median {median} min, 90th percentile {p90} min ({n} tips)",
+    "chart.caption": "The campaign: tips per day, share located, response times",
     #
     # == h15 — issue 15: the web report form, the status page, the leaflet ==
     #

@@ -513,6 +513,16 @@ MESSAGES: dict[str, str] = {
     # == h13c — issue 13: live locations, revisits, hotspots ==
     #
     # == h14 — issue 14: the dashboard and the summary chart ==
+    # /stats and the summary's chart
+    "cmd.stats": "行动数据（今日、近 7 天、全程）和图表",
+    "help.cmd.stats": "查看今日、近 7 天和全程的数据，附图表",
+    "stats.head": "📊 <b>行动数据</b>",
+    "stats.today": "今日",
+    "stats.last_7_days": "近 7 天",
+    "stats.campaign": "行动全程",
+    "stats.block": "<b>{title}</b>\n收到报告 {received}（紧急 {urgent}，未结 {open}）\n找到并救助 {located}，未找到 {not_found}\n按事件：{incidents} 起，找到 {incidents_located}，未找到 {incidents_not_found}\n报告→认领 {claim}\n认领→到场 {arrival}\n报告→到场 {scene}\n巡查 {patrols} / 应巡 {required}\n奖励：待审核 {pending}，已批准 {approved}，已发放 {paid}（{paid_yuan} 元）",
+    "stats.leg": "中位数 {median} 分钟，90% {p90} 分钟（{n} 条）",
+    "chart.caption": "行动全程：每日报告数、找到比例和响应时间",
     #
     # == h15 — issue 15: the web report form, the status page, the leaflet ==
     #

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import warnings
 
-from telegram import Bot, Message
+from telegram import Bot, InputFile, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -34,7 +34,7 @@ from bot.db.database import Database
 from bot.db.messages import MediaStore, MessageStore
 from bot.db.outbox import OutboxItem, OutboxStore
 from bot.db.tips import TipStore
-from bot.domain.outbox import CardPost, Kind, MessageKind, Msg, Notice
+from bot.domain.outbox import CardPost, Kind, MessageKind, Msg, Notice, Photo
 from bot.domain.tips import Tip
 from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
@@ -260,6 +260,8 @@ class OutboxSender:
                 await self._send_card(item, message)
             elif isinstance(message, Notice):
                 await self._send_notice(item, message)
+            elif isinstance(message, Photo):
+                await self._send_photo(item, message)
             else:
                 await self._edit_cards(item)
         except RetryAfter as exc:
@@ -494,3 +496,12 @@ class OutboxSender:
         )
         if notice.record is not None and item.tip_id is not None:
             await self._record(message, item.tip_id, notice.record)
+
+    async def _send_photo(self, item: OutboxItem, photo: Photo) -> None:
+        """An image warmline drew (the summary chart), from the bytes kept in the row."""
+        assert item.chat_id is not None
+        lang = photo.lang or await self.users.language(item.chat_id)
+        caption = notices.render(photo.caption, lang, None) if photo.caption else None
+        await self.bot.send_photo(
+            item.chat_id, InputFile(photo.png, filename="warmline.png"), caption=caption
+        )

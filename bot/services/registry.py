@@ -9,6 +9,7 @@ from bot.config import Config
 from bot.services.answers import OfficerAnswers
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
+from bot.services.campaign import CampaignFigures
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import StationClock
@@ -39,3 +40,4 @@ class Services:
     schedules: ScheduleService
     chats: ChatService
     relay: RelayService
+    campaign: CampaignFigures  # the campaign's figures: /stats, the chart, the dashboard

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+from collections.abc import Awaitable, Callable
 
 from bot.config import CampaignConfig, PatrolConfig, SummaryConfig
 from bot.db.database import Database
@@ -21,6 +23,11 @@ from bot.services.reach import Reach
 
 _DASH = "—"
 
+log = logging.getLogger(__name__)
+
+#: Draws the campaign's chart (a PNG) for the summary; wired by the composition root.
+ChartSource = Callable[[], Awaitable[bytes]]
+
 
 class Summary:
     def __init__(
@@ -37,8 +44,10 @@ class Summary:
         config: SummaryConfig,
         campaign: CampaignConfig,
         patrol: PatrolConfig,
+        chart: ChartSource | None = None,
     ) -> None:
         self.db = db
+        self.chart = chart
         self.stats = stats
         self.patrols = patrols
         self.ledger = ledger
@@ -68,12 +77,28 @@ class Summary:
                 await self.schedule.mark_done(tx, "summary", day.isoformat(), now, "not_running")
             return
         text = await self.text(day)
+        png = await self._chart()
         chats = self.config.chat_ids or sorted(self.reach.directory.officers)
         async with self.db.write() as tx:
             if not await self.schedule.mark_done(tx, "summary", day.isoformat(), now):
                 return
             for chat in chats:
                 await self.notifier.say(tx, chat, text, now=now)
+                if png is not None:  # queued after the text: it goes right after it
+                    await self.notifier.picture(
+                        tx, chat, png, caption=Msg("chart.caption"), now=now
+                    )
+
+    async def _chart(self) -> bytes | None:
+        """The campaign's chart, or None (the summary's words still go) if it cannot be
+        drawn: a picture is never worth a missing summary."""
+        if self.chart is None:
+            return None
+        try:
+            return await self.chart()
+        except Exception:
+            log.exception("the summary chart could not be drawn; the summary goes without it")
+            return None
 
     async def _ran_on(self, day: dt.date) -> bool:
         """Whether the bot was running on a local day, or anything was recorded that day."""
