@@ -47,6 +47,7 @@ from bot.services.campaign import CampaignFigures
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import Clock, StationClock, utc_now
+from bot.services.dashboard import DashboardService
 from bot.services.escalation import Escalator
 from bot.services.field import FieldService
 from bot.services.handover import Handover
@@ -74,6 +75,7 @@ from bot.transport import ApiStatus, RetryingRequest, display_url
 from bot.views.charts import campaign_chart
 from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 from bot.web.app import create_web_app
+from bot.web.dashboard import create_dashboard
 from bot.web.health import routes as health_routes
 from bot.web.server import WebServer
 from bot.web.telegram import WebhookEndpoint
@@ -149,7 +151,13 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
 
     webhook = WebhookEndpoint(journal)
     health = HealthService(config, status, opened)
-    web_app = create_web_app([webhook.routes(), health_routes(health)])
+    dashboard = create_dashboard(  # issue 14: the officers' dashboard at /dashboard
+        lambda: app.bot_data.get("services"),
+        lambda: station.repo.outbox if (station := app.bot_data.get("station")) else None,
+        lambda: app.bot,
+        config,
+    )
+    web_app = create_web_app([webhook.routes(), health_routes(health)], {"dashboard": dashboard})
     app.bot_data["webhook"] = webhook
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 
@@ -245,6 +253,7 @@ COMMAND_CALLBACKS = {
     "reverse": rewards.reverse_command,
     "coldmode": officer.coldmode,
     "stats": dashboard.stats,  # issue 14
+    "dashboard": dashboard.dashboard,
     # The patrol log (in a patrol group).
     "patrol_start": patrol.patrol_start,
     "patrol_end": patrol.patrol_end,
@@ -444,6 +453,21 @@ def build_services(
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
         campaign=campaign,
+        dashboard=DashboardService(
+            db,
+            repo.dashboard,
+            repo.tips,
+            repo.media,
+            repo.events,
+            cards,
+            field,
+            audit,
+            reach,
+            clock,
+            config.dashboard,
+            config.escalation,
+            config.web.public_url,
+        ),
     )
     return services, sender
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.chats import ChatStore
+from bot.db.dashboard import DashboardStore
 from bot.db.database import Database
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
@@ -50,6 +51,7 @@ class Repo:
     ops: OpsStore  # the bot's own operation state and health probes
     maintenance: MaintenanceStore
     journal: JournalStore
+    dashboard: DashboardStore  # the dashboard's sign-in links and sessions (issue 14)
 
     @classmethod
     def on(cls, db: Database) -> Repo:
@@ -75,4 +77,5 @@ class Repo:
             ops=OpsStore(db),
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
+            dashboard=DashboardStore(db),
         )

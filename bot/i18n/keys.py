@@ -5,6 +5,7 @@ so a test can see every key the code uses (tests/test_i18n.py checks each table 
 from __future__ import annotations
 
 from bot.domain.campaign import Leg
+from bot.domain.dashboard import MarkerState
 from bot.domain.draft import Source, Step
 from bot.domain.events import Act
 from bot.domain.outage import Cause
@@ -170,3 +171,14 @@ LEG = {
 
 #: Why warmline was away, in the officers' outage notice (bot/jobs/outages.py).
 CAUSE = {Cause.API: "ops.cause.api", Cause.STOPPED: "ops.cause.stopped"}
+
+#: Issue 14: the dashboard map's marker states (their legend and labels).
+MARKER = {
+    MarkerState.URGENT: "web.dash.marker.urgent",
+    MarkerState.OVERDUE: "web.dash.marker.overdue",
+    MarkerState.UNCLAIMED: "web.dash.marker.unclaimed",
+    MarkerState.CLAIMED: "web.dash.marker.claimed",
+    MarkerState.EN_ROUTE: "web.dash.marker.en_route",
+    MarkerState.EN_ROUTE_ETA: "web.dash.marker.en_route_eta",
+    MarkerState.ON_SCENE: "web.dash.marker.on_scene",
+}

@@ -13,6 +13,7 @@ from bot.services.campaign import CampaignFigures
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import StationClock
+from bot.services.dashboard import DashboardService
 from bot.services.field import FieldService
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
@@ -41,3 +42,4 @@ class Services:
     chats: ChatService
     relay: RelayService
     campaign: CampaignFigures  # the campaign's figures: /stats, the chart, the dashboard
+    dashboard: DashboardService  # the dashboard's sign-in and views (issue 14)

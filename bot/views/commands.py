@@ -52,6 +52,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("coldmode", _OFFICER, "cmd.coldmode", "help.cmd.coldmode", "usage.coldmode"),
     # Issue 14: the figures and the dashboard.
     Command("stats", _OFFICER, "cmd.stats", "help.cmd.stats"),
+    Command("dashboard", _OFFICER, "cmd.dashboard", "help.cmd.dashboard", "usage.dashboard"),
     # The patrol log, in a patrol group.
     Command(
         "patrol_start", _GROUP, "cmd.patrol_start", "help.cmd.patrol_start", "usage.patrol_start"
