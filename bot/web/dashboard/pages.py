@@ -83,7 +83,7 @@ def _head(lang: str, title: str, css: tuple[str, ...]) -> str:
     links = "".join(f'<link rel="stylesheet" href="{href}">' for href in css)
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
-        '<meta charset="utf-8">'
+        '<meta charset="utf-8"><link rel="icon" href="data:,">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
         f"{links}</head>"

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     RedirectResponse,
@@ -29,6 +30,7 @@ from bot.domain.tips import Role, State
 from bot.services.dashboard import LinkProblem, Viewer, WebAction
 from bot.services.registry import Services
 from bot.station import service_area
+from bot.views.charts import font_path
 from bot.views.dashboard import card_text, marker_words, state_words, timeline
 from bot.views.people import label
 from bot.web.dashboard import security
@@ -272,6 +274,13 @@ def create_dashboard(
             headers={"X-Accel-Buffering": "no"},
         )
 
+    async def font(request: Request) -> Response:
+        # The chart's CJK font, for browsers with none of their own (it is listed after the
+        # system's fonts, so a phone with Chinese fonts never fetches it).
+        return FileResponse(
+            font_path(), media_type="font/otf", headers={"Cache-Control": "max-age=604800"}
+        )
+
     static = str(resources.files("bot.web").joinpath("static"))
     return Starlette(
         routes=[
@@ -285,6 +294,7 @@ def create_dashboard(
             Route("/api/tips/{tip_id:int}/media/{media_id:int}", tip_media, methods=["GET"]),
             Route("/api/tips/{tip_id:int}/{action:str}", tip_action, methods=["POST"]),
             Route("/events", events, methods=["GET"]),
+            Route("/font/warmline-sans.otf", font, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=static)),
         ],
         middleware=[Middleware(security.DashboardHeaders, tiles=tiles)],

@@ -102,7 +102,7 @@
     if (first) {
       first = false;
       if (bounds.length) {
-        map.fitBounds(L.latLngBounds(bounds).pad(0.3), { maxZoom: 14 });
+        map.fitBounds(L.latLngBounds(bounds).pad(0.6), { maxZoom: 13 });
       } else {
         map.fitBounds(L.latLngBounds(data.area));
       }
