@@ -158,6 +158,7 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
         config,
     )
     web_app = create_web_app([webhook.routes(), health_routes(health)], {"dashboard": dashboard})
+    app.bot_data["dashboard"] = dashboard  # (its state.layers: the map's optional layers)
     app.bot_data["webhook"] = webhook
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 

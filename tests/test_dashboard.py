@@ -419,3 +419,40 @@ async def test_the_figures_page_has_the_domains_figures(tmp_path: Path) -> None:
         assert sum(h["received"] for h in today["by_hour"]) == 3
         page = await http.get("/dashboard/stats")
         assert page.status_code == 200 and "chart.umd.min.js" in page.text
+
+
+async def test_the_map_takes_arrival_times_positions_and_hotspots(tmp_path: Path) -> None:
+    from bot.web.dashboard.mapdata import Hotspot, MapLayers, Position
+
+    async with dashboard_world(tmp_path) as w, client(w) as http:
+        code = await submit_tip(w, REPORTER)
+        tip = await w.tip_by_code(code)
+        card = await w.wait_card(G1_CHAT, code)
+        await w.press(G1_MEMBER, G1_CHAT, card, tr("zh", "btn.claim"))
+        await w.until(lambda: w.card(G1_CHAT, code) and tr("zh", "btn.go") in w.buttons(
+            w.card(G1_CHAT, code)))
+        await w.press(G1_MEMBER, G1_CHAT, w.card(G1_CHAT, code), tr("zh", "btn.go"))
+
+        async def en_route() -> bool:
+            return (await w.tip_by_code(code)).state is State.EN_ROUTE
+
+        await w.until(en_route)
+        await signed_in(w, http)
+        [plain] = (await http.get("/dashboard/api/map")).json()["tips"]
+        assert (plain["state"], plain["eta"]) == ("en_route", None)
+        eta = w.clock.now + dt.timedelta(minutes=20)
+        seen = w.clock.now
+
+        async def layers(services, viewer):
+            return MapLayers(
+                etas={tip.id: eta},
+                positions=[Position("赵队员", 30.201, 115.041, seen)],
+                hotspots=[Hotspot("黄石站", 30.19, 115.03, 4)],
+            )
+
+        w.app.bot_data["dashboard"].state.layers = layers
+        data = (await http.get("/dashboard/api/map")).json()
+        [marked] = data["tips"]
+        assert (marked["state"], marked["eta"], marked["late"]) == ("en_route_eta", "21:20", False)
+        assert data["positions"] == [{"name": "赵队员", "at": [30.201, 115.041], "time": "21:00"}]
+        assert data["hotspots"] == [{"label": "黄石站", "at": [30.19, 115.03], "count": 4}]

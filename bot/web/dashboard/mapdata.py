@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.dashboard import Marker
 from bot.domain.tips import Tip
@@ -42,6 +42,16 @@ class Hotspot:
     lat: float
     lon: float
     count: int
+
+
+@dataclass(frozen=True)
+class MapLayers:
+    """What other features add to the map, each optional: arrival times the claimers gave
+    (tip id → when), staff members' shared live positions, hotspots."""
+
+    etas: dict[int, dt.datetime] = field(default_factory=dict)
+    positions: Sequence[Position] = ()
+    hotspots: Sequence[Hotspot] = ()
 
 
 class Projection:

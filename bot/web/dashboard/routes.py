@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -35,7 +35,13 @@ from bot.views.dashboard import card_text, marker_words, state_words, timeline
 from bot.views.people import label
 from bot.web.dashboard import security
 from bot.web.dashboard.feed import ChangeFeed
-from bot.web.dashboard.mapdata import Projection, map_json, marker_json, tiles_in_gcj02
+from bot.web.dashboard.mapdata import (
+    MapLayers,
+    Projection,
+    map_json,
+    marker_json,
+    tiles_in_gcj02,
+)
 from bot.web.dashboard.pages import map_page, message_page, stats_page
 from bot.web.dashboard.statsdata import stats_json
 
@@ -45,6 +51,10 @@ log = logging.getLogger(__name__)
 KEEPALIVE_S = 20.0
 #: Media kinds shown as pictures.
 PICTURES = frozenset({"report_photo", "photo"})
+#: Gives the map's optional layers for a viewer (wired where those features are built):
+#: ``dashboard_app.state.layers = source``.
+LayerSource = Callable[[Services, Viewer], Awaitable[MapLayers]]
+
 _PROBLEM_TEXT = {
     LinkProblem.USED: "web.dash.link_used",
     LinkProblem.EXPIRED: "web.dash.link_expired",
@@ -148,7 +158,9 @@ def create_dashboard(
         if viewer is None:
             return JSONResponse({"error": "signed out"}, status_code=401)
         lang = await lang_of(s, viewer)
-        tips = await s.dashboard.open_tips(viewer)
+        source: LayerSource | None = getattr(request.app.state, "layers", None)
+        layers = await source(s, viewer) if source is not None else MapLayers()
+        tips = await s.dashboard.open_tips(viewer, layers.etas)
         names = await s.naming.people(t.claimed_by for t, _ in tips if t.claimed_by)
         tz = s.clock.tz
         directory = s.dashboard.reach.directory
@@ -163,7 +175,17 @@ def create_dashboard(
             )
             for tip, mark in tips
         ]
-        return JSONResponse(map_json(markers, area, lang, tiles, tz=tz))
+        return JSONResponse(
+            map_json(
+                markers,
+                area,
+                lang,
+                tiles,
+                positions=layers.positions,
+                hotspots=layers.hotspots,
+                tz=tz,
+            )
+        )
 
     async def stats_data(request: Request) -> Response:
         s, viewer, _ = await who(request)
@@ -282,7 +304,7 @@ def create_dashboard(
         )
 
     static = str(resources.files("bot.web").joinpath("static"))
-    return Starlette(
+    dashboard = Starlette(
         routes=[
             Route("/", map_view, methods=["GET"]),
             Route("/login", login, methods=["GET"]),
@@ -300,6 +322,8 @@ def create_dashboard(
         middleware=[Middleware(security.DashboardHeaders, tiles=tiles)],
         exception_handlers={_NotReady: _not_ready},
     )
+    dashboard.state.layers = None  # a LayerSource, once the features that feed it exist
+    return dashboard
 
 
 class _NotReady(Exception):
