@@ -180,6 +180,24 @@ def test_the_session_cookie(secure: bool) -> None:
     assert ("Secure" in cookie) is secure
 
 
+def test_the_origin_check() -> None:
+    from starlette.requests import Request
+
+    def request(origin: str | None, host: str = "127.0.0.1:8780") -> Request:
+        headers = [(b"host", host.encode())]
+        if origin is not None:
+            headers.append((b"origin", origin.encode()))
+        return Request({"type": "http", "method": "POST", "path": "/", "headers": headers})
+
+    public = "https://warmline.example.org:8443"
+    assert security.same_origin(request(None))
+    assert security.same_origin(request("http://127.0.0.1:8780"))
+    # Behind nginx: Host without the port, the public address with it.
+    assert security.same_origin(request(public, host="warmline.example.org"), public)
+    assert not security.same_origin(request("https://evil.example.org"), public)
+    assert not security.same_origin(request("http://127.0.0.1:9999"))
+
+
 def test_the_content_security_policy() -> None:
     bare = security.content_security_policy("")
     directives = dict(part.strip().split(" ", 1) for part in bare.split(";"))

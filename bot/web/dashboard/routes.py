@@ -252,7 +252,7 @@ def create_dashboard(
         s, viewer, token = await who(request)
         if viewer is None or token is None:
             return JSONResponse({"error": "signed out"}, status_code=401)
-        if not security.csrf_passes(request, token):
+        if not security.csrf_passes(request, token, s.dashboard.public_url):
             return JSONResponse({"error": "csrf"}, status_code=403)
         try:
             action = WebAction(request.path_params["action"])

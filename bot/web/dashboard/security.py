@@ -110,15 +110,17 @@ def csrf_for(token: str) -> str:
     return csrf_token(token, _CSRF_KEY)
 
 
-def same_origin(request: Request) -> bool:
-    """A browser's Origin header, when it sends one, names this server."""
+def same_origin(request: Request, public_url: str = "") -> bool:
+    """A browser's Origin header, when it sends one, names this server: the host it asked
+    for, or ``[web] public_url`` (behind a proxy that does not pass the port on)."""
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    host = request.headers.get("host", "")
-    parts = urlsplit(origin)
-    return parts.netloc == host
+    netloc = urlsplit(origin).netloc
+    return netloc in (request.headers.get("host", ""), urlsplit(public_url).netloc)
 
 
-def csrf_passes(request: Request, token: str) -> bool:
-    return same_origin(request) and csrf_ok(token, _CSRF_KEY, request.headers.get(CSRF_HEADER))
+def csrf_passes(request: Request, token: str, public_url: str = "") -> bool:
+    return same_origin(request, public_url) and csrf_ok(
+        token, _CSRF_KEY, request.headers.get(CSRF_HEADER)
+    )
