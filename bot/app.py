@@ -462,6 +462,9 @@ def build_services(
             repo.events,
             cards,
             field,
+            Escalator(
+                db, repo.tips, repo.events, tips, notifier, naming, reach, clock, config.escalation
+            ),
             audit,
             reach,
             clock,

@@ -474,3 +474,26 @@ async def test_the_map_takes_arrival_times_positions_and_hotspots(tmp_path: Path
         assert (marked["state"], marked["eta"], marked["late"]) == ("en_route_eta", "21:20", False)
         assert data["positions"] == [{"name": "赵队员", "at": [30.201, 115.041], "time": "21:00"}]
         assert data["hotspots"] == [{"label": "黄石站", "at": [30.19, 115.03], "count": 4}]
+
+
+async def test_an_officer_escalates_an_unclaimed_tip_from_the_map(tmp_path: Path) -> None:
+    from tests.harness import G2_CHAT
+
+    async with dashboard_world(tmp_path) as w, client(w) as http:
+        code = await submit_tip(w, REPORTER)
+        tip = await w.tip_by_code(code)
+        await signed_in(w, http)
+        page = (await http.get("/dashboard/")).text
+        csrf = {security.CSRF_HEADER: re.search(r'"csrf": "([0-9a-f]+)"', page).group(1)}
+        detail = (await http.get(f"/dashboard/api/tips/{tip.id}")).json()
+        assert detail["actions"] == ["copy", "escalate", "invalid"]
+        answer = await http.post(f"/dashboard/api/tips/{tip.id}/escalate", headers=csrf)
+        assert answer.json() == {"ok": True}
+        # As the second escalation level: the other group gets the card; anyone may claim.
+        await w.wait_card(G2_CHAT, code)
+        assert (await w.tip_by_code(code)).widened_at is not None
+        [logged] = await w.events_named("dashboard_escalate")
+        assert (logged["tip_id"], logged["actor_id"]) == (tip.id, OFFICER)
+        again = await http.post(f"/dashboard/api/tips/{tip.id}/escalate", headers=csrf)
+        assert again.status_code == 409
+        assert "escalate" not in (await http.get(f"/dashboard/api/tips/{tip.id}")).json()["actions"]

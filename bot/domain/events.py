@@ -48,6 +48,7 @@ class Act(StrEnum):
     DASHBOARD_SIGN_OUT = "dashboard_sign_out"
     DASHBOARD_OFF = "dashboard_off"  # an officer ended every session
     DASHBOARD_VIEW = "dashboard_view"  # a tip's details opened on the dashboard
+    DASHBOARD_ESCALATE = "dashboard_escalate"  # an officer alerted every group from there
 
 
 class Attempt(StrEnum):

@@ -563,6 +563,8 @@ MESSAGES: dict[str, str] = {
     "web.dash.close": "Close",
     "web.dash.action.copy": "Send me a live copy in Telegram",
     "web.dash.action.release": "Take back the claim, back to the group",
+    "web.dash.action.escalate": "Escalate now: alert every group and officer",
+    "web.dash.done.escalate": "Every group and officer has been alerted.",
     "web.dash.action.invalid": "Close as invalid",
     "web.dash.confirm_invalid": "Close this tip as invalid?",
     "web.dash.done.copy": "A live copy of the card is on its way to your Telegram chat.",

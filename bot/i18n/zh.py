@@ -559,6 +559,8 @@ MESSAGES: dict[str, str] = {
     "web.dash.close": "关闭",
     "web.dash.action.copy": "发实时卡片到我的私聊",
     "web.dash.action.release": "收回认领，退回小组",
+    "web.dash.action.escalate": "立即升级：通知所有小组和值班人员",
+    "web.dash.done.escalate": "已通知所有小组和值班人员。",
     "web.dash.action.invalid": "作为无效报告关闭",
     "web.dash.confirm_invalid": "确定把这条报告作为无效报告关闭吗？",
     "web.dash.done.copy": "实时卡片已发到您的 Telegram 私聊。",

@@ -28,6 +28,7 @@ from bot.domain.tips import Action, Outcome, Role, Tip
 from bot.services.audit import Audit
 from bot.services.cards import CardContext, CardService
 from bot.services.clock import StationClock
+from bot.services.escalation import Escalator
 from bot.services.field import FieldService
 from bot.services.reach import Reach
 from bot.services.result import Refusal, Result, done, refused
@@ -46,6 +47,7 @@ class WebAction(StrEnum):
 
     COPY = "copy"  # a live copy of the card in the officer's private chat
     RELEASE = "release"  # take it from its claimer, back to the group
+    ESCALATE = "escalate"  # every group and officer alerted now (the second level)
     INVALID = "invalid"  # close as invalid
 
 
@@ -81,6 +83,7 @@ class DashboardService:
         events: EventStore,
         cards: CardService,
         field: FieldService,
+        escalator: Escalator,
         audit: Audit,
         reach: Reach,
         clock: StationClock,
@@ -95,6 +98,7 @@ class DashboardService:
         self.events = events
         self.cards = cards
         self.field = field
+        self.escalator = escalator
         self.audit = audit
         self.reach = reach
         self.clock = clock
@@ -261,4 +265,14 @@ class DashboardService:
             return await self.field.show_card(tip_id, viewer.user_id, viewer.user_id)
         if action is WebAction.RELEASE:
             return await self.field.act(tip_id, Action.RELEASE, viewer.user_id)
+        if action is WebAction.ESCALATE:
+            widened = await self.escalator.widen_now(tip_id)
+            if widened is None:
+                return refused(Refusal.WRONG_STATE)
+            async with self.db.write() as tx:
+                await self.events.note(
+                    tx, tip_id, viewer.user_id, Role.OFFICER, Act.DASHBOARD_ESCALATE,
+                    self.clock.now(), None,
+                )
+            return done(widened)
         return await self.field.act(tip_id, Action.CLOSE, viewer.user_id, outcome=Outcome.INVALID)

@@ -213,6 +213,8 @@ def create_dashboard(
             actions.append(WebAction.COPY.value)
             if tip.state in (State.CLAIMED, State.EN_ROUTE):
                 actions.append(WebAction.RELEASE.value)
+            if tip.state is State.DISPATCHED and tip.widened_at is None:
+                actions.append(WebAction.ESCALATE.value)
             if tip.is_open:
                 actions.append(WebAction.INVALID.value)
         return JSONResponse(
