@@ -124,11 +124,15 @@ COMMANDS = {
     "claim":        "D    D     D    D     D    D     D    D     A    P",
     "reverse":      "D    D     D    D     D    D     D    D     A    P",
     "coldmode":     "D    D     D    D     D    D     D    D     A    P",
+    "stats":        "D    D     D    D     D    D     D    D     A    P",
+    "dashboard":    "D    P     D    P     D    P     A    P     A    P",
     "patrol_start": "G    D     G    D     G    A     G    A     G    A",
     "patrol_end":   "G    D     G    D     G    A     G    A     G    A",
 }
 # fmt: on
-OFFICER_COMMANDS = ("newtip", "open", "rewards", "ledger", "claim", "reverse", "coldmode")
+OFFICER_COMMANDS = (
+    "newtip", "open", "rewards", "ledger", "claim", "reverse", "coldmode", "stats"
+)
 
 TIP_SEATS = (
     "stranger.private",
@@ -446,7 +450,11 @@ async def test_command(stage: Stage, command: str, seat_name: str, cell: str) ->
         key = {
             "P": "private_only",
             "G": "patrol.group_only",
-            "D": "refused.officer_only" if command in OFFICER_COMMANDS else "patrol.not_member",
+            "D": "refused.officer_only"
+            if command in OFFICER_COMMANDS
+            else "dashboard.refused"
+            if command == "dashboard"
+            else "patrol.not_member",
         }[cell]
         raw = await _reply(stage, seat.chat, start, (t(lang, key),))
         assert raw == t(lang, key)
@@ -484,6 +492,8 @@ def _allowed_prefixes(command: str, seat: Seat, lang: str) -> tuple[str, ...]:
         "claim": ("claim.wrong",),
         "reverse": ("reverse.done",),
         "coldmode": ("coldmode.changed",),
+        "stats": ("stats.head",),
+        "dashboard": ("dashboard.link", "dashboard.no_url"),  # (no public_url here)
         "patrol_start": ("patrol.started",),
         "patrol_end": ("patrol.ended",),
     }[command]
