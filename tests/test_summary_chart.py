@@ -140,3 +140,24 @@ async def test_stats_is_for_officers_with_the_chart(tmp_path: Path) -> None:
         assert tr("zh", "stats.campaign") in words["text"]
         photo = await w.next_of_kind(OFFICER, "photo")
         assert png_size(photo_bytes(w, photo)) == (WIDTH, HEIGHT)
+
+
+async def test_the_same_figures_are_not_drawn_twice(tmp_path: Path, monkeypatch) -> None:
+    from bot.views import charts
+
+    drawn: list[str] = []
+    real = charts.render
+
+    def counting(figures, lang):
+        drawn.append(lang)
+        return real(figures, lang)
+
+    monkeypatch.setattr(charts, "render", counting)
+    monkeypatch.setattr(charts, "_last", {})
+    async with world(tmp_path) as w:
+        first = await charts.campaign_chart(w.services.campaign, "zh")
+        again = await charts.campaign_chart(w.services.campaign, "zh")
+        assert again == first and drawn == ["zh"]
+        await submit_tip(w, REPORTER)  # the figures change: drawn anew
+        changed = await charts.campaign_chart(w.services.campaign, "zh")
+        assert changed != first and drawn == ["zh", "zh"]

@@ -221,8 +221,19 @@ def render(figures: PeriodFigures, lang: str) -> bytes:
     return out.getvalue()
 
 
+#: The last chart drawn in each language, by the figures it shows: `/stats` asked again
+#: (or by several officers) while nothing changed costs no second render.
+_last: dict[str, tuple[str, bytes]] = {}
+
+
 async def campaign_chart(service: CampaignFigures, lang: str) -> bytes:
     """The campaign's chart as it stands now (the daily summary, `/stats`), drawn off the
     event loop: a render takes about a second."""
     figures = (await service.figures())[PeriodKey.CAMPAIGN]
-    return await asyncio.to_thread(render, figures, lang)
+    key = repr(figures)
+    cached = _last.get(lang)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    png = await asyncio.to_thread(render, figures, lang)
+    _last[lang] = (key, png)
+    return png
