@@ -151,14 +151,16 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
 
     webhook = WebhookEndpoint(journal)
     health = HealthService(config, status, opened)
-    dashboard = create_dashboard(  # issue 14: the officers' dashboard at /dashboard
+    dashboard_app = create_dashboard(  # issue 14: the officers' dashboard at /dashboard
         lambda: app.bot_data.get("services"),
         lambda: station.repo.outbox if (station := app.bot_data.get("station")) else None,
         lambda: app.bot,
         config,
     )
-    web_app = create_web_app([webhook.routes(), health_routes(health)], {"dashboard": dashboard})
-    app.bot_data["dashboard"] = dashboard  # (its state.layers: the map's optional layers)
+    web_app = create_web_app(
+        [webhook.routes(), health_routes(health)], {"dashboard": dashboard_app}
+    )
+    app.bot_data["dashboard"] = dashboard_app  # (its state.layers: the map's optional layers)
     app.bot_data["webhook"] = webhook
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 
@@ -390,13 +392,10 @@ def build_services(
         clock,
     )
     campaign = CampaignFigures(  # issue 14: /stats, the summary chart, the dashboard
-        repo.campaign,
-        tz=clock.tz,
-        campaign_start=config.campaign.start,
-        campaign_end=config.campaign.end,
-        reminder_times=config.patrol.reminder_times,
+        repo.campaign, tz=clock.tz, campaign_start=config.campaign.start,
+        campaign_end=config.campaign.end, reminder_times=config.patrol.reminder_times,
         clock=clock.now,
-    )
+    )  # fmt: skip
     patrols = PatrolService(
         db, repo.patrols, repo.schedule, notifier, audit, reach, roster, clock, config.patrol
     )
@@ -454,23 +453,11 @@ def build_services(
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
         campaign=campaign,
-        dashboard=DashboardService(
-            db,
-            repo.dashboard,
-            repo.tips,
-            repo.media,
-            repo.events,
-            cards,
-            field,
-            Escalator(
-                db, repo.tips, repo.events, tips, notifier, naming, reach, clock, config.escalation
-            ),
-            audit,
-            reach,
-            clock,
-            config.dashboard,
-            config.escalation,
-            config.web.public_url,
+        dashboard=DashboardService(  # issue 14
+            db, repo.dashboard, repo.tips, repo.media, repo.events, cards, field,
+            Escalator(db, repo.tips, repo.events, tips, notifier, naming, reach, clock,
+                      config.escalation),
+            audit, reach, clock, config.dashboard, config.escalation, config.web.public_url,
         ),
     )
     return services, sender
