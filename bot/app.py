@@ -33,7 +33,7 @@ from bot.config import Config
 from bot.db.field import FieldStore
 from bot.db.ops import OpsStore
 from bot.geo.geocoder import Geocoder
-from bot.handlers import common, field_extras, guards, officer, patrol, reporter, rewards
+from bot.handlers import common, dashboard, field_extras, guards, officer, patrol, reporter, rewards
 from bot.handlers import followup as followup_handlers
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES
@@ -48,9 +48,11 @@ from bot.services.answers import OfficerAnswers
 from bot.services.arrival import ArrivalService
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
+from bot.services.campaign import CampaignFigures
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import Clock, StationClock, utc_now
+from bot.services.dashboard import DashboardService
 from bot.services.escalation import Escalator
 from bot.services.field import FieldService
 from bot.services.followup import FollowUp
@@ -79,8 +81,10 @@ from bot.station import (
 )
 from bot.station import station_for as station_for  # (used by bot/cli.py)
 from bot.transport import ApiStatus, RetryingRequest, display_url
+from bot.views.charts import campaign_chart
 from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 from bot.web.app import create_web_app
+from bot.web.dashboard import create_dashboard
 from bot.web.health import routes as health_routes
 from bot.web.server import WebServer
 from bot.web.telegram import WebhookEndpoint
@@ -156,7 +160,16 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
 
     webhook = WebhookEndpoint(journal)
     health = HealthService(config, status, opened)
-    web_app = create_web_app([webhook.routes(), health_routes(health)])
+    dashboard_app = create_dashboard(  # issue 14: the officers' dashboard at /dashboard
+        lambda: app.bot_data.get("services"),
+        lambda: station.repo.outbox if (station := app.bot_data.get("station")) else None,
+        lambda: app.bot,
+        config,
+    )
+    web_app = create_web_app(
+        [webhook.routes(), health_routes(health)], {"dashboard": dashboard_app}
+    )
+    app.bot_data["dashboard"] = dashboard_app  # (its state.layers: the map's optional layers)
     app.bot_data["webhook"] = webhook
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 
@@ -268,6 +281,8 @@ COMMAND_CALLBACKS = {
     "claim": rewards.claim_command,
     "reverse": rewards.reverse_command,
     "coldmode": officer.coldmode,
+    "stats": dashboard.stats,  # issue 14
+    "dashboard": dashboard.dashboard,
     # The patrol log (in a patrol group).
     "patrol_start": patrol.patrol_start,
     "patrol_end": patrol.patrol_end,
@@ -448,6 +463,11 @@ def build_services(
         audit,
         clock,
     )
+    campaign = CampaignFigures(  # issue 14: /stats, the summary chart, the dashboard
+        repo.campaign, tz=clock.tz, campaign_start=config.campaign.start,
+        campaign_end=config.campaign.end, reminder_times=config.patrol.reminder_times,
+        clock=clock.now,
+    )  # fmt: skip
     patrols = PatrolService(
         db, repo.patrols, repo.schedule, notifier, audit, reach, roster, clock, config.patrol
     )
@@ -476,6 +496,7 @@ def build_services(
             config.patrol,
             campaign_stats=repo.campaign,
             more=(revisits.summary_text,),
+            chart=lambda: campaign_chart(campaign, language),
         ),
         BackupService(db, repo.schedule, notifier, config.backup),
         notifier,
@@ -514,6 +535,13 @@ def build_services(
         live=live,
         revisits=revisits,
         hotspots=hotspots,
+        campaign=campaign,
+        dashboard=DashboardService(  # issue 14
+            db, repo.dashboard, repo.tips, repo.media, repo.events, cards, field,
+            Escalator(db, repo.tips, repo.events, tips, notifier, naming, reach, clock,
+                      config.escalation),
+            audit, reach, clock, config.dashboard, config.escalation, config.web.public_url,
+        ),
     )
     return services, sender
 

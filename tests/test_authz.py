@@ -124,16 +124,21 @@ COMMANDS = {
     "claim":        "D    D     D    D     D    D     D    D     A    P",
     "reverse":      "D    D     D    D     D    D     D    D     A    P",
     "coldmode":     "D    D     D    D     D    D     D    D     A    P",
+    "stats":        "D    D     D    D     D    D     D    D     A    P",
+    "dashboard":    "D    P     D    P     D    P     A    P     A    P",
     "patrol_start": "G    D     G    D     G    A     G    A     G    A",
     "patrol_end":   "G    D     G    D     G    A     G    A     G    A",
     "hotspots":     "D    D     A    A     A    A     A    A     A    A",
 }
 # fmt: on
-OFFICER_COMMANDS = ("newtip", "open", "rewards", "ledger", "claim", "reverse", "coldmode")
+OFFICER_COMMANDS = (
+    "newtip", "open", "rewards", "ledger", "claim", "reverse", "coldmode", "stats"
+)
 #: The refusal of a command refused to someone ("D"; else the patrol log's).
 REFUSED_KEY = {
     **dict.fromkeys(OFFICER_COMMANDS, "refused.officer_only"),
     "hotspots": "hotspot.refused",  # staff only (issue 13)
+    "dashboard": "dashboard.refused",  # officers (and leaders) only (issue 14)
 }
 
 TIP_SEATS = (
@@ -490,6 +495,8 @@ def _allowed_prefixes(command: str, seat: Seat, lang: str) -> tuple[str, ...]:
         "claim": ("claim.wrong",),
         "reverse": ("reverse.done",),
         "coldmode": ("coldmode.changed",),
+        "stats": ("stats.head",),
+        "dashboard": ("dashboard.link", "dashboard.no_url"),  # (no public_url here)
         "patrol_start": ("patrol.started",),
         "patrol_end": ("patrol.ended",),
         "hotspots": ("hotspot.none", "hotspot.reminder"),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.campaign import Leg
+from bot.domain.dashboard import MarkerState
 from bot.domain.draft import Step
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
 from bot.domain.tips import Flag, Outcome, People, Seen, State, Supply
@@ -204,6 +205,7 @@ def test_the_key_checks_see_what_they_look_for(
         (keys_module.PAY, PayMethod),
         (keys_module.NO_REWARD, Ineligible),
         (keys_module.LEG, Leg),
+        (keys_module.MARKER, MarkerState),
     ],
 )
 def test_each_key_table_covers_its_enum(table: dict, enum: type) -> None:

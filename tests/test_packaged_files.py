@@ -104,6 +104,12 @@ def test_vendored_files_and_the_font_are_package_data() -> None:
     assert not shipped_by_package_data(ROOT / "tools" / "make_font_subset.py")
 
 
+def test_the_dashboards_own_script_and_style_are_package_data() -> None:
+    own = sorted((BOT / "web" / "static" / "dashboard").iterdir())
+    assert {p.name for p in own} >= {"map.js", "stats.js", "dashboard.css"}
+    assert [p.name for p in own if not shipped_by_package_data(p)] == []
+
+
 def test_the_font_and_its_licence() -> None:
     font = FONTS / "WarmlineSansSC-Regular.otf"
     assert font.stat().st_size < 2_000_000

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.db.amendments import AmendmentStore
 from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.chats import ChatStore
+from bot.db.dashboard import DashboardStore
 from bot.db.database import Database
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
@@ -59,6 +60,7 @@ class Repo:
     live: LiveStore
     revisits: RevisitStore
     hotspots: HotspotStore
+    dashboard: DashboardStore  # the dashboard's sign-in links and sessions (issue 14)
 
     @classmethod
     def on(cls, db: Database) -> Repo:
@@ -88,4 +90,5 @@ class Repo:
             live=LiveStore(db),
             revisits=RevisitStore(db),
             hotspots=HotspotStore(db),
+            dashboard=DashboardStore(db),
         )

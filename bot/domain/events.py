@@ -43,6 +43,13 @@ class Act(StrEnum):
     GROUP_LOST = "group_lost"
     GROUP_BACK = "group_back"
     PURGE = "purge"
+    # Issue 14: the dashboard (every sign-in and every view of a tip's details is logged).
+    DASHBOARD_LINK = "dashboard_link"  # a one-time sign-in link sent privately
+    DASHBOARD_SIGN_IN = "dashboard_sign_in"
+    DASHBOARD_SIGN_OUT = "dashboard_sign_out"
+    DASHBOARD_OFF = "dashboard_off"  # an officer ended every session
+    DASHBOARD_VIEW = "dashboard_view"  # a tip's details opened on the dashboard
+    DASHBOARD_ESCALATE = "dashboard_escalate"  # an officer alerted every group from there
 
 
 class Attempt(StrEnum):
@@ -77,6 +84,10 @@ class Attempt(StrEnum):
     PATROL_START = "patrol_start"
     PATROL_END = "patrol_end"
     HOTSPOTS = "hotspots"  # /hotspots by someone who is not staff (issue 13)
+    # Issue 14: the figures and the dashboard.
+    STATS = "stats"
+    DASHBOARD = "dashboard"  # /dashboard by someone who may not sign in
+    DASHBOARD_LINK = "dashboard_link"  # a used, expired or unknown sign-in link
 
 
 def refused(what: Action | Attempt) -> str:

@@ -1,6 +1,7 @@
 """The outbox's messages as values, and the one codec between them and the stored JSON. Pure.
 
-Services queue a :class:`CardPost`, a :class:`CardEdit` or a :class:`Notice` (bot/services/
+Services queue a :class:`CardPost`, a :class:`CardEdit`, a :class:`Notice` or a
+:class:`Photo` (bot/services/
 notify.py); bot/jobs/outbox.py decodes and sends it; bot/views renders it, in the reader's
 language, when it is sent. A notice's text is data — catalog keys and their values — never
 text a service rendered:
@@ -19,6 +20,7 @@ rendered).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,6 +37,7 @@ class Kind(StrEnum):
     NOTICE = "notice"  # any other message
     REVISIT = "revisit"  # post a revisit's light card (issue 13)
     REVISIT_EDIT = "revisit_edit"  # bring a revisit's card up to date
+    PHOTO = "photo"  # an image the bot made (the summary chart), its bytes in the row
 
 
 class MessageKind(StrEnum):
@@ -136,7 +139,17 @@ class RevisitEdit:
     revisit_id: int
 
 
-Message = CardPost | CardEdit | Notice | RevisitPost | RevisitEdit
+@dataclass(frozen=True)
+class Photo:
+    """An image warmline drew (the daily summary's chart): its bytes ride in the row, so a
+    restart sends the same picture."""
+
+    png: bytes
+    caption: Text | None = None
+    lang: str | None = None  # None: the reader's language
+
+
+Message = CardPost | CardEdit | Notice | RevisitPost | RevisitEdit | Photo
 
 #: The payload key of the claim secret (scrubbed from the row once delivered).
 SECRET = "secret"
@@ -151,6 +164,8 @@ def kind_of(message: Message) -> Kind:
         return Kind.REVISIT
     if isinstance(message, RevisitEdit):
         return Kind.REVISIT_EDIT
+    if isinstance(message, Photo):
+        return Kind.PHOTO
     return Kind.NOTICE
 
 
@@ -165,6 +180,13 @@ def encode(message: Message) -> dict[str, Any]:
         return {}
     if isinstance(message, RevisitPost | RevisitEdit):
         return {"revisit": message.revisit_id}
+    if isinstance(message, Photo):
+        photo: dict[str, Any] = {"png": base64.b64encode(message.png).decode("ascii")}
+        if message.caption is not None:
+            photo["caption"] = _text_out(message.caption)
+        if message.lang is not None:
+            photo["lang"] = message.lang
+        return photo
     payload: dict[str, Any] = {"notice": _text_out(message.text)}
     if message.keyboard is not None:
         payload["keyboard"] = message.keyboard.value
@@ -193,6 +215,13 @@ def decode(kind: str, payload: Mapping[str, Any]) -> Message:
         return RevisitPost(int(payload["revisit"]))
     if kind == Kind.REVISIT_EDIT:
         return RevisitEdit(int(payload["revisit"]))
+    if kind == Kind.PHOTO:
+        caption = payload.get("caption")
+        return Photo(
+            base64.b64decode(payload["png"]),
+            _text_in(caption) if caption is not None else None,
+            payload.get("lang"),
+        )
     if kind != Kind.NOTICE:
         raise ValueError(f"unknown outbox kind {kind!r}")
     keyboard = Keyboard(payload["keyboard"]) if payload.get("keyboard") else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.domain.arrival import Presence
 from bot.domain.campaign import Leg
+from bot.domain.dashboard import MarkerState
 from bot.domain.draft import Source, Step
 from bot.domain.events import Act
 from bot.domain.outage import Cause
@@ -199,4 +200,15 @@ REVISIT_REASON = {
     Outcome.GONE.value: "revisit.reason.gone",
     RevisitOutcome.SUPPLIES_AGAIN.value: "revisit.reason.refused",
     RevisitOutcome.REFUSED_AGAIN.value: "revisit.reason.refused_again",
+}
+
+#: Issue 14: the dashboard map's marker states (their legend and labels).
+MARKER = {
+    MarkerState.URGENT: "web.dash.marker.urgent",
+    MarkerState.OVERDUE: "web.dash.marker.overdue",
+    MarkerState.UNCLAIMED: "web.dash.marker.unclaimed",
+    MarkerState.CLAIMED: "web.dash.marker.claimed",
+    MarkerState.EN_ROUTE: "web.dash.marker.en_route",
+    MarkerState.EN_ROUTE_ETA: "web.dash.marker.en_route_eta",
+    MarkerState.ON_SCENE: "web.dash.marker.on_scene",
 }

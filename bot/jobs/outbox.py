@@ -21,7 +21,7 @@ import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
-from telegram import Bot, Message
+from telegram import Bot, InputFile, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -43,6 +43,7 @@ from bot.domain.outbox import (
     MessageKind,
     Msg,
     Notice,
+    Photo,
     RevisitEdit,
     RevisitPost,
 )
@@ -327,6 +328,8 @@ class OutboxSender:
                 await self.revisit_cards.post(item.chat_id, message)
             elif isinstance(message, RevisitEdit) and self.revisit_cards is not None:
                 await self.revisit_cards.edit(message)
+            elif isinstance(message, Photo):
+                await self._send_photo(item, message)
             elif isinstance(message, CardEdit):
                 await self._edit_cards(item)
         except RetryAfter as exc:
@@ -599,6 +602,15 @@ class OutboxSender:
             )
         if notice.record is not None and item.tip_id is not None:
             await self._record(message, item.tip_id, notice.record)
+
+    async def _send_photo(self, item: OutboxItem, photo: Photo) -> None:
+        """An image warmline drew (the summary chart), from the bytes kept in the row."""
+        assert item.chat_id is not None
+        lang = photo.lang or await self.users.language(item.chat_id)
+        caption = notices.render(photo.caption, lang, None) if photo.caption else None
+        await self.bot.send_photo(
+            item.chat_id, InputFile(photo.png, filename="warmline.png"), caption=caption
+        )
 
 
 @dataclass

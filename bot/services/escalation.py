@@ -62,6 +62,17 @@ class Escalator:
             for level in escalations_due(tip, now, self.rules, fired.get(tip.id, set())):
                 await self._fire(tip, level, now)
 
+    async def widen_now(self, tip_id: int) -> Tip | None:
+        """An officer escalates an unclaimed tip at once (from the dashboard): every group and
+        every officer get its card, as at the second level. The tip as it is now, or None if
+        it is not waiting for a claim or was already escalated that far."""
+        tip = await self.store.get(tip_id)
+        if tip is None or tip.state is not State.DISPATCHED or tip.widened_at is not None:
+            return None
+        await self._fire(tip, Level.WIDEN, self.clock.now())
+        after = await self.store.get(tip_id)
+        return after if after is not None and after.widened_at is not None else None
+
     async def _fire(self, tip: Tip, level: Level, now: dt.datetime) -> None:
         directory = self.reach.directory
         team = directory.team(tip.group_key)

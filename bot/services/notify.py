@@ -13,7 +13,7 @@ import datetime as dt
 
 from bot.db.outbox import OutboxStore
 from bot.db.sql import Tx
-from bot.domain.outbox import CardEdit, CardPost, Keyboard, MessageKind, Notice, Text
+from bot.domain.outbox import CardEdit, CardPost, Keyboard, MessageKind, Notice, Photo, Text
 from bot.services.clock import StationClock
 from bot.services.reach import Reach
 
@@ -94,6 +94,22 @@ class Notifier:
         )
         await self.outbox.enqueue(
             tx, notice, chat_id=chat_id, tip_id=tip_id, now=now or self.clock.now()
+        )
+
+    async def picture(
+        self,
+        tx: Tx,
+        chat_id: int,
+        png: bytes,
+        *,
+        caption: Text | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
+        """An image (the summary chart) where the patrol works, captioned in the station's
+        language; sent after whatever this chat was queued before it."""
+        photo = Photo(png, caption, lang=self.station_language)
+        await self.outbox.enqueue(
+            tx, photo, chat_id=chat_id, tip_id=None, now=now or self.clock.now()
         )
 
     async def tell_officers(

@@ -11,9 +11,11 @@ from bot.services.answers import OfficerAnswers
 from bot.services.arrival import ArrivalService
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
+from bot.services.campaign import CampaignFigures
 from bot.services.cards import CardService
 from bot.services.chats import ChatService
 from bot.services.clock import StationClock
+from bot.services.dashboard import DashboardService
 from bot.services.field import FieldService
 from bot.services.followup import FollowUp
 from bot.services.hotspots import HotspotService
@@ -52,3 +54,5 @@ class Services:
     live: LiveService
     revisits: RevisitService
     hotspots: HotspotService
+    campaign: CampaignFigures  # the campaign's figures: /stats, the chart, the dashboard
+    dashboard: DashboardService  # the dashboard's sign-in and views (issue 14)

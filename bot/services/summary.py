@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Awaitable, Callable
 
 from bot.config import CampaignConfig, PatrolConfig, SummaryConfig
@@ -24,6 +25,11 @@ from bot.services.reach import Reach
 
 _DASH = "—"
 
+log = logging.getLogger(__name__)
+
+#: Draws the campaign's chart (a PNG) for the summary; wired by the composition root.
+ChartSource = Callable[[], Awaitable[bytes]]
+
 
 class Summary:
     def __init__(
@@ -41,6 +47,7 @@ class Summary:
         campaign: CampaignConfig,
         patrol: PatrolConfig,
         campaign_stats: CampaignStatsStore | None = None,
+        chart: ChartSource | None = None,
         *,
         more: tuple[Callable[[dt.datetime, dt.datetime], Awaitable[Text]], ...] = (),
     ) -> None:
@@ -48,6 +55,7 @@ class Summary:
         #: located vs not found per attempt and per incident.
         self.campaign_stats = campaign_stats
         self.db = db
+        self.chart = chart
         self.stats = stats
         self.patrols = patrols
         self.ledger = ledger
@@ -78,12 +86,28 @@ class Summary:
                 await self.schedule.mark_done(tx, "summary", day.isoformat(), now, "not_running")
             return
         text = await self.text(day)
+        png = await self._chart()
         chats = self.config.chat_ids or sorted(self.reach.directory.officers)
         async with self.db.write() as tx:
             if not await self.schedule.mark_done(tx, "summary", day.isoformat(), now):
                 return
             for chat in chats:
                 await self.notifier.say(tx, chat, text, now=now)
+                if png is not None:  # queued after the text: it goes right after it
+                    await self.notifier.picture(
+                        tx, chat, png, caption=Msg("chart.caption"), now=now
+                    )
+
+    async def _chart(self) -> bytes | None:
+        """The campaign's chart, or None (the summary's words still go) if it cannot be
+        drawn: a picture is never worth a missing summary."""
+        if self.chart is None:
+            return None
+        try:
+            return await self.chart()
+        except Exception:
+            log.exception("the summary chart could not be drawn; the summary goes without it")
+            return None
 
     async def _ran_on(self, day: dt.date) -> bool:
         """Whether the bot was running on a local day, or anything was recorded that day."""

@@ -10,6 +10,7 @@ call :func:`render` from a worker thread (``asyncio.to_thread``) in the bot.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import threading
@@ -23,8 +24,9 @@ from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from bot.domain.campaign import Leg, PeriodFigures, Unit, rolling_share
+from bot.domain.campaign import Leg, PeriodFigures, PeriodKey, Unit, rolling_share
 from bot.i18n import keys, t
+from bot.services.campaign import CampaignFigures
 
 FONT_FILE = "WarmlineSansSC-Regular.otf"
 #: The PNG's size in pixels: 16:9, legible on a phone held upright and on a desk.
@@ -217,3 +219,21 @@ def render(figures: PeriodFigures, lang: str) -> bytes:
         out = io.BytesIO()
         fig.savefig(out, format="png", dpi=DPI, facecolor="white")
     return out.getvalue()
+
+
+#: The last chart drawn in each language, by the figures it shows: `/stats` asked again
+#: (or by several officers) while nothing changed costs no second render.
+_last: dict[str, tuple[str, bytes]] = {}
+
+
+async def campaign_chart(service: CampaignFigures, lang: str) -> bytes:
+    """The campaign's chart as it stands now (the daily summary, `/stats`), drawn off the
+    event loop: a render takes about a second."""
+    figures = (await service.figures())[PeriodKey.CAMPAIGN]
+    key = repr(figures)
+    cached = _last.get(lang)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    png = await asyncio.to_thread(render, figures, lang)
+    _last[lang] = (key, png)
+    return png

@@ -50,6 +50,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("claim", _OFFICER, "cmd.claim", "help.cmd.claim", "usage.claim"),
     Command("reverse", _OFFICER, "cmd.reverse", "help.cmd.reverse", "usage.reverse"),
     Command("coldmode", _OFFICER, "cmd.coldmode", "help.cmd.coldmode", "usage.coldmode"),
+    # Issue 14: the figures and the dashboard.
+    Command("stats", _OFFICER, "cmd.stats", "help.cmd.stats"),
+    Command("dashboard", _OFFICER, "cmd.dashboard", "help.cmd.dashboard", "usage.dashboard"),
     # The patrol log, in a patrol group.
     Command(
         "patrol_start", _GROUP, "cmd.patrol_start", "help.cmd.patrol_start", "usage.patrol_start"

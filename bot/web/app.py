@@ -16,7 +16,7 @@ from bot.web.middleware import MAX_BODY, BodyLimit, SecurityHeaders
 #: pages, assets and stricter headers): the officers' dashboard, the public report form, the
 #: demo's web chat. The bot's own routes (/telegram, /healthz) stay at the top level.
 MOUNT_POINTS = {
-    "dashboard": "/officers",
+    "dashboard": "/dashboard",
     "report_form": "/report",
     "demo": "/demo",
 }
