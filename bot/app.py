@@ -85,6 +85,7 @@ from bot.views.charts import campaign_chart
 from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 from bot.web.app import create_web_app
 from bot.web.dashboard import create_dashboard
+from bot.web.dashboard.layers import feature_layers
 from bot.web.health import routes as health_routes
 from bot.web.server import WebServer
 from bot.web.telegram import WebhookEndpoint
@@ -169,7 +170,8 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
     web_app = create_web_app(
         [webhook.routes(), health_routes(health)], {"dashboard": dashboard_app}
     )
-    app.bot_data["dashboard"] = dashboard_app  # (its state.layers: the map's optional layers)
+    dashboard_app.state.layers = feature_layers  # positions and hotspots (issue 13)
+    app.bot_data["dashboard"] = dashboard_app
     app.bot_data["webhook"] = webhook
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 

@@ -497,3 +497,38 @@ async def test_an_officer_escalates_an_unclaimed_tip_from_the_map(tmp_path: Path
         again = await http.post(f"/dashboard/api/tips/{tip.id}/escalate", headers=csrf)
         assert again.status_code == 409
         assert "escalate" not in (await http.get(f"/dashboard/api/tips/{tip.id}")).json()["actions"]
+
+
+async def test_the_map_shows_the_field_features_own_data(tmp_path: Path) -> None:
+    """Wired to issue 13's features: the claimer's arrival time (from the card's button), a
+    member's live location shared in the group, and the hotspots of found people."""
+    async with dashboard_world(tmp_path) as w, client(w) as http:
+        code = await submit_tip(w, REPORTER)
+        card = await w.wait_card(G1_CHAT, code)
+        await w.press(G1_MEMBER, G1_CHAT, card, tr("zh", "btn.claim"))
+        ten = tr("zh", "eta.btn", minutes=10)
+        await w.until(lambda: ten in w.buttons(w.card(G1_CHAT, code)))
+        await w.press(G1_MEMBER, G1_CHAT, w.card(G1_CHAT, code), ten)
+
+        async def eta_given() -> bool:
+            return (await w.tip_by_code(code)).eta_at is not None
+
+        await w.until(eta_given)
+        w.emu.send_location(G1_MEMBER, 30.2012, 115.0412, chat_id=G1_CHAT, live_period=3600)
+
+        async def following() -> bool:
+            return bool(await w.services.live.positions())
+
+        await w.until(following)
+        await signed_in(w, http)
+        data = (await http.get("/dashboard/api/map")).json()
+        [marked] = data["tips"]
+        tip = await w.tip_by_code(code)
+        assert tip.eta_at is not None
+        eta = tip.eta_at.astimezone(w.station.clock.tz).strftime("%H:%M")
+        assert (marked["state"], marked["eta"]) == ("en_route_eta", eta)
+        [position] = data["positions"]
+        assert position["at"] == [30.2012, 115.0412]
+        assert position["name"] == "赵队员"  # (G1_MEMBER, as the cards name them)
+        # Nobody was found yet: no hotspot (the clustering itself is tested with issue 13).
+        assert data["hotspots"] == []

@@ -219,12 +219,12 @@ class DashboardService:
     async def open_tips(
         self, viewer: Viewer, etas: dict[int, dt.datetime] | None = None
     ) -> list[tuple[Tip, Marker]]:
-        """The open tips the viewer may see, each with its marker (``etas``: arrival times
-        by tip id, where the field flow records them)."""
+        """The open tips the viewer may see, each with its marker (the arrival time the
+        claimer gave, or one from ``etas`` by tip id)."""
         now = self.clock.now()
         tips = await self.tips.open(None if viewer.role is Role.OFFICER else viewer.group_key)
         return [
-            (tip, marker(tip, now, self.clocks, (etas or {}).get(tip.id)))
+            (tip, marker(tip, now, self.clocks, (etas or {}).get(tip.id) or tip.eta_at))
             for tip in tips
             if self._sees(viewer, tip)
         ]
