@@ -40,6 +40,7 @@ from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
+from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
@@ -61,6 +62,7 @@ from bot.services.summary import Summary
 from bot.services.tips import Tips
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
+from bot.services.webreport import WebReportService
 from bot.station import (
     Station,
     directory_from,
@@ -73,6 +75,8 @@ from bot.transport import ApiStatus, RetryingRequest, display_url
 from bot.views.commands import COMMANDS, Menu, menu, menu_entries
 from bot.web.app import create_web_app
 from bot.web.health import routes as health_routes
+from bot.web.report.app import ReportWeb
+from bot.web.report.app import mounts as report_mounts
 from bot.web.server import WebServer
 from bot.web.telegram import WebhookEndpoint
 
@@ -147,8 +151,17 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
 
     webhook = WebhookEndpoint(journal)
     health = HealthService(config, status, opened)
-    web_app = create_web_app([webhook.routes(), health_routes(health)])
+    def web_report() -> WebReportService | None:
+        services: Services | None = app.bot_data.get("services")
+        return services.web_report if services is not None else None
+
+    report_web = ReportWeb(web_report, config)  # /report, /t/CODE
+    report_apps, report_bodies = report_mounts(report_web)
+    web_app = create_web_app(
+        [webhook.routes(), health_routes(health)], report_apps, larger_bodies=report_bodies
+    )
     app.bot_data["webhook"] = webhook
+    app.bot_data["report_web"] = report_web
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 
 
@@ -431,6 +444,22 @@ def build_services(
         schedules=schedules,
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
+        web_report=WebReportService(
+            db,
+            repo.web,
+            repo.tips,
+            repo.people,
+            repo.rewards,
+            repo.questions,
+            repo.ops,
+            reports,
+            relay,
+            AmendService(
+                db, repo.tips, tips, repo.media, repo.messages, notifier, clock, config.reporting
+            ),
+            clock,
+            config.reporting,
+        ),
     )
     return services, sender
 

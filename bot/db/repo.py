@@ -25,6 +25,7 @@ from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
 from bot.db.tips import TipStore
+from bot.db.webreports import WebReportStore
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Repo:
     ops: OpsStore  # the bot's own operation state and health probes
     maintenance: MaintenanceStore
     journal: JournalStore
+    web: WebReportStore  # the public web report form (issue 15)
 
     @classmethod
     def on(cls, db: Database) -> Repo:
@@ -75,4 +77,5 @@ class Repo:
             ops=OpsStore(db),
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
+            web=WebReportStore(db),
         )

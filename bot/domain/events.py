@@ -42,6 +42,7 @@ class Act(StrEnum):
     GROUP_LOST = "group_lost"
     GROUP_BACK = "group_back"
     PURGE = "purge"
+    AMEND = "amend"  # the reporter added words or a photo to their tip (issue 13 / 15)
 
 
 class Attempt(StrEnum):

@@ -11,6 +11,7 @@ from bot.domain.outage import Cause
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
 from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Role, Seen, State, Supply
+from bot.domain.webreport import Problem
 
 STATE = {
     State.NEW: "state.new",
@@ -85,7 +86,11 @@ SPOT = {
     Spot.OTHER: "spot.other",
 }
 
-SOURCE = {Source.REPORTER: "source.reporter", Source.HOTLINE: "source.hotline"}
+SOURCE = {
+    Source.REPORTER: "source.reporter",
+    Source.HOTLINE: "source.hotline",
+    Source.WEB: "source.web",
+}
 
 #: "Send a location / the wrong kind of message" at each step of a report.
 WRONG = {
@@ -170,3 +175,16 @@ LEG = {
 
 #: Why warmline was away, in the officers' outage notice (bot/jobs/outages.py).
 CAUSE = {Cause.API: "ops.cause.api", Cause.STOPPED: "ops.cause.stopped"}
+
+
+# == h15 — issue 15: the web report form ==
+#: What a posted web form lacks, next to its field (bot/web/report/pages.py).
+WEB_PROBLEM = {
+    Problem.PLACE: "web.problem.place",
+    Problem.SEEN: "web.problem.seen",
+    Problem.PEOPLE: "web.problem.people",
+    Problem.SPOT: "web.problem.spot",
+    Problem.PHONE: "web.problem.phone",
+    Problem.WORDS: "web.problem.words",
+    Problem.PHOTO: "web.problem.photo",
+}

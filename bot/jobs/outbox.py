@@ -36,6 +36,7 @@ from bot.db.outbox import OutboxItem, OutboxStore
 from bot.db.tips import TipStore
 from bot.domain.outbox import CardPost, Kind, MessageKind, Msg, Notice
 from bot.domain.tips import Tip
+from bot.domain.webreport import WEB_PHOTO
 from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
 from bot.services.clock import StationClock
@@ -406,11 +407,29 @@ class OutboxSender:
             await self._record(message, tip.id, MessageKind.LOCATION)
         if copy or MessageKind.PHOTO not in sent:
             photos = [m for m in await self.media.of(tip.id) if m["kind"] == "report_photo"]
-            if photos:
+            photo = await self._photo(photos[0]) if photos else None
+            if photo is not None:
                 message = await self.bot.send_photo(
-                    chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
+                    chat, photo, caption=tip.code, reply_to_message_id=card_id
                 )
                 await self._record(message, tip.id, MessageKind.PHOTO)
+                await self._uploaded(photos[0]["file_id"], message)
+
+    async def _photo(self, media: dict) -> str | bytes | None:
+        """A Telegram file id, or the bytes of a web reporter's photo not uploaded yet."""
+        file_id: str = media["file_id"]
+        if not file_id.startswith(WEB_PHOTO):
+            return file_id
+        return await self.notifier.web.photo(file_id.removeprefix(WEB_PHOTO))
+
+    async def _uploaded(self, file_id: str, message: Message) -> None:
+        """A web photo went up: later copies of the card send Telegram's file id, and our copy
+        of the bytes goes."""
+        if file_id.startswith(WEB_PHOTO) and message.photo:
+            sent = message.photo[-1]
+            async with self.db.write() as tx:
+                ref = file_id.removeprefix(WEB_PHOTO)
+                await self.notifier.web.uploaded(tx, ref, sent.file_id, sent.file_unique_id)
 
     async def _edit_cards(self, item: OutboxItem) -> None:
         """Edit every copy of the tip's card to show the tip as it is now."""

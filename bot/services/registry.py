@@ -20,6 +20,7 @@ from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ScheduleService
 from bot.services.users import UserService
+from bot.services.webreport import WebReportService
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,4 @@ class Services:
     schedules: ScheduleService
     chats: ChatService
     relay: RelayService
+    web_report: WebReportService | None = None  # the public web form (issue 15)

@@ -1,0 +1,322 @@
+"""The public web report form and the status page over HTTP (issue 15), without a browser.
+
+The real Application against the Bot API emulator; the form posted with httpx as a phone's
+browser would (its cookie, its hidden tokens). The browser tests are tests/test_browser_report.py.
+Everything is invented.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from bot.domain.rewards import RewardState
+from bot.domain.webreport import WEB_REPORTER_BASE, RateLimit, is_web_reporter
+from bot.i18n import t
+from bot.web.report.guard import CSP
+from tests.harness import CENTRE, G1_CHAT, G1_MEMBER, OFFICER, OUTSIDE, WAIT_S, World, world
+from tests.test_e2e_rewards import close_as, officer_says
+
+CODE = re.compile(r"HS-\d{4}")
+SECRET = re.compile(r"(?:领取密码|Claim secret)：?:?\s*([A-Z0-9]{6})")
+FORM_TOKEN = re.compile(r'name="form" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def client(w: World) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=w.web_url, trust_env=False, follow_redirects=True)
+
+
+def let_time_pass(w: World, seconds: float = 10.0) -> None:
+    """The form's minimum fill time, without waiting: the tokens' clock moves on."""
+    web = w.app.bot_data["report_web"]
+    base = web.clock
+    web.clock = lambda: base() + seconds
+
+
+def fields(**over: str) -> dict[str, str]:
+    lat, lon = CENTRE
+    base = {
+        "lat": f"{lat}",
+        "lon": f"{lon}",
+        "address": "",
+        "spot": "park_bench",
+        "seen": "now",
+        "people": "1",
+        "words": "穿灰色棉衣，躺在长椅上",
+        "phone": "",
+        "website": "",
+        "action": "submit",
+    }
+    return {**base, **over}
+
+
+async def open_form(http: httpx.AsyncClient, lang: str = "zh") -> str:
+    page = await http.get(f"/report/?lang={lang}")
+    assert page.status_code == 200, page.text
+    found = FORM_TOKEN.search(page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def send(
+    http: httpx.AsyncClient,
+    token: str | None,
+    data: dict[str, str],
+    *,
+    flags: tuple[str, ...] = (),
+    photo: bytes | None = None,
+) -> httpx.Response:
+    body = dict(data)
+    if token is not None:
+        body["form"] = token
+    pairs: dict[str, str | list[str]] = {**body, "flag": list(flags)}
+    files = {"photo": ("p.jpg", photo, "image/jpeg")} if photo is not None else None
+    if files is None:  # multipart as a browser sends it, even without a file
+        files = {"photo": ("", b"", "application/octet-stream")}
+    return await http.post("/report/", data=pairs, files=files)
+
+
+async def report(w: World, http: httpx.AsyncClient, **over: str) -> tuple[str, str]:
+    """Fill in and send the form; (code, secret) from the answer."""
+    token = await open_form(http)
+    let_time_pass(w)
+    answer = await send(http, token, fields(**over))
+    assert answer.status_code == 200, answer.text
+    code, secret = CODE.search(answer.text), SECRET.search(answer.text)
+    assert code and secret, answer.text
+    return code.group(0), secret.group(1)
+
+
+async def tips_count(w: World) -> int:
+    row = await w.station.db.fetchone("SELECT COUNT(*) AS n FROM tips")
+    return int(row["n"])
+
+
+async def open_status(http: httpx.AsyncClient, code: str, secret: str) -> httpx.Response:
+    ask = await http.get(f"/t/{code}")
+    token = CSRF.search(ask.text)
+    assert token, ask.text
+    return await http.post(f"/t/{code}", data={"csrf": token.group(1), "secret": secret})
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+
+
+async def test_a_web_tip_goes_through_the_pipeline_to_the_status_page(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        card = await w.wait_card(G1_CHAT, code)
+        assert "网页报告" in card["text"] and "公园长椅" in card["text"]
+        tip = await w.tip_by_code(code)
+        assert tip is not None and tip.source == "web"
+        reporter = await w.repo.tips.reporter_of(tip.id)
+        assert is_web_reporter(reporter)
+        events = [e["action"] for e in await w.repo.events.of(tip.id)]
+        assert events[:2] == ["submit", "dispatch"]
+
+        status = await open_status(http, code, secret)
+        assert status.status_code == 200
+        assert t("zh", "reporter_state.dispatched") in status.text
+        await close_as(w, code, G1_MEMBER, "带回站内")
+        status = await http.get(f"/t/{code}")
+        assert t("zh", "reporter_outcome.brought_in") in status.text
+        assert t("zh", "reward_state.pending") in status.text
+        # No message for this reporter went to the outbox (they have no chat).
+        rows = await w.station.db.fetchall(
+            "SELECT chat_id FROM outbox WHERE chat_id >= ?", (WEB_REPORTER_BASE,)
+        )
+        assert rows == []
+
+
+async def test_the_status_page_reveals_nothing_without_the_secret(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, _ = await report(w, http)
+        known = await http.get(f"/t/{code}")
+        unknown = await http.get("/t/HS-9999")
+        def same(html: str) -> str:  # the code itself, and the CSRF token bound to it
+            return CSRF.sub("", html.replace(code, "X").replace("HS-9999", "X"))
+
+        assert same(known.text) == same(unknown.text)
+        assert t("zh", "reporter_state.dispatched") not in known.text
+        assert known.headers["content-security-policy"] == CSP
+
+
+async def test_outside_the_area_gets_the_hotline_and_nothing_is_stored(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        let_time_pass(w)
+        lat, lon = OUTSIDE
+        answer = await send(http, token, fields(lat=str(lat), lon=str(lon)))
+        assert "0714-0000000" in answer.text and "没有保存" in answer.text
+        assert await tips_count(w) == 0
+
+
+# -- abuse ------------------------------------------------------------------------------------
+
+
+async def test_the_per_address_limit_answers_429_with_a_friendly_page(tmp_path: Path) -> None:
+    async with world(tmp_path, max_per_hour="50") as w, client(w) as http:
+        limit = w.config.web_report.per_ip_per_hour
+        for _ in range(limit):
+            await report(w, http, phone="")
+        token = await open_form(http)
+        answer = await send(http, token, fields())
+        assert answer.status_code == 429
+        assert t("zh", "web.busy_title") in answer.text and "0714-0000000" in answer.text
+        assert await tips_count(w) == limit
+
+
+async def test_honeypot_and_too_fast_store_nothing(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        too_fast = await send(http, token, fields())  # at once: no person fills it so fast
+        assert too_fast.status_code == 400
+        let_time_pass(w)
+        trapped = await send(http, token, fields(website="http://spam.example"))
+        assert trapped.status_code == 400 and t("zh", "web.refused") in trapped.text
+        assert await tips_count(w) == 0
+
+
+async def test_a_post_without_the_csrf_token_is_refused(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        await open_form(http)
+        let_time_pass(w)
+        missing = await send(http, None, fields())
+        assert missing.status_code == 403
+        # A token of another browser (another cookie) is no better.
+        async with client(w) as other:
+            foreign = await open_form(other)
+        assert (await send(http, foreign, fields())).status_code == 403
+        assert await tips_count(w) == 0
+
+
+async def test_an_oversized_upload_is_refused(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        let_time_pass(w)
+        big = b"\xff" * (9 * 1024 * 1024)
+        answer = await send(http, token, fields(), photo=big)
+        assert answer.status_code == 413
+        assert "8 MB" in answer.text
+        assert await tips_count(w) == 0
+
+
+async def test_five_wrong_secrets_lock_the_status_page(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        wrong = "AAAAAA" if secret != "AAAAAA" else "BBBBBB"
+        token = CSRF.search((await http.get(f"/t/{code}")).text)
+        assert token
+        for _ in range(4):
+            answer = await open_status(http, code, wrong)
+            assert answer.status_code == 403 and t("zh", "web.wrong") in answer.text
+        answer = await open_status(http, code, wrong)
+        assert "已锁定" in answer.text
+        # Even the right one, now; and the page itself says so.
+        answer = await http.post(f"/t/{code}", data={"csrf": token.group(1), "secret": secret})
+        assert answer.status_code == 403 and "已锁定" in answer.text
+        assert t("zh", "reporter_state.dispatched") not in answer.text
+        assert "已锁定" in (await http.get(f"/t/{code}")).text
+
+
+def test_the_rate_limit_forgets_an_address_after_the_hour() -> None:
+    limit = RateLimit(per_key=2, total=3, window_s=3600)
+    assert limit.allow("a", 0) and limit.allow("a", 1)
+    assert not limit.allow("a", 2)  # per address
+    assert limit.allow("b", 3)
+    assert not limit.allow("c", 4)  # in total
+    assert limit.allow("a", 3603.5)  # the hour passed
+    assert limit.keys() == 1  # "b"'s and the old "a"'s times are gone: only the new "a"
+
+
+# -- photos, rewards --------------------------------------------------------------------------
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "InventedPhoneMaker"
+    gps = {1: "N", 2: (30.0, 12.0, 0.0), 3: "E", 4: (115.0, 2.0, 24.0)}
+    exif[0x8825] = gps
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    data = out.getvalue()
+    assert b"InventedPhoneMaker" in data
+    return data
+
+
+async def test_a_photo_with_gps_exif_reaches_the_group_clean(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        let_time_pass(w)
+        answer = await send(http, token, fields(), photo=jpeg_with_gps())
+        code = CODE.search(answer.text)
+        assert code, answer.text
+        await w.wait_card(G1_CHAT, code.group(0))
+        photo = await w.until(
+            lambda: next((m for m in w.bot_msgs(G1_CHAT) if m.get("photo")), None)
+        )
+        data = w.emu.file_bytes(photo["photo"][-1]["file_id"])
+        with Image.open(io.BytesIO(data)) as image:
+            assert not image.getexif()
+        assert b"InventedPhoneMaker" not in data
+
+        async def forgotten() -> bool:  # uploaded: the media row has Telegram's id, ours goes
+            row = await w.station.db.fetchone("SELECT file_id FROM media")
+            left = await w.station.db.fetchone("SELECT COUNT(*) AS n FROM web_photos")
+            return not row["file_id"].startswith("web:") and left["n"] == 0
+
+        for _ in range(int(WAIT_S / 0.05)):
+            if await forgotten():
+                break
+            await asyncio.sleep(0.05)
+        assert await forgotten()
+
+
+async def test_a_web_reporter_with_a_phone_is_paid_by_transfer(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        w.emu.send_text(OFFICER, "/start")
+        code, _ = await report(w, http, phone="138 0000 0042")
+        await close_as(w, code, G1_MEMBER, "带回站内")
+        listing = await officer_says(w, "/rewards", code)
+        assert "已留电话" in listing["text"] and "138" not in listing["text"]
+        await w.press(OFFICER, OFFICER, listing, f"批准 {code}")
+        status = await http.get(f"/t/{code}")
+        assert status.status_code == 200
+        listing = await officer_says(w, "/rewards", code)
+        w.mark(OFFICER)
+        await w.press(OFFICER, OFFICER, listing, "查看电话")
+        await w.next_bot(OFFICER, "13800000042")
+        await w.press(OFFICER, OFFICER, listing, f"记录发放 {code}")
+        methods = await w.next_bot(OFFICER, "什么方式")
+        await w.press(OFFICER, OFFICER, methods, "微信转账")
+        await w.next_bot(OFFICER, "参考号")
+        w.emu.send_text(OFFICER, "4200001234202612010042")
+        ask_amount = await w.next_bot(OFFICER, "多少元")
+        await w.press(OFFICER, OFFICER, ask_amount, "200 元")
+        await w.next_bot(OFFICER, "已记录")
+        reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
+        assert reward.state is RewardState.PAID
+
+
+async def test_the_monthly_cap_counts_per_phone_number(tmp_path: Path) -> None:
+    cap = "[reward]\nmonthly_cap = 1\n"
+    async with world(tmp_path, sections=cap) as w, client(w) as http:
+        first, _ = await report(w, http, phone="13800000043")
+        await close_as(w, first, G1_MEMBER, "带回站内")
+        lat, lon = CENTRE
+        again = {"lat": str(lat + 0.02), "lon": str(lon + 0.02)}
+        token = await open_form(http)
+        let_time_pass(w)
+        answer = await send(http, token, fields(phone="+86 138-0000-0043", **again))
+        assert t("zh", "web.done_no_reward") in answer.text
+        token = await open_form(http)
+        let_time_pass(w)
+        answer = await send(http, token, fields(**{"lat": str(lat - 0.02), "lon": str(lon)}))
+        assert t("zh", "web.done_reward", amount=200) in answer.text  # no phone: per code
