@@ -139,6 +139,7 @@ async def test_the_status_page_reveals_nothing_without_the_secret(tmp_path: Path
         code, _ = await report(w, http)
         known = await http.get(f"/t/{code}")
         unknown = await http.get("/t/HS-9999")
+
         def same(html: str) -> str:  # the code itself, and the CSRF token bound to it
             return CSRF.sub("", html.replace(code, "X").replace("HS-9999", "X"))
 
@@ -320,3 +321,64 @@ async def test_the_monthly_cap_counts_per_phone_number(tmp_path: Path) -> None:
         let_time_pass(w)
         answer = await send(http, token, fields(**{"lat": str(lat - 0.02), "lon": str(lon)}))
         assert t("zh", "web.done_reward", amount=200) in answer.text  # no phone: per code
+
+
+# -- the relay and adding to a tip --------------------------------------------------------------
+
+
+async def test_a_patrol_question_appears_on_the_status_page_and_the_answer_reaches_the_card(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        card = await w.wait_card(G1_CHAT, code)
+        w.mark(G1_CHAT)
+        await w.press(G1_MEMBER, G1_CHAT, card, t("zh", "btn.ask_reporter"))
+        prompt = await w.next_bot(G1_CHAT, "回复这条消息")
+        await w.idle()
+        w.emu.send_text(
+            G1_MEMBER, "他在长椅哪一头？", chat_id=G1_CHAT, reply_to=prompt["message_id"]
+        )
+        await w.idle()
+        status = await open_status(http, code, secret)
+        assert "他在长椅哪一头？" in status.text and 'id="answer-form"' in status.text
+        assert "赵队员" not in status.text  # the reporter never learns who asked
+        token = CSRF.search(status.text)
+        assert token
+        w.mark(G1_CHAT)
+        answered = await http.post(
+            f"/t/{code}/answer", data={"csrf": token.group(1), "answer": "靠湖边那一头"}
+        )
+        assert t("zh", "web.answered") in answered.text
+        relayed = await w.next_bot(G1_CHAT, "靠湖边那一头")
+        assert relayed["reply_to_message_id"] == card["message_id"]
+        # Without the CSRF token, nothing is relayed.
+        refused = await http.post(f"/t/{code}/answer", data={"answer": "不该转达"})
+        assert refused.status_code == 403
+        await w.idle()
+        assert not any("不该转达" in (m.get("text") or "") for m in w.bot_msgs(G1_CHAT))
+
+
+async def test_the_reporter_adds_words_within_amend_minutes(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        await w.wait_card(G1_CHAT, code)
+        status = await open_status(http, code, secret)
+        token = CSRF.search(status.text)
+        assert token and 'id="add-form"' in status.text
+        added = await http.post(
+            f"/t/{code}/add",
+            data={"csrf": token.group(1), "words": "他旁边有一只黄狗"},
+            files={"photo": ("", b"", "application/octet-stream")},
+        )
+        assert t("zh", "web.added") in added.text
+        await w.wait_card(G1_CHAT, code, "黄狗")
+        tip = await w.tip_by_code(code)
+        assert "amend" in [e["action"] for e in await w.repo.events.of(tip.id)]
+        w.clock.advance(minutes=w.config.reporting.amend_minutes + 1)
+        late = await http.post(
+            f"/t/{code}/add",
+            data={"csrf": token.group(1), "words": "太晚了"},
+            files={"photo": ("", b"", "application/octet-stream")},
+        )
+        assert t("zh", "web.not_open") in late.text and 'id="add-form"' not in late.text
