@@ -239,3 +239,4 @@ async def test_english_by_the_link(tmp_path: Path) -> None:
         await page.get_by_role("link", name="English").click()
         await expect(page.locator("h1")).to_have_text(t("en", "web.title"))
         await expect(page.locator("html")).to_have_attribute("lang", "en")
+
