@@ -8,6 +8,7 @@ Everything is invented.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ from PIL import Image
 from bot.domain.rewards import RewardState
 from bot.domain.webreport import WEB_REPORTER_BASE, RateLimit, is_web_reporter
 from bot.i18n import t
+from bot.services.maintenance import purge
 from bot.web.report.guard import CSP
 from tests.harness import CENTRE, G1_CHAT, G1_MEMBER, OFFICER, OUTSIDE, WAIT_S, World, world
 from tests.test_e2e_rewards import close_as, officer_says
@@ -283,13 +285,16 @@ async def test_a_photo_with_gps_exif_reaches_the_group_clean(tmp_path: Path) -> 
 async def test_a_web_reporter_with_a_phone_is_paid_by_transfer(tmp_path: Path) -> None:
     async with world(tmp_path) as w, client(w) as http:
         w.emu.send_text(OFFICER, "/start")
-        code, _ = await report(w, http, phone="138 0000 0042")
+        code, secret = await report(w, http, phone="138 0000 0042")
         await close_as(w, code, G1_MEMBER, "带回站内")
+        status = await open_status(http, code, secret)
+        assert t("zh", "reward_state.pending") in status.text
+        assert t("zh", "web.reward_phone") in status.text
         listing = await officer_says(w, "/rewards", code)
         assert "已留电话" in listing["text"] and "138" not in listing["text"]
         await w.press(OFFICER, OFFICER, listing, f"批准 {code}")
         status = await http.get(f"/t/{code}")
-        assert status.status_code == 200
+        assert t("zh", "reward_state.approved") in status.text
         listing = await officer_says(w, "/rewards", code)
         w.mark(OFFICER)
         await w.press(OFFICER, OFFICER, listing, "查看电话")
@@ -304,6 +309,9 @@ async def test_a_web_reporter_with_a_phone_is_paid_by_transfer(tmp_path: Path) -
         await w.next_bot(OFFICER, "已记录")
         reward = await w.repo.rewards.for_tip((await w.tip_by_code(code)).id)
         assert reward.state is RewardState.PAID
+        status = await http.get(f"/t/{code}")
+        assert t("zh", "reward_state.paid") in status.text
+        assert "13800000042" not in status.text  # the number is never shown back
 
 
 async def test_the_monthly_cap_counts_per_phone_number(tmp_path: Path) -> None:
@@ -382,3 +390,48 @@ async def test_the_reporter_adds_words_within_amend_minutes(tmp_path: Path) -> N
             files={"photo": ("", b"", "application/octet-stream")},
         )
         assert t("zh", "web.not_open") in late.text and 'id="add-form"' not in late.text
+
+
+async def test_purge_drops_a_web_tips_notices_photo_and_phone(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        let_time_pass(w)
+        answer = await send(http, token, fields(phone="13800000044"), photo=jpeg_with_gps())
+        code_match = CODE.search(answer.text)
+        assert code_match, answer.text
+        code = code_match.group(0)
+        await w.wait_card(G1_CHAT, code)
+        card = await w.wait_card(G1_CHAT, code)
+        await w.press(G1_MEMBER, G1_CHAT, card, "认领")
+        card = await w.wait_card(G1_CHAT, code, "已认领")
+        await w.press(G1_MEMBER, G1_CHAT, card, "已到现场")
+        card = await w.wait_card(G1_CHAT, code, "已到现场")
+        await w.press(G1_MEMBER, G1_CHAT, card, "未找到")
+        await w.press(G1_MEMBER, G1_CHAT, w.message(G1_CHAT, card["message_id"]), "确认")
+        await w.wait_card(G1_CHAT, code, "已结案")
+        secret = SECRET.search(answer.text)
+        assert secret
+        seen = await open_status(http, code, secret.group(1))
+        assert t("zh", "reporter_outcome.not_found") in seen.text
+        tip = await w.tip_by_code(code)
+        reporter = await w.repo.tips.reporter_of(tip.id)
+        assert await w.repo.web.notices(tip.id)  # "claimed", "closed": for the status page
+        assert await w.repo.people.phone(reporter) == "13800000044"
+        w.clock.advance(days=2)
+        report = await purge(
+            w.station.db,
+            w.repo.maintenance,
+            w.station.audit,
+            w.station.clock,
+            (w.clock() + dt.timedelta(days=1)).date(),
+        )
+        assert report.purged == [code] and report.reporters_forgotten == 1
+        assert await w.repo.web.notices(tip.id) == []
+        assert await w.repo.people.phone(reporter) is None
+        for table in ("web_photos", "media"):
+            row = await w.station.db.fetchone(f"SELECT COUNT(*) AS n FROM {table}")
+            assert row["n"] == 0, table
+        # The status page now shows nothing, even with its cookie (the secret is gone).
+        after = await http.get(f"/t/{code}")
+        assert t("zh", "reporter_outcome.not_found") not in after.text
+        assert t("zh", "web.status_ask") in after.text
