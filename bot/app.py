@@ -151,6 +151,7 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
 
     webhook = WebhookEndpoint(journal)
     health = HealthService(config, status, opened)
+
     def web_report() -> WebReportService | None:
         services: Services | None = app.bot_data.get("services")
         return services.web_report if services is not None else None
@@ -158,7 +159,9 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
     report_web = ReportWeb(web_report, config)  # /report, /t/CODE
     report_apps, report_bodies = report_mounts(report_web)
     web_app = create_web_app(
-        [webhook.routes(), health_routes(health)], report_apps, larger_bodies=report_bodies
+        [webhook.routes(), health_routes(health), report_web.routes()],
+        report_apps,
+        larger_bodies=report_bodies,
     )
     app.bot_data["webhook"] = webhook
     app.bot_data["report_web"] = report_web

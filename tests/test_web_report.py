@@ -435,3 +435,20 @@ async def test_purge_drops_a_web_tips_notices_photo_and_phone(tmp_path: Path) ->
         after = await http.get(f"/t/{code}")
         assert t("zh", "reporter_outcome.not_found") not in after.text
         assert t("zh", "web.status_ask") in after.text
+
+
+async def test_outside_the_campaign_the_form_promises_no_reward(tmp_path: Path) -> None:
+    later = "[campaign]\nstart = 2027-01-01\nend = 2027-03-15\n"
+    async with world(tmp_path, sections=later) as w, client(w) as http:
+        page = await http.get("/report")  # the QR code's address, without the slash
+        assert page.status_code == 200 and str(page.url).endswith("/report/")
+        assert t("zh", "web.reward_note", amount=200) not in page.text
+        token = FORM_TOKEN.search(page.text)
+        assert token
+        let_time_pass(w)
+        answer = await send(http, token.group(1), fields())
+        assert CODE.search(answer.text) and SECRET.search(answer.text)  # the status page's key
+        assert "200 元" not in answer.text
+        # In the campaign the same form says it (the control of the check above).
+    async with world(tmp_path / "in") as w, client(w) as http:
+        assert t("zh", "web.reward_note", amount=200) in (await http.get("/report")).text

@@ -117,6 +117,11 @@ class WebReportService:
         return self._key
 
     # -- the form ---------------------------------------------------------------------------
+    def rewards_now(self) -> bool:
+        """Does the campaign pay rewards for a tip sent today (station time)?"""
+        today = self.clock.local(self.clock.now()).date()
+        return self.reports.awards.campaign.contains(today)
+
     def where(self, lat: float, lon: float) -> Where:
         return self.reports.where(lat, lon)
 

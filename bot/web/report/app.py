@@ -125,6 +125,16 @@ class ReportWeb:
             ]
         )
 
+    def routes(self) -> list:
+        """At the top level: ``/report`` (the QR code's address) → the form, by a relative
+        redirect (right behind any proxy)."""
+
+        async def to_form(request: Request) -> Response:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/report/{query}", status_code=307)
+
+        return [Route("/report", to_form, methods=["GET"])]
+
     # -- answers ----------------------------------------------------------------------------
     def _html(
         self, request: Request, html: str, status: int = 200, *, keep: str | None = None
@@ -193,7 +203,8 @@ class ReportWeb:
         lang = language(request)
         value, _ = browser(request)
         token = form_token(await service.key(), value, self.clock())
-        html = pages.form_page(lang, self.site, token, FormState())
+        state = FormState(rewards=service.rewards_now())
+        html = pages.form_page(lang, self.site, token, state)
         return self._html(request, html, keep=value)
 
     async def post_form(self, request: Request) -> Response:
@@ -217,7 +228,7 @@ class ReportWeb:
         if fields.get("website") or check is FormCheck.TOO_FAST:
             raise HTTPException(400)  # a bot's: nothing is stored
         form = read_form(fields, posted.flags)
-        state = FormState(form=form)
+        state = FormState(form=form, rewards=service.rewards_now())
         token = form_token(key, cookie or "", self.clock())
         chosen = pages.read_candidate(fields.get("place"))
         if chosen is not None:
@@ -231,6 +242,7 @@ class ReportWeb:
                 candidates=places,
                 fell_back=fell_back,
                 not_found=not places,
+                rewards=state.rewards,
             )
             return self._html(request, pages.form_page(lang, self.site, token, state))
         problems = form.problems()
@@ -256,7 +268,7 @@ class ReportWeb:
         if not result.ok or not isinstance(done, WebSubmitted):
             return self._not_submitted(request, lang, done)
         html = pages.done_page(
-            lang, self.site, done.tip.code, done.secret, done.prospect is None, done.tip.urgent
+            lang, self.site, done.tip.code, done.secret, done.prospect, done.tip.urgent
         )
         return self._html(request, html)
 

@@ -15,7 +15,7 @@ from html import escape
 from bot.db.webreports import WebNotice
 from bot.domain.draft import Candidate
 from bot.domain.outbox import decode
-from bot.domain.rewards import RewardState
+from bot.domain.rewards import Ineligible, RewardState
 from bot.domain.spots import SPOT_CHOICES, SPOT_MAX_CHARS
 from bot.domain.tips import FLAG_ORDER, URGENT_FLAGS, People, Seen
 from bot.domain.webreport import WORDS_MAX, Problem, WebForm
@@ -54,6 +54,7 @@ class FormState:
     fell_back: bool = False
     not_found: bool = False
     problems: list[Problem] = field(default_factory=list)
+    rewards: bool = True  # the campaign pays rewards today (else the form promises none)
 
 
 def _lang_attr(lang: str) -> str:
@@ -209,8 +210,12 @@ def form_page(lang: str, site: Site, token: str, state: FormState) -> str:
         # The honeypot: hidden from people (CSS, aria), filled in by form-filling bots.
         f'<div class="hp" aria-hidden="true"><label>{escape(t(lang, "web.trap"))}'
         '<input name="website" tabindex="-1" autocomplete="off"></label></div>'
-        f'<p class="reward">{escape(t(lang, "web.reward_note", amount=site.amount))}</p>'
-        f'<button type="submit" name="action" value="submit" id="send" class="primary">'
+        + (
+            f'<p class="reward">{escape(t(lang, "web.reward_note", amount=site.amount))}</p>'
+            if state.rewards
+            else ""
+        )
+        + f'<button type="submit" name="action" value="submit" id="send" class="primary">'
         f"{escape(t(lang, 'web.submit'))}</button>"
     )
     body = (
@@ -251,20 +256,24 @@ def message_page(lang: str, site: Site, title: str, text: str, *, back: bool = T
     return page(lang, title, body, site)
 
 
-def done_page(lang: str, site: Site, code: str, secret: str, can_earn: bool, urgent: bool) -> str:
-    reward = (
-        t(lang, "web.done_reward", amount=site.amount)
-        if can_earn
-        else t(lang, "web.done_no_reward")
-    )
+def done_page(
+    lang: str, site: Site, code: str, secret: str, prospect: Ineligible | None, urgent: bool
+) -> str:
+    """``prospect``: why this tip cannot earn (None: it can). Outside the campaign there is
+    no reward to speak of; the monthly cap is said (never promise what the rules cannot give)."""
+    reward = ""
+    if prospect is None:
+        reward = t(lang, "web.done_reward", amount=site.amount)
+    elif prospect is Ineligible.MONTHLY_CAP:
+        reward = t(lang, "web.done_no_reward")
     advice = f'<p class="urgent shown">{t(lang, "urgent.advice")}</p>' if urgent else ""
     body = (
         f"<h1>{escape(t(lang, 'web.done_title'))}</h1>{advice}"
         f'<div class="ticket"><p id="code">{escape(t(lang, "web.done_code", code=code))}</p>'
         f'<p id="secret">{escape(t(lang, "web.done_secret", secret=secret))}</p></div>'
         f'<p class="save"><b>{escape(t(lang, "web.done_save"))}</b></p>'
-        f"<p>{escape(reward)}</p>"
-        f'<p><a id="status-link" class="button" href="/t/{escape(code)}?lang={lang}">'
+        + (f'<p id="reward-note">{escape(reward)}</p>' if reward else "")
+        + f'<p><a id="status-link" class="button" href="/t/{escape(code)}?lang={lang}">'
         f"{escape(t(lang, 'web.done_status'))}</a></p>"
     )
     return page(lang, t(lang, "web.done_title"), body, site)
@@ -358,7 +367,7 @@ def status_page(
         )
     parts.append(
         f'<p><a id="refresh" href="/t/{tip.code}?lang={lang}">'
-        f'{escape(t(lang, "web.refresh"))}</a></p>'
+        f"{escape(t(lang, 'web.refresh'))}</a></p>"
     )
     return page(lang, title, "".join(parts), site)
 
