@@ -452,3 +452,17 @@ async def test_outside_the_campaign_the_form_promises_no_reward(tmp_path: Path) 
         # In the campaign the same form says it (the control of the check above).
     async with world(tmp_path / "in") as w, client(w) as http:
         assert t("zh", "web.reward_note", amount=200) in (await http.get("/report")).text
+
+
+async def test_a_form_sent_twice_is_one_tip_with_the_same_receipt(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        let_time_pass(w)
+        first, second = await asyncio.gather(
+            send(http, token, fields()), send(http, token, fields())
+        )
+        again = await send(http, token, fields())  # "send" pressed once more, later
+        codes = {CODE.search(r.text).group(0) for r in (first, second, again)}  # type: ignore[union-attr]
+        secrets = {SECRET.search(r.text).group(1) for r in (first, second, again)}  # type: ignore[union-attr]
+        assert len(codes) == 1 and len(secrets) == 1
+        assert await tips_count(w) == 1

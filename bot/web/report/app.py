@@ -59,6 +59,8 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_POST_BYTES = MAX_PHOTO_BYTES + 256 * 1024
 #: What the whole web server lets through to these sub-apps (they answer 413 themselves).
 OUTER_LIMIT = MAX_POST_BYTES + 1024 * 1024
+#: How long the receipt of a sent form is kept in memory, to answer a resend the same way.
+RECEIPT_KEPT_S = 15 * 60
 #: Address lookups per client address and in all per hour (each may reach the geocoder).
 LOOKUPS_PER_IP, LOOKUPS_TOTAL = 60, 3000
 
@@ -94,6 +96,9 @@ class ReportWeb:
         )
         self.clock: Callable[[], float] = time.time  # the form tokens' clock (tests move it)
         self.monotonic: Callable[[], float] = time.monotonic  # the rate limits'
+        # Forms sent (by their token): one submission each, its receipt kept a few minutes.
+        self._once: dict[str, asyncio.Lock] = {}
+        self._receipts: dict[str, tuple[float, WebSubmitted]] = {}
 
     # -- the apps ---------------------------------------------------------------------------
     def _app(self, routes: list) -> Starlette:
@@ -220,6 +225,9 @@ class ReportWeb:
         )
         if check in (FormCheck.BAD, FormCheck.STALE):
             raise HTTPException(403)
+        again = None if lookup else self._receipt(fields.get("form", ""))
+        if again is not None:  # sent again: the same answer, not another tip (nor a 429)
+            return self._html(request, self._done(lang, again))
         limit = self.lookups if lookup else self.submits
         if not limit.allow(client_address(request), self.monotonic()):
             title = t(lang, "web.busy_title")
@@ -257,20 +265,39 @@ class ReportWeb:
         if problems:
             state.problems = problems
             return self._html(request, pages.form_page(lang, self.site, token, state), 422)
-        result = await service.submit(
-            form,
-            place_label=chosen[2] if chosen else None,
-            photo=photo,
-            language=lang,
-            spot_words=self._spot_words(form),
-        )
-        done = result.value
-        if not result.ok or not isinstance(done, WebSubmitted):
-            return self._not_submitted(request, lang, done)
-        html = pages.done_page(
-            lang, self.site, done.tip.code, done.secret, done.prospect, done.tip.urgent
-        )
-        return self._html(request, html)
+        # Sent twice (a slow connection, the answer lost, "send" pressed again): the same
+        # form is one tip, and the second answer shows the first one's receipt again.
+        sent = fields.get("form", "")
+        async with self._once.setdefault(sent, asyncio.Lock()):
+            done = self._receipt(sent)
+            if done is None:
+                result = await service.submit(
+                    form,
+                    place_label=chosen[2] if chosen else None,
+                    photo=photo,
+                    language=lang,
+                    spot_words=self._spot_words(form),
+                )
+                if not result.ok or not isinstance(result.value, WebSubmitted):
+                    self._once.pop(sent, None)
+                    return self._not_submitted(request, lang, result.value)
+                done = result.value
+                self._receipts[sent] = (self.monotonic() + RECEIPT_KEPT_S, done)
+        return self._html(request, self._done(lang, done))
+
+    def _done(self, lang: str, done: WebSubmitted) -> str:
+        tip = done.tip
+        return pages.done_page(lang, self.site, tip.code, done.secret, done.prospect, tip.urgent)
+
+    def _receipt(self, sent: str) -> WebSubmitted | None:
+        """The receipt of a form already sent (kept in memory for a few minutes only: it holds
+        the claim secret); forgets the expired ones."""
+        now = self.monotonic()
+        for token in [k for k, (until, _) in self._receipts.items() if until <= now]:
+            del self._receipts[token]
+            self._once.pop(token, None)
+        kept = self._receipts.get(sent)
+        return kept[1] if kept is not None else None
 
     def _spot_words(self, form: WebForm) -> str | None:
         """The spot in the station's language (the card's), or the typed words."""

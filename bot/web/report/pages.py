@@ -7,6 +7,7 @@ map. The urgent advice shows as soon as an urgent flag is ticked by CSS alone (`
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from bot.domain.rewards import Ineligible, RewardState
 from bot.domain.spots import SPOT_CHOICES, SPOT_MAX_CHARS
 from bot.domain.tips import FLAG_ORDER, URGENT_FLAGS, People, Seen
 from bot.domain.webreport import WORDS_MAX, Problem, WebForm
+from bot.geo.gazetteer import PLACES
 from bot.i18n import keys, t
 from bot.services.webreport import WebStatus
 from bot.views import notices
@@ -124,7 +126,7 @@ def form_page(lang: str, site: Site, token: str, state: FormState) -> str:
         f' data-locating="{escape(t(lang, "web.locating"))}"'
         f' data-denied="{escape(t(lang, "web.location_denied"))}"'
         f' data-set="{escape(t(lang, "web.location_set"))}"></p>',
-        '<div id="map" hidden></div>',
+        f'<div id="map" hidden data-places="{escape(_landmarks(lang))}"></div>',
         f'<input type="hidden" name="lat" id="lat" value="{lat}">',
         f'<input type="hidden" name="lon" id="lon" value="{lon}">',
     ]
@@ -231,6 +233,14 @@ def form_page(lang: str, site: Site, token: str, state: FormState) -> str:
     return page(lang, t(lang, "web.title"), body, site, script=True)
 
 
+def _landmarks(lang: str) -> str:
+    """The gazetteer's landmarks for the map (there are no tiles: these give the bearings)."""
+    places = [
+        [round(p.lat, 5), round(p.lon, 5), p.name(lang)] for p in PLACES if p.kind == "landmark"
+    ]
+    return json.dumps(places, ensure_ascii=False, separators=(",", ":"))
+
+
 def _candidate_value(candidate: Candidate) -> str:
     lat, lon, label = candidate
     return f"{lat:.6f},{lon:.6f},{label}"
@@ -252,7 +262,7 @@ def read_candidate(value: str | None) -> Candidate | None:
 
 def message_page(lang: str, site: Site, title: str, text: str, *, back: bool = True) -> str:
     link = f'<p><a href="/report/?lang={lang}">{escape(t(lang, "web.back"))}</a></p>'
-    body = f"<h1>{escape(title)}</h1><p class='message'>{text}</p>" + (link if back else "")
+    body = f"<h1>{escape(title)}</h1><p class='message'>{escape(text)}</p>" + (link if back else "")
     return page(lang, title, body, site)
 
 
@@ -341,7 +351,7 @@ def status_page(
         for notice in shown:
             when = notice.created_at.astimezone(tz).strftime("%m-%d %H:%M")
             text = notices.render(decode("notice", notice.payload).text, lang)  # type: ignore[union-attr]
-            parts.append(f"<li><time>{when}</time> {text}</li>")
+            parts.append(f"<li><time>{when}</time> {text.replace(chr(10), '<br>')}</li>")
         parts.append("</ol>")
     hidden = (
         f'<input type="hidden" name="csrf" value="{escape(token)}">'

@@ -26,16 +26,32 @@
     mapBox.hidden = false;
     if (map === null) {
       window.L.Icon.Default.imagePath = "/report/static/vendor/leaflet/images/";
-      map = window.L.map(mapBox, { attributionControl: false }).setView([latitude, longitude], 16);
+      map = window.L.map(mapBox, { attributionControl: false }).setView([latitude, longitude], 15);
+      landmarks(map);
       marker = window.L.marker([latitude, longitude], { draggable: true, autoPan: true }).addTo(map);
       marker.on("dragend", function () {
         var at = marker.getLatLng();
         place(at.lat, at.lng);
       });
     } else {
-      map.setView([latitude, longitude], 16);
+      map.setView([latitude, longitude], 15);
       marker.setLatLng([latitude, longitude]);
     }
+  }
+
+  // No map tiles are fetched (nothing leaves the origin): the known landmarks give bearings.
+  function landmarks(target) {
+    var places = [];
+    try {
+      places = JSON.parse(mapBox.getAttribute("data-places") || "[]");
+    } catch (e) {
+      places = [];
+    }
+    places.forEach(function (p) {
+      window.L.circleMarker([p[0], p[1]], { radius: 4, weight: 1, color: "#555" })
+        .bindTooltip(p[2], { permanent: true, direction: "right", className: "landmark" })
+        .addTo(target);
+    });
   }
 
   function denied() {
