@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import io
 import re
 from pathlib import Path
@@ -180,6 +181,8 @@ async def test_honeypot_and_too_fast_store_nothing(tmp_path: Path) -> None:
         token = await open_form(http)
         too_fast = await send(http, token, fields())  # at once: no person fills it so fast
         assert too_fast.status_code == 400
+        # Nothing stored; a person's words are shown back to send again (not lost).
+        assert t("zh", "web.again") in too_fast.text and "躺在长椅上" in too_fast.text
         let_time_pass(w)
         trapped = await send(http, token, fields(website="http://spam.example"))
         assert trapped.status_code == 400 and t("zh", "web.refused") in trapped.text
@@ -466,3 +469,38 @@ async def test_a_form_sent_twice_is_one_tip_with_the_same_receipt(tmp_path: Path
         secrets = {SECRET.search(r.text).group(1) for r in (first, second, again)}  # type: ignore[union-attr]
         assert len(codes) == 1 and len(secrets) == 1
         assert await tips_count(w) == 1
+
+
+PLACE = re.compile(r'name="place" value="([^"]+)" checked')
+
+
+async def test_a_typed_landmark_is_confirmed_then_sent_without_waiting_again(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        let_time_pass(w)  # the person took their time once
+        looked = await send(http, token, fields(lat="", lon="", address="黄石站", action="lookup"))
+        assert looked.status_code == 200 and 'id="places"' in looked.text
+        kept = FORM_TOKEN.search(looked.text)
+        place = PLACE.search(looked.text)
+        assert kept and kept.group(1) == token and place
+        # At once after the lookup: taken (the fill time counts from the first page).
+        value = html.unescape(place.group(1))
+        answer = await send(http, token, fields(lat="", lon="", address="黄石站", place=value))
+        code = CODE.search(answer.text)
+        assert code, answer.text
+        tip = await w.tip_by_code(code.group(0))
+        assert abs(tip.lat - 30.1565) < 0.001 and tip.place_label and "黄石站" in tip.place_label
+
+
+async def test_a_form_left_open_for_hours_is_shown_again_with_its_words(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        token = await open_form(http)
+        let_time_pass(w, 7 * 3600)
+        answer = await send(http, token, fields())
+        assert answer.status_code == 400 and t("zh", "web.again") in answer.text
+        assert "躺在长椅上" in answer.text
+        fresh = FORM_TOKEN.search(answer.text)
+        assert fresh and fresh.group(1) != token
+        assert await tips_count(w) == 0

@@ -552,6 +552,7 @@ MESSAGES: dict[str, str] = {
     "web.trap": "Leave this empty",
     "web.submit": "Send the report",
     "web.reward_note": "Verified reports earn a {amount} yuan reward.",
+    "web.again": "The report has not been sent yet. Please check it and press “Send the report” again.",
     "web.problems": "Please complete:",
     "web.problem.place": "Place: use your location, or type an address and confirm it.",
     "web.problem.seen": "Choose when you saw them.",

@@ -548,6 +548,7 @@ MESSAGES: dict[str, str] = {
     "web.trap": "请勿填写此栏",
     "web.submit": "提交报告",
     "web.reward_note": "核实的报告可获 {amount} 元爱心奖励。",
+    "web.again": "报告还没有发送。请检查一下，再点一次“提交报告”。",
     "web.problems": "请补全以下内容：",
     "web.problem.place": "地点：请使用您的位置，或输入地址并确认。",
     "web.problem.seen": "请选择什么时候看到的。",

@@ -223,8 +223,12 @@ class ReportWeb:
         check = check_form_token(
             key, cookie, fields.get("form"), self.clock(), min_fill_s=0 if lookup else 4.0
         )
-        if check in (FormCheck.BAD, FormCheck.STALE):
+        if check is FormCheck.BAD:
             raise HTTPException(403)
+        if check is FormCheck.STALE:  # served hours ago: a fresh token, their words kept
+            state = FormState(form=read_form(fields, posted.flags), again=True)
+            fresh = form_token(key, cookie or "", self.clock())
+            return self._html(request, pages.form_page(lang, self.site, fresh, state), 400)
         again = None if lookup else self._receipt(fields.get("form", ""))
         if again is not None:  # sent again: the same answer, not another tip (nor a 429)
             return self._html(request, self._done(lang, again))
@@ -233,11 +237,18 @@ class ReportWeb:
             title = t(lang, "web.busy_title")
             text = t(lang, "web.busy", hotline=self.site.hotline)
             return self._message(request, lang, title, text, 429)
-        if fields.get("website") or check is FormCheck.TOO_FAST:
+        if fields.get("website"):
             raise HTTPException(400)  # a bot's: nothing is stored
         form = read_form(fields, posted.flags)
         state = FormState(form=form, rewards=service.rewards_now())
-        token = form_token(key, cookie or "", self.clock())
+        # Re-shown after a lookup or a problem: the same token (the time it was first
+        # served), so the person who filled it in is not made to wait again.
+        token = fields.get("form", "")
+        if check is FormCheck.TOO_FAST:
+            # Faster than a person: nothing stored. A person (a double tap) sees their form
+            # again, as they left it, and sends it once more.
+            state.again = True
+            return self._html(request, pages.form_page(lang, self.site, token, state), 400)
         chosen = pages.read_candidate(fields.get("place"))
         if chosen is not None:
             state.chosen = chosen

@@ -57,6 +57,7 @@ class FormState:
     not_found: bool = False
     problems: list[Problem] = field(default_factory=list)
     rewards: bool = True  # the campaign pays rewards today (else the form promises none)
+    again: bool = False  # not taken (sent too fast, or too long ago): check and send again
 
 
 def _lang_attr(lang: str) -> str:
@@ -220,8 +221,14 @@ def form_page(lang: str, site: Site, token: str, state: FormState) -> str:
         + f'<button type="submit" name="action" value="submit" id="send" class="primary">'
         f"{escape(t(lang, 'web.submit'))}</button>"
     )
+    again = (
+        f'<p class="problems" role="alert">{escape(t(lang, "web.again"))}</p>'
+        if state.again
+        else ""
+    )
     body = (
         head
+        + again
         + _problems(lang, state.problems, site)
         + '<form method="post" action="/report/" enctype="multipart/form-data" id="report">'
         + f'<input type="hidden" name="form" value="{escape(token)}">'
