@@ -504,3 +504,31 @@ async def test_a_form_left_open_for_hours_is_shown_again_with_its_words(tmp_path
         fresh = FORM_TOKEN.search(answer.text)
         assert fresh and fresh.group(1) != token
         assert await tips_count(w) == 0
+
+
+async def test_the_reporter_adds_a_photo_and_the_group_gets_it_clean(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        await w.wait_card(G1_CHAT, code)
+        await w.outbox_idle()
+        assert not any(m.get("photo") for m in w.bot_msgs(G1_CHAT))
+        status = await open_status(http, code, secret)
+        token = CSRF.search(status.text)
+        assert token
+        added = await http.post(
+            f"/t/{code}/add",
+            data={"csrf": token.group(1), "words": ""},
+            files={"photo": ("street.jpg", jpeg_with_gps(), "image/jpeg")},
+        )
+        assert t("zh", "web.added") in added.text
+        photo = await w.until(
+            lambda: next((m for m in w.bot_msgs(G1_CHAT) if m.get("photo")), None)
+        )
+        assert photo.get("caption") == code
+        data = w.emu.file_bytes(photo["photo"][-1]["file_id"])
+        assert b"InventedPhoneMaker" not in data
+        with Image.open(io.BytesIO(data)) as image:
+            assert not image.getexif()
+        await w.outbox_idle()
+        cards = [m for m in w.bot_msgs(G1_CHAT) if "网页报告" in (m.get("text") or "")]
+        assert len(cards) == 1  # the card itself is not posted again
