@@ -532,3 +532,12 @@ async def test_the_reporter_adds_a_photo_and_the_group_gets_it_clean(tmp_path: P
         await w.outbox_idle()
         cards = [m for m in w.bot_msgs(G1_CHAT) if "网页报告" in (m.get("text") or "")]
         assert len(cards) == 1  # the card itself is not posted again
+
+
+async def test_a_station_can_switch_the_form_off(tmp_path: Path) -> None:
+    off = "[web_report]\nenabled = false\n"
+    async with world(tmp_path, sections=off) as w, client(w) as http:
+        assert (await http.get("/report/")).status_code == 404
+        assert (await http.post("/report/", data=fields())).status_code == 404
+        assert (await http.get("/t/HS-0001")).status_code == 404
+        assert await tips_count(w) == 0
