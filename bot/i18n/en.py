@@ -582,6 +582,7 @@ MESSAGES: dict[str, str] = {
     "web.locked": "Too many wrong secrets: this page is locked. For help call the relief hotline {hotline}.",
     "web.state": "Status: {state}",
     "web.reward": "Reward: {state}",
+    "web.amount": "{amount} yuan",
     "web.reward_none": "decided once verified",
     "web.reward_refused": "this report does not count for a reward",
     "web.reward_phone": "It will be transferred to the mobile number you gave.",

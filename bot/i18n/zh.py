@@ -578,6 +578,7 @@ MESSAGES: dict[str, str] = {
     "web.locked": "密码错误次数太多，这个页面已锁定。如需帮助请拨打救助热线 {hotline}。",
     "web.state": "进展：{state}",
     "web.reward": "奖励：{state}",
+    "web.amount": "{amount} 元",
     "web.reward_none": "核实后确定",
     "web.reward_refused": "这条报告不计入奖励",
     "web.reward_phone": "将转账到您留下的手机号。",

@@ -326,7 +326,8 @@ def _reward_words(lang: str, status: WebStatus, site: Site, has_phone: bool) -> 
             words = t(lang, "web.reward_refused")
         return escape(t(lang, "web.reward", state=words))
     state = t(lang, keys.REWARD_STATE[reward.state])
-    line = escape(t(lang, "web.reward", state=f"{state} · {reward.amount} {reward.currency}"))
+    amount = t(lang, "web.amount", amount=reward.amount)
+    line = escape(t(lang, "web.reward", state=f"{state} · {amount}"))
     if reward.state in (RewardState.PENDING, RewardState.APPROVED):
         how = t(lang, "web.reward_phone") if has_phone else t(lang, "web.reward_counter")
         line += f"<br>{escape(how)}"
