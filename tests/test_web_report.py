@@ -541,3 +541,29 @@ async def test_a_station_can_switch_the_form_off(tmp_path: Path) -> None:
         assert (await http.post("/report/", data=fields())).status_code == 404
         assert (await http.get("/t/HS-0001")).status_code == 404
         assert await tips_count(w) == 0
+
+
+async def test_a_second_report_of_the_same_spot_is_shown_as_a_possible_duplicate(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        first, _ = await report(w, http)
+        await w.wait_card(G1_CHAT, first)
+        second, _ = await report(w, http, words="同一个人，还在长椅上")
+        card = await w.wait_card(G1_CHAT, second)
+        assert first in card["text"]  # the card names the open tip nearby
+        tip = await w.tip_by_code(second)
+        dispatch = [e for e in await w.repo.events.of(tip.id) if e["action"] == "dispatch"]
+        assert '"duplicates": [[1,' in dispatch[0]["detail"]
+
+
+async def test_an_unclaimed_web_tip_is_escalated_like_any_other(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, _ = await report(w, http)
+        await w.wait_card(G1_CHAT, code)
+        w.clock.advance(minutes=w.config.escalation.claim_minutes + 1)
+        await w.services.schedules.tick()
+        await w.settle()
+        tip = await w.tip_by_code(code)
+        actions = [e["action"] for e in await w.repo.events.of(tip.id)]
+        assert "escalate_1" in actions
