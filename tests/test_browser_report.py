@@ -104,6 +104,17 @@ async def test_a_phone_reports_and_follows_the_tip_to_the_reward(tmp_path: Path)
         await expect(page.locator("#geo-status")).to_have_text(t("zh", "web.location_set"))
         await expect(page.locator("#map .leaflet-marker-icon")).to_be_visible()
         assert await page.locator("#lat").input_value() == f"{CENTRE[0]:.6f}"
+        # Not quite there: the reporter drags the marker a little east.
+        box = await page.locator("#map .leaflet-marker-icon").bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 4
+        await page.mouse.move(x, y)
+        await page.mouse.down()
+        await page.mouse.move(x + 60, y, steps=8)
+        await page.mouse.up()
+        await expect(page.locator("#lon")).not_to_have_value(f"{CENTRE[1]:.6f}")
+        moved_lon = float(await page.locator("#lon").input_value())
+        assert CENTRE[1] < moved_lon < CENTRE[1] + 0.01
         advice = page.locator("#urgent-advice")
         await expect(advice).to_be_hidden()
         await fill_the_rest(w, page, flags=("child",))
@@ -119,6 +130,8 @@ async def test_a_phone_reports_and_follows_the_tip_to_the_reward(tmp_path: Path)
 
         # The card reaches the on-duty group; the photo there carries no EXIF at all.
         card = await w.wait_card(G1_CHAT, code)
+        tip = await w.tip_by_code(code)
+        assert tip is not None and tip.lon == round(moved_lon, 6)  # where the marker was left
         assert "网页报告" in card["text"] and "公园长椅" in card["text"]
         photo = await w.until(
             lambda: next((m for m in w.bot_msgs(G1_CHAT) if m.get("photo")), None)
