@@ -116,6 +116,7 @@ async def test_a_web_tip_goes_through_the_pipeline_to_the_status_page(tmp_path: 
         code, secret = await report(w, http)
         card = await w.wait_card(G1_CHAT, code)
         assert "网页报告" in card["text"] and "公园长椅" in card["text"]
+        assert "距团城山公园约 700 m · 公园长椅" in card["text"]  # a bare pin keeps its landmark
         tip = await w.tip_by_code(code)
         assert tip is not None and tip.source == "web"
         reporter = await w.repo.tips.reporter_of(tip.id)

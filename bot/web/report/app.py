@@ -36,9 +36,11 @@ from bot.domain.webreport import (
     form_token,
     read_form,
 )
+from bot.geo import gazetteer
 from bot.i18n import keys, t
 from bot.services.media import NotAnImage, strip_metadata
 from bot.services.webreport import WebRefusal, WebReportService, WebSubmitted
+from bot.views.places import distance_text
 from bot.web.report import pages
 from bot.web.report.guard import (
     BROWSER_COOKIE,
@@ -282,12 +284,13 @@ class ReportWeb:
         async with self._once.setdefault(sent, asyncio.Lock()):
             done = self._receipt(sent)
             if done is None:
+                spot = self._spot_words(form)
                 result = await service.submit(
                     form,
-                    place_label=chosen[2] if chosen else None,
+                    place_label=chosen[2] if chosen else self._pin_label(form, spot),
                     photo=photo,
                     language=lang,
-                    spot_words=self._spot_words(form),
+                    spot_words=spot,
                 )
                 if not result.ok or not isinstance(result.value, WebSubmitted):
                     self._once.pop(sent, None)
@@ -317,6 +320,20 @@ class ReportWeb:
         if form.spot is Spot.OTHER:
             return form.spot_text or None
         return t(self.config.station.language, keys.SPOT[form.spot])
+
+    def _pin_label(self, form: WebForm, spot: str | None) -> str | None:
+        """A bare pin with a spot: the nearest landmark's words, as the card shows a bare pin
+        (the spot alone would hide them). Without a spot the card works them out itself."""
+        if spot is None or form.address or form.lat is None or form.lon is None:
+            return None
+        lang = self.config.station.language
+        near = gazetteer.describe(form.lat, form.lon)
+        if near.landmark is None:
+            return None
+        place = near.landmark.name(lang)
+        if near.at:
+            return t(lang, "pin.at", place=place, metres=near.rounded_m)
+        return t(lang, "pin.near", place=place, distance=distance_text(near.rounded_m))
 
     def _not_submitted(self, request: Request, lang: str, why: object) -> Response:
         title = t(lang, "web.title")
