@@ -568,3 +568,13 @@ async def test_an_unclaimed_web_tip_is_escalated_like_any_other(tmp_path: Path) 
         tip = await w.tip_by_code(code)
         actions = [e["action"] for e in await w.repo.events.of(tip.id)]
         assert "escalate_1" in actions
+
+
+async def test_the_form_speaks_the_browsers_language_and_zh_by_default(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        default = await http.get("/report/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+        assert t("zh", "web.title") in default.text and 'lang="zh-CN"' in default.text
+        english = await http.get("/report/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+        assert t("en", "web.title") in english.text and 'lang="en"' in english.text
+        chosen = await http.get("/report/?lang=zh", headers={"Accept-Language": "en-GB"})
+        assert t("zh", "web.title") in chosen.text  # the page's own link wins
