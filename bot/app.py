@@ -31,17 +31,21 @@ from telegram.ext import (
 )
 
 from bot.config import Config
+from bot.db.field import FieldStore
 from bot.db.ops import OpsStore
 from bot.geo.geocoder import Geocoder
-from bot.handlers import common, guards, officer, patrol, reporter, rewards
+from bot.handlers import common, field_extras, guards, officer, patrol, reporter, rewards
+from bot.handlers import followup as followup_handlers
 from bot.handlers.processor import PerUserUpdateProcessor
 from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
 from bot.jobs.outages import OutageWatch
 from bot.jobs.outbox import OutboxSender
+from bot.jobs.revisit_cards import RevisitCards
 from bot.services.amend import AmendService
 from bot.services.answers import OfficerAnswers
+from bot.services.arrival import ArrivalService
 from bot.services.awards import AwardService
 from bot.services.backups import BackupService
 from bot.services.cards import CardService
@@ -49,13 +53,17 @@ from bot.services.chats import ChatService
 from bot.services.clock import Clock, StationClock, utc_now
 from bot.services.escalation import Escalator
 from bot.services.field import FieldService
+from bot.services.followup import FollowUp
 from bot.services.handover import Handover
 from bot.services.health import HealthService
+from bot.services.hotspots import HotspotService
+from bot.services.live import LiveService
 from bot.services.patrols import PatrolService
 from bot.services.people import Naming
 from bot.services.registry import Services
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
+from bot.services.revisits import RevisitService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ForecastFetcher, ScheduleService
 from bot.services.summary import Summary
@@ -183,6 +191,13 @@ def register_handlers(app: Application, config: Config) -> None:
     )
     officers = filters.User(config.officers.user_ids or [0])
 
+    # A live location's moves arrive as edits (issue 13): the only edits read.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, field_extras.on_live_moved
+        ),
+        group=-5,
+    )
     app.add_handler(TypeHandler(Update, guards.ignore_edits), group=-4)
     app.add_handler(TypeHandler(Update, flood), group=-3)
     app.add_handler(TypeHandler(Update, guards.unknown_group), group=-2)
@@ -198,7 +213,9 @@ def register_handlers(app: Application, config: Config) -> None:
             # Buttons.
             CallbackQueryHandler(reporter.on_button, pattern=r"^r:"),
             CallbackQueryHandler(patrol.on_button, pattern=r"^tip:"),
+            CallbackQueryHandler(followup_handlers.on_still_there, pattern=r"^st:"),
             CallbackQueryHandler(rewards.on_button, pattern=r"^rw:"),
+            CallbackQueryHandler(field_extras.on_revisit_button, pattern=r"^rv:"),
             CallbackQueryHandler(common.stale_button),
             # Evidence: media sent as a reply to a tip's message (group or officer's chat).
             MessageHandler(
@@ -236,6 +253,14 @@ def register_handlers(app: Application, config: Config) -> None:
             ),
         ]
     )
+    # A live location's first message, beside whatever handled it above (the reporter's
+    # report takes the pin; a staff member's position is followed).
+    app.add_handler(
+        MessageHandler(
+            filters.LOCATION & filters.UpdateType.MESSAGE, field_extras.on_live_location
+        ),
+        group=1,
+    )
     app.add_error_handler(common.on_error)
 
 
@@ -261,6 +286,8 @@ COMMAND_CALLBACKS = {
     # The patrol log (in a patrol group).
     "patrol_start": patrol.patrol_start,
     "patrol_end": patrol.patrol_end,
+    # Staff only (issue 13).
+    "hotspots": field_extras.hotspots,
 }
 
 
@@ -297,9 +324,37 @@ def build_services(
     audit = station.audit
     tips = Tips(repo.tips, repo.events, notifier)
     users = UserService(db, repo.people, reach, notifier, clock, language)
-    cards = CardService(
-        repo.tips, repo.events, repo.media, repo.people, naming, reach, config.reporting
+    amend = AmendService(
+        db,
+        repo.tips,
+        tips,
+        repo.amendments,
+        repo.media,
+        repo.messages,
+        notifier,
+        reach,
+        clock,
+        config.reporting,
     )
+    # Issue 13 (h13c): live locations, revisits, hotspots.
+    live = LiveService(db, repo.live, repo.tips, repo.messages, notifier, naming, reach, clock)
+    revisits = RevisitService(
+        db, repo.revisits, repo.tips, repo.events, repo.outbox, reach, roster, clock, config.field
+    )
+    hotspots = HotspotService(repo.hotspots, reach, clock, config.field.hotspot_days, language)
+    cards = CardService(
+        repo.tips,
+        repo.events,
+        repo.media,
+        repo.people,
+        naming,
+        reach,
+        config.reporting,
+        amendments=repo.amendments,
+        live=live,
+    )
+    cards_of_revisits = (db, repo.revisits, repo.tips, naming, reach, clock, language)
+    revisit_cards = RevisitCards(bot, *cards_of_revisits)  # type: ignore[arg-type]
     sender = OutboxSender(
         bot,  # type: ignore[arg-type]
         db,
@@ -314,6 +369,7 @@ def build_services(
         clock,
         station_language=language,
         digest_threshold=config.reporting.digest_threshold,
+        revisit_cards=revisit_cards,
     )
     awards = AwardService(
         db,
@@ -344,6 +400,18 @@ def build_services(
         config.campaign,
         config.station.hotline,
     )
+    # Issue 13: the claimer's arrival time, the reporter's "still there?" and "not found".
+    field_store = FieldStore(db)
+    followup = FollowUp(
+        db, repo.tips, field_store, repo.drafts, repo.events, tips, notifier, reach, roster,
+        clock, config.field, service_area(config),
+        lambda lat, lon: geocoder.district(lat, lon, config.station.language),
+        audit,
+    )
+    cards.field_facts = followup.facts
+    arrival = ArrivalService(
+        db, repo.tips, tips, notifier, naming, audit, reach, clock, config.field
+    )
     field = FieldService(
         db,
         tips,
@@ -356,6 +424,8 @@ def build_services(
         audit,
         reach,
         clock,
+        followup=followup,
+        on_close=(revisits.on_tip_closed,),
     )
     reports = ReportService(
         db,
@@ -376,6 +446,7 @@ def build_services(
         config.reporting,
         config.reward.amount,
         deliver_now=sender.deliver_now,
+        amender=amend,
     )
     relay = RelayService(
         db,
@@ -418,6 +489,8 @@ def build_services(
             config.summary,
             config.campaign,
             config.patrol,
+            campaign_stats=repo.campaign,
+            more=(revisits.summary_text,),
         ),
         BackupService(db, repo.schedule, notifier, config.backup),
         notifier,
@@ -430,6 +503,9 @@ def build_services(
         config.campaign,
         config.weather,
         fetch_forecast,
+        arrival=arrival,
+        more_steps=(revisits.run, live.run),
+        reminder_lines=(revisits.reminder_lines, hotspots.reminder_lines),
     )
     services = Services(
         config=config,
@@ -447,6 +523,12 @@ def build_services(
         schedules=schedules,
         chats=ChatService(db, reach, notifier, audit, clock),
         relay=relay,
+        amend=amend,
+        arrival=arrival,
+        followup=followup,
+        live=live,
+        revisits=revisits,
+        hotspots=hotspots,
         web_report=WebReportService(
             db,
             repo.web,
@@ -457,9 +539,8 @@ def build_services(
             repo.ops,
             reports,
             relay,
-            AmendService(
-                db, repo.tips, tips, repo.media, repo.messages, notifier, clock, config.reporting
-            ),
+            amend,
+            followup,
             clock,
             config.reporting,
         ),

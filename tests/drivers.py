@@ -26,6 +26,7 @@ CARD_HEAD = re.compile(r"^(?:🔴|🟠)\s.*?(HS-\d{4}) · ")
 CANCELLED = {plain(t("zh", "cancel.done")), plain(t("zh", "cancel.nothing"))}
 # The reporter's flow: the button pressed on a prompt → the button of the prompt that follows.
 FLOW = (
+    ("r:spotok", "r:seen:now"),  # the message after the place: no spot, more details
     ("r:seen:now", "r:ppl:1"),
     ("r:ppl:1", "r:flagsok"),
     ("r:flagsok", "r:nodesc"),
@@ -147,7 +148,7 @@ class People:
             await self.report_once(user, place(user, attempt))
 
     async def report_once(self, user: int, where: tuple[float, float]) -> None:
-        """location → when → how many → flags done → skip words → skip photo → send."""
+        """location → no spot → when → how many → flags done → skip words → skip photo → send."""
         mark = self.last_id(user)
         self.emu.send_location(user, *where)
         prompt = await poll(lambda: self.prompt_after(user, mark, FLOW[0][0]), self.step_timeout)

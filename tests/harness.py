@@ -385,6 +385,7 @@ async def submit_tip(
     flags: tuple[str, ...] = (),
     description: str | None = None,
     photo: bool = False,
+    spot: str | None = None,
 ) -> str:
     """Play a reporter's whole flow from a bare location, using catalog texts; the tip's code."""
     w.mark(user)
@@ -399,6 +400,7 @@ async def submit_tip(
         flags=flags,
         description=description,
         photo=photo,
+        spot=spot,
     )
     return await send_review(w, user, review, lang=lang)
 
@@ -413,8 +415,11 @@ async def answer_questions(
     flags: tuple[str, ...] = (),
     description: str | None = None,
     photo: bool = False,
+    spot: str | None = None,
 ) -> dict:
-    """From the "when" question to the review; returns the review message."""
+    """From the message after the place (the exact spot: ``spot``, a choice's value, or
+    skipped) through the "when" question to the review; returns the review message."""
+    await pass_spot(w, user, lang=lang, spot=spot)
     ask = await w.next_bot(user, tr(lang, "ask.seen"))
     await w.press(user, user, ask, tr(lang, f"seen.{seen}"))
     ask = await w.next_bot(user, tr(lang, "ask.people"))
@@ -435,6 +440,23 @@ async def answer_questions(
     else:
         await w.press(user, user, ask, tr(lang, "btn.skip"))
     return await w.next_bot(user, review_head(lang))
+
+
+def spot_head(lang: str) -> str:
+    """The first line of the message after the place ("具体在哪个位置？…")."""
+    return tr(lang, "ask.spot").split("\n")[0]
+
+
+async def pass_spot(w: World, user: int, *, lang: str = "zh", spot: str | None = None) -> dict:
+    """At the message after the place: choose ``spot`` (a quick choice's value) or not, then
+    "more details" (the full path); returns that message."""
+    hub = await w.next_bot(user, spot_head(lang))
+    if spot is not None:
+        await w.press(user, user, hub, tr(lang, f"spot.{spot}"))
+        await w.until(lambda: "✅" in str(w.message(user, hub["message_id"])["reply_markup"]))
+    key = "btn.spot_more" if spot is not None else "btn.spot_skip"
+    await w.press(user, user, w.message(user, hub["message_id"]), tr(lang, key))
+    return hub
 
 
 def review_head(lang: str) -> str:

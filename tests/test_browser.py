@@ -157,6 +157,7 @@ def report_from_reporter_pane(reporter: Pane, page) -> str:
     reporter.root.locator(".kbd-btn[data-request=location]").click()
     page.locator("#place-dialog .place[data-place=huangshi_station]").click()
     reporter.expect_bot(zh("location.ok"))
+    reporter.press(reporter.expect_bot(zh("ask.spot").split("\n")[0]), zh("btn.spot_skip"))
     reporter.press(reporter.expect_bot(zh("ask.seen")), zh("seen.now"))
     reporter.press(reporter.expect_bot(zh("ask.people")), zh("people.1"))
     flags = reporter.expect_bot(zh("ask.flags"))

@@ -27,6 +27,7 @@ from tests.harness import (
     World,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     review_head,
+    spot_head,
     tr,
     world,
 )
@@ -92,9 +93,8 @@ async def report_and_claim(w: World) -> str:
     w.mark(user)
     w.emu.send_text(user, "黄石站门口")
     confirm = await w.next_bot(user, tr("zh", "ask.confirm_place"), timeout=T)
-    ask = await step(
-        w, user, confirm, tr("zh", "btn.place_yes", label="黄石站"), tr("zh", "ask.seen")
-    )
+    hub = await step(w, user, confirm, tr("zh", "btn.place_yes", label="黄石站"), spot_head("zh"))
+    ask = await step(w, user, hub, tr("zh", "btn.spot_skip"), tr("zh", "ask.seen"))
     ask = await step(w, user, ask, tr("zh", "seen.now"), tr("zh", "ask.people"))
     flags = await step(w, user, ask, tr("zh", "people.1"), tr("zh", "ask.flags"))
     w.emu.press(user, user, flags["message_id"], text=tr("zh", "flag.elderly"))

@@ -66,12 +66,14 @@ async def test_submit_commits_tip_event_and_card_together(deps: Kit) -> None:
     assert tip.state is State.DISPATCHED and tip.group_key == "g1"
     assert tip.code == "HS-0001"
     due = await deps.repo.outbox.due(NOW)
-    # The reporter's receipt is written with the tip and its card (and goes first).
+    # The reporter's receipt is written with the tip and its card (and goes first, with the
+    # offer to add to the tip after it).
     assert [(i.kind, i.chat_id, i.tip_id) for i in due] == [
+        ("notice", 501, tip_id),
         ("notice", 501, tip_id),
         ("card", -1001, tip_id),
     ]
-    assert first_key(due[0].message) == "submit.received"
+    assert [first_key(i.message) for i in due[:2]] == ["submit.received", "amend.offer"]
     assert await deps.repo.drafts.get(501) is None
 
 
@@ -168,7 +170,12 @@ async def test_the_reporter_hears_about_the_first_claim_only(deps: Kit) -> None:
     assert (await field.act(tip_id, Action.RELEASE, 12)).ok
     assert (await field.act(tip_id, Action.CLAIM, 13)).ok
     notices = [i for i in await deps.repo.outbox.due(NOW, 100) if i.kind == "notice"]
-    assert [first_key(n.message) for n in notices] == ["submit.received", "notice.claimed"]
+    assert [first_key(n.message) for n in notices] == [
+        "submit.received",
+        "amend.offer",
+        "notice.claimed",
+        "still.ask",  # asked once, at the first claim (issue 13)
+    ]
     assert {n.chat_id for n in notices} == {501}
 
 

@@ -19,7 +19,9 @@ from bot.domain.draft import (
     PLACE_MAX,
     TAKES,
     Address,
+    AmendDone,
     Choose,
+    ChooseSpot,
     Draft,
     FlagsDone,
     ImageFile,
@@ -30,11 +32,15 @@ from bot.domain.draft import (
     Photo,
     Pin,
     Refusal,
+    SendNow,
     SetPeople,
     SetSeen,
     SkipPhoto,
     SkipWords,
     Source,
+    SpotBack,
+    SpotDone,
+    SpotWords,
     Step,
     Submit,
     ToggleFlag,
@@ -45,6 +51,7 @@ from bot.domain.draft import (
     read,
     was_cut,
 )
+from bot.domain.spots import SPOT_MAX_CHARS, Spot
 from bot.domain.tips import Flag, People, Seen
 
 S = Step
@@ -61,6 +68,8 @@ def at(step: Step, source: Source = Source.REPORTER) -> Draft:
         return draft
     if step is S.CONFIRM_PLACE:
         return replace(draft, step=step, address="黄石站门口", candidates=PLACES)
+    if step is S.AMEND:
+        return draft.amending(42)
     draft = draft.with_location(*CENTRE, None, None)
     index = ORDER.index(step)
     if index > ORDER.index(S.SEEN):
@@ -104,6 +113,14 @@ EVENTS = {
     "skip words": SkipWords(),
     "skip photo": SkipPhoto(),
     "submit": Submit(),
+    "choose spot": ChooseSpot(Spot.PARK_BENCH),
+    "choose other": ChooseSpot(Spot.OTHER),
+    "spot words": SpotWords(" 东侧  出站口 "),
+    "spot too long": SpotWords("长" * (SPOT_MAX_CHARS + 1)),
+    "spot back": SpotBack(),
+    "spot done": SpotDone(),
+    "send now": SendNow(),
+    "amend done": AmendDone(),
 }
 
 SAME = "same"  # taken, and nothing changes (yet)
@@ -112,35 +129,45 @@ PEO, FLA, DES = S.PEOPLE, S.FLAGS, S.DESCRIPTION
 W, P, ST = R.WRONG_KIND, R.PLACED, R.STALE
 
 # fmt: off
+SPO, SPT, AME, SB = S.SPOT, S.SPOT_TEXT, S.AMEND, R.SPOT_BAD
+OUT, INV, NF, AB, NSP = R.OUTSIDE, R.INVALID, R.NOT_FOUND, R.ADDRESS_BAD, R.NO_SUCH_PLACE
 TABLE = {
-    #                     LOCATION         CONFIRM_PLACE    SEEN  PEOPLE FLAGS DESCR PHOTO REVIEW
-    "pin":               (SEEN,            SEEN,            P,    P,     P,    P,    P,    P),
-    "venue":             (SEEN,            SEEN,            P,    P,     P,    P,    P,    P),
-    "pin outside":       (R.OUTSIDE,       R.OUTSIDE,       P,    P,     P,    P,    P,    P),
-    "pin invalid":       (R.INVALID,       R.INVALID,       P,    P,     P,    P,    P,    P),
-    "typed":             (SAME,            SAME,            W,    W,     W,    PHO,  W,    W),
-    "address":           (SAME,            SAME,            W,    W,     W,    W,    W,    W),
-    "address found":     (CONF,            CONF,            W,    W,     W,    W,    W,    W),
-    "address not found": (R.NOT_FOUND,     R.NOT_FOUND,     W,    W,     W,    W,    W,    W),
-    "address too short": (R.ADDRESS_BAD,   R.ADDRESS_BAD,   W,    W,     W,    W,    W,    W),
-    "address too long":  (R.ADDRESS_BAD,   R.ADDRESS_BAD,   W,    W,     W,    W,    W,    W),
-    "words":             (W,               W,               W,    W,     W,    PHO,  W,    W),
-    "long words":        (W,               W,               W,    W,     W,    PHO,  W,    W),
-    "photo":             (W,               W,               W,    W,     W,    REV,  REV,  W),
-    "photo without caption": (W,           W,               W,    W,     W,    REV,  REV,  W),
-    "image file":        (W,               W,               W,    W,     W,    SAME, SAME, W),
-    "other":             (W,               W,               W,    W,     W,    W,    W,    W),
-    "choose 1":          (ST,              SEEN,            ST,   ST,    ST,   ST,   ST,   ST),
-    "choose 2":          (ST,              R.NO_SUCH_PLACE, ST,   ST,    ST,   ST,   ST,   ST),
-    "none of these":     (ST,              LOC,             ST,   ST,    ST,   ST,   ST,   ST),
-    "seen":              (ST,              ST,              PEO,  ST,    ST,   ST,   ST,   ST),
-    "people":            (ST,              ST,              ST,   FLA,   ST,   ST,   ST,   ST),
-    "flag":              (ST,              ST,              ST,   ST,    FLA,  ST,   ST,   ST),
-    "flag off":          (ST,              ST,              ST,   ST,    FLA,  ST,   ST,   ST),
-    "flags done":        (ST,              ST,              ST,   ST,    DES,  ST,   ST,   ST),
-    "skip words":        (ST,              ST,              ST,   ST,    ST,   PHO,  ST,   ST),
-    "skip photo":        (ST,              ST,              ST,   ST,    ST,   ST,   REV,  ST),
-    "submit":            (ST,              ST,              ST,   ST,    ST,   ST,   ST,   SAME),
+    #                         LOC   CONF  SPOT  SPOT_T SEEN  PEO   FLAGS DESC  PHOTO REV   AMEND
+    "pin":                   (SPO,  SPO,  P,    P,    P,    P,    P,    P,    P,    P,    SPO),
+    "venue":                 (SPO,  SPO,  P,    P,    P,    P,    P,    P,    P,    P,    SPO),
+    "pin outside":           (OUT,  OUT,  P,    P,    P,    P,    P,    P,    P,    P,    OUT),
+    "pin invalid":           (INV,  INV,  P,    P,    P,    P,    P,    P,    P,    P,    INV),
+    "typed":                 (SAME, SAME, SPO,  SPO,  W,    W,    W,    PHO,  W,    W,    AME),
+    "address":               (SAME, SAME, W,    W,    W,    W,    W,    W,    W,    W,    W),
+    "address found":         (CONF, CONF, W,    W,    W,    W,    W,    W,    W,    W,    W),
+    "address not found":     (NF,   NF,   W,    W,    W,    W,    W,    W,    W,    W,    W),
+    "address too short":     (AB,   AB,   W,    W,    W,    W,    W,    W,    W,    W,    W),
+    "address too long":      (AB,   AB,   W,    W,    W,    W,    W,    W,    W,    W,    W),
+    "words":                 (W,    W,    W,    W,    W,    W,    W,    PHO,  W,    W,    AME),
+    "long words":            (W,    W,    W,    W,    W,    W,    W,    PHO,  W,    W,    AME),
+    "photo":                 (W,    W,    W,    W,    W,    W,    W,    REV,  REV,  W,    AME),
+    "photo without caption": (W,    W,    W,    W,    W,    W,    W,    REV,  REV,  W,    AME),
+    "image file":            (W,    W,    W,    W,    W,    W,    W,    SAME, SAME, W,    SAME),
+    "other":                 (W,    W,    W,    W,    W,    W,    W,    W,    W,    W,    W),
+    "choose 1":              (ST,   SPO,  ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "choose 2":              (ST,   NSP,  ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "none of these":         (ST,   LOC,  ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "seen":                  (ST,   ST,   ST,   ST,   PEO,  ST,   ST,   ST,   ST,   ST,   ST),
+    "people":                (ST,   ST,   ST,   ST,   ST,   FLA,  ST,   ST,   ST,   ST,   ST),
+    "flag":                  (ST,   ST,   SPO,  ST,   ST,   ST,   FLA,  ST,   ST,   ST,   AME),
+    "flag off":              (ST,   ST,   SPO,  ST,   ST,   ST,   FLA,  ST,   ST,   ST,   AME),
+    "flags done":            (ST,   ST,   ST,   ST,   ST,   ST,   DES,  ST,   ST,   ST,   ST),
+    "skip words":            (ST,   ST,   ST,   ST,   ST,   ST,   ST,   PHO,  ST,   ST,   ST),
+    "skip photo":            (ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   REV,  ST,   ST),
+    "submit":                (ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   SAME, ST),
+    "choose spot":           (ST,   ST,   SPO,  ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "choose other":          (ST,   ST,   SPT,  ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "spot words":            (W,    W,    SPO,  SPO,  W,    W,    W,    W,    W,    W,    W),
+    "spot too long":         (W,    W,    SB,   SB,   W,    W,    W,    W,    W,    W,    W),
+    "spot back":             (ST,   ST,   ST,   SPO,  ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "spot done":             (ST,   ST,   SEEN, ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "send now":              (ST,   ST,   REV,  ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST),
+    "amend done":            (ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   ST,   SAME),
 }
 # fmt: on
 
@@ -148,6 +175,9 @@ TABLE = {
 def effect(name: str, before: Draft) -> Draft:
     """The draft an accepted event makes of ``before``: every field it sets, and only those."""
     d = before
+    amending = d.step is S.AMEND
+    if amending and name in ("pin", "venue"):
+        d = Draft(d.user_id, d.source)  # a pin while adding to a tip: a new report
     match name:
         case "pin":
             return replace(
@@ -157,7 +187,7 @@ def effect(name: str, before: Draft) -> Draft:
                 place_label=None,
                 address=None,
                 candidates=(),
-                step=S.SEEN,
+                step=S.SPOT,
             )
         case "venue":  # a client's title and address, bounded
             return replace(
@@ -167,7 +197,7 @@ def effect(name: str, before: Draft) -> Draft:
                 place_label="黄石 广场",
                 address="x" * PLACE_MAX,
                 candidates=(),
-                step=S.SEEN,
+                step=S.SPOT,
             )
         case "address found":  # the best few, to choose from
             return replace(
@@ -175,6 +205,23 @@ def effect(name: str, before: Draft) -> Draft:
             )
         case "typed" if d.step is S.DESCRIPTION:
             return replace(d, description="桥下", step=S.PHOTO)
+        case "typed" if d.step in (S.SPOT, S.SPOT_TEXT):
+            return replace(d, spot=Spot.OTHER, spot_text="桥下", step=S.SPOT)
+        case "typed" if amending:
+            return replace(d, description="桥下")
+        case "words" if amending:  # the addition pending
+            return replace(d, description="裹着被子 坐在 通道口")
+        case "long words" if amending:
+            return replace(d, description="长" * 39 + "…")
+        case "photo" | "photo without caption" if amending:
+            event = EVENTS[name]
+            assert isinstance(event, Photo)
+            return replace(
+                d,
+                description=event.caption,
+                photo_file_id=event.file_id,
+                photo_unique_id=event.unique_id,
+            )
         case "words":
             return replace(d, description="裹着被子 坐在 通道口", step=S.PHOTO)
         case "long words":
@@ -199,7 +246,7 @@ def effect(name: str, before: Draft) -> Draft:
                 place_label="磁湖",
                 address="黄石站门口",
                 candidates=(),
-                step=S.SEEN,
+                step=S.SPOT,
             )
         case "none of these":
             return replace(d, step=S.LOCATION, candidates=())
@@ -207,16 +254,32 @@ def effect(name: str, before: Draft) -> Draft:
             return replace(d, seen=Seen.NOW, step=S.PEOPLE)
         case "people":
             return replace(d, people=People.ONE, step=S.FLAGS)
+        case "flag" if amending:  # an addition: just that flag, never taken off
+            return replace(d, flags=frozenset({Flag.CHILD}))
+        case "flag off" if amending:
+            return replace(d, flags=frozenset({Flag.ELDERLY}))
         case "flag":
-            return replace(d, flags=d.flags | {Flag.CHILD})
+            return replace(d, flags=d.flags ^ {Flag.CHILD})
         case "flag off":
-            return replace(d, flags=d.flags - {Flag.ELDERLY})
+            return replace(d, flags=d.flags ^ {Flag.ELDERLY})
         case "flags done":
             return replace(d, step=S.DESCRIPTION)
         case "skip words":
             return replace(d, description=None, step=S.PHOTO)
         case "skip photo":
             return replace(d, photo_file_id=None, photo_unique_id=None, step=S.REVIEW)
+        case "choose spot":
+            return replace(d, spot=Spot.PARK_BENCH)
+        case "choose other":
+            return replace(d, step=S.SPOT_TEXT)
+        case "spot words":
+            return replace(d, spot=Spot.OTHER, spot_text="东侧 出站口", step=S.SPOT)
+        case "spot back":
+            return replace(d, step=S.SPOT)
+        case "spot done":
+            return replace(d, step=S.SEEN)
+        case "send now":  # just now, one person: ready to go in
+            return replace(d, seen=Seen.NOW, people=People.ONE, step=S.REVIEW)
     raise AssertionError(f"no effect written for {name!r} at {d.step}")
 
 
@@ -270,18 +333,24 @@ def test_typed_text_is_the_place_while_it_is_asked_and_words_after() -> None:
     for step in ORDER:
         event = read(step, Typed("黄石站"))
         expected = Address if step in (S.LOCATION, S.CONFIRM_PLACE) else Words
+        if step in (S.SPOT, S.SPOT_TEXT):
+            expected = SpotWords
         assert type(event) is expected and event.text == "黄石站"
     assert read(S.SEEN, Other()) == Other()
 
 
 def test_the_table_of_what_each_step_takes() -> None:
-    # Every button is taken at exactly one step (a press anywhere else is stale) ...
-    for kind in BUTTONS:
+    # Every button but a flag is taken at exactly one step (a press anywhere else is stale);
+    # a flag on the message after the place, at its own step, and added to a tip ...
+    for kind in BUTTONS - {Kind.FLAG}:
         assert len([s for s in ORDER if kind in TAKES[s]]) == 1, kind
-    # ... a pin and an address only while the place is asked, a photo at its two steps.
-    assert [s for s in ORDER if Kind.PIN in TAKES[s]] == [S.LOCATION, S.CONFIRM_PLACE]
+    assert [s for s in ORDER if Kind.FLAG in TAKES[s]] == [S.SPOT, S.FLAGS, S.AMEND]
+    # ... a pin while the place is asked (or, adding to a tip, for a new report), an
+    # address only while the place is asked, a photo at its two steps and as an addition.
+    assert [s for s in ORDER if Kind.PIN in TAKES[s]] == [S.LOCATION, S.CONFIRM_PLACE, S.AMEND]
     assert [s for s in ORDER if Kind.ADDRESS in TAKES[s]] == [S.LOCATION, S.CONFIRM_PLACE]
-    assert [s for s in ORDER if Kind.PHOTO in TAKES[s]] == [S.DESCRIPTION, S.PHOTO]
+    assert [s for s in ORDER if Kind.PHOTO in TAKES[s]] == [S.DESCRIPTION, S.PHOTO, S.AMEND]
+    assert [s for s in ORDER if Kind.SPOT_WORDS in TAKES[s]] == [S.SPOT, S.SPOT_TEXT]
     assert not any(Kind.OTHER in TAKES[s] for s in ORDER)
 
 
@@ -340,6 +409,12 @@ events = st.one_of(
     st.just(SkipWords()),
     st.just(SkipPhoto()),
     st.just(Submit()),
+    st.builds(ChooseSpot, st.sampled_from(Spot)),
+    st.builds(SpotWords, texts),
+    st.just(SpotBack()),
+    st.just(SpotDone()),
+    st.just(SendNow()),
+    st.just(AmendDone()),
 )
 
 
@@ -354,7 +429,11 @@ def problems(draft: Draft) -> list[str]:
         len(draft.candidates) > CANDIDATES_MAX and "too many candidates",
         (draft.seen is not None) != (index > ORDER.index(S.SEEN)) and "seen off its steps",
         (draft.people is not None) != (index > ORDER.index(S.PEOPLE)) and "people off its steps",
-        bool(draft.flags) and index < ORDER.index(S.FLAGS) and "flags before their step",
+        bool(draft.flags) and index < ORDER.index(S.SPOT) and "flags before the place",
+        (draft.spot or draft.spot_text) and index < ORDER.index(S.SPOT) and "an early spot",
+        len(draft.spot_text or "") > SPOT_MAX_CHARS and "a spot over the limit",
+        draft.spot_text == "" and "an empty spot",
+        draft.step is S.AMEND and "adding to a tip, from a report",
         draft.description is not None and index <= ORDER.index(S.DESCRIPTION) and "early words",
         len(draft.description or "") > LIMITS.description_max and "words over the limit",
         draft.photo_file_id is not None and draft.step is not S.REVIEW and "an early photo",

@@ -18,21 +18,24 @@ from bot.views.callbacks import (
 
 
 def test_draft_steps_run_in_order_and_skip_the_address_confirmation() -> None:
-    assert Draft.after(Step.LOCATION) is Step.SEEN
-    assert Draft.after(Step.CONFIRM_PLACE) is Step.SEEN
+    assert Draft.after(Step.LOCATION) is Step.SPOT
+    assert Draft.after(Step.CONFIRM_PLACE) is Step.SPOT
+    assert Draft.after(Step.SPOT) is Step.SEEN
+    assert Draft.after(Step.SPOT_TEXT) is Step.SEEN
     assert Draft.after(Step.SEEN) is Step.PEOPLE
     assert Draft.after(Step.PEOPLE) is Step.FLAGS
     assert Draft.after(Step.FLAGS) is Step.DESCRIPTION
     assert Draft.after(Step.DESCRIPTION) is Step.PHOTO
     assert Draft.after(Step.PHOTO) is Step.REVIEW
     assert Draft.after(Step.REVIEW) is Step.REVIEW
+    assert Draft.after(Step.AMEND) is Step.AMEND
 
 
 def test_draft_ready_needs_place_time_and_count() -> None:
     draft = Draft(user_id=1)
     assert not draft.ready()
     draft = draft.with_location(30.2, 115.04, "x", None)
-    assert draft.step is Step.SEEN and not draft.ready()
+    assert draft.step is Step.SPOT and not draft.ready()
     from dataclasses import replace
 
     assert replace(draft, seen=Seen.NOW, people=People.ONE).ready()

@@ -13,6 +13,7 @@ from bot.app import GROUP_COMMANDS, OFFICER_COMMANDS, REPORTER_COMMANDS
 from bot.domain.draft import Source
 from bot.domain.tips import Outcome, State
 from bot.i18n import t
+from bot.views.places import pin_place
 from tests.harness import (
     G1_CHAT,
     G1_LEADER,
@@ -28,6 +29,8 @@ from tests.harness import (
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     dispatched,
     notice_key,
+    pass_spot,
+    plain,
     review_head,
     send_review,
     submit_tip,
@@ -146,6 +149,7 @@ async def test_open_list_and_live_card_copy(tmp_path: Path) -> None:
                 group="第一小组",
                 who="—",
             ),
+            zh("open.place", place=plain(pin_place(second.lat, second.lon, "zh"))),
             zh(
                 "open.line",
                 mark="⚪️",
@@ -155,6 +159,7 @@ async def test_open_list_and_live_card_copy(tmp_path: Path) -> None:
                 group="第一小组",
                 who=NAMES[G1_MEMBER][0],
             ),
+            zh("open.place", place=plain(pin_place(first.lat, first.lon, "zh"))),
         ]
         assert w.buttons(listing) == [
             zh("btn.show", code=second.code),
@@ -243,6 +248,7 @@ async def test_officer_photos_as_replies_in_private(tmp_path: Path) -> None:
         w.emu.send_text(OFFICER, "/newtip")
         await w.next_bot(OFFICER, zh("ask.location_hotline").split("\n")[0])
         w.emu.send_location(OFFICER, *CIHU)
+        await pass_spot(w, OFFICER)
         seen = await w.next_bot(OFFICER, zh("ask.seen"))
         await w.press(OFFICER, OFFICER, seen, zh("seen.today"))
         people = await w.next_bot(OFFICER, zh("ask.people"))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.draft import Source, Step
+from bot.domain.spots import Spot
 from bot.domain.tips import People, Seen, State
 from bot.geo.area import HUANGSHI
 from bot.geo.geocoder import Geocoder
@@ -29,9 +30,11 @@ from tests.harness import (
     World,
     answer_questions,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
+    pass_spot,
     plain,
     review_head,
     send_review,
+    spot_head,
     submit_tip,
     tr,
     world,
@@ -82,7 +85,7 @@ async def test_typed_address_offline_gazetteer_pin_confirm_and_continue(tmp_path
 
         await pick_place(w, REPORTER, confirm, "黄石站")
         draft = await w.repo.drafts.get(REPORTER)
-        assert draft.step is Step.SEEN
+        assert draft.step is Step.SPOT
         assert (draft.lat, draft.lon) == STATION_PIN
         assert draft.place_label == "黄石站" and draft.address == "黄石站门口"
         assert draft.candidates == ()
@@ -133,8 +136,8 @@ async def test_typed_address_via_nominatim(tmp_path: Path) -> None:
             await pick_place(w, REPORTER, confirm, label)
             draft = await w.repo.drafts.get(REPORTER)
             assert (draft.lat, draft.lon) == (30.157, 114.936)
-            assert draft.place_label == label and draft.step is Step.SEEN
-            await w.next_bot(REPORTER, tr("zh", "ask.seen"))
+            assert draft.place_label == label and draft.step is Step.SPOT
+            await w.next_bot(REPORTER, spot_head("zh"))
 
 
 async def test_typed_address_with_nominatim_down_falls_back_and_says_so(tmp_path: Path) -> None:
@@ -157,7 +160,7 @@ async def test_typed_address_with_nominatim_down_falls_back_and_says_so(tmp_path
         )
         await pick_place(w, REPORTER, confirm, "磁湖")
         draft = await w.repo.drafts.get(REPORTER)
-        assert (draft.lat, draft.lon) == CIHU and draft.step is Step.SEEN
+        assert (draft.lat, draft.lon) == CIHU and draft.step is Step.SPOT
 
 
 async def test_address_that_matches_nothing(tmp_path: Path) -> None:
@@ -180,7 +183,7 @@ async def test_address_that_matches_nothing(tmp_path: Path) -> None:
         # The flow goes on with a real place.
         w.emu.send_location(REPORTER, *CENTRE)
         await w.next_bot(REPORTER, tr("zh", "location.ok"))
-        await w.next_bot(REPORTER, tr("zh", "ask.seen"))
+        await w.next_bot(REPORTER, spot_head("zh"))
 
 
 async def test_location_outside_the_service_area_stores_nothing(tmp_path: Path) -> None:
@@ -234,6 +237,7 @@ async def test_wrong_message_types_at_each_step(tmp_path: Path) -> None:
         await wrong(lambda: w.emu.send_sticker(u), "wrong.location", tr("zh", "ask.location")[:8])
 
         w.emu.send_location(u, *CENTRE)
+        await pass_spot(w, u)
         seen = await w.next_bot(u, tr("zh", "ask.seen"))
         await wrong(lambda: w.emu.send_text(u, "刚才"), "wrong.seen", tr("zh", "ask.seen"))
         await wrong(lambda: w.emu.send_location(u, 30.21, 115.05), "location.already", None)
@@ -303,10 +307,16 @@ async def test_location_without_start_starts_a_report(tmp_path: Path) -> None:
 
         w.emu.send_location(REPORTER, *CENTRE)
         await w.next_bot(REPORTER, tr("zh", "location.ok"))
-        seen = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
-        assert w.buttons(seen) == [tr("zh", f"seen.{s.value}") for s in Seen]
+        hub = await w.next_bot(REPORTER, spot_head("zh"))
+        assert w.buttons(hub) == [
+            tr("zh", "btn.send_now"),
+            *(tr("zh", f"spot.{s.value}") for s in Spot),
+            "▫️ " + tr("zh", "flag.child"),
+            "▫️ " + tr("zh", "flag.ill"),
+            tr("zh", "btn.spot_skip"),
+        ]
         draft = await w.repo.drafts.get(REPORTER)
-        assert draft.source is Source.REPORTER and draft.step is Step.SEEN
+        assert draft.source is Source.REPORTER and draft.step is Step.SPOT
         assert (draft.lat, draft.lon) == CENTRE
         assert w.emu.reply_keyboard(REPORTER) is None
 
@@ -342,6 +352,7 @@ async def test_cancel_in_the_middle_deletes_the_draft(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
+        await pass_spot(w, REPORTER)
         seen = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         await w.press(REPORTER, REPORTER, seen, tr("zh", "seen.hour"))
         people = await w.next_bot(REPORTER, tr("zh", "ask.people"))
@@ -366,6 +377,7 @@ async def test_stale_reporter_button_changes_nothing(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
+        await pass_spot(w, REPORTER)
         seen = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         buttons = seen["reply_markup"]["inline_keyboard"]
         await w.press(REPORTER, REPORTER, seen, tr("zh", "seen.now"))
@@ -515,6 +527,8 @@ async def test_language_switch_to_english_applies_to_later_notices(tmp_path: Pat
         assert tr("zh", "state.dispatched") in card["text"]  # the group keeps the station's
         await w.press(G1_MEMBER, G1_CHAT, card, tr("zh", "btn.claim"))
         await w.next_bot(REPORTER, tr("en", "notice.claimed", code=code))
+        # … and "still there?" (issue 13), in English too.
+        await w.next_bot(REPORTER, tr("en", "still.ask", code=code).split("\n")[0])
 
         w.emu.send_text(REPORTER, "/mytips")
         mine = await w.next_bot(REPORTER, code)
@@ -533,6 +547,7 @@ async def test_long_description_is_cut_and_the_reporter_told(tmp_path: Path) -> 
         limit = w.config.reporting.description_max_chars
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
+        await pass_spot(w, REPORTER)
         seen = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         await w.press(REPORTER, REPORTER, seen, tr("zh", "seen.now"))
         people = await w.next_bot(REPORTER, tr("zh", "ask.people"))

@@ -19,6 +19,7 @@ from tests.harness import (
     REPORTER,
     REPORTER_EN,
     World,
+    pass_spot,
     world,
 )
 
@@ -37,6 +38,7 @@ async def report_by_pin(
     w.mark(user)
     w.emu.send_location(user, *CENTRE)
     await w.next_bot(user, "位置已收到" if zh else "Location received")
+    await pass_spot(w, user, lang="zh" if zh else "en")
     seen = await w.next_bot(user, "什么时候看到" if zh else "When did you see")
     await w.press(user, user, seen, "刚刚看到" if zh else "Just now")
     people = await w.next_bot(user, "有几个人" if zh else "How many people")

@@ -52,6 +52,7 @@ from tests.harness import (
     cast,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     config_text,
+    pass_spot,
     plain,
     review_head,
     send_review,
@@ -76,7 +77,8 @@ def seen_prompt(lang: str) -> str:
 
 
 async def settle_and_reach_seen(w: World, user: int, lang: str = "zh") -> dict:
-    """Wait for the "when did you see them" question (the place is settled)."""
+    """Wait for the "when did you see them" question (the place is settled; no spot)."""
+    await pass_spot(w, user, lang=lang)
     return await w.next_bot(user, seen_prompt(lang))
 
 
@@ -187,6 +189,7 @@ async def _walk_with_echoes(
 ) -> None:
     w.mark(user)
     w.emu.send_location(user, *STATION_PIN)
+    await pass_spot(w, user, lang=lang)
     ask = await w.next_bot(user, tr(lang, "ask.seen"))
     await w.press(user, user, ask, tr(lang, "seen.now"))
     await _answered(w, user, ask, "✓ " + tr(lang, "seen.now"))
@@ -268,6 +271,7 @@ def test_fr12_digest_line_names_a_bare_pin() -> None:
 async def _review_and_card(w: World, user: int, where: tuple[float, float], lang: str):
     w.mark(user)
     w.emu.send_location(user, *where)
+    await pass_spot(w, user, lang=lang)
     ask = await w.next_bot(user, tr(lang, "ask.seen"))
     await w.press(user, user, ask, tr(lang, "seen.now"))
     ask = await w.next_bot(user, tr(lang, "ask.people"))
@@ -525,7 +529,7 @@ async def test_fr06_secret_lives_only_until_its_receipt_is_delivered(tmp_path: P
         rows = await w.station.db.fetchall(
             "SELECT status FROM outbox WHERE chat_id = ?", (REPORTER_EN,)
         )
-        assert [r["status"] for r in rows] == ["failed"]
+        assert [r["status"] for r in rows] == ["failed", "failed"]  # the receipt, the offer
 
 
 async def test_fr06_receipt_survives_failed_sends_and_a_restart_exactly_once(
@@ -579,6 +583,7 @@ async def _flow_to_review_and_send(w: World, user: int) -> str:
     not come)."""
     w.mark(user)
     w.emu.send_location(user, *STATION_PIN)
+    await pass_spot(w, user)
     ask = await w.next_bot(user, tr("zh", "ask.seen"))
     await w.press(user, user, ask, tr("zh", "seen.now"))
     ask = await w.next_bot(user, tr("zh", "ask.people"))
@@ -958,6 +963,7 @@ async def test_fr05_report_in_progress_and_expiry_keep_their_text(tmp_path: Path
         w.clock.advance(minutes=1)
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *NEAR_STATION)
+        await pass_spot(w, REPORTER)
         ask = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         await w.press(REPORTER, REPORTER, ask, tr("zh", "seen.now"))
         ask = await w.next_bot(REPORTER, tr("zh", "ask.people"))

@@ -35,6 +35,7 @@ from tests.harness import (
     REPORTER,
     REPORTER_EN,
     World,
+    pass_spot,
     plain,
     tr,
     world,
@@ -549,7 +550,7 @@ async def test_fr18_staff_stray_text_gets_a_pointer_not_a_draft(tmp_path: Path) 
             w.mark(user)
             w.emu.send_location(user, *CENTRE)
             await w.next_bot(user, zh("location.ok"))
-            assert (await w.repo.drafts.get(user)).step is Step.SEEN
+            assert (await w.repo.drafts.get(user)).step is Step.SPOT
 
         # A member of the public still reports by simply typing where.
         w.mark(REPORTER)
@@ -630,8 +631,9 @@ async def test_fr19_a_dropped_press_says_nothing_was_recorded(tmp_path: Path) ->
     async with world(tmp_path, **FLOOD) as w:
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
+        await pass_spot(w, REPORTER)
         seen = await w.next_bot(REPORTER, zh("ask.seen"))
-        for _ in range(4):  # five updates: the reporter's limit
+        for _ in range(3):  # five updates with the location and the spot: the limit
             await w.roundtrip(REPORTER)
         for _ in range(3):  # every dropped press is answered, and says it was NOT done
             answer = await w.press(REPORTER, REPORTER, seen, zh("seen.now"))

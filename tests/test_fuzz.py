@@ -93,6 +93,7 @@ from tests.harness import (
     World,
     clean_log,  # noqa: F401 - the fixture, used by the regression tests
     dispatched,
+    pass_spot,
     review_head,
     tr,
     world,
@@ -1366,6 +1367,7 @@ async def test_a_venue_with_an_endless_title_still_reaches_the_patrol(tmp_path: 
     async with world(tmp_path) as w:
         w.mark(REPORTER)
         w.emu.send_venue(REPORTER, *CENTRE, "标" * 5000, "<b>址</b>" * 1000)
+        await pass_spot(w, REPORTER)
         await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         draft = await w.repo.drafts.get(REPORTER)
         assert len(draft.place_label) <= 200 and len(draft.address) <= 200

@@ -45,7 +45,9 @@ from tests.harness import (
     answer_questions,
     cast,
     dispatched,
+    pass_spot,
     plain,
+    spot_head,
     tr,
     world,
 )
@@ -172,6 +174,8 @@ async def test_fr07_sigkill_mid_handler_replays_the_update_once(tmp_path: Path) 
     try:
         await bot.start()
         emu.send_location(REPORTER, *CENTRE)
+        hub = await chat.next(spot_head("zh"))
+        emu.press(REPORTER, REPORTER, hub["message_id"], text=tr("zh", "btn.spot_skip"))
         ask = await chat.next(tr("zh", "ask.seen"))
 
         # 1. Killed before the step is saved (the handler waits on answering the press).
@@ -335,11 +339,13 @@ async def test_fr07_replay_of_every_handler_kind_applies_nothing_twice(tmp_path:
                 w.mark(user)
                 w.emu.send_location(user, *where)
                 await w.next_bot(user, tr("zh", "location.ok"))
+            await pass_spot(w, R_FLAG)
             ask = await w.next_bot(R_FLAG, tr("zh", "ask.seen"))
             await w.press(R_FLAG, R_FLAG, ask, tr("zh", "seen.now"))
             ask = await w.next_bot(R_FLAG, tr("zh", "ask.people"))
             await w.press(R_FLAG, R_FLAG, ask, tr("zh", "people.1"))
             flags = await w.next_bot(R_FLAG, tr("zh", "ask.flags"))
+            await pass_spot(w, R_WORDS)
             ask = await w.next_bot(R_WORDS, tr("zh", "ask.seen"))
             await w.press(R_WORDS, R_WORDS, ask, tr("zh", "seen.now"))
             ask = await w.next_bot(R_WORDS, tr("zh", "ask.people"))

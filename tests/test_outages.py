@@ -13,7 +13,18 @@ from pathlib import Path
 
 from bot.i18n import t
 from bot.sandbox.emulator import BotApiEmulator
-from tests.harness import CENTRE, G1_CHAT, OFFICER, REPORTER, WAIT_S, World, cast, plain, world
+from tests.harness import (
+    CENTRE,
+    G1_CHAT,
+    OFFICER,
+    REPORTER,
+    WAIT_S,
+    World,
+    cast,
+    pass_spot,
+    plain,
+    world,
+)
 from tests.netcut import Relay
 
 HEALTH = "[health]\noutage_notice_minutes = 5\nundeliverable_minutes = 10\n"
@@ -32,6 +43,7 @@ async def to_review(w: World, user: int = REPORTER) -> dict:
     """The reporter's flow up to the review (not sent yet)."""
     w.mark(user)
     w.emu.send_location(user, *CENTRE)
+    await pass_spot(w, user)
     seen = await w.next_bot(user, "什么时候看到")
     await w.press(user, user, seen, "刚刚看到")
     people = await w.next_bot(user, "有几个人")

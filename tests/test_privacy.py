@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from bot.services.media import NotAnImage, strip_metadata
-from tests.harness import CENTRE, G1_CHAT, REPORTER, world
+from tests.harness import CENTRE, G1_CHAT, REPORTER, pass_spot, world
 
 MAKE, MODEL, GPS_IFD, ORIENTATION = 0x010F, 0x0110, 0x8825, 0x0112
 
@@ -57,6 +57,7 @@ async def test_image_sent_as_file_reaches_the_group_without_metadata(tmp_path: P
     async with world(tmp_path) as w:
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
+        await pass_spot(w, REPORTER)
         seen = await w.next_bot(REPORTER, "什么时候看到")
         await w.press(REPORTER, REPORTER, seen, "刚刚看到")
         people = await w.next_bot(REPORTER, "有几个人")

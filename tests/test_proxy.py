@@ -26,7 +26,7 @@ import trustme
 
 from bot.sandbox.emulator import BotApiEmulator
 from tests.drivers import poll
-from tests.harness import CENTRE, G1_CHAT, REPORTER, WAIT_S, cast, world
+from tests.harness import CENTRE, G1_CHAT, REPORTER, WAIT_S, cast, pass_spot, world
 from tests.proxies import ConnectProxy, Socks5Proxy
 from tests.test_e2e_story import report_by_pin
 
@@ -117,6 +117,7 @@ async def _finish_report(w) -> str:
     """The rest of the reporter's flow after the location was received (tests/test_e2e_story
     plays it from the location on)."""
     user = REPORTER
+    await pass_spot(w, user)
     seen = await w.next_bot(user, "什么时候看到")
     await w.press(user, user, seen, "刚刚看到")
     people = await w.next_bot(user, "有几个人")

@@ -821,14 +821,37 @@ async def test_daily_summary_figures(tmp_path: Path) -> None:
                 paid_yuan=200,
             )
 
+        # Under each block, the response legs from the campaign's figures: median / p90
+        # (count), and located / not found per attempt and per incident (issue 13).
+        legs = "、".join(
+            zh("summary.field_leg", leg=zh(f"chart.leg.{leg}"), median=m, p90=p, count=3)
+            for leg, m, p in (
+                ("report_claim", "6.0", "9.2"),  # 4, 6, 10 minutes
+                ("claim_arrival", "16.0", "27.2"),  # 16, 14, 30
+                ("report_arrival", "20.0", "36.0"),  # 20, 20, 40
+            )
+        )
+        found = zh("summary.field_found", a_located=2, a_missed=1, i_located=2, i_missed=1)
+        legs = "\n" + zh("summary.field_legs", legs=legs) + "\n" + found
         assert summary == "\n".join(
             [
                 zh("summary.head", day="2026-12-01"),
-                block(zh("summary.yesterday"), 2),
+                block(zh("summary.yesterday"), 2) + legs,
                 "",
-                block(zh("summary.campaign"), 22),  # 11 days since 11-21, two patrols a day
+                block(zh("summary.campaign"), 22) + legs,  # 11 days since 11-21, 2 patrols a day
                 # The state now, once, apart from the periods' movements (issue 10 #15).
                 zh("summary.rewards_now", pending=1, approved=0),
+                # Revisits (issue 13): supplies only and not found each made one, waiting
+                # for cold mode.
+                zh(
+                    "revisit.summary",
+                    posted=0,
+                    brought_in=0,
+                    supplies=0,
+                    not_there=0,
+                    refused=0,
+                    waiting=2,
+                ),
             ]
         )
         assert "未找到比例：33%" in summary and "认领用时中位数：6.0 分钟" in summary

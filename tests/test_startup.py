@@ -618,26 +618,27 @@ def test_fr02_outage_while_running_loses_nothing(tmp_path: Path) -> None:
             pid = bot.pid
             # Before the outage: a location, and the first question.
             emu.send_location(REPORTER, 30.2000, 115.0400)
-            ask = wait_until(lambda: prompt_with(emu, REPORTER, "r:seen:now"), BOUND_S)
+            ask = wait_until(lambda: prompt_with(emu, REPORTER, "r:spotok"), BOUND_S)
             assert ask, bot.tail()
 
             relay.cut()
             assert wait_until(lambda: len(bot.retries()) >= 3, BOUND_S), bot.tail()
             # During the outage: the reporter answers (Telegram keeps it for the bot).
-            emu.press_button(REPORTER, REPORTER, ask["message_id"], "r:seen:now")
+            emu.press_button(REPORTER, REPORTER, ask["message_id"], "r:spotok")
             assert wait_until(lambda: len(bot.retries()) >= 4, BOUND_S), bot.tail()
             relay.restore()
 
             # The bot picks the answer up and the report goes on to the end.
             step = ask["message_id"]
             for data, following in (
+                ("r:spotok", "r:seen:now"),
                 ("r:seen:now", "r:ppl:1"),
                 ("r:ppl:1", "r:flagsok"),
                 ("r:flagsok", "r:nodesc"),
                 ("r:nodesc", "r:nophoto"),
                 ("r:nophoto", "r:submit"),
             ):
-                if data != "r:seen:now":
+                if data != "r:spotok":
                     emu.press_button(REPORTER, REPORTER, step, data)
                 nxt = wait_until(
                     lambda f=following, s=step: prompt_with(emu, REPORTER, f, s), BOUND_S

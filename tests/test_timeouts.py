@@ -29,6 +29,7 @@ from tests.harness import (
     REPORTER,
     World,
     clean_log,  # noqa: F401 - the fixture, used by the first test
+    pass_spot,
     tr,
     world,
 )
@@ -100,6 +101,7 @@ async def test_fr09_telegram_failing_is_told_apart_from_a_bug(
     async with world(tmp_path) as w:
         w.mark(REPORTER)
         w.emu.send_location(REPORTER, *CENTRE)
+        await pass_spot(w, REPORTER)
         ask = await w.next_bot(REPORTER, tr("zh", "ask.seen"), timeout=T)
         # Telegram fails the next question for good (5xx through every retry).
         question = t("zh", "ask.people")

@@ -18,9 +18,12 @@ import httpx
 from PIL import Image
 
 from bot.domain.rewards import RewardState
+from bot.domain.spots import Spot
+from bot.domain.tips import Tip
 from bot.domain.webreport import WEB_REPORTER_BASE, RateLimit, is_web_reporter
 from bot.i18n import t
 from bot.services.maintenance import purge
+from bot.views.places import place_line
 from bot.web.report.guard import CSP
 from tests.harness import CENTRE, G1_CHAT, G1_MEMBER, OFFICER, OUTSIDE, WAIT_S, World, world
 from tests.test_e2e_rewards import close_as, officer_says
@@ -96,6 +99,20 @@ async def report(w: World, http: httpx.AsyncClient, **over: str) -> tuple[str, s
     return code.group(0), secret.group(1)
 
 
+def spot_line(tip: Tip) -> str:
+    """The place line of a tip's card, as for a Telegram tip (bot/views/places.py)."""
+    return place_line(
+        tip.lat,
+        tip.lon,
+        tip.place_label,
+        tip.address,
+        tip.district,
+        tip.spot,
+        tip.spot_text,
+        "zh",
+    )
+
+
 async def tips_count(w: World) -> int:
     row = await w.station.db.fetchone("SELECT COUNT(*) AS n FROM tips")
     return int(row["n"])
@@ -116,9 +133,13 @@ async def test_a_web_tip_goes_through_the_pipeline_to_the_status_page(tmp_path: 
         code, secret = await report(w, http)
         card = await w.wait_card(G1_CHAT, code)
         assert "网页报告" in card["text"] and "公园长椅" in card["text"]
-        assert "距团城山公园约 700 m · 公园长椅" in card["text"]  # a bare pin keeps its landmark
+        assert "距团城山公园约 700 m 公园长椅" in card["text"]  # a bare pin keeps its landmark
         tip = await w.tip_by_code(code)
         assert tip is not None and tip.source == "web"
+        # The tip's own spot (not folded into the address): the card shows it as it shows a
+        # Telegram tip's.
+        assert tip.spot is Spot.PARK_BENCH and tip.spot_text is None and tip.address is None
+        assert spot_line(tip) in card["text"]
         reporter = await w.repo.tips.reporter_of(tip.id)
         assert is_web_reporter(reporter)
         events = [e["action"] for e in await w.repo.events.of(tip.id)]
@@ -507,6 +528,17 @@ async def test_a_form_left_open_for_hours_is_shown_again_with_its_words(tmp_path
         assert await tips_count(w) == 0
 
 
+async def test_a_typed_spot_is_the_tips_own_spot_first_on_its_card(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, _ = await report(w, http, spot="other", spot_text="桥洞下 第三根柱子")
+        card = await w.wait_card(G1_CHAT, code)
+        tip = await w.tip_by_code(code)
+        assert tip is not None
+        assert tip.spot is Spot.OTHER and tip.spot_text == "桥洞下 第三根柱子"
+        assert tip.address is None  # the spot is no longer kept in the typed address
+        assert spot_line(tip) in card["text"] and "桥洞下 第三根柱子" in card["text"]
+
+
 async def test_the_reporter_adds_a_photo_and_the_group_gets_it_clean(tmp_path: Path) -> None:
     async with world(tmp_path) as w, client(w) as http:
         code, secret = await report(w, http)
@@ -525,7 +557,8 @@ async def test_the_reporter_adds_a_photo_and_the_group_gets_it_clean(tmp_path: P
         photo = await w.until(
             lambda: next((m for m in w.bot_msgs(G1_CHAT) if m.get("photo")), None)
         )
-        assert photo.get("caption") == code
+        # The amend service's photo, as a Telegram reporter's addition reaches the group.
+        assert photo.get("caption") == t("zh", "amend.photo_caption", code=code)
         data = w.emu.file_bytes(photo["photo"][-1]["file_id"])
         assert b"InventedPhoneMaker" not in data
         with Image.open(io.BytesIO(data)) as image:

@@ -83,9 +83,11 @@ class CampaignStatsStore:
         cells: dict[Grouping, list[Cell]] = {}
         leg_counts: dict[Grouping, dict[tuple[str, Leg], int]] = {}
         ranked: dict[Grouping, list[Ranked]] = {}
+        earlier: dict[Grouping, dict[str, int]] = {}
         for grouping in Grouping:
             key, key_params = _key(grouping, spans)
             cells[grouping] = await self._cells(key, key_params, window)
+            earlier[grouping] = await self._earlier_attempts(key, key_params, window)
             leg_counts[grouping] = await self._leg_counts(key, key_params, window)
             ranked[grouping] = await self._ranked(key, key_params, window, leg_counts[grouping])
         return Tallies(
@@ -94,6 +96,7 @@ class CampaignStatsStore:
             ranked=ranked,
             patrols_done=await self._patrols(window),
             reward_sums=await self._reward_sums(window),
+            earlier_attempts=earlier,
         )
 
     async def _cells(self, key: str, key_params: list[Any], window: list[str]) -> list[Cell]:
@@ -104,6 +107,18 @@ class CampaignStatsStore:
             (*key_params, *window),
         )
         return [Cell(r["k"], r["state"], r["outcome"], bool(r["urgent"]), r["n"]) for r in rows]
+
+    async def _earlier_attempts(
+        self, key: str, key_params: list[Any], window: list[str]
+    ) -> dict[str, int]:
+        """Per group, the ended attempts of reopened tips (``tip_attempts``; few rows)."""
+        rows = await self.db.fetchall(
+            f"""SELECT {key} AS k, COUNT(*) AS n FROM tips
+                JOIN tip_attempts a ON a.tip_id = tips.id
+                WHERE tips.created_at >= ? AND tips.created_at < ? GROUP BY k""",
+            (*key_params, *window),
+        )
+        return {r["k"]: int(r["n"]) for r in rows}
 
     async def _leg_counts(
         self, key: str, key_params: list[Any], window: list[str]

@@ -8,6 +8,7 @@ import json
 from bot.db.database import Database, from_db_time, to_db_time
 from bot.db.sql import Tx
 from bot.domain.draft import Draft, Source, Step
+from bot.domain.spots import Spot
 from bot.domain.tips import Flag, People, Seen
 
 
@@ -35,6 +36,9 @@ class DraftStore:
             description=data.get("description"),
             photo_file_id=data.get("photo_file_id"),
             photo_unique_id=data.get("photo_unique_id"),
+            spot=Spot(data["spot"]) if data.get("spot") else None,
+            spot_text=data.get("spot_text"),
+            amend_of=data.get("amend_of"),
         )
 
     async def save(self, tx: Tx, draft: Draft, now: dt.datetime) -> None:
@@ -50,6 +54,9 @@ class DraftStore:
             "description": draft.description,
             "photo_file_id": draft.photo_file_id,
             "photo_unique_id": draft.photo_unique_id,
+            "spot": draft.spot.value if draft.spot else None,
+            "spot_text": draft.spot_text,
+            "amend_of": draft.amend_of,
         }
         await tx.execute(
             """INSERT INTO drafts (user_id, source, step, data, updated_at) VALUES (?, ?, ?, ?, ?)

@@ -82,23 +82,32 @@ class EventStore:
             )
         return [dict(r) for r in rows]
 
-    async def fired(self, tip_ids: list[int], actions: Iterable[str]) -> dict[int, set[str]]:
-        """Which of ``actions`` each tip's event log already has (one query for many tips)."""
+    async def fired(
+        self, tip_ids: list[int], actions: Iterable[str], since: str | None = None
+    ) -> dict[int, set[str]]:
+        """Which of ``actions`` each tip's event log already has (one query for many tips);
+        ``since``: only after the tip's last event of that action (e.g. a reopen)."""
         wanted = [str(a) for a in actions]
         if not tip_ids or not wanted:
             return {}
         rows = await self.db.fetchall(
-            f"""SELECT DISTINCT tip_id, action FROM events
-                WHERE tip_id IN ({marks(tip_ids)}) AND action IN ({marks(wanted)})""",
-            (*tip_ids, *wanted),
+            f"""SELECT DISTINCT tip_id, action FROM events e
+                WHERE tip_id IN ({marks(tip_ids)}) AND action IN ({marks(wanted)})
+                  AND e.id > COALESCE((SELECT MAX(r.id) FROM events r
+                                       WHERE r.tip_id = e.tip_id AND r.action = ?), 0)""",
+            (*tip_ids, *wanted, since or ""),
         )
         found: dict[int, set[str]] = {}
         for row in rows:
             found.setdefault(row["tip_id"], set()).add(row["action"])
         return found
 
-    async def has(self, tip_id: int, action: str) -> bool:
+    async def has(self, tip_id: int, action: str, since: str | None = None) -> bool:
         row = await self.db.fetchone(
-            "SELECT 1 FROM events WHERE tip_id = ? AND action = ? LIMIT 1", (tip_id, str(action))
+            """SELECT 1 FROM events e WHERE tip_id = ? AND action = ?
+                 AND e.id > COALESCE((SELECT MAX(r.id) FROM events r
+                                      WHERE r.tip_id = e.tip_id AND r.action = ?), 0)
+               LIMIT 1""",
+            (tip_id, str(action), since or ""),
         )
         return row is not None

@@ -31,11 +31,13 @@ class MaintenanceStore:
         """Drop a tip's personal data; keep what anonymous statistics need.
 
         The position is rounded to about a kilometre (0.01°) and the district kept; free text,
-        the typed address and every photo/voice/video reference go.
+        the typed address and spot, the words added later, every photo/voice/video reference
+        and any live position go.
         """
         await tx.execute(
             """UPDATE tips SET description = NULL, address = NULL, place_label = NULL,
-                   lat = ROUND(lat, 2), lon = ROUND(lon, 2), claim_salt = NULL, claim_hash = NULL,
+                   spot_text = NULL, lat = ROUND(lat, 2), lon = ROUND(lon, 2),
+                   claim_salt = NULL, claim_hash = NULL,
                    purged_at = ?
                WHERE id = ?""",
             (to_db_time(now), tip_id),
@@ -47,7 +49,16 @@ class MaintenanceStore:
                    WHERE tip_id = ? AND file_id LIKE 'web:%')""",
             (tip_id,),
         )
+        await tx.execute(
+            "DELETE FROM web_uploads WHERE file_id IN (SELECT file_id FROM media WHERE tip_id = ?)",
+            (tip_id,),
+        )
         await tx.execute("DELETE FROM media WHERE tip_id = ?", (tip_id,))
+        await tx.execute("UPDATE amendments SET words = NULL WHERE tip_id = ?", (tip_id,))
+        # The reporter's own words to "still there?" and "not found" (issue 13).
+        await tx.execute("UPDATE reporter_asks SET words = NULL WHERE tip_id = ?", (tip_id,))
+        # A reporter's live pin is an exact position too (issue 13).
+        await tx.execute("DELETE FROM live_positions WHERE tip_id = ?", (tip_id,))
 
     async def forget_reporter_if_done(self, tx: Tx, user_id: int) -> bool:
         """Clear a reporter's name, username and phone once none of their tips needs them."""

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.db.amendments import AmendmentStore
 from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.chats import ChatStore
 from bot.db.database import Database
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
 from bot.db.exports import ExportStore
+from bot.db.hotspots import HotspotStore
 from bot.db.journal import JournalStore
+from bot.db.live import LiveStore
 from bot.db.maintenance import MaintenanceStore
 from bot.db.messages import MediaStore, MessageStore
 from bot.db.ops import OpsStore
 from bot.db.outbox import OutboxStore
 from bot.db.people import InputStore, PeopleStore
 from bot.db.questions import QuestionStore
+from bot.db.revisits import RevisitStore
 from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
@@ -51,6 +55,11 @@ class Repo:
     ops: OpsStore  # the bot's own operation state and health probes
     maintenance: MaintenanceStore
     journal: JournalStore
+    amendments: AmendmentStore  # what reporters added to their tips after submitting
+    # Issue 13 (h13c): live positions (staff-only data), revisits, where people were found.
+    live: LiveStore
+    revisits: RevisitStore
+    hotspots: HotspotStore
     web: WebReportStore  # the public web report form (issue 15)
 
     @classmethod
@@ -77,5 +86,9 @@ class Repo:
             ops=OpsStore(db),
             maintenance=MaintenanceStore(db),
             journal=JournalStore(db),
+            amendments=AmendmentStore(db),
+            live=LiveStore(db),
+            revisits=RevisitStore(db),
+            hotspots=HotspotStore(db),
             web=WebReportStore(db),
         )

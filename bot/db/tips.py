@@ -12,6 +12,7 @@ from bot.db.database import Database, from_db_time, to_db_time
 from bot.db.sql import OPEN_SQL, Tx, compare_and_set, csv, marks, uncsv
 from bot.domain.dedup import BBox, Candidate
 from bot.domain.draft import Draft
+from bot.domain.spots import Spot
 from bot.domain.tips import (
     Flag,
     Outcome,
@@ -55,6 +56,11 @@ def tip_of(row: aiosqlite.Row) -> Tip:
         has_reporter=row["reporter_id"] is not None,
         widened_at=from_db_time(row["widened_at"]),
         first_claimed_at=from_db_time(row["first_claimed_at"]),
+        spot=Spot(row["spot"]) if row["spot"] else None,
+        spot_text=row["spot_text"],
+        eta_at=from_db_time(row["eta_at"]),
+        eta_asked_at=from_db_time(row["eta_asked_at"]),
+        attempt=row["attempt"],
     )
 
 
@@ -88,8 +94,8 @@ class TipStore:
         await tx.execute(
             """INSERT INTO tips (id, code, source, reporter_id, logged_by, lat, lon, address,
                    place_label, district, seen, people, flags, urgent, description, state,
-                   group_key, created_at, updated_at, dispatched_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   group_key, created_at, updated_at, dispatched_at, spot, spot_text)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 tip_id,
                 tip_code(code_prefix, tip_id),
@@ -111,6 +117,8 @@ class TipStore:
                 t,
                 t,
                 t if state is State.DISPATCHED else None,
+                draft.spot.value if draft.spot else None,
+                draft.spot_text,
             ),
         )
         return tip_id
@@ -177,6 +185,10 @@ class TipStore:
             f"SELECT id, code FROM tips WHERE id IN ({marks(ids)})", tuple(ids)
         )
         return {r["id"]: r["code"] for r in rows}
+
+    async def set_urgent(self, tx: Tx, tip_id: int, urgent: bool) -> None:
+        """The ``urgent`` column after the flags changed (a reporter's added flag)."""
+        await tx.execute("UPDATE tips SET urgent = ? WHERE id = ?", (int(urgent), tip_id))
 
     async def widen(self, tx: Tx, tip_id: int, now: dt.datetime) -> None:
         """Every group was alerted: from now on any member may take the tip on. Not a change

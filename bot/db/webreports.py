@@ -98,7 +98,9 @@ class WebReportStore:
         row = await self.db.fetchone("SELECT data FROM web_photos WHERE ref = ?", (ref,))
         return bytes(row["data"]) if row else None
 
-    async def uploaded(self, tx: Tx, ref: str, file_id: str, file_unique_id: str | None) -> None:
+    async def uploaded(
+        self, tx: Tx, ref: str, file_id: str, file_unique_id: str | None, now: dt.datetime
+    ) -> None:
         """Telegram has the photo now: the media row points to its copy, ours goes."""
         await tx.execute(
             "UPDATE media SET file_id = ?, file_unique_id = COALESCE(?, file_unique_id) "
@@ -106,6 +108,17 @@ class WebReportStore:
             (file_id, file_unique_id, f"web:{ref}"),
         )
         await tx.execute("DELETE FROM web_photos WHERE ref = ?", (ref,))
+        # What it became, for the messages still to send that name it (an added photo goes
+        # to every chat with the card: the first upload serves the others).
+        await tx.execute(
+            "INSERT OR REPLACE INTO web_uploads (ref, file_id, created_at) VALUES (?, ?, ?)",
+            (ref, file_id, to_db_time(now)),
+        )
+
+    async def uploaded_as(self, ref: str) -> str | None:
+        """Telegram's file id of a web photo already uploaded (None: not yet, or purged)."""
+        row = await self.db.fetchone("SELECT file_id FROM web_uploads WHERE ref = ?", (ref,))
+        return row["file_id"] if row else None
 
     async def drop_photo(self, tx: Tx, ref: str) -> None:
         """The photo of a form that did not become a tip (refused by the pipeline)."""

@@ -11,10 +11,10 @@ The database counts (``bot/db/campaign_stats.py``): it groups tips by their raw 
 The rules are here: which outcomes mean *located*, how an incident is counted, how a quantile
 is taken, which days and hours a period spans in the station's time zone.
 
-Units. Today a tip has one attempt (a patrol goes once). Figures are kept per
-:class:`Unit`: per tip, and per incident (a tip plus the tips merged into it as duplicates:
-counted once, by its own tip). Per-attempt figures slot in as one more unit when reopened
-attempts exist.
+Units. Figures are kept per :class:`Unit`: per tip; per incident (a tip plus the tips merged
+into it as duplicates: counted once, by its own tip); and per attempt — a "not found" the
+reporter reopened with a new pin or words is the same tip searched again (bot/domain/
+arrival.py): each earlier attempt counts once more, as not found.
 """
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ class Ranked:
 class Unit(StrEnum):
     TIP = "tip"
     INCIDENT = "incident"  # a tip and its duplicates, once
+    ATTEMPT = "attempt"  # each search of a tip (a reopened "not found" is searched again)
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,9 @@ class Counts:
         return self.resolution[Unit.TIP].not_found
 
 
-def counts(cells: Iterable[Cell]) -> Counts:
-    """Fold cells (of one group) into counts."""
+def counts(cells: Iterable[Cell], earlier_attempts: int = 0) -> Counts:
+    """Fold cells (of one group) into counts; ``earlier_attempts``: the searches of the
+    group's reopened tips before their current one (each ended "not found")."""
     received = urgent = open_ = withdrawn = located = missed = duplicates = 0
     outcomes: dict[str, int] = {}
     for cell in cells:
@@ -249,6 +251,9 @@ def counts(cells: Iterable[Cell]) -> Counts:
             # A duplicate's incident is counted by the tip it was merged into (which holds
             # the incident's outcome): a tip merged into another is no incident of its own.
             Unit.INCIDENT: Resolution(Unit.INCIDENT, received - duplicates, located, missed),
+            Unit.ATTEMPT: Resolution(
+                Unit.ATTEMPT, received + earlier_attempts, located, missed + earlier_attempts
+            ),
         },
     )
 
@@ -335,6 +340,8 @@ class Tallies:
     ranked: dict[Grouping, list[Ranked]]
     patrols_done: int
     reward_sums: dict[str, Pair]  # reward state → (count, yuan)
+    #: Per grouping, key → the earlier (ended) attempts of the group's reopened tips.
+    earlier_attempts: dict[Grouping, dict[str, int]] = field(default_factory=dict)
 
 
 def ranks_wanted(leg_counts: dict[tuple[str, Leg], int]) -> list[tuple[str, Leg, int]]:
@@ -352,10 +359,11 @@ def _groups(tallies: Tallies, grouping: Grouping) -> dict[str, Group]:
     for row in tallies.ranked.get(grouping, []):
         values.setdefault((row.key, row.leg), {})[row.rank] = row.micros
     leg_counts = tallies.leg_counts.get(grouping, {})
+    earlier = tallies.earlier_attempts.get(grouping, {})
     return {
         key: Group(
             key,
-            counts(group_cells),
+            counts(group_cells, earlier.get(key, 0)),
             {leg: spread(leg_counts.get((key, leg), 0), values.get((key, leg), {})) for leg in Leg},
         )
         for key, group_cells in cells.items()

@@ -12,14 +12,24 @@ of an image sent as a file; their results ride on the event (:attr:`Pin.where`,
 I/O, whether the step takes the event at all.
 
 ```
-LOCATION ─pin──────────────────────────────▶ SEEN ─seen─▶ PEOPLE ─people─▶ FLAGS ─done─▶ …
-   │  ▲                                        ▲                         (toggle)
-   │  └──────────── none of these ───┐         │
-   └─ address found ─▶ CONFIRM_PLACE ┴─ choose ┘  (CONFIRM_PLACE takes a pin, another address)
+LOCATION ─pin──────────────────────────────▶ SPOT ─send now─▶ REVIEW (submitted at once)
+   │  ▲                                        ▲  │ (spot choice, typed spot, urgent flags)
+   │  └──────────── none of these ───┐         │  ├─ other ─▶ SPOT_TEXT ─typed / back─▶ SPOT
+   └─ address found ─▶ CONFIRM_PLACE ┴─ choose ┘  └─ more details / skip ─▶ SEEN
+                                   (CONFIRM_PLACE takes a pin, another address)
 
-… DESCRIPTION ─words / skip─▶ PHOTO ─photo / skip─▶ REVIEW ─submit─▶ (a tip)
-        └──────── photo (its caption is the words) ──────▶ REVIEW
+SEEN ─seen─▶ PEOPLE ─people─▶ FLAGS ─done─▶ DESCRIPTION ─words / skip─▶ PHOTO ─photo / skip─▶
+                              (toggle)          └──── photo (its caption is the words) ────▶
+REVIEW ─submit─▶ (a tip)
+
+AMEND: after submitting, additions to that tip (words, a photo, a flag) until "done"; each
+one is taken into the draft as the pending addition, which the service applies to the tip.
+A pin there starts a new report (at SPOT).
 ```
+
+"SPOT" is the message after the place: the exact spot's quick choices, the two urgent flags
+and "send now" (just now, one person) — a location and one tap make a tip — beside the full
+path ("more details", which is also the skip of the spot).
 """
 
 from __future__ import annotations
@@ -29,29 +39,36 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import ClassVar
 
+from bot.domain.spots import SPOT_MAX_CHARS, Spot
 from bot.domain.tips import Flag, People, Seen
 
 
 class Step(StrEnum):
     LOCATION = "location"  # waiting for a pin, a venue or a typed address
     CONFIRM_PLACE = "confirm_place"  # a typed address was geocoded: is this the place?
+    SPOT = "spot"  # the exact spot, urgent flags, "send now" or "more details"
+    SPOT_TEXT = "spot_text"  # "other": the spot typed
     SEEN = "seen"
     PEOPLE = "people"
     FLAGS = "flags"
     DESCRIPTION = "description"
     PHOTO = "photo"
     REVIEW = "review"
+    AMEND = "amend"  # after submitting: additions to the tip (``Draft.amend_of``)
 
 
 ORDER: tuple[Step, ...] = (
     Step.LOCATION,
     Step.CONFIRM_PLACE,
+    Step.SPOT,
+    Step.SPOT_TEXT,
     Step.SEEN,
     Step.PEOPLE,
     Step.FLAGS,
     Step.DESCRIPTION,
     Step.PHOTO,
     Step.REVIEW,
+    Step.AMEND,
 )
 
 
@@ -88,6 +105,12 @@ def clip_description(text: str, limit: int) -> tuple[str, bool]:
     return cleaned[: limit - 1] + "…", True
 
 
+def clean_spot(text: str) -> str | None:
+    """A typed spot, normalised; None: empty or longer than :data:`SPOT_MAX_CHARS`."""
+    cleaned = "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
+    return cleaned if 0 < len(cleaned) <= SPOT_MAX_CHARS else None
+
+
 def bounded_place(text: str | None) -> str | None:
     """A venue's title or address as the sender's client made it, bounded like a typed
     address (or the card could exceed Telegram's limit and never reach the patrol)."""
@@ -104,6 +127,7 @@ class Kind(StrEnum):
     PIN = "pin"  # a location or a venue
     ADDRESS = "address"  # typed text while the place is asked
     WORDS = "words"  # typed text at any other step
+    SPOT_WORDS = "spot_words"  # typed text while the exact spot is asked
     PHOTO = "photo"  # a photo, or the clean copy of an image sent as a file
     OTHER = "other"  # anything else (a sticker, a voice note, a PDF, a contact…)
     # Buttons.
@@ -115,11 +139,21 @@ class Kind(StrEnum):
     SKIP_WORDS = "skip_words"
     SKIP_PHOTO = "skip_photo"
     SUBMIT = "submit"
+    SPOT = "spot"  # one of the spot's quick choices ("other": type it)
+    SPOT_BACK = "spot_back"  # from typing the spot back to the choices
+    SPOT_DONE = "spot_done"  # "more details" (the full path; also the spot's skip)
+    SEND_NOW = "send_now"  # "send now": just now, one person — submitted at once
+    AMEND_DONE = "amend_done"  # no more additions to the submitted tip
 
 
 BUTTONS = frozenset(
     {
         Kind.PLACE,
+        Kind.SPOT,
+        Kind.SPOT_BACK,
+        Kind.SPOT_DONE,
+        Kind.SEND_NOW,
+        Kind.AMEND_DONE,
         Kind.SEEN,
         Kind.PEOPLE,
         Kind.FLAG,
@@ -134,12 +168,17 @@ BUTTONS = frozenset(
 TAKES: Mapping[Step, frozenset[Kind]] = {
     Step.LOCATION: frozenset({Kind.PIN, Kind.ADDRESS}),
     Step.CONFIRM_PLACE: frozenset({Kind.PIN, Kind.ADDRESS, Kind.PLACE}),
+    Step.SPOT: frozenset(
+        {Kind.SPOT, Kind.SPOT_WORDS, Kind.FLAG, Kind.SPOT_DONE, Kind.SEND_NOW}
+    ),
+    Step.SPOT_TEXT: frozenset({Kind.SPOT_WORDS, Kind.SPOT_BACK}),
     Step.SEEN: frozenset({Kind.SEEN}),
     Step.PEOPLE: frozenset({Kind.PEOPLE}),
     Step.FLAGS: frozenset({Kind.FLAG, Kind.FLAGS_DONE}),
     Step.DESCRIPTION: frozenset({Kind.WORDS, Kind.SKIP_WORDS, Kind.PHOTO}),
     Step.PHOTO: frozenset({Kind.PHOTO, Kind.SKIP_PHOTO}),
     Step.REVIEW: frozenset({Kind.SUBMIT}),
+    Step.AMEND: frozenset({Kind.PIN, Kind.WORDS, Kind.PHOTO, Kind.FLAG, Kind.AMEND_DONE}),
 }
 
 
@@ -184,6 +223,14 @@ class Address:
 class Words:
     text: str
     kind: ClassVar[Kind] = Kind.WORDS
+
+
+@dataclass(frozen=True)
+class SpotWords:
+    """The exact spot, typed (at most :data:`SPOT_MAX_CHARS`)."""
+
+    text: str
+    kind: ClassVar[Kind] = Kind.SPOT_WORDS
 
 
 @dataclass(frozen=True)
@@ -258,10 +305,37 @@ class Submit:
     kind: ClassVar[Kind] = Kind.SUBMIT
 
 
+@dataclass(frozen=True)
+class ChooseSpot:
+    spot: Spot
+    kind: ClassVar[Kind] = Kind.SPOT
+
+
+@dataclass(frozen=True)
+class SpotBack:
+    kind: ClassVar[Kind] = Kind.SPOT_BACK
+
+
+@dataclass(frozen=True)
+class SpotDone:
+    kind: ClassVar[Kind] = Kind.SPOT_DONE
+
+
+@dataclass(frozen=True)
+class SendNow:
+    kind: ClassVar[Kind] = Kind.SEND_NOW
+
+
+@dataclass(frozen=True)
+class AmendDone:
+    kind: ClassVar[Kind] = Kind.AMEND_DONE
+
+
 Event = (
     Pin
     | Address
     | Words
+    | SpotWords
     | Photo
     | ImageFile
     | Other
@@ -274,6 +348,11 @@ Event = (
     | SkipWords
     | SkipPhoto
     | Submit
+    | ChooseSpot
+    | SpotBack
+    | SpotDone
+    | SendNow
+    | AmendDone
 )
 
 
@@ -289,16 +368,20 @@ class Refusal(StrEnum):
     NOT_FOUND = "not_found"  # the address matches no place inside the area
     NO_SUCH_PLACE = "no_such_place"  # a place the draft does not offer
     INCOMPLETE = "incomplete"  # submit without what a tip needs
+    SPOT_BAD = "spot_bad"  # a typed spot that is empty or too long
     # With no report in progress:
     NO_REPORT = "no_report"  # a message a report cannot start from
     STAFF = "staff"  # staff start a report only on purpose (/report, /newtip)
 
 
 def read(step: Step, event: Event | Typed) -> Event:
-    """What typed text is at ``step``: the place while it is asked, else words."""
+    """What typed text is at ``step``: the place while it is asked, the spot while that is,
+    else words."""
     if isinstance(event, Typed):
         if step in (Step.LOCATION, Step.CONFIRM_PLACE):
             return Address(event.text)
+        if step in (Step.SPOT, Step.SPOT_TEXT):
+            return SpotWords(event.text)
         return Words(event.text)
     return event
 
@@ -336,14 +419,22 @@ class Draft:
     description: str | None = None
     photo_file_id: str | None = None
     photo_unique_id: str | None = None
+    spot: Spot | None = None  # the exact spot's quick choice (OTHER: only typed)
+    spot_text: str | None = None  # the exact spot as typed
+    #: AMEND: the submitted tip the additions go to (description, photo and flags are then
+    #: the one addition pending, applied by the service and cleared).
+    amend_of: int | None = None
 
     @staticmethod
     def after(step: Step) -> Step:
-        """The step that follows ``step`` (a typed address is confirmed before SEEN)."""
-        if step is Step.REVIEW:
-            return Step.REVIEW
-        nxt = ORDER[ORDER.index(step) + 1]
-        return Step.SEEN if nxt is Step.CONFIRM_PLACE else nxt
+        """The step that follows ``step`` in the full path."""
+        if step in (Step.REVIEW, Step.AMEND):
+            return step
+        if step in (Step.LOCATION, Step.CONFIRM_PLACE):
+            return Step.SPOT
+        if step in (Step.SPOT, Step.SPOT_TEXT):
+            return Step.SEEN
+        return ORDER[ORDER.index(step) + 1]
 
     def ready(self) -> bool:
         """Has everything a tip needs (photo and description are optional)."""
@@ -369,12 +460,14 @@ class Draft:
         if isinstance(event, Address):
             if not ADDRESS_MIN <= len(event.text.strip()) <= PLACE_MAX:
                 return Refusal.ADDRESS_BAD
+        if isinstance(event, SpotWords) and clean_spot(event.text) is None:
+            return Refusal.SPOT_BAD
         return None
 
     def apply(self, event: Event | Typed, limits: Limits = DEFAULT_LIMITS) -> Draft | Refusal:
         """The draft after ``event``, or why it stays as it is. Returns the draft itself (the
         same object) when the event is taken but changes nothing: an address not looked up
-        yet, an image file before its clean copy, a submit."""
+        yet, an image file before its clean copy, a submit, the end of the additions."""
         event = self.read(event)
         refusal = self.admit(event)
         if refusal is not None:
@@ -388,8 +481,10 @@ class Draft:
                 if event.where is Where.INVALID:
                     return Refusal.INVALID
                 label, address = bounded_place(event.label), bounded_place(event.address)
-                return self.with_location(event.lat, event.lon, label, address)
-            case Address(found=None) | ImageFile():
+                # While adding to a submitted tip, a pin is a new report.
+                base = Draft(self.user_id, self.source) if self.step is Step.AMEND else self
+                return base.with_location(event.lat, event.lon, label, address)
+            case Address(found=None) | ImageFile() | AmendDone():
                 return self  # taken: the lookup / the clean copy comes as its own event
             case Submit():
                 return self if self.ready() else Refusal.INCOMPLETE
@@ -409,6 +504,36 @@ class Draft:
                 return self.with_location(lat, lon, label, self.address)
             case NoneOfThese():
                 return replace(self, step=Step.LOCATION, candidates=())
+            case ChooseSpot(spot=Spot.OTHER):
+                return replace(self, step=Step.SPOT_TEXT)
+            case ChooseSpot(spot=spot):
+                return replace(self, spot=spot)
+            case SpotWords(text=text):
+                # Typed with a choice made, the words say where at that spot; alone: "other".
+                spot = self.spot if self.spot not in (None, Spot.OTHER) else Spot.OTHER
+                return replace(self, spot=spot, spot_text=clean_spot(text), step=Step.SPOT)
+            case SpotBack():
+                return replace(self, step=Step.SPOT)
+            case SpotDone():
+                return replace(self, step=Draft.after(Step.SPOT))
+            case SendNow():
+                return replace(
+                    self,
+                    seen=self.seen or Seen.NOW,
+                    people=self.people or People.ONE,
+                    step=Step.REVIEW,
+                )
+            case ToggleFlag(flag=flag) if self.step is Step.AMEND:
+                return replace(self, flags=frozenset({flag}))  # an addition: never taken off
+            case Words(text=text) if self.step is Step.AMEND:
+                return replace(self, description=_words(text, limits))
+            case Photo() if self.step is Step.AMEND:
+                return replace(
+                    self,
+                    description=_words(event.caption, limits),
+                    photo_file_id=event.file_id,
+                    photo_unique_id=event.unique_id,
+                )
             case SetSeen(seen=seen):
                 return replace(self, seen=seen, step=Draft.after(Step.SEEN))
             case SetPeople(people=people):
@@ -442,7 +567,7 @@ class Draft:
     def with_location(
         self, lat: float, lon: float, label: str | None, address: str | None
     ) -> Draft:
-        """The draft with its place settled (the next question: when)."""
+        """The draft with its place settled (the next question: the exact spot)."""
         return replace(
             self,
             lat=lat,
@@ -450,8 +575,16 @@ class Draft:
             place_label=label,
             address=address,
             candidates=(),
-            step=Step.SEEN,
+            step=Step.SPOT,
         )
+
+    def pending_addition(self) -> bool:
+        """AMEND: whether an addition waits to be applied to the tip."""
+        return bool(self.description or self.photo_file_id or self.flags)
+
+    def amending(self, tip_id: int) -> Draft:
+        """The additions to a submitted tip (no report in progress any more)."""
+        return Draft(user_id=self.user_id, source=self.source, step=Step.AMEND, amend_of=tip_id)
 
     def toggle_flag(self, flag: Flag) -> Draft:
         return replace(self, flags=self.flags ^ {flag})

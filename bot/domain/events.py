@@ -17,6 +17,7 @@ class Act(StrEnum):
 
     SUBMIT = "submit"  # a tip was reported (its dispatch follows)
     EVIDENCE = "evidence"  # a photo / voice / video attached to a tip
+    AMEND = "amend"  # the reporter added words, a photo or flags after submitting
     HANDOVER = "handover"  # an unclaimed tip moved to the on-coming group
     ASK_REPORTER = "ask_reporter"  # a member's question relayed to the reporter
     REPORTER_ANSWER = "reporter_answer"
@@ -42,7 +43,6 @@ class Act(StrEnum):
     GROUP_LOST = "group_lost"
     GROUP_BACK = "group_back"
     PURGE = "purge"
-    AMEND = "amend"  # the reporter added words or a photo to their tip (issue 13 / 15)
 
 
 class Attempt(StrEnum):
@@ -76,6 +76,7 @@ class Attempt(StrEnum):
     PHONE_VIEW = "phone_view"
     PATROL_START = "patrol_start"
     PATROL_END = "patrol_end"
+    HOTSPOTS = "hotspots"  # /hotspots by someone who is not staff (issue 13)
 
 
 def refused(what: Action | Attempt) -> str:

@@ -33,6 +33,8 @@ class Kind(StrEnum):
     CARD = "card"  # post a tip's card (text, pin, photo) in a chat
     CARD_EDIT = "card_edit"  # bring every copy of a tip's card up to date
     NOTICE = "notice"  # any other message
+    REVISIT = "revisit"  # post a revisit's light card (issue 13)
+    REVISIT_EDIT = "revisit_edit"  # bring a revisit's card up to date
 
 
 class MessageKind(StrEnum):
@@ -54,6 +56,7 @@ class Keyboard(StrEnum):
     SHARE_PHONE = "share_phone"  # the reporter's "share my phone number" button
     FORCE_REPLY = "force_reply"  # the reporter's app opens a reply (a relayed question)
     REMOVE = "remove"  # no 📍 keyboard may outlive the report (the receipt)
+    STILL_THERE = "still_there"  # the reporter's 还在 / 已经离开 / 不在现场了 (the notice's tip)
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,22 @@ class Notice:
     #: kept in the row only until it is delivered or given up (bot/db/outbox.py scrubs it).
     secret: str | None = None
     lang: str | None = None  # None: the reader's language
+    photo: str | None = None  # a photo (Telegram file id) sent with the text as its caption
+    #: AMEND: the reporter's "add to this tip" button (for the notice's tip)
+    amend_button: bool = False
 
 
-Message = CardPost | CardEdit | Notice
+@dataclass(frozen=True)
+class RevisitPost:
+    revisit_id: int
+
+
+@dataclass(frozen=True)
+class RevisitEdit:
+    revisit_id: int
+
+
+Message = CardPost | CardEdit | Notice | RevisitPost | RevisitEdit
 
 #: The payload key of the claim secret (scrubbed from the row once delivered).
 SECRET = "secret"
@@ -131,6 +147,10 @@ def kind_of(message: Message) -> Kind:
         return Kind.CARD
     if isinstance(message, CardEdit):
         return Kind.CARD_EDIT
+    if isinstance(message, RevisitPost):
+        return Kind.REVISIT
+    if isinstance(message, RevisitEdit):
+        return Kind.REVISIT_EDIT
     return Kind.NOTICE
 
 
@@ -143,6 +163,8 @@ def encode(message: Message) -> dict[str, Any]:
         return {"copy": True} if message.copy else {}
     if isinstance(message, CardEdit):
         return {}
+    if isinstance(message, RevisitPost | RevisitEdit):
+        return {"revisit": message.revisit_id}
     payload: dict[str, Any] = {"notice": _text_out(message.text)}
     if message.keyboard is not None:
         payload["keyboard"] = message.keyboard.value
@@ -154,6 +176,10 @@ def encode(message: Message) -> dict[str, Any]:
         payload[SECRET] = message.secret
     if message.lang is not None:
         payload["lang"] = message.lang
+    if message.photo is not None:
+        payload["photo"] = message.photo
+    if message.amend_button:
+        payload["amend_button"] = True
     return payload
 
 
@@ -163,6 +189,10 @@ def decode(kind: str, payload: Mapping[str, Any]) -> Message:
         return CardPost(copy=bool(payload.get("copy")))
     if kind == Kind.CARD_EDIT:
         return CardEdit()
+    if kind == Kind.REVISIT:
+        return RevisitPost(int(payload["revisit"]))
+    if kind == Kind.REVISIT_EDIT:
+        return RevisitEdit(int(payload["revisit"]))
     if kind != Kind.NOTICE:
         raise ValueError(f"unknown outbox kind {kind!r}")
     keyboard = Keyboard(payload["keyboard"]) if payload.get("keyboard") else None
@@ -178,6 +208,8 @@ def decode(kind: str, payload: Mapping[str, Any]) -> Message:
         reply_to_card=bool(payload.get("reply_to_card")),
         secret=payload.get(SECRET),
         lang=payload.get("lang"),
+        photo=payload.get("photo"),
+        amend_button=bool(payload.get("amend_button")),
     )
 
 

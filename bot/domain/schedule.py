@@ -145,6 +145,8 @@ def escalations_due(
         if waited >= dt.timedelta(minutes=rules.second_minutes) and Level.WIDEN not in fired:
             due.append(Level.WIDEN)
     elif tip.state in (State.CLAIMED, State.EN_ROUTE) and tip.claimed_at is not None:
+        if tip.eta_at is not None:
+            return due  # the claimer gave an arrival time: bot/domain/arrival.py watches it
         waited = now - tip.claimed_at
         if waited >= dt.timedelta(minutes=rules.scene_minutes) and Level.SCENE not in fired:
             due.append(Level.SCENE)

@@ -16,6 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.spots import Spot
+
 
 class State(StrEnum):
     NEW = "new"
@@ -231,8 +233,14 @@ def changes_for(
             changes["first_claimed_at"] = now
         return changes
     if action is Action.RELEASE:
-        # Back in the queue: the escalation clock starts again.
-        return {"claimed_by": None, "claimed_at": None, "dispatched_at": now}
+        # Back in the queue: the escalation clock starts again; the arrival time goes too.
+        return {
+            "claimed_by": None,
+            "claimed_at": None,
+            "dispatched_at": now,
+            "eta_at": None,
+            "eta_asked_at": None,
+        }
     if action is Action.ARRIVE:
         return {"arrived_at": now}
     if action is Action.CLOSE:
@@ -329,6 +337,15 @@ class Tip:
     widened_at: dt.datetime | None = None
     #: When the tip was first claimed (a claim after a release is no news to the reporter).
     first_claimed_at: dt.datetime | None = None
+    #: The exact spot within the place (bot/domain/spots.py: its key; OTHER: only typed).
+    spot: Spot | None = None
+    spot_text: str | None = None  # the exact spot as the reporter typed it
+    #: When the claimer said they would be there, and when they were asked because that
+    #: time (+ the grace) passed with nobody on scene (bot/domain/arrival.py).
+    eta_at: dt.datetime | None = None
+    eta_asked_at: dt.datetime | None = None
+    #: 1 as reported; +1 each time a "not found" is reopened by the reporter (same incident).
+    attempt: int = 1
 
     @property
     def is_open(self) -> bool:

@@ -12,11 +12,13 @@ from bot.domain.events import Attempt
 from bot.handlers.common import officers_only, reply, services
 from bot.handlers.reporter import begin
 from bot.i18n import t
+from bot.views import live as live_view
 from bot.views.callbacks import TipButton, TipOp
-from bot.views.cards import state_label
+from bot.views.cards import open_place, state_label
 from bot.views.people import label
 
 OPEN_LIST_LIMIT = 40
+OPEN_TEXT_MAX = 3800  # characters of the list (Telegram takes 4096), the "more" line besides
 
 
 @officers_only(Attempt.NEWTIP)
@@ -33,10 +35,12 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: st
         return
     now = svc.clock.now()
     names = await svc.naming.people(tip.claimed_by for tip in tips)
+    tracked = await svc.live.tracking(tips[:OPEN_LIST_LIMIT])  # live positions (issue 13)
     lines = [t(lang, "open.head", count=len(tips))]
     buttons = []
+    size = len(lines[0])
     for tip in tips[:OPEN_LIST_LIMIT]:
-        lines.append(
+        entry = (
             t(
                 lang,
                 "open.line",
@@ -47,15 +51,22 @@ async def open_tips(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: st
                 group=escape(svc.field.group_name(tip)),
                 who=escape(label(names[tip.claimed_by], lang) if tip.claimed_by else "—"),
             )
+            + "\n"
+            + t(lang, "open.place", place=open_place(tip, lang))  # the exact spot first
         )
+        size += len(entry) + 1
+        if size > OPEN_TEXT_MAX:  # long places: the rest counted below, not cut off
+            break
+        lines.append(entry)
+        lines.extend(live_view.open_lines(tracked.get(tip.id), now, lang, svc.clock.tz))
         buttons.append(
             InlineKeyboardButton(
                 t(lang, "btn.show", code=tip.code),
                 callback_data=TipButton(TipOp.SHOW, tip.id).data(),
             )
         )
-    if len(tips) > OPEN_LIST_LIMIT:
-        lines.append(t(lang, "open.more", count=len(tips) - OPEN_LIST_LIMIT))
+    if len(tips) > len(buttons):
+        lines.append(t(lang, "open.more", count=len(tips) - len(buttons)))
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     await reply(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 

@@ -58,6 +58,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _refuse(update, context, lang, sent)
         return
 
+    if button.op is TipOp.ETA:
+        result = await svc.arrival.set_eta(button.tip_id, user.id, button.number or 0)
+        if result.ok and result.value is not None and result.value.eta_at is not None:
+            at = svc.clock.local(result.value.eta_at).strftime("%H:%M")
+            await query.answer(t(lang, "eta.done", code=result.value.code, at=at))
+        else:
+            await _refuse(update, context, lang, result)
+        return
+
     if button.op is TipOp.ASK_REPORTER:
         await _ask_reporter(update, context, lang, button.tip_id)
         return
@@ -107,7 +116,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         markup = cv.duplicates_keyboard(tip, candidates, lang)
     else:
-        markup = cv.card_keyboard(tip, lang)
+        markup = cv.card_keyboard(tip, lang, svc.config.field.eta_choices)
     await edit_pressed(query, markup=markup)
     await query.answer()
 

@@ -12,7 +12,9 @@ from telegram.ext import ContextTypes
 from bot import replay
 from bot.domain.draft import (
     Address,
+    AmendDone,
     Choose,
+    ChooseSpot,
     Draft,
     Event,
     FlagsDone,
@@ -22,16 +24,22 @@ from bot.domain.draft import (
     Photo,
     Pin,
     Refusal,
+    SendNow,
     SetPeople,
     SetSeen,
     SkipPhoto,
     SkipWords,
     Source,
+    SpotBack,
+    SpotDone,
+    Step,
     ToggleFlag,
     Typed,
 )
 from bot.domain.events import Attempt
+from bot.domain.spots import SPOT_MAX_CHARS, Spot
 from bot.domain.tips import Flag, People, Seen, is_urgent
+from bot.handlers import followup
 from bot.handlers.common import (
     edit_pressed,
     is_private,
@@ -42,6 +50,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import keys, t
 from bot.services.media import MAX_IMAGE_BYTES, NotAnImage, strip_metadata
+from bot.services.registry import Services
 from bot.services.reports import Taken
 from bot.services.result import Refusal as Refused
 from bot.views import reporter as rv
@@ -101,6 +110,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if await _relayed(update, context):
         return  # a question for a reporter, or an answer to the patrol's question
+    if await followup.on_reporter_message(update, context):
+        return  # a pin or words for the field flow ("not found", "still there?"; issue 13)
     svc = services(context)
     lang = await language(update, context)
     taken = await svc.reports.take(user.id, _event_of(message))
@@ -112,7 +123,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if photo is None:
             return
         taken = await svc.reports.take(user.id, photo)
-        if taken.refusal is None:
+        if taken.refusal is None and taken.amended is None:
             await send_prompt(update, taken.draft, lang)  # the clean copy says it was taken
             return
     await _answer_message(update, context, taken, lang)
@@ -142,6 +153,9 @@ async def _answer_message(
     if refusal in (Refusal.INVALID, Refusal.ADDRESS_BAD):
         await reply(update, t(lang, _SAID[refusal]))
         return
+    if taken.amended is not None:
+        await _answer_amended(update, context, taken, lang)
+        return
     if taken.fell_back:
         await reply(update, t(lang, "address.offline"))
     assert draft is not None
@@ -152,7 +166,10 @@ async def _answer_message(
             rv.place_keyboard(draft.source, lang),
         )
         return
-    if refusal is not None:
+    if refusal is Refusal.SPOT_BAD:
+        if not taken.replayed:
+            await reply(update, t(lang, "spot.bad", limit=SPOT_MAX_CHARS))
+    elif refusal is not None:
         # WRONG_KIND / PLACED. On a replay after a crash this message moved the draft past
         # the step it fits the first time (every step saves absolute values and moves on), so
         # it is not "the wrong kind": only the question the reporter is at is asked again.
@@ -180,6 +197,39 @@ _SAID = {
     Refusal.ADDRESS_BAD: "address.bad",
     Refusal.PLACED: "location.already",
 }
+
+
+async def _answer_amended(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, taken: Taken, lang: str
+) -> None:
+    """What adding to a submitted tip did: added (the card shows it), or why not."""
+    svc = services(context)
+    result = taken.amended
+    assert result is not None
+    if result.ok and result.value is not None:
+        added = t(lang, "amend.added", code=result.value.tip.code)
+        await reply(update, added, rv.amend_keyboard(lang))
+        if result.value.became_urgent:
+            await reply(update, t(lang, "urgent.advice"))
+        return
+    go_on = result.refusal in (Refused.INCOMPLETE, Refused.RACE)  # still adding
+    markup = rv.amend_keyboard(lang) if go_on else None
+    await reply(update, _amend_refusal(svc, result.refusal, lang), markup)
+
+
+def _amend_refusal(svc: Services, refusal: Refused | None, lang: str) -> str:
+    """Why nothing was added (the tip is closed to additions: the hotline instead)."""
+    hotline = svc.config.station.hotline
+    if refusal is Refused.TOO_LATE:
+        minutes = svc.config.reporting.amend_minutes
+        return t(lang, "amend.too_late", minutes=minutes, hotline=hotline)
+    if refusal is Refused.CLOSED:
+        return t(lang, "amend.closed", hotline=hotline)
+    if refusal is Refused.INCOMPLETE:
+        return t(lang, "amend.nothing")
+    if refusal is Refused.RACE:
+        return t(lang, "amend.again")
+    return t(lang, "button.invalid")
 
 
 async def _clean_copy(update: Update, message: Message, lang: str) -> Photo | None:
@@ -267,6 +317,14 @@ def _press_event(button: ReporterButton) -> Event:
             return SkipWords()
         case ROp.SKIP_PHOTO:
             return SkipPhoto()
+        case ROp.SPOT:
+            return ChooseSpot(Spot(arg))
+        case ROp.SPOT_BACK:
+            return SpotBack()
+        case ROp.SPOT_DONE:
+            return SpotDone()
+        case ROp.AMEND_DONE:
+            return AmendDone()
     raise ValueError(f"not a button of the report: {button.op}")
 
 
@@ -304,32 +362,54 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t(lang, "cancel.done"), ReplyKeyboardRemove())
         return
 
-    if button.op is ROp.SUBMIT:
-        await _submit(update, context, lang)
+    if button.op in (ROp.SUBMIT, ROp.NOW):
+        await _submit(update, context, lang, now=button.op is ROp.NOW)
+        return
+    if button.op is ROp.AMEND:
+        await _begin_amend(update, context, lang, int(button.arg or 0))
         return
     taken = await svc.reports.take(user.id, _press_event(button))
-    await _answer_press(update, taken, lang)
+    await _answer_press(update, context, taken, lang)
 
 
-async def _answer_press(update: Update, taken: Taken, lang: str) -> None:
+async def _answer_press(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, taken: Taken, lang: str
+) -> None:
     query = update.callback_query
     draft, event = taken.draft, taken.event
-    if draft is None or taken.refusal is Refusal.STALE:
+    if (draft is None and not isinstance(event, AmendDone)) or taken.refusal is Refusal.STALE:
         # A button from an earlier step or an older report; on a replay after a crash, this
         # press was saved and moved the draft on: only the question the reporter is at.
         await query.answer(None if taken.replayed else t(lang, "button.stale"))
         if draft is not None:
             await send_prompt(update, draft, lang)
         return
+    if taken.amended is not None:  # a flag added to the submitted tip
+        await query.answer()
+        await _answer_amended(update, context, taken, lang)
+        return
     await query.answer()
+    if isinstance(event, AmendDone):
+        await edit_pressed(query)
+        await reply(update, t(lang, "amend.done"))
+        return
+    if draft is None:
+        return
     if taken.refusal is not None:  # NO_SUCH_PLACE: a place the draft does not offer
         await send_prompt(update, draft, lang)
         return
     if isinstance(event, ToggleFlag):
-        await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
+        if draft.step is Step.SPOT:  # the message after the place: the same message again
+            await edit_pressed(query, rv.spot_prompt(draft, lang), rv.spot_keyboard(draft, lang))
+        else:
+            await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
         assert taken.before is not None
         if is_urgent(draft.flags) and not is_urgent(taken.before.flags):
             await reply(update, t(lang, "urgent.advice"))
+        return
+    if isinstance(event, ChooseSpot) and draft.step is Step.SPOT:
+        # A choice made, "send now" and "more details" stay one tap away on that message.
+        await edit_pressed(query, rv.spot_prompt(draft, lang), rv.spot_keyboard(draft, lang))
         return
     await edit_pressed(query, rv.echo(event, draft, lang))
     if isinstance(event, Choose):
@@ -339,10 +419,18 @@ async def _answer_press(update: Update, taken: Taken, lang: str) -> None:
     await send_prompt(update, draft, lang)
 
 
-async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+async def _submit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, *, now: bool = False
+) -> None:
+    """The review's "submit", or "send now" on the message after the place."""
     svc = services(context)
     query = update.callback_query
-    result = await svc.reports.submit_review(update.effective_user.id)
+    user_id = update.effective_user.id
+    before = await svc.reports.draft(user_id) if now else None
+    if now:
+        result = await svc.reports.submit_now(user_id)
+    else:
+        result = await svc.reports.submit_review(user_id)
     if result.refusal is Refused.STALE:
         # The review's button while the report is at another step: that step again.
         await query.answer(None if replay.replaying() else t(lang, "button.stale"))
@@ -361,7 +449,38 @@ async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str)
     # The receipt goes now, from here; if it cannot, the outbox delivers it (after a crash, on
     # restart). Only then are the review's buttons taken off (cosmetic).
     await svc.reports.send_receipt(result.value)
-    await edit_pressed(query)
+    if before is not None:  # the message after the place reads as a record of the spot
+        await edit_pressed(query, rv.echo(SendNow(), before, lang))
+    else:
+        await edit_pressed(query)
+
+
+async def _begin_amend(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, tip_id: int
+) -> None:
+    """ "Add to this tip" under the offer after submitting."""
+    svc = services(context)
+    query = update.callback_query
+    result = await svc.reports.begin_amend(update.effective_user.id, tip_id)
+    if result.refusal is Refused.ALREADY:  # a report in progress: its question again
+        await query.answer(t(lang, "amend.busy"), show_alert=True)
+        draft = await svc.reports.draft(update.effective_user.id)
+        if draft is not None:
+            await send_prompt(update, draft, lang)
+        return
+    if not result.ok:
+        text = _amend_refusal(svc, result.refusal, lang)
+        if result.refusal in (Refused.TOO_LATE, Refused.CLOSED):
+            await query.answer()
+            await edit_pressed(query)  # the offer is over
+            await reply(update, text)
+        else:
+            await svc.audit.refused(update.effective_user.id, Attempt.REPORTER_BUTTON)
+            await query.answer(text, show_alert=True)
+        return
+    await query.answer()
+    assert result.value is not None
+    await reply(update, t(lang, "amend.ask_code", code=result.value.code), rv.amend_keyboard(lang))
 
 
 async def _not_an_answer(

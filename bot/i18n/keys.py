@@ -4,10 +4,12 @@ so a test can see every key the code uses (tests/test_i18n.py checks each table 
 
 from __future__ import annotations
 
+from bot.domain.arrival import Presence
 from bot.domain.campaign import Leg
 from bot.domain.draft import Source, Step
 from bot.domain.events import Act
 from bot.domain.outage import Cause
+from bot.domain.revisits import RevisitOutcome
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
 from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Role, Seen, State, Supply
@@ -96,12 +98,15 @@ SOURCE = {
 WRONG = {
     Step.LOCATION: "wrong.location",
     Step.CONFIRM_PLACE: "wrong.confirm_place",
+    Step.SPOT: "wrong.spot",
+    Step.SPOT_TEXT: "wrong.spot_text",
     Step.SEEN: "wrong.seen",
     Step.PEOPLE: "wrong.people",
     Step.FLAGS: "wrong.flags",
     Step.DESCRIPTION: "wrong.description",
     Step.PHOTO: "wrong.photo",
     Step.REVIEW: "wrong.review",
+    Step.AMEND: "wrong.amend",
 }
 
 #: How a person is named when no name is known (and how /whoami names a role).
@@ -176,6 +181,30 @@ LEG = {
 #: Why warmline was away, in the officers' outage notice (bot/jobs/outages.py).
 CAUSE = {Cause.API: "ops.cause.api", Cause.STOPPED: "ops.cause.stopped"}
 
+# == h13b — the reporter's answers to "still there?" (bot/domain/arrival.py) ==
+PRESENCE = {
+    Presence.HERE: "still.here",
+    Presence.LEFT: "still.left",
+    Presence.AWAY: "still.away",
+}
+
+# == h13c — issue 13: revisits ==
+#: A revisit's outcomes (its buttons and its closed card).
+REVISIT_OUTCOME = {
+    RevisitOutcome.BROUGHT_IN: "revisit.outcome.brought_in",
+    RevisitOutcome.SUPPLIES_AGAIN: "revisit.outcome.supplies_again",
+    RevisitOutcome.NOT_THERE: "revisit.outcome.not_there",
+    RevisitOutcome.REFUSED_AGAIN: "revisit.outcome.refused_again",
+}
+
+#: What made a revisit, on its card (a tip's outcome, or the revisit before's).
+REVISIT_REASON = {
+    Outcome.SUPPLIES_ONLY.value: "revisit.reason.refused",
+    Outcome.NOT_FOUND.value: "revisit.reason.not_found",
+    Outcome.GONE.value: "revisit.reason.gone",
+    RevisitOutcome.SUPPLIES_AGAIN.value: "revisit.reason.refused",
+    RevisitOutcome.REFUSED_AGAIN.value: "revisit.reason.refused_again",
+}
 
 # == h15 — issue 15: the web report form ==
 #: What a posted web form lacks, next to its field (bot/web/report/pages.py).

@@ -34,9 +34,19 @@ from bot.db.database import Database
 from bot.db.messages import MediaStore, MessageStore
 from bot.db.outbox import OutboxItem, OutboxStore
 from bot.db.tips import TipStore
-from bot.domain.outbox import CardPost, Kind, MessageKind, Msg, Notice
+from bot.domain.outbox import (
+    CardEdit,
+    CardPost,
+    Kind,
+    MessageKind,
+    Msg,
+    Notice,
+    RevisitEdit,
+    RevisitPost,
+)
 from bot.domain.tips import Tip
 from bot.domain.webreport import WEB_PHOTO
+from bot.jobs.revisit_cards import RevisitCards
 from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
 from bot.services.clock import StationClock
@@ -75,6 +85,7 @@ class OutboxSender:
         *,
         station_language: str,
         digest_threshold: int,
+        revisit_cards: RevisitCards | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -89,6 +100,7 @@ class OutboxSender:
         self.clock = clock
         self.station_language = station_language
         self.digest_threshold = digest_threshold
+        self.revisit_cards = revisit_cards  # a revisit's light card (issue 13)
         # Every committed transaction that queued a message wakes the sender.
         outbox.listen(self.wake)
         self._wake = asyncio.Event()
@@ -261,7 +273,12 @@ class OutboxSender:
                 await self._send_card(item, message)
             elif isinstance(message, Notice):
                 await self._send_notice(item, message)
-            else:
+            elif isinstance(message, RevisitPost) and self.revisit_cards is not None:
+                assert item.chat_id is not None
+                await self.revisit_cards.post(item.chat_id, message)
+            elif isinstance(message, RevisitEdit) and self.revisit_cards is not None:
+                await self.revisit_cards.edit(message)
+            elif isinstance(message, CardEdit):
                 await self._edit_cards(item)
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 is moving this from int to timedelta
@@ -363,7 +380,8 @@ class OutboxSender:
 
     async def _render(self, tip: Tip, lang: str) -> tuple[str, object]:
         ctx = await self.cards.context(tip)
-        return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang)
+        choices = ctx.field.eta_choices if ctx.field else ()
+        return render_card(tip, ctx, lang, self.clock.tz), card_keyboard(tip, lang, choices)
 
     async def _record(self, message: Message, tip_id: int, kind: MessageKind) -> None:
         async with self.db.write() as tx:
@@ -416,11 +434,15 @@ class OutboxSender:
                 await self._uploaded(photos[0]["file_id"], message)
 
     async def _photo(self, media: dict) -> str | bytes | None:
-        """A Telegram file id, or the bytes of a web reporter's photo not uploaded yet."""
-        file_id: str = media["file_id"]
+        return await self._photo_of(media["file_id"])
+
+    async def _photo_of(self, file_id: str) -> str | bytes | None:
+        """A Telegram file id, or the bytes of a web reporter's photo not uploaded yet (once
+        uploaded: Telegram's file id for it; None: purged)."""
         if not file_id.startswith(WEB_PHOTO):
             return file_id
-        return await self.notifier.web.photo(file_id.removeprefix(WEB_PHOTO))
+        ref = file_id.removeprefix(WEB_PHOTO)
+        return await self.notifier.web.photo(ref) or await self.notifier.web.uploaded_as(ref)
 
     async def _uploaded(self, file_id: str, message: Message) -> None:
         """A web photo went up: later copies of the card send Telegram's file id, and our copy
@@ -429,7 +451,9 @@ class OutboxSender:
             sent = message.photo[-1]
             async with self.db.write() as tx:
                 ref = file_id.removeprefix(WEB_PHOTO)
-                await self.notifier.web.uploaded(tx, ref, sent.file_id, sent.file_unique_id)
+                await self.notifier.web.uploaded(
+                    tx, ref, sent.file_id, sent.file_unique_id, self.clock.now()
+                )
 
     async def _edit_cards(self, item: OutboxItem) -> None:
         """Edit every copy of the tip's card to show the tip as it is now."""
@@ -505,11 +529,21 @@ class OutboxSender:
         if notice.reply_to_card and item.tip_id is not None:
             cards = await self.messages.of(item.tip_id, kind=MessageKind.CARD, chat_id=item.chat_id)
             reply_to = cards[0].message_id if cards else None
-        message = await self.bot.send_message(
-            item.chat_id,
-            text,
-            reply_markup=notices.keyboard(notice.keyboard, lang),
-            reply_to_message_id=reply_to,
-        )
+        markup = notices.keyboard(notice.keyboard, lang, item.tip_id)
+        if notice.amend_button and item.tip_id is not None:
+            markup = notices.amend_keyboard(item.tip_id, lang)
+        # A photo a reporter added, its text the caption (a web one: its bytes, or Telegram's
+        # file id once another chat's copy uploaded it; gone with a purge: the text alone).
+        photo = await self._photo_of(notice.photo) if notice.photo is not None else None
+        if photo is not None:
+            message = await self.bot.send_photo(
+                item.chat_id, photo, caption=text, reply_to_message_id=reply_to
+            )
+            assert notice.photo is not None
+            await self._uploaded(notice.photo, message)
+        else:
+            message = await self.bot.send_message(
+                item.chat_id, text, reply_markup=markup, reply_to_message_id=reply_to
+            )
         if notice.record is not None and item.tip_id is not None:
             await self._record(message, item.tip_id, notice.record)

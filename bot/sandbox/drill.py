@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.domain.spots import Spot
 from bot.domain.tips import Flag, People, Seen
 from bot.geo import gazetteer
 from bot.i18n import keys, t
@@ -37,6 +38,7 @@ class DrillTip:
     place: str | None = None  # a gazetteer key: the reporter shares a location there
     offset_m: tuple[float, float] = (0.0, 0.0)  # metres north and east of the place
     address: str | None = None  # or types a place name instead
+    spot: str | None = None  # the exact spot's quick choice (bot/domain/spots.py), or none
     seen: str = "now"
     people: str = "1"
     flags: tuple[str, ...] = ()
@@ -52,6 +54,7 @@ SCRIPT: tuple[DrillTip, ...] = (
     DrillTip(
         _reporter(5101, "陈师傅", "+86 138 0000 0031", "出租车司机 taxi driver"),
         place="huangshi_station",
+        spot="station_hospital",
         flags=("elderly", "underdressed"),
         description="车站东侧出口台阶上，一位老人裹着旧被子躺着，身边没有行李。",
         photo=True,
@@ -60,6 +63,7 @@ SCRIPT: tuple[DrillTip, ...] = (
         _reporter(5102, "小刘", "+86 138 0000 0032", "外卖骑手 delivery rider"),
         place="cihu",
         offset_m=(-150.0, 120.0),
+        spot="park_bench",
         flags=("child", "underdressed"),
         description="湖边长椅上坐着一个小孩，大约十岁，没穿外套，一直在哭，周围没看到大人。",
     ),
@@ -161,6 +165,14 @@ class Drill:
                 raise ValueError("a drill tip needs a place or an address")
             p = gazetteer.get(tip.place)
             self.emu.send_location(user, *shifted(p.lat, p.lon, *tip.offset_m))
+        # The message after the place: the exact spot (or none), then the full path.
+        more = t(LANG, "btn.spot_more" if tip.spot else "btn.spot_skip")
+        hub = self._wait_button(user, after, t(LANG, "btn.spot_skip"))
+        if tip.spot:
+            self._press(user, hub, t(LANG, keys.SPOT[Spot(tip.spot)]))
+            hub = self._wait_button(user, hub["message_id"] - 1, more)  # the choice ticked
+        self._press(user, hub, more)
+        after = hub["message_id"]
         seen_label = t(LANG, keys.SEEN[Seen(tip.seen)])
         seen = self._wait_button(user, after, seen_label)
         self._press(user, seen, seen_label)

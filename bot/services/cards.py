@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.config import ReportingConfig
+from bot.db.amendments import AmendmentStore
 from bot.db.database import from_db_time
 from bot.db.events import EventStore
 from bot.db.messages import MediaStore
 from bot.db.people import PeopleStore
 from bot.db.tips import TipStore
 from bot.domain import dedup
+from bot.domain.amendments import Amendment
+from bot.domain.arrival import FieldFacts
 from bot.domain.events import Act
 from bot.domain.tips import Action, Tip
+from bot.services.live import LiveFacts, LiveService
 from bot.services.people import Naming, Person
 from bot.services.reach import Reach
 
@@ -40,6 +45,11 @@ class CardContext:
     timeline: list[TimelineEntry] = field(default_factory=list)
     #: The reporter's name, username and phone: never shown, only masked in the card's words.
     reporter_known: tuple[str | None, ...] = ()
+    #: What the reporter added after submitting ("补充"), oldest first.
+    amendments: list[Amendment] = field(default_factory=list)
+    #: Arrival time, "still there?", earlier attempts (bot/services/followup.py).
+    field: FieldFacts | None = None
+    live: LiveFacts | None = None  # live positions (issue 13)
 
 
 #: What the card's timeline shows of the tip's event log.
@@ -68,14 +78,21 @@ class CardService:
         naming: Naming,
         reach: Reach,
         reporting: ReportingConfig,
+        amendments: AmendmentStore | None = None,
+        *,
+        live: LiveService | None = None,
     ) -> None:
         self.tips = tips
+        self.amendments = amendments
         self.events = events
         self.media = media
         self.people = people
         self.naming = naming
         self.reach = reach
         self.reporting = reporting
+        #: The field flow's facts of a tip (set by the composition root).
+        self.field_facts: Callable[[Tip], Awaitable[FieldFacts]] | None = None
+        self.live = live
 
     async def context(self, tip: Tip) -> CardContext:
         events = await self.events.of(tip.id)
@@ -109,6 +126,9 @@ class CardService:
             evidence=await self.media.evidence_count(tip.id),
             timeline=timeline,
             reporter_known=await self.people.reporter_identity(tip.id),
+            amendments=await self.amendments.of(tip.id) if self.amendments else [],
+            field=await self.field_facts(tip) if self.field_facts else None,
+            live=await self.live.card_facts(tip) if self.live is not None else None,
         )
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:

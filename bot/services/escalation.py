@@ -9,6 +9,7 @@ from bot.config import EscalationConfig
 from bot.db.database import Database
 from bot.db.events import EventStore
 from bot.db.tips import TipStore
+from bot.domain.arrival import FieldAct
 from bot.domain.outbox import Msg
 from bot.domain.schedule import EscalationRules, Level, escalations_due
 from bot.domain.tips import Role, State, Tip
@@ -55,7 +56,8 @@ class Escalator:
         ]
         if not tips:
             return
-        fired = await self.events.fired([tip.id for tip in tips], Level)
+        # A reopened tip (a new attempt) is escalated afresh.
+        fired = await self.events.fired([tip.id for tip in tips], Level, since=FieldAct.REOPEN)
         for tip in tips:
             for level in escalations_due(tip, now, self.rules, fired.get(tip.id, set())):
                 await self._fire(tip, level, now)
@@ -68,7 +70,7 @@ class Escalator:
             current = await self.store.get(tip.id)
             if current is None or current.state is not tip.state or current.version != tip.version:
                 return
-            if await self.events.has(tip.id, level):
+            if await self.events.has(tip.id, level, since=FieldAct.REOPEN):
                 return
             minutes = tip.age_minutes(now)
             if level is Level.REPOST:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import replay
@@ -31,6 +32,7 @@ from bot.domain.tips import (
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.clock import StationClock
+from bot.services.followup import FollowUp
 from bot.services.notify import Notifier
 from bot.services.reach import Reach
 from bot.services.result import Refusal, Result, done, from_domain, refused
@@ -47,6 +49,10 @@ _REPORTER_NOTICE_ON_CLOSE = {
     Outcome.DUPLICATE: "notice.closed_duplicate",
     Outcome.INVALID: "notice.closed_invalid",
 }
+
+
+#: Called in a close's transaction with (tx, the tip closed, its outcome, who, now).
+CloseHook = Callable[[Tx, Tip, Outcome, int, dt.datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,11 @@ class FieldService:
         audit: Audit,
         reach: Reach,
         clock: StationClock,
+        followup: FollowUp | None = None,
+        *,
+        on_close: tuple[CloseHook, ...] = (),
     ) -> None:
+        self.followup = followup  # the reporter's "still there?" and "not found" follow-ups
         self.db = db
         self.tips = tips
         self.store = store
@@ -82,6 +92,7 @@ class FieldService:
         self.audit = audit
         self.reach = reach
         self.clock = clock
+        self.on_close = on_close  # more to do in a close's transaction (issue 13: revisits)
 
     def actor(self, tip: Tip, user_id: int) -> Actor:
         """The roles ``user_id`` holds towards this tip (bot/domain/access.py)."""
@@ -187,6 +198,10 @@ class FieldService:
                 await self._ensure_full_card(tx, tip, now)
             if action is Action.CLOSE and outcome is not None:
                 await self.awards.on_tip_closed(tx, after, outcome, user_id, now)
+                for hook in self.on_close:
+                    await hook(tx, after, outcome, user_id, now)
+            if self.followup is not None:
+                await self.followup.after_act(tx, after, action, outcome, now)
             await replay.record(tx, "act", tip.id)
         return done(after)
 

@@ -61,6 +61,7 @@ class Notifier:
         keyboard: Keyboard | None = None,
         record: MessageKind | None = None,
         secret: str | None = None,
+        amend_button: bool = False,
         now: dt.datetime | None = None,
     ) -> int | None:
         """A message for one person, in their language; returns the outbox row's id.
@@ -69,13 +70,15 @@ class Notifier:
         copy, removed from the row once the message is delivered (or given up).
 
         A web reporter (:func:`bot.domain.webreport.is_web_reporter`) is shown it on their
-        status page instead (returns None): no keyboard, and never the secret, which the
-        page showed once at submission."""
+        status page instead (returns None): never the secret, which the page showed once at
+        submission; its keyboard is kept for the page to offer what it can answer there."""
         if is_web_reporter(user_id):
-            payload = encode(Notice(text, record=record))
+            payload = encode(Notice(text, keyboard=keyboard, record=record))
             await self.web.add_notice(tx, user_id, tip_id, payload, now or self.clock.now())
             return None
-        notice = Notice(text, keyboard=keyboard, record=record, secret=secret)
+        notice = Notice(
+            text, keyboard=keyboard, record=record, secret=secret, amend_button=amend_button
+        )
         return await self.outbox.enqueue(
             tx, notice, chat_id=user_id, tip_id=tip_id, now=now or self.clock.now()
         )
@@ -89,12 +92,17 @@ class Notifier:
         tip_id: int | None = None,
         reply_to_card: bool = False,
         record: MessageKind | None = None,
+        photo: str | None = None,
         now: dt.datetime | None = None,
     ) -> None:
         """A message where the patrol works (a group; an officer's copy of a card; the daily
         summary), in the station's language."""
         notice = Notice(
-            text, record=record, reply_to_card=reply_to_card, lang=self.station_language
+            text,
+            record=record,
+            reply_to_card=reply_to_card,
+            lang=self.station_language,
+            photo=photo,
         )
         await self.outbox.enqueue(
             tx, notice, chat_id=chat_id, tip_id=tip_id, now=now or self.clock.now()

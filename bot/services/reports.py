@@ -16,12 +16,14 @@ from bot.db.tips import TipStore
 from bot.domain import dedup
 from bot.domain.draft import (
     Address,
+    AmendDone,
     Candidate,
     Draft,
     Event,
     ImageFile,
     Limits,
     Pin,
+    SendNow,
     Source,
     Step,
     Submit,
@@ -48,6 +50,7 @@ from bot.domain.tips import (
 from bot.geo.area import ServiceArea, valid_coordinates
 from bot.geo.geocoder import Geocoder
 from bot.i18n import keys
+from bot.services.amend import Additions, Amended, Amender, AmendService
 from bot.services.audit import Audit
 from bot.services.awards import AwardService
 from bot.services.clock import StationClock
@@ -76,6 +79,8 @@ class Taken:
     cut: bool = False  # typed words were cut to the length limit
     fell_back: bool = False  # an address: looked up in the offline gazetteer
     replayed: bool = False  # handled again after a crash
+    #: AMEND: what adding to the submitted tip did (None: nothing was added yet)
+    amended: Result[Amended] | None = None
 
     @property
     def pending(self) -> Address | ImageFile | None:
@@ -117,6 +122,7 @@ class ReportService:
         reporting: ReportingConfig,
         reward_amount: int,
         deliver_now: DeliverNow = _leave_it,
+        amender: AmendService | None = None,
     ) -> None:
         self.db = db
         self.drafts = drafts
@@ -136,6 +142,7 @@ class ReportService:
         self.reporting = reporting
         self.reward_amount = reward_amount
         self.deliver_now = deliver_now
+        self.amender = amender
 
     # -- drafts: load → apply → save (bot/domain/draft.py has the rules) -------------------
     async def draft(self, user_id: int) -> Draft | None:
@@ -181,14 +188,56 @@ class ReportService:
         event = draft.read(event)
         if isinstance(event, Pin):
             event = replace(event, where=self.where(event.lat, event.lon))
-        if isinstance(event, ToggleFlag) and draft.admit(event) is None:
+        amending = draft.step is Step.AMEND
+        if isinstance(event, ToggleFlag) and not amending and draft.admit(event) is None:
             return await self._toggle(draft, event, replayed)
         after = draft.apply(event, self.limits)
         if isinstance(after, DraftRefusal):
             return Taken(draft, draft, event, after, replayed=replayed)
+        if amending and after.step is Step.AMEND:
+            return await self._amend(draft, after, event, replayed)
         if after is not draft:
             await self.save(after)
         return Taken(draft, after, event, cut=was_cut(event, self.limits), replayed=replayed)
+
+    async def _amend(self, draft: Draft, after: Draft, event: Event, replayed: bool) -> Taken:
+        """AMEND: the addition the draft took goes to the tip (bot/services/amend.py); "done"
+        ends the additions. A tip closed to additions ends them too (the reporter is told)."""
+        if isinstance(event, AmendDone):
+            async with self.db.write() as tx:
+                await self.drafts.delete(tx, draft.user_id)
+            return Taken(draft, None, event, replayed=replayed)
+        if not after.pending_addition() or draft.amend_of is None or self.amender is None:
+            return Taken(draft, draft, event, replayed=replayed)  # an image file: its copy next
+        additions = Additions(
+            words=after.description,
+            photo_file_id=after.photo_file_id,
+            photo_unique_id=after.photo_unique_id,
+            flags=after.flags,
+        )
+        result = await self.amender.amend(draft.amend_of, Amender(draft.user_id), additions)
+        now: Draft | None = draft
+        if result.refusal in (Refusal.TOO_LATE, Refusal.CLOSED, Refusal.NOT_YOURS, Refusal.NO_TIP):
+            async with self.db.write() as tx:
+                await self.drafts.delete(tx, draft.user_id)
+            now = None
+        cut = was_cut(event, self.limits)
+        return Taken(draft, now, event, cut=cut, replayed=replayed, amended=result)
+
+    async def begin_amend(self, user_id: int, tip_id: int) -> Result[Tip]:
+        """The offer's "add to this tip" button: the reporter's next words, photo or flag go to
+        the tip. Refused as :meth:`AmendService.check`, or ALREADY: a report is in progress
+        (it is not thrown away; the handler asks its question again)."""
+        if self.amender is None:
+            return refused(Refusal.TOO_LATE)
+        checked = await self.amender.check(tip_id, Amender(user_id))
+        if not checked.ok:
+            return checked
+        current = await self.draft(user_id)
+        if current is not None and current.step is not Step.AMEND:
+            return refused(Refusal.ALREADY, checked.value)
+        await self.save(Draft(user_id=user_id).amending(tip_id))
+        return checked
 
     async def look_up(self, user_id: int, address: Address, language: str) -> Taken:
         """Geocode a typed address the step took; the places found inside the area are the
@@ -226,6 +275,15 @@ class ReportService:
         if replay.applied("submit") is None:
             taken = await self.take(user_id, Submit())
             if taken.refusal is DraftRefusal.STALE:
+                return refused(Refusal.STALE)
+        return await self.submit(user_id)
+
+    async def submit_now(self, user_id: int) -> Result[Submitted]:
+        """ "Send now" on the message after the place: just now, one person (unless already
+        answered), the flags as they are — submitted at once. STALE: not at that message."""
+        if replay.applied("submit") is None:
+            taken = await self.take(user_id, SendNow())
+            if taken.refusal is not None or taken.draft is None:
                 return refused(Refusal.STALE)
         return await self.submit(user_id)
 
@@ -309,6 +367,17 @@ class ReportService:
                 secret=secret,
                 now=now,
             )
+            minutes = self.reporting.amend_minutes
+            if reporter_id is not None and self.amender is not None and minutes > 0:
+                # After the receipt: the way to add words, a photo or flags for a while.
+                await self.notifier.tell(
+                    tx,
+                    draft.user_id,
+                    Msg("amend.offer", {"minutes": minutes}),
+                    tip_id=tip_id,
+                    amend_button=True,
+                    now=now,
+                )
             await replay.record(tx, "submit", tip_id)
         return done(Submitted(tip, duplicates, secret, receipt, prospect))
 

@@ -31,6 +31,7 @@ from bot.domain.schedule import (
     slot_key,
 )
 from bot.domain.tips import Role, State
+from bot.services.arrival import ArrivalService
 from bot.services.audit import Audit
 from bot.services.backups import BackupService
 from bot.services.clock import StationClock
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 
 #: Fetches tonight's forecast minimum (°C); raises on any failure.
 ForecastFetcher = Callable[[], Awaitable[float]]
+#: More steps of the tick, given (now, local) (issue 13: revisits, live-location cards).
+Step = Callable[[dt.datetime, dt.datetime], Awaitable[None]]
+#: More lines of a patrol reminder, given (the group's key, now) (issue 13: revisits, hotspots).
+ReminderLines = Callable[[str, dt.datetime], Awaitable[list[Text]]]
 
 #: The settings key of when the reminder step last ran to the end (an outage is a gap in it).
 CHECKED_AT = "reminders_checked_at"
@@ -53,6 +58,10 @@ CHECKED_AT = "reminders_checked_at"
 #: older than the truth can only make a slot look missed when the bot was running at its time
 #: — and a slot due while the bot ran was sent then.
 CHECKED_AT_EVERY = dt.timedelta(minutes=1)
+
+
+async def _nothing() -> None:
+    return None
 
 
 class ScheduleService:
@@ -77,7 +86,12 @@ class ScheduleService:
         campaign: CampaignConfig,
         weather: WeatherConfig,
         fetch_forecast: ForecastFetcher | None = None,
+        arrival: ArrivalService | None = None,
+        *,
+        more_steps: tuple[Step, ...] = (),
+        reminder_lines: tuple[ReminderLines, ...] = (),
     ) -> None:
+        self.arrival = arrival  # the claimers' arrival times (issue 13)
         self.db = db
         self.store = store
         self.schedule = schedule
@@ -97,6 +111,8 @@ class ScheduleService:
         self.campaign = campaign
         self.weather = weather
         self.fetch_forecast = fetch_forecast
+        self.more_steps = more_steps
+        self.reminder_lines = reminder_lines
         self._checked_at: dt.datetime | None = None  # the reminder step's last run (this process)
         self._checked_saved: dt.datetime | None = None  # … as last written to the database
         self._running_day: dt.date | None = None  # the last local day recorded as running
@@ -111,10 +127,12 @@ class ScheduleService:
             lambda: self._running(now, local),
             lambda: self.handover.run(now, local),
             lambda: self.escalator.escalate(now),
+            lambda: self.arrival.watch(now) if self.arrival else _nothing(),
             lambda: self._weather(now, local),
             lambda: self._reminder(now, local),
             lambda: self._patrol_checks(now, local),
             lambda: self.summary.run(now, local),
+            *(lambda step=step: step(now, local) for step in self.more_steps),
             lambda: self.backups.run_due(now, local),  # last: a copy takes a while
         ]
         for step in steps:
@@ -206,6 +224,8 @@ class ScheduleService:
                 minutes = oldest.age_minutes(now)
                 lines.append(Msg("reminder.oldest", {"code": oldest.code, "minutes": minutes}))
             lines.append(Msg("reminder.areas", {"areas": Listing(tuple(self.patrol.areas))}))
+            for more in self.reminder_lines:
+                lines.extend(await more(team.key, now))
             lines.append(Msg("reminder.log_hint"))
             await self.notifier.say(tx, team.chat_id, Lines(tuple(lines)), now=now)
 

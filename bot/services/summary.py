@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 
 from bot.config import CampaignConfig, PatrolConfig, SummaryConfig
+from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.database import Database
 from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
+from bot.domain.campaign import Period, PeriodFigures, PeriodKey, Unit, offset_spans, period_figures
 from bot.domain.outbox import Lines, Listing, Msg, Text
 from bot.domain.rewards import LedgerEntry, RewardState
 from bot.domain.schedule import Figures, figures, in_window, parse_hhmm, patrols_required
@@ -37,7 +40,13 @@ class Summary:
         config: SummaryConfig,
         campaign: CampaignConfig,
         patrol: PatrolConfig,
+        campaign_stats: CampaignStatsStore | None = None,
+        *,
+        more: tuple[Callable[[dt.datetime, dt.datetime], Awaitable[Text]], ...] = (),
     ) -> None:
+        #: The campaign's figures (bot/domain/campaign.py): the response legs' median and p90,
+        #: located vs not found per attempt and per incident.
+        self.campaign_stats = campaign_stats
         self.db = db
         self.stats = stats
         self.patrols = patrols
@@ -50,6 +59,7 @@ class Summary:
         self.config = config
         self.campaign = campaign
         self.patrol = patrol
+        self.more = more  # more lines about yesterday (issue 13: revisits)
 
     async def run(self, now: dt.datetime, local: dt.datetime) -> None:
         at = parse_hhmm(self.config.time)
@@ -122,7 +132,12 @@ class Summary:
         yesterday = await self.figures_for(yesterday_start, today_start)
         to_date = await self.figures_for(campaign_start, today_start)
         head = Msg("summary.head", {"day": (day - dt.timedelta(days=1)).isoformat()})
-        blocks = (_block(yesterday, "summary.yesterday"), _block(to_date, "summary.campaign"))
+        blocks = (
+            await self._with_legs(
+                _block(yesterday, "summary.yesterday"), yesterday_start, today_start
+            ),
+            await self._with_legs(_block(to_date, "summary.campaign"), campaign_start, today_start),
+        )
         # The rewards' state now, once and labelled as such (the blocks above count what
         # happened in their period): a finance officer must not add them up.
         now = Msg(
@@ -132,7 +147,46 @@ class Summary:
                 "approved": await self.rewards.count(RewardState.APPROVED),
             },
         )
-        return Lines((head, Lines(blocks, gap=True), now))
+        more = [await lines(yesterday_start, today_start) for lines in self.more]
+        return Lines((head, Lines(blocks, gap=True), now, *more))
+
+    async def _with_legs(self, block: Msg, since: dt.datetime, until: dt.datetime) -> Text:
+        """The block, and under it the response legs and the located counts of the same
+        tips, from the campaign's figures (the chart, /stats and the dashboard count alike)."""
+        if self.campaign_stats is None:
+            return block
+        spans = offset_spans(since, until, self.clock.tz)
+        tallies = await self.campaign_stats.tallies(since, until, spans)
+        f = period_figures(Period(PeriodKey.CAMPAIGN, since, until), tallies, 0)
+        return Lines((block, *_legs_and_found(f)))
+
+
+def _legs_and_found(f: PeriodFigures) -> tuple[Msg, Msg]:
+    legs = tuple(
+        Msg(
+            "summary.field_leg",
+            {
+                "leg": Msg(keys.LEG[leg]),
+                "median": f"{spread.median:.1f}",
+                "p90": f"{spread.p90:.1f}",
+                "count": spread.count,
+            },
+        )
+        for leg, spread in f.response.items()
+        if spread.count and spread.median is not None and spread.p90 is not None
+    )
+    attempts = f.counts.resolution[Unit.ATTEMPT]
+    incidents = f.counts.resolution[Unit.INCIDENT]
+    found = Msg(
+        "summary.field_found",
+        {
+            "a_located": attempts.located,
+            "a_missed": attempts.not_found,
+            "i_located": incidents.located,
+            "i_missed": incidents.not_found,
+        },
+    )
+    return Msg("summary.field_legs", {"legs": Listing(legs) if legs else _DASH}), found
 
 
 def _counts(by_key: dict[str, int], names: dict) -> Listing | str:

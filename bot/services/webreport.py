@@ -5,8 +5,10 @@ A posted form becomes a :class:`~bot.domain.draft.Draft` of source "web" and goe
 event log; escalation, rewards and purge follow as for any tip. The web reporter's id comes
 from :mod:`bot.domain.webreport` (per phone number, or per tip); their notices land on the
 status page (:class:`~bot.services.notify.Notifier` routes them), where they answer a relayed
-question (:meth:`RelayService.answer`, unchanged) and add words or a photo
-(:meth:`AmendService.amend`).
+question (:meth:`RelayService.answer`, unchanged), add words or a photo
+(:meth:`AmendService.amend`, the one way to amend a tip) and answer "still there?"
+(:meth:`FollowUp.still_there`) or, after "not found", add words that reopen the tip
+(:meth:`FollowUp.take`).
 
 The signing key (CSRF tokens, the status page's cookie, the phone numbers' keys) is made once
 and kept in the database's settings: it survives restarts, and the phone key stays stable
@@ -29,7 +31,15 @@ from bot.db.questions import QuestionStore
 from bot.db.rewards import RewardStore
 from bot.db.tips import TipStore
 from bot.db.webreports import WebNotice, WebReportStore
-from bot.domain.draft import CANDIDATES_MAX, PLACE_MAX, Candidate, Draft, Source, Where
+from bot.domain.draft import (
+    CANDIDATES_MAX,
+    PLACE_MAX,
+    Candidate,
+    Draft,
+    Source,
+    Where,
+    clean_spot,
+)
 from bot.domain.relay import QUESTION_OPEN, answer_target
 from bot.domain.rewards import Ineligible, Reward, secret_matches
 from bot.domain.tips import Tip
@@ -40,8 +50,9 @@ from bot.domain.webreport import (
     phone_key,
     status_locked,
 )
-from bot.services.amend import AmendService
+from bot.services.amend import Additions, Amended, Amender, AmendService
 from bot.services.clock import StationClock
+from bot.services.followup import FollowUp, Taken
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.result import Refusal, Result, done, refused
@@ -76,6 +87,8 @@ class WebStatus:
     question_open: bool  # a patrol's question is waiting for an answer
     can_add: bool  # within amend_minutes and open
     language: str
+    still_open: bool = False  # "still there?" waits for the reporter's button
+    more_open: bool = False  # their words are taken now ("not found": reopen; or after "still")
 
 
 class WebReportService:
@@ -91,6 +104,7 @@ class WebReportService:
         reports: ReportService,
         relay: RelayService,
         amend: AmendService,
+        followup: FollowUp,
         clock: StationClock,
         reporting: ReportingConfig,
     ) -> None:
@@ -104,6 +118,7 @@ class WebReportService:
         self.reports = reports
         self.relay = relay
         self.amend_service = amend
+        self.followup = followup
         self.clock = clock
         self.reporting = reporting
         self._key: bytes | None = None
@@ -138,7 +153,6 @@ class WebReportService:
         place_label: str | None,
         photo: bytes | None,
         language: str,
-        spot_words: str | None,
     ) -> Result[WebSubmitted | WebRefusal]:
         """The checked form (a position settled: the browser's, or a confirmed place) as a
         tip. Outside the area: refused, nothing stored."""
@@ -163,7 +177,9 @@ class WebReportService:
             source=Source.WEB,
             lat=form.lat,
             lon=form.lon,
-            address=with_spot(form.address or None, spot_words),
+            address=form.address or None,
+            spot=form.spot,
+            spot_text=clean_spot(form.spot_text) if form.spot_text else None,
             place_label=(place_label or None) and place_label[:PLACE_MAX],
             seen=form.seen,
             people=form.people,
@@ -245,13 +261,19 @@ class WebReportService:
             # As the relay will take a plain answer (no report in progress on the web).
             target = answer_target(asked, None, now)
             question_open = target is not None and target.tip_id == tip.id
+        still_open = more_open = False
+        if reporter is not None and is_web_reporter(reporter):
+            still_open, more_open = await self.followup.open_on(tip, reporter)
         return WebStatus(
             tip=tip,
             reward=await self.rewards.for_tip(tip.id),
             notices=await self.store.notices(tip.id),
             question_open=question_open,
-            can_add=self.amend_service.open_for(tip),
+            can_add=reporter is not None
+            and (await self.amend_service.check(tip.id, Amender(reporter))).ok,
             language=language,
+            still_open=still_open,
+            more_open=more_open,
         )
 
     async def answer(self, tip: Tip, text: str) -> Result[WebRefusal | None]:
@@ -266,8 +288,25 @@ class WebReportService:
             return refused(relayed.refusal or Refusal.CLOSED, WebRefusal.NOT_OPEN)
         return done(None)
 
-    async def add(self, tip: Tip, words: str, photo: bytes | None) -> Result[Tip]:
-        """More words or a photo for ``[reporting] amend_minutes`` (one call: amend)."""
+    async def still_there(self, tip: Tip, answer: str) -> Result[Tip]:
+        """The reporter's answer to "still there?" (:meth:`FollowUp.still_there`)."""
+        reporter = await self.tips.reporter_of(tip.id)
+        if reporter is None:
+            return refused(Refusal.NOT_YOURS)
+        return await self.followup.still_there(tip.id, reporter, answer)
+
+    async def tell_more(self, tip: Tip, words: str) -> Taken:
+        """The reporter's words about this tip: after "not found" they reopen it, after
+        "still there?" they go with the answer (:meth:`FollowUp.take`)."""
+        reporter = await self.tips.reporter_of(tip.id)
+        if reporter is None:
+            return Taken.NONE
+        taken, _ = await self.followup.take(reporter, text=words, tip_id=tip.id)
+        return taken
+
+    async def add(self, tip: Tip, words: str, photo: bytes | None) -> Result[Amended]:
+        """More words or a photo for ``[reporting] amend_minutes``: :meth:`AmendService.amend`
+        with the photo as a ``web:`` file the outbox uploads (its bytes kept until then)."""
         reporter = await self.tips.reporter_of(tip.id)
         if reporter is None:
             return refused(Refusal.NOT_YOURS)
@@ -276,21 +315,13 @@ class WebReportService:
             ref = secrets.token_hex(12)
             async with self.db.write() as tx:
                 await self.store.add_photo(tx, ref, photo, self.clock.now())
-        return await self.amend_service.amend(
-            reporter,
-            tip.id,
+        additions = Additions(
             words=words or None,
             photo_file_id=f"{WEB_PHOTO}{ref}" if ref else None,
             photo_unique_id=f"web-{ref}" if ref else None,
         )
-
-
-def with_spot(address: str | None, spot_words: str | None) -> str | None:
-    """The exact spot, kept with the typed address (" · " between) so the card shows it.
-
-    Until issue 13 gives the draft and the tip a spot of their own (h13a): then pass the
-    :class:`~bot.domain.spots.Spot` there instead and drop this.
-    """
-    if not spot_words:
-        return address
-    return f"{address} · {spot_words}"[:PLACE_MAX] if address else spot_words[:PLACE_MAX]
+        result = await self.amend_service.amend(tip.id, Amender(reporter), additions)
+        if not result.ok and ref is not None:
+            async with self.db.write() as tx:  # not taken: our copy of the photo goes
+                await self.store.drop_photo(tx, ref)
+        return result

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.revisits import RevisitOutcome
+from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Seen, supplies_from_mask
 
 
@@ -27,6 +29,7 @@ class TipOp(StrEnum):
     SHOW = "show"  # officer: send me a live copy of this card
     ASK_REPORTER = "askr"  # put a question to the reporter (relayed; identities hidden)
     FULL = "full"  # post this tip's full card here (from a digest)
+    ETA = "eta"  # the claimer's arrival time: tip:eta:42:n:<minutes>
 
 
 OP_ACTIONS: dict[TipOp, Action] = {
@@ -90,7 +93,7 @@ def parse_tip(data: str | None) -> TipButton | None:
         ok = outcome is None and number is None and word is None
     elif op is TipOp.ASK:
         ok = outcome is not None and number is None
-    elif op is TipOp.SUPPLIES:
+    elif op in (TipOp.SUPPLIES, TipOp.ETA):
         ok = word == "n" and number is not None
     else:  # CLOSE
         ok = outcome is not None and (
@@ -124,9 +127,15 @@ class ROp(StrEnum):
     SECRET = "key"  # r:key:<tip id> — a fresh claim secret (the old one stops working)
     NOT_ANSWER = "notans"  # r:notans:<question id> — "my text was not an answer"
     LANG = "lang"
+    SPOT = "spot"  # r:spot:<spot> — the exact spot's quick choice
+    SPOT_BACK = "spotback"  # from typing the spot back to the choices
+    SPOT_DONE = "spotok"  # "more details" (also the spot's skip)
+    NOW = "now"  # "send now": just now, one person
+    AMEND = "amend"  # r:amend:<tip id> — add words, a photo or flags to a submitted tip
+    AMEND_DONE = "amendok"  # no more additions
 
 
-_R = re.compile(r"^r:([a-z]{2,8})(?::([a-z0-9+_]{1,12}))?$")
+_R = re.compile(r"^r:([a-z]{2,8})(?::([a-z0-9+_]{1,16}))?$")
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,7 @@ _ARGS = {
     ROp.PEOPLE: {p.value for p in People},
     ROp.FLAG: {f.value for f in Flag},
     ROp.LANG: {"zh", "en"},
+    ROp.SPOT: {s.value for s in Spot},
 }
 
 
@@ -161,7 +171,7 @@ def parse_reporter(data: str | None) -> ReporterButton | None:
         return ReporterButton(op, arg) if arg in _ARGS[op] else None
     if op is ROp.PLACE:
         return ReporterButton(op, arg) if arg in {"0", "1", "2", "none"} else None
-    if op in (ROp.WITHDRAW, ROp.SECRET, ROp.NOT_ANSWER):
+    if op in (ROp.WITHDRAW, ROp.SECRET, ROp.NOT_ANSWER, ROp.AMEND):
         return (
             ReporterButton(op, arg) if arg and arg.isdigit() and 0 < int(arg) <= _MAX_ID else None
         )
@@ -211,3 +221,57 @@ def parse_reward(data: str | None) -> RewardButton | None:
     if op is RwOp.METHOD:
         return RewardButton(op, reward_id, method) if method in _METHODS else None
     return RewardButton(op, reward_id) if method is None else None
+
+
+# -- the reporter's answer to "still there?" (st:<tip id>:<answer>) ------------------------------
+
+_ST = re.compile(r"^st:(\d{1,9}):([a-z]{2,8})$")
+
+
+def still_there_data(tip_id: int, answer: str) -> str:
+    return f"st:{tip_id}:{answer}"
+
+
+def parse_still_there(data: str | None) -> tuple[int, str] | None:
+    """(tip id, answer); the answer is checked by the service (a forged one is refused)."""
+    match = _ST.fullmatch(data or "")
+    if not match or not 0 < int(match.group(1)) <= _MAX_ID:
+        return None
+    return int(match.group(1)), match.group(2)
+# -- a revisit's light card (issue 13) -----------------------------------------------------------
+
+
+class RvOp(StrEnum):
+    CLAIM = "c"
+    RELEASE = "r"
+    CLOSE = "x"  # rv:x:<id>:<outcome>
+
+
+_RV = re.compile(r"^rv:([a-z]):(\d{1,9})(?::([a-z_]{1,16}))?$")
+
+
+@dataclass(frozen=True)
+class RevisitButton:
+    op: RvOp
+    revisit_id: int
+    outcome: RevisitOutcome | None = None
+
+    def data(self) -> str:
+        tail = f":{self.outcome.value}" if self.outcome else ""
+        return f"rv:{self.op.value}:{self.revisit_id}{tail}"
+
+
+def parse_revisit(data: str | None) -> RevisitButton | None:
+    match = _RV.fullmatch(data or "")
+    if not match:
+        return None
+    op_text, id_text, outcome_text = match.groups()
+    try:
+        op = RvOp(op_text)
+        outcome = RevisitOutcome(outcome_text) if outcome_text else None
+    except ValueError:
+        return None
+    revisit_id = int(id_text)
+    if not 0 < revisit_id <= _MAX_ID or (op is RvOp.CLOSE) != (outcome is not None):
+        return None
+    return RevisitButton(op, revisit_id, outcome)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.amendments import Amendment
 from bot.domain.draft import Source
 from bot.domain.privacy import mask_known, mask_phones
 from bot.domain.tips import (
@@ -28,8 +30,11 @@ from bot.geo.coords import map_links
 from bot.i18n import keys, t
 from bot.services.cards import CardContext
 from bot.views.callbacks import TipButton, TipOp
+from bot.views.field import card_lines as field_lines
+from bot.views.field import eta_rows
+from bot.views.live import card_lines as live_lines
 from bot.views.people import join, label
-from bot.views.places import pin_place
+from bot.views.places import pin_place, place_line
 
 DUPLICATES_SHOWN = 10  # possible duplicates listed on a card (nearest first)
 
@@ -52,12 +57,37 @@ def state_label(tip: Tip, lang: str) -> str:
 
 
 def _place(tip: Tip, lang: str, known: tuple[str | None, ...] = ()) -> str:
-    """District, the place's name and the typed address; a bare pin: the nearest known
-    place and how far (the map links below carry the exact point)."""
-    if not tip.place_label and not tip.address:
-        return pin_place(tip.lat, tip.lon, lang)
-    parts = (tip.district, tip.place_label, tip.address)
-    return " · ".join(shown_words(part, lang, known) for part in parts if part)
+    """The exact spot first, then the district; with no spot: district, the place's name and
+    the typed address. A bare pin: the nearest known place and how far (the map links below
+    carry the exact point)."""
+    return place_line(
+        tip.lat,
+        tip.lon,
+        tip.place_label,
+        tip.address,
+        tip.district,
+        tip.spot,
+        tip.spot_text,
+        lang,
+        shown=lambda part: shown_words(part, lang, known),
+    )
+
+
+def open_place(tip: Tip, lang: str) -> str:
+    """The place on an officer's /open line (staff: the exact spot, phone numbers masked)."""
+    return _place(tip, lang)
+
+
+AMENDMENTS_SHOWN = 3  # the reporter's latest additions on a card (keeps it under 4096)
+
+
+def _amendment(amendment: Amendment, lang: str, tz: zoneinfo.ZoneInfo, known: tuple) -> str:
+    """ "➕ 补充 13:35：往磁湖方向走了 · 照片 · 像是儿童" (what the reporter added)."""
+    what = [shown_words(amendment.words, lang, known)] if amendment.words else []
+    if amendment.photo:
+        what.append(t(lang, "card.amended_photo"))
+    what += [t(lang, keys.FLAG[f]) for f in FLAG_ORDER if f in amendment.flags]
+    return t(lang, "card.amended", at=_hm(amendment.at, tz), what=" · ".join(what) or "—")
 
 
 def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) -> str:
@@ -82,11 +112,14 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
     if tip.description:
         words = shown_words(tip.description, lang, ctx.reporter_known)
         lines.append(t(lang, "card.description", text=words))
+    for amendment in ctx.amendments[-AMENDMENTS_SHOWN:]:
+        lines.append(_amendment(amendment, lang, tz, ctx.reporter_known))
     links = " · ".join(
         f'<a href="{escape(link.url)}">{t(lang, keys.MAP[link.key])}</a>'
         for link in map_links(tip.lat, tip.lon, tip.code)
     )
     lines.append(t(lang, "card.maps", links=links))
+    lines.extend(live_lines(ctx.live, tip.code, lang, tz))  # issue 13: live positions
     if ctx.duplicates:
         # The nearest few: a busy spot must not push the card past Telegram's 4096 characters.
         shown = ctx.duplicates[:DUPLICATES_SHOWN]
@@ -105,6 +138,8 @@ def render_card(tip: Tip, ctx: CardContext, lang: str, tz: zoneinfo.ZoneInfo) ->
             lines.append(t(lang, "card.supplies", items=escape(join(lang, given))))
         if tip.outcome is Outcome.DUPLICATE and ctx.duplicate_of:
             lines.append(t(lang, "card.duplicate_of", code=escape(ctx.duplicate_of)))
+    known = ctx.reporter_known
+    lines += field_lines(tip, ctx.field, lang, tz, lambda w: shown_words(w, lang, known))
     lines.append(t(lang, "card.evidence", count=ctx.evidence))
     if ctx.timeline:
         lines.append("")
@@ -124,10 +159,14 @@ def _button(lang: str, key: str, button: TipButton, **params: object) -> InlineK
     return InlineKeyboardButton(t(lang, key, **params), callback_data=button.data())
 
 
-def card_keyboard(tip: Tip, lang: str) -> InlineKeyboardMarkup | None:
-    """The buttons for the tip's current state (everyone in the group sees the same ones)."""
+def card_keyboard(
+    tip: Tip, lang: str, eta_choices: Sequence[int] = ()
+) -> InlineKeyboardMarkup | None:
+    """The buttons for the tip's current state (everyone in the group sees the same ones);
+    ``eta_choices``: "多久能到？" while the claim has no arrival time (bot/views/field.py)."""
     i = tip.id
     rows: list[list[InlineKeyboardButton]] = []
+    rows += eta_rows(tip, eta_choices, lang)
     if tip.state in (State.NEW, State.DISPATCHED):
         rows.append([_button(lang, "btn.claim", TipButton(TipOp.CLAIM, i))])
         rows.append(

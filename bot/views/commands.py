@@ -55,6 +55,10 @@ COMMANDS: tuple[Command, ...] = (
         "patrol_start", _GROUP, "cmd.patrol_start", "help.cmd.patrol_start", "usage.patrol_start"
     ),
     Command("patrol_end", _GROUP, "cmd.patrol_end", "help.cmd.patrol_end", "usage.patrol_end"),
+    # Where people were found lately (issue 13): staff only, in a group or an officer's chat.
+    Command(
+        "hotspots", frozenset({Menu.GROUP, Menu.OFFICER}), "cmd.hotspots", "help.cmd.hotspots"
+    ),
     # Everyone in private (officers too).
     Command("report", _ALL_PRIVATE, "cmd.report", "help.cmd.report"),
     Command("mytips", _ALL_PRIVATE, "cmd.mytips", "help.cmd.mytips"),

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import ForceReply, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot.domain.outbox import Html, Keyboard, Lines, Listing, Mention, Msg, Text, Value, Words
 from bot.i18n import t
+from bot.views.callbacks import ReporterButton, ROp
 from bot.views.cards import shown_words
+from bot.views.field import still_there_keyboard
 from bot.views.people import join, mention
 
 
@@ -41,10 +50,18 @@ def _value(value: Value, lang: str, secret: str | None) -> object:
     return value
 
 
+def amend_keyboard(tip_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Under the offer to add to a submitted tip: the button that opens the additions."""
+    data = ReporterButton(ROp.AMEND, str(tip_id)).data()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn.amend"), callback_data=data)]])
+
+
 def keyboard(
-    kind: Keyboard | None, lang: str
-) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | None:
-    """The keyboard a notice carries."""
+    kind: Keyboard | None, lang: str, tip_id: int | None = None
+) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | InlineKeyboardMarkup | None:
+    """The keyboard a notice carries (``tip_id``: the notice's tip, for inline buttons)."""
+    if kind is Keyboard.STILL_THERE and tip_id is not None:
+        return still_there_keyboard(tip_id, lang)
     if kind is Keyboard.SHARE_PHONE:
         return ReplyKeyboardMarkup(
             [[KeyboardButton(t(lang, "btn.share_phone"), request_contact=True)]],

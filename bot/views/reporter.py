@@ -15,22 +15,28 @@ from telegram import (
 
 from bot.domain.draft import (
     Choose,
+    ChooseSpot,
     Draft,
     Event,
     FlagsDone,
     NoneOfThese,
+    SendNow,
     SetPeople,
     SetSeen,
     SkipPhoto,
     SkipWords,
     Source,
+    SpotBack,
+    SpotDone,
     Step,
 )
-from bot.domain.tips import FLAG_ORDER, People, Seen, State, Tip
+from bot.domain.spots import SPOT_CHOICES, SPOT_MAX_CHARS, Spot
+from bot.domain.tips import FLAG_ORDER, URGENT_FLAGS, Flag, People, Seen, State, Tip
+from bot.geo import gazetteer
 from bot.i18n import keys, t
 from bot.views.callbacks import ReporterButton, ROp
 from bot.views.people import join
-from bot.views.places import pin_place
+from bot.views.places import place_line, spot_words
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -95,6 +101,14 @@ def prompt(draft: Draft, lang: str) -> tuple[str, Markup]:
         ]
         rows.append([_b(lang, "btn.place_none", ROp.PLACE, "none")])
         return t(lang, "ask.confirm_place"), InlineKeyboardMarkup(rows)
+    if step is Step.SPOT:
+        return spot_prompt(draft, lang), spot_keyboard(draft, lang)
+    if step is Step.SPOT_TEXT:
+        return t(lang, "ask.spot_text", limit=SPOT_MAX_CHARS), InlineKeyboardMarkup(
+            [[_b(lang, "btn.spot_back", ROp.SPOT_BACK)]]
+        )
+    if step is Step.AMEND:
+        return t(lang, "amend.ask"), amend_keyboard(lang)
     if step is Step.SEEN:
         return t(lang, "ask.seen"), InlineKeyboardMarkup(
             [[_b(lang, keys.SEEN[s], ROp.SEEN, s.value)] for s in Seen]
@@ -116,6 +130,66 @@ def prompt(draft: Draft, lang: str) -> tuple[str, Markup]:
     )
 
 
+#: The flags the message after the place offers (the urgent ones: one tap from the advice).
+SPOT_FLAGS = tuple(f for f in FLAG_ORDER if f in URGENT_FLAGS)
+
+
+def spot_prompt(draft: Draft, lang: str) -> str:
+    """The message after the place: where exactly, and "send now" for who has seconds."""
+    text = t(lang, "ask.spot")
+    where = spot_words(draft.spot, draft.spot_text, lang)
+    if where:
+        text = t(lang, "spot.chosen", spot=where) + "\n" + text
+    return text
+
+
+def _flag_button(draft: Draft, flag: Flag, lang: str) -> InlineKeyboardButton:
+    mark = "✅ " if flag in draft.flags else "▫️ "
+    return InlineKeyboardButton(
+        mark + t(lang, keys.FLAG[flag]), callback_data=ReporterButton(ROp.FLAG, flag.value).data()
+    )
+
+
+def spot_keyboard(draft: Draft, lang: str) -> InlineKeyboardMarkup:
+    """ "⚡ send now" first; the exact spot's choices (two a row, the chosen one ticked);
+    the urgent flags; "more details" (the full path, which is also the skip)."""
+    rows = [[_b(lang, "btn.send_now", ROp.NOW)]]
+    row: list[InlineKeyboardButton] = []
+    for spot in SPOT_CHOICES:
+        mark = "✅ " if spot is draft.spot and spot is not Spot.OTHER else ""
+        row.append(
+            InlineKeyboardButton(
+                mark + t(lang, keys.SPOT[spot]),
+                callback_data=ReporterButton(ROp.SPOT, spot.value).data(),
+            )
+        )
+        if len(row) == 2:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    rows.append([_flag_button(draft, flag, lang) for flag in SPOT_FLAGS])
+    more = "btn.spot_more" if draft.spot or draft.spot_text else "btn.spot_skip"
+    rows.append([_b(lang, more, ROp.SPOT_DONE)])
+    return InlineKeyboardMarkup(rows)
+
+
+def amend_keyboard(lang: str) -> InlineKeyboardMarkup:
+    """While adding to a submitted tip: the flags (added, never taken off) and "done"."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                "➕ " + t(lang, keys.FLAG[flag]),
+                callback_data=ReporterButton(ROp.FLAG, flag.value).data(),
+            )
+            for flag in FLAG_ORDER[i : i + 2]
+        ]
+        for i in range(0, len(FLAG_ORDER), 2)
+    ]
+    rows.append([_b(lang, "btn.amend_done", ROp.AMEND_DONE)])
+    return InlineKeyboardMarkup(rows)
+
+
 def flags_keyboard(draft: Draft, lang: str) -> InlineKeyboardMarkup:
     rows = []
     for flag in FLAG_ORDER:
@@ -133,12 +207,25 @@ def flags_keyboard(draft: Draft, lang: str) -> InlineKeyboardMarkup:
 
 
 def review(draft: Draft, lang: str) -> str:
-    if draft.place_label or draft.address:
-        place = escape(draft.place_label or draft.address or "")
-    elif draft.lat is not None and draft.lon is not None:
-        place = pin_place(draft.lat, draft.lon, lang)  # a bare pin: the nearest known place
-    else:
+    if draft.lat is None or draft.lon is None:
         place = "—"
+    elif spot_words(draft.spot, draft.spot_text, lang) is None and (
+        draft.place_label or draft.address
+    ):
+        place = escape(draft.place_label or draft.address or "")
+    else:
+        # The exact spot first, then the district; a bare pin: the nearest known place.
+        district = gazetteer.describe(draft.lat, draft.lon).district.name(lang)
+        place = place_line(
+            draft.lat,
+            draft.lon,
+            draft.place_label,
+            None if draft.place_label else draft.address,
+            district if draft.place_label or draft.address else None,
+            draft.spot,
+            draft.spot_text,
+            lang,
+        )
     flags = [t(lang, keys.FLAG[f]) for f in FLAG_ORDER if f in draft.flags]
     return t(
         lang,
@@ -181,6 +268,15 @@ def echo(event: Event, draft: Draft, lang: str) -> str | None:
             return choice_echo(lang, "description.skipped")
         case SkipPhoto():
             return choice_echo(lang, "photo.skipped")
+        case ChooseSpot(spot=Spot.OTHER):
+            return choice_echo(lang, keys.SPOT[Spot.OTHER])
+        case SpotDone() | SendNow():
+            where = spot_words(draft.spot, draft.spot_text, lang)
+            if where is None:
+                return choice_echo(lang, "spot.skipped")
+            return "✓ " + t(lang, "spot.chosen", spot=where)
+        case SpotBack():
+            return None
     return None
 
 
@@ -203,6 +299,18 @@ def my_tips(
                 state=escape(reporter_state(tip, lang)),
             )
         )
+        if tip.spot or tip.spot_text:  # where exactly, as they said it
+            place = place_line(
+                tip.lat,
+                tip.lon,
+                tip.place_label,
+                tip.address,
+                tip.district,
+                tip.spot,
+                tip.spot_text,
+                lang,
+            )
+            lines.append(t(lang, "mytips.place", place=place))
         if tip.state in (State.NEW, State.DISPATCHED):
             buttons.append([_b(lang, "btn.withdraw", ROp.WITHDRAW, str(tip.id), code=tip.code)])
         if tip.id in reissuable:

@@ -38,7 +38,8 @@ async def test_a_new_tip_is_written_once_complete(tmp_path: Path) -> None:
         # Its card for the on-duty group and the receipt, queued in the same transaction.
         cards = await k.queued(G1_CHAT)
         assert [type(i.message) for i in cards] == [CardPost]
-        assert await k.told(REPORTER) == ["submit.received"]
+        # ... and, after the receipt, the way to add to the tip for a while.
+        assert await k.told(REPORTER) == ["submit.received", "amend.offer"]
         assert await k.repo.drafts.get(REPORTER) is None
 
 
@@ -53,7 +54,7 @@ async def test_an_urgent_tip_says_so_from_its_flags(tmp_path: Path) -> None:
     async with kit(tmp_path) as k:
         tip = await k.report(flags=frozenset({Flag.CHILD}))
         assert tip.urgent
-        assert await k.told(REPORTER) == ["submit.received_urgent"]
+        assert await k.told(REPORTER) == ["submit.received_urgent", "amend.offer"]
         assert not (await k.report(user=502, where=(30.25, 115.10))).urgent
 
 
@@ -142,7 +143,9 @@ async def test_closing_tells_the_reporter_and_weighs_the_reward(tmp_path: Path) 
         closed = await k.close(tip, Outcome.BROUGHT_IN)
         assert closed.state is State.CLOSED and closed.outcome is Outcome.BROUGHT_IN
         told = await k.told(REPORTER)
-        assert told[-3:] == ["notice.claimed", "notice.closed_helped", "reward.pending"]
+        # (issue 13: at the claim the reporter is also asked whether the person is still there)
+        expected = ["notice.claimed", "still.ask", "notice.closed_helped", "reward.pending"]
+        assert told[-4:] == expected
         reward = await k.services.rewards.reward_of(tip.id)
         assert reward is not None and reward.verified_by == G1_MEMBER and reward.amount == 200
 
@@ -152,7 +155,8 @@ async def test_an_unverified_outcome_earns_nothing(tmp_path: Path) -> None:
         tip = await k.report()
         await k.close(tip, Outcome.NOT_FOUND)
         assert await k.services.rewards.reward_of(tip.id) is None
-        assert (await k.told(REPORTER))[-1] == "notice.closed_not_found"
+        # … and asked whether they can add anything (issue 13: "not found" may be reopened)
+        assert (await k.told(REPORTER))[-2:] == ["notice.closed_not_found", "reopen.ask"]
 
 
 async def test_a_second_reporter_of_one_incident_is_told_why_not(tmp_path: Path) -> None:

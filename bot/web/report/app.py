@@ -24,7 +24,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from bot.config import Config
-from bot.domain.spots import Spot
 from bot.domain.webreport import (
     FormCheck,
     Problem,
@@ -36,11 +35,11 @@ from bot.domain.webreport import (
     form_token,
     read_form,
 )
-from bot.geo import gazetteer
 from bot.i18n import keys, t
+from bot.services.followup import Taken
 from bot.services.media import NotAnImage, strip_metadata
+from bot.services.result import Refusal
 from bot.services.webreport import WebRefusal, WebReportService, WebSubmitted
-from bot.views.places import distance_text
 from bot.web.report import pages
 from bot.web.report.guard import (
     BROWSER_COOKIE,
@@ -129,6 +128,8 @@ class ReportWeb:
                 Route("/{code}", self.open_status, methods=["POST"]),
                 Route("/{code}/answer", self.answer, methods=["POST"]),
                 Route("/{code}/add", self.add, methods=["POST"]),
+                Route("/{code}/still", self.still, methods=["POST"]),
+                Route("/{code}/more", self.more, methods=["POST"]),
             ]
         )
 
@@ -284,13 +285,11 @@ class ReportWeb:
         async with self._once.setdefault(sent, asyncio.Lock()):
             done = self._receipt(sent)
             if done is None:
-                spot = self._spot_words(form)
                 result = await service.submit(
                     form,
-                    place_label=chosen[2] if chosen else self._pin_label(form, spot),
+                    place_label=chosen[2] if chosen else None,
                     photo=photo,
                     language=lang,
-                    spot_words=spot,
                 )
                 if not result.ok or not isinstance(result.value, WebSubmitted):
                     self._once.pop(sent, None)
@@ -312,28 +311,6 @@ class ReportWeb:
             self._once.pop(token, None)
         kept = self._receipts.get(sent)
         return kept[1] if kept is not None else None
-
-    def _spot_words(self, form: WebForm) -> str | None:
-        """The spot in the station's language (the card's), or the typed words."""
-        if form.spot is None:
-            return None
-        if form.spot is Spot.OTHER:
-            return form.spot_text or None
-        return t(self.config.station.language, keys.SPOT[form.spot])
-
-    def _pin_label(self, form: WebForm, spot: str | None) -> str | None:
-        """A bare pin with a spot: the nearest landmark's words, as the card shows a bare pin
-        (the spot alone would hide them). Without a spot the card works them out itself."""
-        if spot is None or form.address or form.lat is None or form.lon is None:
-            return None
-        lang = self.config.station.language
-        near = gazetteer.describe(form.lat, form.lon)
-        if near.landmark is None:
-            return None
-        place = near.landmark.name(lang)
-        if near.at:
-            return t(lang, "pin.at", place=place, metres=near.rounded_m)
-        return t(lang, "pin.near", place=place, distance=distance_text(near.rounded_m))
 
     def _not_submitted(self, request: Request, lang: str, why: object) -> Response:
         title = t(lang, "web.title")
@@ -429,6 +406,39 @@ class ReportWeb:
                 return await self._status_after(request, lang, text)
         result = await service.add(tip, posted.fields.get("words", ""), photo)
         said = t(lang, "web.added") if result.ok else t(lang, "web.not_open")
+        return await self._status_after(request, lang, said)
+
+    async def still(self, request: Request) -> Response:
+        """A button of "still there?" (as the reporter's in Telegram)."""
+        service, posted, _, lang = await self._posted_action(request)
+        _, tip, seen = await self._viewing(request, service)
+        if tip is None or not seen:
+            raise HTTPException(403)
+        result = await service.still_there(tip, posted.fields.get("answer", ""))
+        if result.ok:
+            said = t(lang, "still.thanks")
+        elif result.refusal is Refusal.ALREADY:
+            said = t(lang, "still.already")
+        elif result.refusal is Refusal.CLOSED:
+            said = t(lang, "still.closed")
+        else:
+            said = t(lang, "still.invalid")
+        return await self._status_after(request, lang, said)
+
+    async def more(self, request: Request) -> Response:
+        """Words for the patrol: after "not found" they reopen the tip, after "still there?"
+        they go with the answer."""
+        service, posted, _, lang = await self._posted_action(request)
+        _, tip, seen = await self._viewing(request, service)
+        if tip is None or not seen:
+            raise HTTPException(403)
+        taken = await service.tell_more(tip, posted.fields.get("words", ""))
+        if taken is Taken.WORDS:
+            said = t(lang, "still.words_sent", code=tip.code)
+        elif taken is Taken.REOPENED:
+            said = t(lang, "web.answered")
+        else:
+            said = t(lang, "web.not_open")
         return await self._status_after(request, lang, said)
 
     async def _status_after(self, request: Request, lang: str, said: str) -> Response:

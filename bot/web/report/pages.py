@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from bot.db.webreports import WebNotice
+from bot.domain.arrival import Presence
 from bot.domain.draft import Candidate
 from bot.domain.outbox import decode
 from bot.domain.rewards import Ineligible, RewardState
@@ -28,10 +29,11 @@ from bot.views.reporter import reporter_state
 
 STATIC = "/report/static"
 
-#: Notices shown on the status page, by their catalog key's start: the tip's progress and the
-#: patrol's questions. Reward notices speak of Telegram's buttons; the page shows the
-#: reward's state in its own words instead.
-SHOWN_NOTICES = ("notice.", "ask.question", "submit.received")
+#: Notices shown on the status page, by their catalog key's start: the tip's progress, the
+#: patrol's questions, "still there?" and "not found: can you add anything?" (answered by the
+#: page's forms) and the reopening. Reward notices speak of Telegram's buttons; the page shows
+#: the reward's state in its own words instead (and the amend offer: its own form).
+SHOWN_NOTICES = ("notice.", "ask.question", "submit.received", "still.ask", "reopen.")
 
 
 @dataclass(frozen=True)
@@ -373,6 +375,24 @@ def status_page(
             f'<label for="answer">{escape(t(lang, "web.answer"))}</label>'
             '<textarea id="answer" name="answer" rows="2" maxlength="500" required></textarea>'
             f'<button type="submit">{escape(t(lang, "web.answer_send"))}</button></form>'
+        )
+    if status.still_open:
+        buttons = "".join(
+            f'<button type="submit" name="answer" value="{p.value}">'
+            f"{escape(t(lang, keys.PRESENCE[p]))}</button>"
+            for p in Presence
+        )
+        parts.append(
+            f'<form method="post" action="/t/{tip.code}/still" id="still-form">{hidden}'
+            f'<p class="question">{escape(t(lang, "still.ask", code=tip.code))}</p>'
+            f"{buttons}</form>"
+        )
+    if status.more_open:
+        parts.append(
+            f'<form method="post" action="/t/{tip.code}/more" id="more-form">{hidden}'
+            f'<label for="more-words">{escape(t(lang, "web.more"))}</label>'
+            '<textarea id="more-words" name="words" rows="2" maxlength="500" required></textarea>'
+            f'<button type="submit">{escape(t(lang, "web.more_send"))}</button></form>'
         )
     if status.can_add:
         parts.append(

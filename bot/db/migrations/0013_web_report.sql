@@ -1,4 +1,3 @@
--- Numbered 0014 as asked (the lead renumbers at merge); on this branch alone it runs as 0010.
 -- The public web report form (issue 15). A web reporter has no Telegram chat: they get a
 -- reporter id of their own (bot/domain/webreport.py WEB_REPORTER_BASE + web_reporters.id),
 -- one per phone number when they give one, a fresh one per tip otherwise; their notices
@@ -34,5 +33,13 @@ CREATE TABLE web_photos (
     ref         TEXT PRIMARY KEY,
     tip_id      INTEGER REFERENCES tips(id),
     data        BLOB NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+-- A web photo once uploaded: Telegram's file id for "web:<ref>", for the messages queued with
+-- that name (an added photo goes to each chat with the card; the first upload serves all).
+CREATE TABLE web_uploads (
+    ref         TEXT PRIMARY KEY,
+    file_id     TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );
