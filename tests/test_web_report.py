@@ -568,6 +568,47 @@ async def test_the_reporter_adds_a_photo_and_the_group_gets_it_clean(tmp_path: P
         assert len(cards) == 1  # the card itself is not posted again
 
 
+async def test_an_added_web_photo_reaches_every_chat_with_the_card_uploaded_once(
+    tmp_path: Path,
+) -> None:
+    """The amend service sends the photo to each chat with the card (here also an officer's
+    copy): the first upload serves the other chats' messages, which name it "web:<ref>"."""
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        await w.wait_card(G1_CHAT, code)
+        await w.roundtrip(OFFICER)
+        tip = await w.tip_by_code(code)
+        async with w.station.db.write() as tx:
+            await w.notifier.post_card(tx, OFFICER, tip.id)
+        await w.wait_card(OFFICER, code)
+        await w.outbox_idle()
+        status = await open_status(http, code, secret)
+        token = CSRF.search(status.text)
+        assert token
+        added = await http.post(
+            f"/t/{code}/add",
+            data={"csrf": token.group(1), "words": ""},
+            files={"photo": ("street.jpg", jpeg_with_gps(), "image/jpeg")},
+        )
+        assert t("zh", "web.added") in added.text
+        caption = t("zh", "amend.photo_caption", code=code)
+
+        def photo_in(chat: int) -> dict | None:
+            return next(
+                (m for m in w.bot_msgs(chat) if m.get("photo") and m.get("caption") == caption),
+                None,
+            )
+
+        sent = [await w.until(lambda: photo_in(G1_CHAT)), await w.until(lambda: photo_in(OFFICER))]
+        uniques = {m["photo"][-1]["file_unique_id"] for m in sent}
+        assert len(uniques) == 1  # one upload; the other chat got Telegram's copy of it
+        await w.outbox_idle()
+        left = await w.station.db.fetchone("SELECT COUNT(*) AS n FROM web_photos")
+        assert left["n"] == 0
+        media = await w.station.db.fetchall("SELECT file_id FROM media")
+        assert media and not any(m["file_id"].startswith("web:") for m in media)
+
+
 async def test_a_station_can_switch_the_form_off(tmp_path: Path) -> None:
     off = "[web_report]\nenabled = false\n"
     async with world(tmp_path, sections=off) as w, client(w) as http:
@@ -611,3 +652,76 @@ async def test_the_form_speaks_the_browsers_language_and_zh_by_default(tmp_path:
         assert t("en", "web.title") in english.text and 'lang="en"' in english.text
         chosen = await http.get("/report/?lang=zh", headers={"Accept-Language": "en-GB"})
         assert t("zh", "web.title") in chosen.text  # the page's own link wins
+
+
+# -- issue 13's questions to the reporter, on the status page ---------------------------------
+
+
+async def test_a_web_reporter_answers_still_there_and_adds_words_on_the_status_page(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        card = await w.wait_card(G1_CHAT, code)
+        status = await open_status(http, code, secret)
+        assert 'id="still-form"' not in status.text  # nobody is on the way yet
+        await w.press(G1_MEMBER, G1_CHAT, card, "认领")
+        await w.wait_card(G1_CHAT, code, "已认领")
+        await w.idle()
+        status = await http.get(f"/t/{code}")
+        # The question is shown (not silently lost) with its three answers as buttons.
+        asked = t("zh", "still.ask", code=code).split("\n")[0]
+        assert asked in status.text and 'id="still-form"' in status.text
+        for key in ("still.here", "still.left", "still.away"):
+            assert t("zh", key) in status.text
+        assert 'id="more-form"' not in status.text
+        token = CSRF.search(status.text)
+        assert token
+        answered = await http.post(
+            f"/t/{code}/still", data={"csrf": token.group(1), "answer": "left"}
+        )
+        assert t("zh", "still.thanks") in answered.text
+        assert 'id="still-form"' not in answered.text and 'id="more-form"' in answered.text
+        await w.wait_card(G1_CHAT, code, t("zh", "still.left"))
+        more = await http.post(
+            f"/t/{code}/more", data={"csrf": token.group(1), "words": "往磁湖方向走了"}
+        )
+        assert t("zh", "still.words_sent", code=code) in more.text
+        await w.wait_card(G1_CHAT, code, "往磁湖方向走了")
+        # Answered once: a second press changes nothing; without the CSRF token: refused.
+        again = await http.post(f"/t/{code}/still", data={"csrf": token.group(1), "answer": "here"})
+        assert t("zh", "still.already") in again.text
+        forged = await http.post(f"/t/{code}/still", data={"answer": "here"})
+        assert forged.status_code == 403
+        tip = await w.tip_by_code(code)
+        notes = [e["action"] for e in await w.repo.events.of(tip.id)]
+        assert notes.count("still_there") == 1
+
+
+async def test_after_not_found_a_web_reporters_words_reopen_the_tip(tmp_path: Path) -> None:
+    async with world(tmp_path) as w, client(w) as http:
+        code, secret = await report(w, http)
+        card = await w.wait_card(G1_CHAT, code)
+        await w.press(G1_MEMBER, G1_CHAT, card, "认领")
+        card = await w.wait_card(G1_CHAT, code, "已认领")
+        await w.press(G1_MEMBER, G1_CHAT, card, "已到现场")
+        card = await w.wait_card(G1_CHAT, code, "已到现场")
+        await w.press(G1_MEMBER, G1_CHAT, card, "未找到")
+        await w.press(G1_MEMBER, G1_CHAT, w.message(G1_CHAT, card["message_id"]), "确认")
+        await w.wait_card(G1_CHAT, code, "已结案")
+        await w.idle()
+        status = await open_status(http, code, secret)
+        assert t("zh", "reopen.ask", code=code, hours=2) in status.text
+        assert 'id="more-form"' in status.text
+        token = CSRF.search(status.text)
+        assert token
+        w.mark(G1_CHAT)
+        more = await http.post(
+            f"/t/{code}/more", data={"csrf": token.group(1), "words": "他去了桥洞另一头"}
+        )
+        assert t("zh", "web.answered") in more.text
+        tip = await w.tip_by_code(code)
+        assert tip.attempt == 2 and tip.is_open  # the same tip, a second attempt
+        assert t("zh", "reopen.done", code=code, attempt=2) in more.text
+        assert 'id="more-form"' not in more.text
+        await w.next_bot(G1_CHAT, code)  # its new card for the patrol
