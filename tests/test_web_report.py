@@ -453,7 +453,7 @@ async def test_purge_drops_a_web_tips_notices_photo_and_phone(tmp_path: Path) ->
         assert report.purged == [code] and report.reporters_forgotten == 1
         assert await w.repo.web.notices(tip.id) == []
         assert await w.repo.people.phone(reporter) is None
-        for table in ("web_photos", "media"):
+        for table in ("web_photos", "web_uploads", "media"):
             row = await w.station.db.fetchone(f"SELECT COUNT(*) AS n FROM {table}")
             assert row["n"] == 0, table
         # The status page now shows nothing, even with its cookie (the secret is gone).

@@ -70,10 +70,10 @@ class Notifier:
         copy, removed from the row once the message is delivered (or given up).
 
         A web reporter (:func:`bot.domain.webreport.is_web_reporter`) is shown it on their
-        status page instead (returns None): never the secret, which the page showed once at
-        submission; its keyboard is kept for the page to offer what it can answer there."""
+        status page instead (returns None): no keyboard (the page offers its own forms), and
+        never the secret, which the page showed once at submission."""
         if is_web_reporter(user_id):
-            payload = encode(Notice(text, keyboard=keyboard, record=record))
+            payload = encode(Notice(text, record=record))
             await self.web.add_notice(tx, user_id, tip_id, payload, now or self.clock.now())
             return None
         notice = Notice(
