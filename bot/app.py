@@ -72,6 +72,7 @@ from bot.services.summary import Summary
 from bot.services.tips import Tips
 from bot.services.users import UserService
 from bot.services.weather import OpenMeteo
+from bot.services.webreport import WebReportService
 from bot.station import (
     Station,
     directory_from,
@@ -87,6 +88,8 @@ from bot.web.app import create_web_app
 from bot.web.dashboard import create_dashboard
 from bot.web.dashboard.layers import feature_layers
 from bot.web.health import routes as health_routes
+from bot.web.report.app import ReportWeb
+from bot.web.report.app import mounts as report_mounts
 from bot.web.server import WebServer
 from bot.web.telegram import WebhookEndpoint
 
@@ -167,12 +170,22 @@ def build_web(app: Application, config: Config, journal: InboundJournal, status:
         lambda: app.bot,
         config,
     )
-    web_app = create_web_app(
-        [webhook.routes(), health_routes(health)], {"dashboard": dashboard_app}
-    )
     dashboard_app.state.layers = feature_layers  # positions and hotspots (issue 13)
+
+    def web_report() -> WebReportService | None:
+        services: Services | None = app.bot_data.get("services")
+        return services.web_report if services is not None else None
+
+    report_web = ReportWeb(web_report, config)  # /report, /t/CODE (issue 15)
+    report_apps, report_bodies = report_mounts(report_web)
+    web_app = create_web_app(
+        [webhook.routes(), health_routes(health), report_web.routes()],
+        {"dashboard": dashboard_app, **report_apps},
+        larger_bodies=report_bodies,
+    )
     app.bot_data["dashboard"] = dashboard_app
     app.bot_data["webhook"] = webhook
+    app.bot_data["report_web"] = report_web
     app.bot_data["web"] = WebServer(web_app, config.web.listen, config.web.port)
 
 
@@ -543,6 +556,21 @@ def build_services(
             Escalator(db, repo.tips, repo.events, tips, notifier, naming, reach, clock,
                       config.escalation),
             audit, reach, clock, config.dashboard, config.escalation, config.web.public_url,
+        ),
+        web_report=WebReportService(
+            db,
+            repo.web,
+            repo.tips,
+            repo.people,
+            repo.rewards,
+            repo.questions,
+            repo.ops,
+            reports,
+            relay,
+            amend,
+            followup,
+            clock,
+            config.reporting,
         ),
     )
     return services, sender

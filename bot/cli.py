@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("-c", "--config", required=True, help="path to config.toml")
     backup.add_argument("--out", required=True, help="the backup file to create")
     _add_export_parser(sub)
+    leaflet = sub.add_parser(
+        "leaflet", help="the printable A5 notice with a QR code of the web report form"
+    )
+    leaflet.add_argument("-c", "--config", required=True, help="path to config.toml")
+    leaflet.add_argument("--out", required=True, help="output file: leaflet.pdf or leaflet.png")
     restore = sub.add_parser(
         "restore", help="replace the database with a backup (the bot must be stopped)"
     )
@@ -209,6 +214,21 @@ def _backup(config: Config, out: Path) -> int:
         print(f"warmline: backup: {exc}", file=sys.stderr)
         return 1
     print(f"{out}: backup complete ({tips} tips); integrity check ok")
+    return 0
+
+
+def _leaflet(config: Config, out: Path) -> int:
+    from bot.leaflet import LeafletError, form_url, write
+
+    try:
+        write(config, out)
+    except LeafletError as exc:
+        print(f"warmline: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"warmline: --out {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{out}: A5 leaflet, QR code → {form_url(config)}")
     return 0
 
 
@@ -411,6 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ledger_export(config, Path(args.out))
         if args.command == "export":
             return _export(config, args)
+        if args.command == "leaflet":
+            return _leaflet(config, Path(args.out))
         if args.command == "restore":
             return _restore(config, args.source)
         if args.command == "reload":

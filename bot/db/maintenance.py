@@ -42,6 +42,17 @@ class MaintenanceStore:
                WHERE id = ?""",
             (to_db_time(now), tip_id),
         )
+        # A web reporter's notices, and a photo of theirs not uploaded yet (issue 15).
+        await tx.execute("DELETE FROM web_notices WHERE tip_id = ?", (tip_id,))
+        await tx.execute(
+            """DELETE FROM web_photos WHERE ref IN (SELECT substr(file_id, 5) FROM media
+                   WHERE tip_id = ? AND file_id LIKE 'web:%')""",
+            (tip_id,),
+        )
+        await tx.execute(
+            "DELETE FROM web_uploads WHERE file_id IN (SELECT file_id FROM media WHERE tip_id = ?)",
+            (tip_id,),
+        )
         await tx.execute("DELETE FROM media WHERE tip_id = ?", (tip_id,))
         # The reporter's own words to "still there?" and "not found" (issue 13).
         await tx.execute("UPDATE reporter_asks SET words = NULL WHERE tip_id = ?", (tip_id,))

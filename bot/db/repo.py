@@ -30,6 +30,7 @@ from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
 from bot.db.tips import TipStore
+from bot.db.webreports import WebReportStore
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Repo:
     revisits: RevisitStore
     hotspots: HotspotStore
     dashboard: DashboardStore  # the dashboard's sign-in links and sessions (issue 14)
+    web: WebReportStore  # the public web report form (issue 15)
 
     @classmethod
     def on(cls, db: Database) -> Repo:
@@ -91,4 +93,5 @@ class Repo:
             revisits=RevisitStore(db),
             hotspots=HotspotStore(db),
             dashboard=DashboardStore(db),
+            web=WebReportStore(db),
         )

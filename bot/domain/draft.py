@@ -75,6 +75,7 @@ ORDER: tuple[Step, ...] = (
 class Source(StrEnum):
     REPORTER = "reporter"  # a member of the public in a private chat
     HOTLINE = "hotline"  # a duty officer logging a phoned-in tip
+    WEB = "web"  # a member of the public on the web report form (no Telegram chat)
 
 
 # -- limits -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from bot.domain.revisits import RevisitOutcome
 from bot.domain.rewards import Ineligible, PayMethod, RewardState
 from bot.domain.spots import Spot
 from bot.domain.tips import Action, Flag, Outcome, People, Role, Seen, State, Supply
+from bot.domain.webreport import Problem
 
 STATE = {
     State.NEW: "state.new",
@@ -88,7 +89,11 @@ SPOT = {
     Spot.OTHER: "spot.other",
 }
 
-SOURCE = {Source.REPORTER: "source.reporter", Source.HOTLINE: "source.hotline"}
+SOURCE = {
+    Source.REPORTER: "source.reporter",
+    Source.HOTLINE: "source.hotline",
+    Source.WEB: "source.web",
+}
 
 #: "Send a location / the wrong kind of message" at each step of a report.
 WRONG = {
@@ -211,4 +216,16 @@ MARKER = {
     MarkerState.EN_ROUTE: "web.dash.marker.en_route",
     MarkerState.EN_ROUTE_ETA: "web.dash.marker.en_route_eta",
     MarkerState.ON_SCENE: "web.dash.marker.on_scene",
+}
+
+# == h15 — issue 15: the web report form ==
+#: What a posted web form lacks, next to its field (bot/web/report/pages.py).
+WEB_PROBLEM = {
+    Problem.PLACE: "web.problem.place",
+    Problem.SEEN: "web.problem.seen",
+    Problem.PEOPLE: "web.problem.people",
+    Problem.SPOT: "web.problem.spot",
+    Problem.PHONE: "web.problem.phone",
+    Problem.WORDS: "web.problem.words",
+    Problem.PHOTO: "web.problem.photo",
 }

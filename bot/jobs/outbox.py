@@ -48,6 +48,7 @@ from bot.domain.outbox import (
     RevisitPost,
 )
 from bot.domain.tips import Tip
+from bot.domain.webreport import WEB_PHOTO
 from bot.jobs.revisit_cards import RevisitCards
 from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
@@ -505,11 +506,37 @@ class OutboxSender:
                 )
             await self._record(message, tip.id, MessageKind.LOCATION, last(MessageKind.LOCATION))
         if MessageKind.PHOTO in owed:
+            photo = await self._photo(photos[0])
+            if photo is None:  # a web reporter's photo, purged meanwhile: the item is done
+                return False
             message = await self.bot.send_photo(
-                chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
+                chat, photo, caption=tip.code, reply_to_message_id=card_id
             )
             await self._record(message, tip.id, MessageKind.PHOTO, last(MessageKind.PHOTO))
+            await self._uploaded(photos[0]["file_id"], message)
         return True
+
+    async def _photo(self, media: dict) -> str | bytes | None:
+        return await self._photo_of(media["file_id"])
+
+    async def _photo_of(self, file_id: str) -> str | bytes | None:
+        """A Telegram file id, or the bytes of a web reporter's photo not uploaded yet (once
+        uploaded: Telegram's file id for it; None: purged)."""
+        if not file_id.startswith(WEB_PHOTO):
+            return file_id
+        ref = file_id.removeprefix(WEB_PHOTO)
+        return await self.notifier.web.photo(ref) or await self.notifier.web.uploaded_as(ref)
+
+    async def _uploaded(self, file_id: str, message: Message) -> None:
+        """A web photo went up: later copies of the card send Telegram's file id, and our copy
+        of the bytes goes."""
+        if file_id.startswith(WEB_PHOTO) and message.photo:
+            sent = message.photo[-1]
+            async with self.db.write() as tx:
+                ref = file_id.removeprefix(WEB_PHOTO)
+                await self.notifier.web.uploaded(
+                    tx, ref, sent.file_id, sent.file_unique_id, self.clock.now()
+                )
 
     async def _edit_cards(self, item: OutboxItem) -> None:
         """Edit every copy of the tip's card to show the tip as it is now."""
@@ -592,10 +619,15 @@ class OutboxSender:
         markup = notices.keyboard(notice.keyboard, lang, item.tip_id)
         if notice.amend_button and item.tip_id is not None:
             markup = notices.amend_keyboard(item.tip_id, lang)
-        if notice.photo is not None:  # a photo a reporter added, its text the caption
+        # A photo a reporter added, its text the caption (a web one: its bytes, or Telegram's
+        # file id once another chat's copy uploaded it; gone with a purge: the text alone).
+        photo = await self._photo_of(notice.photo) if notice.photo is not None else None
+        if photo is not None:
             message = await self.bot.send_photo(
-                item.chat_id, notice.photo, caption=text, reply_to_message_id=reply_to
+                item.chat_id, photo, caption=text, reply_to_message_id=reply_to
             )
+            assert notice.photo is not None
+            await self._uploaded(notice.photo, message)
         else:
             message = await self.bot.send_message(
                 item.chat_id, text, reply_markup=markup, reply_to_message_id=reply_to

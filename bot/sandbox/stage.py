@@ -169,6 +169,12 @@ class Stage:
             self.revision += 1
         log.info("%s", text)
 
+    @property
+    def report_url(self) -> str | None:
+        """The public web report form on the bot's own web server (issue 15), once listening."""
+        web = self.app.bot_data.get("web") if self.app is not None else None
+        return f"{web.url}/report/" if web is not None and web.listening else None
+
     def person(self, user_id: int) -> Person | None:
         return next((p for p in self.people if p.user_id == user_id), None)
 

@@ -212,6 +212,7 @@ class WebChat:
             ],
             "on_duty": on_duty,
             "status": stage.status,
+            "report_url": stage.report_url,  # the web report form (issue 15)
             "world": stage.revision,
             "places": [
                 {

@@ -163,6 +163,18 @@ class FollowUp:
             await replay.record(tx, "still_there", tip.id)
         return done(tip)
 
+    async def open_on(self, tip: Tip, user_id: int) -> tuple[bool, bool]:
+        """For a page of one tip (the web status page): is "still there?" waiting for the
+        reporter's answer; would their words be taken now (:meth:`take` with ``tip_id``)?"""
+        now = self.clock.now()
+        ask = await self.field.ask(tip.id, AskKind.STILL_THERE, tip.attempt)
+        still = ask is not None and ask.answer is None and tip.is_open and now < ask.open_until
+        more = any(
+            a.tip_id == tip.id and may_reopen(tip, now, self.config.reopen_hours)
+            for a in await self.field.open_asks_of(user_id, AskKind.NOT_FOUND, now)
+        )
+        return still, more or await self._words_wanted(user_id, now, tip.id) is not None
+
     # -- the reporter's messages with no report in progress ---------------------------------
     async def wants(self, user_id: int) -> bool:
         """Is there anything of ours a message from this reporter may answer now?"""
@@ -173,9 +185,11 @@ class FollowUp:
             return True
         return bool(await self._words_wanted(user_id, now))
 
-    async def _words_wanted(self, user_id: int, now: dt.datetime):
+    async def _words_wanted(self, user_id: int, now: dt.datetime, tip_id: int | None = None):
         since = now - dt.timedelta(minutes=WORDS_MINUTES)
         for ask in await self.field.answered_since(user_id, AskKind.STILL_THERE, since):
+            if tip_id is not None and ask.tip_id != tip_id:
+                continue
             tip = await self.store.get(ask.tip_id)
             if ask.words is None and tip is not None and tip.is_open and tip.attempt == ask.attempt:
                 return ask, tip
@@ -188,9 +202,11 @@ class FollowUp:
         text: str | None = None,
         lat: float | None = None,
         lon: float | None = None,
+        tip_id: int | None = None,
     ) -> tuple[Taken, Tip | None]:
         """A reporter's pin or words: reopen their "not found" tip (newest first), else add
-        the words to their answer to "still there?"."""
+        the words to their answer to "still there?". ``tip_id``: only about that tip (the
+        web status page is one tip's)."""
         now = self.clock.now()
         words = clean_words(text)
         # A replay after a crash that came after the commit: the same answer, nothing again.
@@ -198,6 +214,8 @@ class FollowUp:
             if (ref := replay.applied(effect)) is not None:
                 return taken, await self.store.get(int(ref))
         for ask in await self.field.open_asks_of(user_id, AskKind.NOT_FOUND, now):
+            if tip_id is not None and ask.tip_id != tip_id:
+                continue
             tip = await self.store.get(ask.tip_id)
             if tip is None or not may_reopen(tip, now, self.config.reopen_hours):
                 continue
@@ -207,7 +225,7 @@ class FollowUp:
                 return Taken.EMPTY, tip
             after = await self._reopen(tip, ask.id, user_id, words, lat, lon, now)
             return (Taken.REOPENED, after) if after else (Taken.NONE, None)
-        wanted = await self._words_wanted(user_id, now)
+        wanted = await self._words_wanted(user_id, now, tip_id)
         if wanted is None or words is None:
             return Taken.NONE, None
         ask, tip = wanted

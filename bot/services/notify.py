@@ -13,7 +13,18 @@ import datetime as dt
 
 from bot.db.outbox import OutboxStore
 from bot.db.sql import Tx
-from bot.domain.outbox import CardEdit, CardPost, Keyboard, MessageKind, Notice, Photo, Text
+from bot.db.webreports import WebReportStore
+from bot.domain.outbox import (
+    CardEdit,
+    CardPost,
+    Keyboard,
+    MessageKind,
+    Notice,
+    Photo,
+    Text,
+    encode,
+)
+from bot.domain.webreport import is_web_reporter
 from bot.services.clock import StationClock
 from bot.services.reach import Reach
 
@@ -26,6 +37,8 @@ class Notifier:
         self.reach = reach
         self.clock = clock
         self.station_language = station_language
+        # A web reporter has no chat: their notices are kept for their status page.
+        self.web = WebReportStore(outbox.db)
 
     async def refresh_card(self, tx: Tx, tip_id: int, now: dt.datetime | None = None) -> None:
         """Every copy of the tip's card will show its current state (pending edits coalesce)."""
@@ -63,7 +76,15 @@ class Notifier:
         """A message for one person, in their language; returns the outbox row's id.
 
         ``secret`` (a claim secret) is offered to the text as ``{secret}``: the one plaintext
-        copy, removed from the row once the message is delivered (or given up)."""
+        copy, removed from the row once the message is delivered (or given up).
+
+        A web reporter (:func:`bot.domain.webreport.is_web_reporter`) is shown it on their
+        status page instead (returns None): no keyboard (the page offers its own forms), and
+        never the secret, which the page showed once at submission."""
+        if is_web_reporter(user_id):
+            payload = encode(Notice(text, record=record))
+            await self.web.add_notice(tx, user_id, tip_id, payload, now or self.clock.now())
+            return None
         notice = Notice(
             text, keyboard=keyboard, record=record, secret=secret, amend_button=amend_button
         )

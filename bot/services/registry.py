@@ -28,6 +28,7 @@ from bot.services.revisits import RevisitService
 from bot.services.rewards import RewardService
 from bot.services.schedules import ScheduleService
 from bot.services.users import UserService
+from bot.services.webreport import WebReportService
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,4 @@ class Services:
     hotspots: HotspotService
     campaign: CampaignFigures  # the campaign's figures: /stats, the chart, the dashboard
     dashboard: DashboardService  # the dashboard's sign-in and views (issue 14)
+    web_report: WebReportService | None = None  # the public web form (issue 15)

@@ -17,6 +17,7 @@ from bot.domain import dedup
 from bot.domain.draft import (
     Address,
     AmendDone,
+    Candidate,
     Draft,
     Event,
     ImageFile,
@@ -97,6 +98,7 @@ class Submitted:
     duplicates: list[tuple[int, float]]  # (tip id, metres) of open tips nearby
     secret: str | None  # the claim secret (None: this tip cannot earn); sent by the outbox
     receipt_id: int | None = None  # the receipt's outbox row
+    prospect: Ineligible | None = None  # why this tip cannot earn the reward (None: it can)
 
 
 class ReportService:
@@ -240,12 +242,18 @@ class ReportService:
     async def look_up(self, user_id: int, address: Address, language: str) -> Taken:
         """Geocode a typed address the step took; the places found inside the area are the
         reporter's to choose from."""
-        lookup = await self.geocoder.geocode(address.text, language)
+        inside, fell_back = await self.places(address.text, language)
+        taken = await self.take(user_id, replace(address, found=inside))
+        return replace(taken, fell_back=fell_back)
+
+    async def places(self, text: str, language: str) -> tuple[tuple[Candidate, ...], bool]:
+        """The geocoder's places for ``text`` inside the area, best first; and whether the
+        offline gazetteer answered (the web form looks addresses up here too)."""
+        lookup = await self.geocoder.geocode(text, language)
         inside = tuple(
             (r.lat, r.lon, r.label) for r in lookup.results if self.area.contains(r.lat, r.lon)
         )
-        taken = await self.take(user_id, replace(address, found=inside))
-        return replace(taken, fell_back=lookup.fell_back)
+        return inside, lookup.fell_back
 
     async def _toggle(self, draft: Draft, event: ToggleFlag, replayed: bool) -> Taken:
         """Not idempotent: a replay of a toggle that was saved must not undo it (and is told
@@ -300,7 +308,7 @@ class ReportService:
             return refused(Refusal.INCOMPLETE)
         now = self.clock.now()
         directory = self.reach.directory
-        reporter_id = user_id if draft.source is Source.REPORTER else None
+        reporter_id = user_id if draft.source in (Source.REPORTER, Source.WEB) else None
         if reporter_id is not None and not directory.is_staff(user_id):
             recent = await self.store.count_of_reporter_since(user_id, now - dt.timedelta(hours=1))
             if recent >= self.reporting.max_open_tips_per_hour:
@@ -343,7 +351,9 @@ class ReportService:
                     now=now,
                 )
             await self.drafts.delete(tx, user_id)
-            secret = await self.awards.issue_secret(tx, tip_id) if prospect is None else None
+            # A web reporter always gets one: it also opens their status page (issue 15).
+            issue = prospect is None or draft.source is Source.WEB
+            secret = await self.awards.issue_secret(tx, tip_id) if issue else None
             tip = await self.store.get(tip_id)  # inside the transaction: the row as written
             assert tip is not None
             # The receipt is an outbox notice written with the tip: a crash between this
@@ -369,7 +379,7 @@ class ReportService:
                     now=now,
                 )
             await replay.record(tx, "submit", tip_id)
-        return done(Submitted(tip, duplicates, secret, receipt))
+        return done(Submitted(tip, duplicates, secret, receipt, prospect))
 
     async def send_receipt(self, submitted: Submitted) -> None:
         """Deliver the committed receipt now (the reporter is waiting for it); if that fails
@@ -390,6 +400,8 @@ class ReportService:
             return Msg("submit.logged", {"code": tip.code, "group": group})
         key = "submit.received_urgent" if tip.urgent else "submit.received"
         received = Msg(key, {"code": tip.code})
+        if draft.source is Source.WEB:
+            return received  # the form's page shows the secret, once; never kept in a notice
         if secret is not None:
             more = Msg("submit.secret", {"amount": self.reward_amount})
         elif prospect in TOLD_AT_SUBMISSION:

@@ -10,6 +10,7 @@ One module a job:
 ``errors``      every exception mapped to an answer, in one place
 ``telegram``    ``POST /telegram``: the webhook (secret header, journal, then 200)
 ``health``      ``GET /healthz``: small JSON for monitoring, 200 or 503
+``report/``     the public web report form ``/report`` and a web tip's status page ``/t/CODE``
 
 Routes parse → call a service → render, like handlers. Mount points for what later issues
 add (:data:`bot.web.app.MOUNT_POINTS`): the officers' dashboard, the public report form, the

@@ -18,6 +18,7 @@ from bot.web.middleware import MAX_BODY, BodyLimit, SecurityHeaders
 MOUNT_POINTS = {
     "dashboard": "/dashboard",
     "report_form": "/report",
+    "tip_status": "/t",  # the web reporter's status page of a tip: /t/CODE (issue 15)
     "demo": "/demo",
 }
 
@@ -27,6 +28,7 @@ def create_web_app(
     mounts: Mapping[str, ASGIApp] | None = None,
     *,
     max_body: int = MAX_BODY,
+    larger_bodies: Mapping[str, int] | None = None,
 ) -> Starlette:
     routes: list[BaseRoute] = [route for group in route_groups for route in group]
     for name, sub_app in (mounts or {}).items():
@@ -35,6 +37,9 @@ def create_web_app(
         routes.append(Mount(MOUNT_POINTS[name], app=sub_app))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, max_body=max_body)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit, max_body=max_body, larger=larger_bodies),
+        ],
         exception_handlers=dict(EXCEPTION_HANDLERS),
     )

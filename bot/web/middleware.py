@@ -6,6 +6,8 @@ through untouched.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -49,16 +51,24 @@ class BodyLimit:
     """413 for a body larger than ``max_body``: at once when ``Content-Length`` says so, and
     while reading one sent without a length (chunked)."""
 
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int = MAX_BODY, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        #: Path prefixes allowed a larger body (the web report form's photo).
+        self.larger = dict(larger or {})
+
+    def _limit(self, path: str) -> int:
+        return next((n for p, n in self.larger.items() if path.startswith(p)), self.max_body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_body = self._limit(scope.get("path", ""))
         length = Headers(scope=scope).get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        if length is not None and (not length.isdigit() or int(length) > max_body):
             await _too_large(scope, receive, send)
             return
         seen = 0
@@ -68,7 +78,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:  # answered by the exception mapping (errors.py)
+                if seen > max_body:  # answered by the exception mapping (errors.py)
                     raise HTTPException(413, TOO_LARGE)
             return message
 

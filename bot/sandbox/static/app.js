@@ -5,6 +5,7 @@
 // ---------------------------------------------------------------- all the page's own words
 const LABELS = {
   title: "warmline 演练沙盒 · sandbox",
+  webReport: "网页报告 · web form",
   tabs: { reporter: "市民 Reporter", group: "巡查小组 Patrol", officer: "值班 Officer" },
   paneTitle: {
     reporter: "市民与机器人的私聊 · reporter's private chat",
@@ -154,6 +155,8 @@ async function loadState() {
   const duty = state.groups.find((g) => g.key === state.on_duty);
   document.getElementById("duty").textContent = LABELS.dutyLine + (duty ? duty.name : "—");
   document.getElementById("status").textContent = state.status || "";
+  const webReport = document.getElementById("web-report");  // the public form (issue 15)
+  if (state.report_url) { webReport.href = state.report_url; webReport.hidden = false; }
   for (const pane of Object.values(S.panes)) buildSelectors(pane);
 }
 
