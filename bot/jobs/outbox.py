@@ -19,7 +19,6 @@ import datetime as dt
 import logging
 import warnings
 from collections import deque
-from dataclasses import dataclass, field
 
 from telegram import Bot, InputFile, Message
 from telegram.error import (
@@ -28,7 +27,6 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
-    TelegramError,
     TimedOut,
 )
 
@@ -49,6 +47,8 @@ from bot.domain.outbox import (
 )
 from bot.domain.tips import Tip
 from bot.domain.webreport import WEB_PHOTO
+from bot.jobs.digests import Digests
+from bot.jobs.lanes import Lane, Pass
 from bot.jobs.revisit_cards import RevisitCards
 from bot.jobs.tasks import cancel
 from bot.services.cards import CardService
@@ -60,9 +60,7 @@ from bot.views import notices
 from bot.views.cards import (
     DIGEST_MAX,
     card_keyboard,
-    digest_keyboard,
     render_card,
-    render_digest,
 )
 
 log = logging.getLogger(__name__)
@@ -105,6 +103,9 @@ class OutboxSender:
         self.station_language = station_language
         self.digest_threshold = digest_threshold
         self.revisit_cards = revisit_cards  # a revisit's light card (issue 13)
+        self.digests = Digests(
+            bot, db, outbox, tips, messages, clock, self._card_language, digest_threshold
+        )
         # Every committed transaction that queued a message wakes the sender.
         outbox.listen(self.wake)
         self._wake = asyncio.Event()
@@ -171,7 +172,7 @@ class OutboxSender:
                 self._api_back = False
                 async with self.db.write() as tx:
                     await self.outbox.retry_unreached_now(tx, self.clock.now())
-            run = _Pass()
+            run = Pass()
             try:
                 while True:
                     self._wake.clear()
@@ -203,7 +204,7 @@ class OutboxSender:
                     task.cancel()
                 await asyncio.gather(*left, return_exceptions=True)
 
-    async def _lane(self, run: _Pass, lane: _Lane) -> None:
+    async def _lane(self, run: Pass, lane: Lane) -> None:
         """Deliver one chat's queued items in order (see :meth:`flush`)."""
         while lane.queue:
             head = lane.queue[0]
@@ -215,7 +216,7 @@ class OutboxSender:
                         # A backlog of new cards for a group: digests (at most two a step).
                         cards = [i for i in lane.queue if i.kind is Kind.CARD][: 2 * DIGEST_MAX]
                         if len(cards) >= self.digest_threshold:
-                            done = await self._send_digests(cards)
+                            done = await self.digests.send(cards)
                             if done:
                                 lane.queue = deque(i for i in lane.queue if i.id not in done)
                                 await run.finished(done)
@@ -232,75 +233,6 @@ class OutboxSender:
                 return
 
     # -- digests ----------------------------------------------------------------------------
-    async def _send_digests(self, items: list[OutboxItem]) -> set[int]:
-        """A group with a backlog of new cards gets them as digests; returns the items done.
-
-        Telegram lets a bot post about 20 messages a minute to one group, and a card is up to
-        three messages. In a burst, one digest line (with its own claim button) per tip reaches
-        the patrol far sooner. Urgent tips are never digested: they get their card at once.
-        """
-        threshold = self.digest_threshold
-        if not threshold:
-            return set()
-        waiting: dict[int, list[OutboxItem]] = {}
-        for item in items:
-            if (
-                item.kind is Kind.CARD
-                and item.chat_id is not None
-                and item.chat_id < 0
-                and not item.message.copy  # type: ignore[union-attr]
-            ):
-                waiting.setdefault(item.chat_id, []).append(item)
-        done: set[int] = set()
-        for chat, queued in waiting.items():
-            if len(queued) < threshold:
-                continue
-            batch: list[tuple[OutboxItem, Tip]] = []
-            for item in queued:
-                tip = await self.tips.get(item.tip_id) if item.tip_id else None
-                if tip is None or tip.urgent:
-                    continue
-                if await self.messages.of(tip.id, chat_id=chat):
-                    continue  # partly sent as a card already: finish that instead
-                batch.append((item, tip))
-            if len(batch) < threshold:
-                continue
-            for start in range(0, len(batch), DIGEST_MAX):
-                done |= await self._send_digest(chat, batch[start : start + DIGEST_MAX])
-        return done
-
-    async def _send_digest(self, chat: int, batch: list[tuple[OutboxItem, Tip]]) -> set[int]:
-        claimed = []
-        async with self.db.write() as tx:
-            for item, tip in batch:
-                if await self.outbox.claim(tx, item.id):
-                    claimed.append((item, tip))
-        if not claimed:
-            return set()
-        tips = [tip for _, tip in claimed]
-        lang = await self._card_language(chat)
-        try:
-            message = await self.bot.send_message(
-                chat,
-                render_digest(tips, lang, self.clock.tz),
-                reply_markup=digest_keyboard(tips, lang),
-            )
-        except TelegramError as exc:
-            # Let each card go its own way (with the usual fault handling) on the next pass.
-            log.warning("digest to %s failed (%s); sending the cards one by one", chat, exc)
-            async with self.db.write() as tx:
-                for item, _tip in claimed:
-                    await self.outbox.retry(tx, item.id, self.clock.now(), f"digest: {exc}")
-            return set()
-        now = self.clock.now()
-        async with self.db.write() as tx:
-            for item, tip in claimed:
-                await self.messages.add(
-                    tx, chat, message.message_id, tip.id, MessageKind.DIGEST, now
-                )
-                await self.outbox.done(tx, item.id, now)
-        return {item.id for item, _ in claimed}
-
     # -- one item ---------------------------------------------------------------------------
     async def deliver_now(self, item_id: int) -> None:
         """Send one committed item at once, from the caller's task (a receipt the reporter is
@@ -549,7 +481,7 @@ class OutboxSender:
         if tip is None:
             return
         for digest in digests:
-            await self._edit_digest(digest.chat_id, digest.message_id)
+            await self.digests.edit(digest.chat_id, digest.message_id)
         rendered: dict[str, tuple[str, object]] = {}
         for message in cards:
             lang = await self._card_language(message.chat_id)
@@ -585,24 +517,6 @@ class OutboxSender:
                         await self.notifier.post_card(tx, message.chat_id, tip.id)
                     continue
                 raise
-
-    async def _edit_digest(self, chat: int, message_id: int) -> None:
-        tips = [
-            tip
-            for tip_id in await self.messages.tips_in(chat, message_id)
-            if (tip := await self.tips.get(tip_id)) is not None
-        ]
-        lang = await self._card_language(chat)
-        try:
-            await self.bot.edit_message_text(
-                render_digest(tips, lang, self.clock.tz),
-                chat_id=chat,
-                message_id=message_id,
-                reply_markup=digest_keyboard(tips, lang),
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.warning("digest %s/%s could not be edited: %s", chat, message_id, exc)
 
     # -- notices ----------------------------------------------------------------------------
     async def _send_notice(self, item: OutboxItem, notice: Notice) -> None:
@@ -643,60 +557,3 @@ class OutboxSender:
         await self.bot.send_photo(
             item.chat_id, InputFile(photo.png, filename="warmline.png"), caption=caption
         )
-
-
-@dataclass
-class _Lane:
-    key: object  # a chat id, or ("tip", id) for an item for no one chat
-    queue: deque[OutboxItem] = field(default_factory=deque)
-    task: asyncio.Task[None] | None = None
-
-
-class _Pass:
-    """The lanes of one :meth:`OutboxSender.flush` and the items they hold (queued or being
-    sent), so that the next read of due items skips them."""
-
-    def __init__(self) -> None:
-        self.lanes: dict[object, _Lane] = {}
-        # item id → its tip, for the items held in a chat's lane (else None)
-        self.unfinished: dict[int, int | None] = {}
-        self.handled = 0
-        self.error: Exception | None = None
-        self._changed = asyncio.Condition()
-
-    def add(self, item: OutboxItem, work) -> None:
-        if item.id in self.unfinished:
-            return
-        self.unfinished[item.id] = item.tip_id if item.chat_id is not None else None
-        key = item.chat_id if item.chat_id is not None else ("tip", item.tip_id)
-        lane = self.lanes.get(key)
-        if lane is None:
-            lane = self.lanes[key] = _Lane(key)
-        lane.queue.append(item)
-        if lane.task is None or lane.task.done():
-            lane.task = asyncio.create_task(work(self, lane), name=f"warmline-outbox-{key}")
-
-    def running(self) -> list[asyncio.Task[None]]:
-        return [lane.task for lane in self.lanes.values() if lane.task and not lane.task.done()]
-
-    async def finished(self, ids: set[int]) -> None:
-        for item_id in ids:
-            if item_id in self.unfinished:
-                del self.unfinished[item_id]
-                self.handled += 1
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def after_earlier_of_tip(self, item: OutboxItem) -> None:
-        """Wait until no item written before ``item`` about its tip is still unfinished in a
-        chat's lane. (The items for no one chat of a tip are one lane: in order already, and
-        one written earlier may come due later, behind this one.)"""
-
-        def clear() -> bool:
-            return not any(
-                other < item.id and tip is not None and tip == item.tip_id
-                for other, tip in self.unfinished.items()
-            )
-
-        async with self._changed:
-            await self._changed.wait_for(clear)
