@@ -115,6 +115,7 @@ class OutboxSender:
         self._flushing = asyncio.Lock()
         # How many lanes send at once (each holds a claimed item and a database write or two).
         self._slots = asyncio.Semaphore(LANES_AT_ONCE)
+        self._uploading = asyncio.Lock()  # a web reporter's photo goes up once (see below)
         self.idle_poll_s = 1.0
         self._scrubbed = False  # a claim secret left a row since the last WAL truncation
         self._api_back = False
@@ -438,18 +439,27 @@ class OutboxSender:
                 )
             await self._record(message, tip.id, MessageKind.LOCATION, last(MessageKind.LOCATION))
         if MessageKind.PHOTO in owed:
-            photo = await self._photo(photos[0])
-            if photo is None:  # a web reporter's photo, purged meanwhile: the item is done
-                return False
-            message = await self.bot.send_photo(
-                chat, photo, caption=tip.code, reply_to_message_id=card_id
+            message = await self._send_report_photo(
+                chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
             )
+            if message is None:  # a web reporter's photo, purged meanwhile: the item is done
+                return False
             await self._record(message, tip.id, MessageKind.PHOTO, last(MessageKind.PHOTO))
-            await self._uploaded(photos[0]["file_id"], message)
         return True
 
-    async def _photo(self, media: dict) -> str | bytes | None:
-        return await self._photo_of(media["file_id"])
+    async def _send_report_photo(self, chat: int, file_id: str, **kwargs: object) -> Message | None:
+        """Send a reporter's photo: a Telegram file id as it is; a web reporter's (bytes until
+        the first chat's copy uploads it) one upload at a time, so that every later copy
+        sends Telegram's file id for it. None: a web photo purged meanwhile."""
+        if not file_id.startswith(WEB_PHOTO):
+            return await self.bot.send_photo(chat, file_id, **kwargs)  # type: ignore[arg-type]
+        async with self._uploading:  # (lanes run at once: two chats, one upload)
+            photo = await self._photo_of(file_id)
+            if photo is None:
+                return None
+            message = await self.bot.send_photo(chat, photo, **kwargs)  # type: ignore[arg-type]
+            await self._uploaded(file_id, message)
+            return message
 
     async def _photo_of(self, file_id: str) -> str | bytes | None:
         """A Telegram file id, or the bytes of a web reporter's photo not uploaded yet (once
@@ -535,14 +545,12 @@ class OutboxSender:
             markup = notices.amend_keyboard(item.tip_id, lang)
         # A photo a reporter added, its text the caption (a web one: its bytes, or Telegram's
         # file id once another chat's copy uploaded it; gone with a purge: the text alone).
-        photo = await self._photo_of(notice.photo) if notice.photo is not None else None
-        if photo is not None:
-            message = await self.bot.send_photo(
-                item.chat_id, photo, caption=text, reply_to_message_id=reply_to
+        message = None
+        if notice.photo is not None:
+            message = await self._send_report_photo(
+                item.chat_id, notice.photo, caption=text, reply_to_message_id=reply_to
             )
-            assert notice.photo is not None
-            await self._uploaded(notice.photo, message)
-        else:
+        if message is None:
             message = await self.bot.send_message(
                 item.chat_id, text, reply_markup=markup, reply_to_message_id=reply_to
             )

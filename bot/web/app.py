@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp
 
 from bot.web.errors import EXCEPTION_HANDLERS
-from bot.web.middleware import MAX_BODY, BodyLimit, SecurityHeaders
+from bot.web.middleware import MAX_BODY, SECURITY_HEADERS, BodyLimit, ResponseHeaders
 
 #: Where the sub-apps of later issues go (each a Starlette app of its own, with its own
 #: pages, assets and stricter headers): the officers' dashboard, the public report form, the
@@ -38,7 +38,7 @@ def create_web_app(
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(ResponseHeaders, unless_set=SECURITY_HEADERS),
             Middleware(BodyLimit, max_body=max_body, larger=larger_bodies),
         ],
         exception_handlers=dict(EXCEPTION_HANDLERS),

@@ -6,7 +6,7 @@ through untouched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -28,19 +28,36 @@ MAX_BODY = 1024 * 1024
 TOO_LARGE = "request body too large"
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+class ResponseHeaders:
+    """Sets headers on every answer of the app it wraps: ``always`` over the app's own,
+    ``unless_set`` only where the app set none, and ``by_path(path)``'s over both. The one
+    header middleware of the web server (the floor for every route, each page's own)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        always: Mapping[str, str] | None = None,
+        *,
+        unless_set: Mapping[str, str] | None = None,
+        by_path: Callable[[str], Mapping[str, str]] | None = None,
+    ) -> None:
         self.app = app
+        self.always = dict(always or {})
+        self.unless_set = dict(unless_set or {})
+        self.by_path = by_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chosen = {**self.always, **(self.by_path(scope.get("path", "")) if self.by_path else {})}
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in chosen.items():
+                    headers[name] = value
+                for name, value in self.unless_set.items():
                     headers.setdefault(name, value)
             await send(message)
 

@@ -44,6 +44,7 @@ from bot.web.dashboard.mapdata import (
 )
 from bot.web.dashboard.pages import map_page, message_page, stats_page
 from bot.web.dashboard.statsdata import stats_json
+from bot.web.middleware import ResponseHeaders
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +322,13 @@ def create_dashboard(
             Route("/font/warmline-sans.otf", font, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=static)),
         ],
-        middleware=[Middleware(security.DashboardHeaders, tiles=tiles)],
+        middleware=[
+            Middleware(
+                ResponseHeaders,
+                security.dashboard_headers(tiles),
+                unless_set={"Cache-Control": "no-store"},  # static assets say how long they keep
+            )
+        ],
         exception_handlers={_NotReady: _not_ready},
     )
     dashboard.state.layers = None  # a LayerSource, once the features that feed it exist

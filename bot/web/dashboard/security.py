@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.domain.dashboard import csrf_ok, csrf_token
 
@@ -48,40 +46,16 @@ def content_security_policy(tiles: str) -> str:
 
 
 def dashboard_headers(tiles: str) -> dict[str, str]:
+    """Set on every answer of the dashboard (bot.web.middleware.ResponseHeaders), with
+    ``Cache-Control: no-store`` where an answer (a photo, the font) does not say otherwise."""
     return {
         "Content-Security-Policy": content_security_policy(tiles),
-        "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",
     }
-
-
-class DashboardHeaders:
-    """Sets the dashboard's headers on every answer of the mounted app (pure ASGI, so the
-    event stream passes through untouched)."""
-
-    def __init__(self, app: ASGIApp, tiles: str) -> None:
-        self.app = app
-        self.headers = dashboard_headers(tiles)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    if name == "Cache-Control" and name in headers:
-                        continue  # static assets say how long they keep
-                    headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def session_token(request: Request) -> str | None:

@@ -40,14 +40,16 @@ from bot.services.followup import Taken
 from bot.services.media import NotAnImage, strip_metadata
 from bot.services.result import Refusal
 from bot.services.webreport import WebRefusal, WebReportService, WebSubmitted
+from bot.web.middleware import ResponseHeaders
 from bot.web.report import pages
 from bot.web.report.guard import (
     BROWSER_COOKIE,
+    PAGE_HEADERS,
     VIEW_COOKIE,
-    PageHeaders,
     browser,
     client_address,
     language,
+    page_headers,
     set_cookie,
 )
 from bot.web.report.pages import FormState, Site
@@ -107,7 +109,9 @@ class ReportWeb:
             routes=routes,
             # (Bodies: bounded by the web server at OUTER_LIMIT; _read answers 413 above
             # MAX_POST_BYTES with a page.)
-            middleware=[Middleware(PageHeaders)],
+            middleware=[
+                Middleware(ResponseHeaders, PAGE_HEADERS, by_path=page_headers)
+            ],
             exception_handlers={HTTPException: self._refusal},
         )
 

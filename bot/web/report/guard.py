@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import secrets
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Self only; no inline script or style; no other origin for anything (no CDN, no tiles).
 CSP = (
@@ -34,28 +32,10 @@ BROWSER_COOKIE = "wl_b"
 VIEW_COOKIE = "wl_t"
 
 
-class PageHeaders:
-    """Pure ASGI: the pages' headers on every answer of the sub-app it wraps."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = "/static/" in scope.get("path", "")
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in PAGE_HEADERS.items():
-                    headers[name] = value
-                if static:
-                    headers["Cache-Control"] = STATIC_CACHE
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+def page_headers(path: str) -> dict[str, str]:
+    """More headers of an answer of the form's sub-apps (bot.web.middleware.ResponseHeaders
+    sets PAGE_HEADERS on every one): their static assets may be cached."""
+    return {"Cache-Control": STATIC_CACHE} if "/static/" in path else {}
 
 
 def client_address(request: Request) -> str:
