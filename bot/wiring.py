@@ -143,6 +143,7 @@ def build_services(
         clock, config.field, service_area(config),
         lambda lat, lon: geocoder.district(lat, lon, config.station.language),
         audit,
+        repo.media,
     )
     cards.field_facts = followup.facts
     arrival = ArrivalService(

@@ -472,3 +472,31 @@ async def test_summary_has_legs_median_p90_with_counts_and_attempts(tmp_path: Pa
         # Per attempt: three searches, two found; per incident: two, both found.
         found = zh("summary.field_found", a_located=2, a_missed=1, i_located=2, i_missed=0)
         assert found in yesterday
+
+
+async def test_not_found_then_a_photo_reopens_and_the_new_card_carries_it(tmp_path: Path) -> None:
+    """The reporter may add a photo after "not found" (issue 13 item 6): it reopens the tip
+    like a pin or words, and the new attempt's card carries that photo, not the first one."""
+    async with world(tmp_path) as w:
+        tip, _ = await dispatched(w)
+        await claim_with_eta(w, tip.code, 10)
+        w.mark(REPORTER)
+        await close_as(w, tip.code, Outcome.NOT_FOUND)
+        await w.next_bot(REPORTER, zh("reopen.ask", code=tip.code, hours=2))
+        await w.settle()
+        photos_before = [m for m in w.bot_msgs(G1_CHAT) if m.get("photo")]
+        w.clock.now = T0 + dt.timedelta(minutes=30)
+        sent = w.emu.send_photo(REPORTER, caption="在桥洞另一头")
+        await w.next_bot(REPORTER, zh("reopen.done", code=tip.code, attempt=2))
+        after = await w.repo.tips.get(tip.id)
+        assert after.state is State.DISPATCHED and after.attempt == 2
+        await card_now(w, tip.code, "在桥洞另一头")  # the caption is the reporter's words
+        added = sent["photo"][-1]["file_unique_id"]
+
+        def new_photos() -> list[dict]:
+            return [m for m in w.bot_msgs(G1_CHAT) if m.get("photo")][len(photos_before) :]
+
+        await w.until(lambda: len(new_photos()) == 1)
+        assert new_photos()[0]["photo"][-1]["file_unique_id"] == added
+        media = [m for m in await w.repo.media.of(tip.id) if m["kind"] == "report_photo"]
+        assert media[-1]["file_unique_id"] == added and media[-1]["added_by"] == REPORTER

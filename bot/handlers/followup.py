@@ -56,16 +56,19 @@ async def on_reporter_message(update: Update, context: ContextTypes.DEFAULT_TYPE
     if not await svc.followup.wants(user.id):
         return False
     point = message.venue.location if message.venue else message.location
-    text = message.text
-    if point is None and clean_words(text) is None:
-        # A photo, a sticker, a contact…: the report flow answers it as before (a photo is
-        # not taken here: it would reach the patrol only as words).
-        return False
+    text = message.text or message.caption
+    photo = None
+    if message.photo:  # (a photo sent as a file goes to the report flow, which cleans it)
+        largest = message.photo[-1]
+        photo = (largest.file_id, largest.file_unique_id)
+    if point is None and clean_words(text) is None and photo is None:
+        return False  # a sticker, a contact…: the report flow answers it as before
     taken, tip = await svc.followup.take(
         user.id,
         text=text,
         lat=point.latitude if point else None,
         lon=point.longitude if point else None,
+        photo=photo,
     )
     if taken is Taken.NONE or tip is None:
         return False

@@ -573,7 +573,7 @@ MESSAGES: dict[str, str] = {
     "still.card": "👁 Reporter {at}: {said}",
     "still.card_words": "{answer}, {words}",
     # "Not found" is not the end: the reporter's new pin or words reopen the tip.
-    "reopen.ask": "Report {code}: can you add anything? A better description of the spot, a new location (📍) or a few words: send it to me within {hours} h and the patrol will look again.",
+    "reopen.ask": "Report {code}: can you add anything? A better description of the spot, a new location (📍), a photo or a few words: send it to me within {hours} h and the patrol will look again.",
     "reopen.done": "Thank you! Added to report {code}; the patrol will look again (attempt {attempt}).",
     "reopen.card": "🔁 Attempt {attempt} (same report): {earlier}",
     "reopen.card_earlier": "attempt {attempt} {at} {outcome}",

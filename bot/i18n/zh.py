@@ -568,7 +568,7 @@ MESSAGES: dict[str, str] = {
     "still.card": "👁 报告人 {at}：{said}",
     "still.card_words": "{answer}，{words}",
     # "Not found" is not the end: the reporter's new pin or words reopen the tip.
-    "reopen.ask": "报告 {code}：您能补充什么吗？更准确的位置、新的定位（📍）或几句话都可以，{hours} 小时内直接发给我，巡查队会再去找一次。",
+    "reopen.ask": "报告 {code}：您能补充什么吗？更准确的位置、新的定位（📍）、一张照片或几句话都可以，{hours} 小时内直接发给我，巡查队会再去找一次。",
     "reopen.done": "谢谢！已补充到报告 {code}，巡查队会再去找一次（第 {attempt} 次）。",
     "reopen.card": "🔁 第 {attempt} 次查找（同一报告）：{earlier}",
     "reopen.card_earlier": "第 {attempt} 次 {at} {outcome}",

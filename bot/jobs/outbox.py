@@ -439,8 +439,8 @@ class OutboxSender:
                 )
             await self._record(message, tip.id, MessageKind.LOCATION, last(MessageKind.LOCATION))
         if MessageKind.PHOTO in owed:
-            message = await self._send_report_photo(
-                chat, photos[0]["file_id"], caption=tip.code, reply_to_message_id=card_id
+            message = await self._send_report_photo(  # the newest (a reopened attempt's)
+                chat, photos[-1]["file_id"], caption=tip.code, reply_to_message_id=card_id
             )
             if message is None:  # a web reporter's photo, purged meanwhile: the item is done
                 return False

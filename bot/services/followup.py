@@ -17,6 +17,7 @@ from bot.db.database import Database, from_db_time
 from bot.db.drafts import DraftStore
 from bot.db.events import EventStore
 from bot.db.field import FieldStore
+from bot.db.messages import MediaStore
 from bot.db.sql import Tx
 from bot.db.tips import TipStore
 from bot.domain.arrival import (
@@ -78,7 +79,9 @@ class FollowUp:
         area: ServiceArea,
         district_of: Callable[[float, float], str | None],
         audit: Audit,
+        media: MediaStore | None = None,
     ) -> None:
+        self.media = media  # a photo sent after "not found" goes with the new attempt
         self.audit = audit
         self.db = db
         self.store = store
@@ -203,10 +206,11 @@ class FollowUp:
         lat: float | None = None,
         lon: float | None = None,
         tip_id: int | None = None,
+        photo: tuple[str, str | None] | None = None,
     ) -> tuple[Taken, Tip | None]:
-        """A reporter's pin or words: reopen their "not found" tip (newest first), else add
-        the words to their answer to "still there?". ``tip_id``: only about that tip (the
-        web status page is one tip's)."""
+        """A reporter's pin, words or photo (``(file id, unique id)``): reopen their "not
+        found" tip (newest first), else add the words to their answer to "still there?".
+        ``tip_id``: only about that tip (the web status page is one tip's)."""
         now = self.clock.now()
         words = clean_words(text)
         # A replay after a crash that came after the commit: the same answer, nothing again.
@@ -221,9 +225,9 @@ class FollowUp:
                 continue
             if lat is not None and lon is not None and not self.area.contains(lat, lon):
                 return Taken.OUTSIDE, tip
-            if words is None and lat is None:
+            if words is None and lat is None and photo is None:
                 return Taken.EMPTY, tip
-            after = await self._reopen(tip, ask.id, user_id, words, lat, lon, now)
+            after = await self._reopen(tip, ask.id, user_id, words, lat, lon, now, photo)
             return (Taken.REOPENED, after) if after else (Taken.NONE, None)
         wanted = await self._words_wanted(user_id, now, tip_id)
         if wanted is None or words is None:
@@ -246,6 +250,7 @@ class FollowUp:
         lat: float | None,
         lon: float | None,
         now: dt.datetime,
+        photo: tuple[str, str | None] | None = None,
     ) -> Tip | None:
         changes = reopen_changes(tip, now)
         if lat is not None and lon is not None:
@@ -265,6 +270,17 @@ class FollowUp:
             await self.field.answer(tx, ask_id, "reopened", now)
             if words is not None:
                 await self.field.add_words(tx, ask_id, words)
+            if photo is not None and self.media is not None:
+                # The newest report photo is the one the new attempt's card carries.
+                await self.media.add(
+                    tx,
+                    tip_id=tip.id,
+                    kind="report_photo",
+                    file_id=photo[0],
+                    file_unique_id=photo[1],
+                    added_by=user_id,
+                    now=now,
+                )
             await self.field.freeze_cards(tx, tip.id, EARLIER_SUFFIX)
             after = await self.tips.transition(
                 tx,
@@ -278,6 +294,7 @@ class FollowUp:
                     "attempt": tip.attempt + 1,
                     "pin": lat is not None,
                     "words": words is not None,
+                    "photo": photo is not None,
                     "group": team.key,
                 },
             )
