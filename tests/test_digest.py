@@ -79,3 +79,23 @@ async def test_a_few_tips_still_get_cards(tmp_path: Path) -> None:
         for code in codes:
             assert w.card(G1_CHAT, code) is not None
         assert not any("新报告" in (m["text"] or "") for m in w.bot_msgs(G1_CHAT))
+
+
+def test_a_digest_line_names_the_exact_spot_first() -> None:
+    """A tip with an exact spot reads the same on its digest line as on its card (issue 13):
+    the spot before the district."""
+    import zoneinfo
+
+    from bot.domain.spots import Spot
+    from bot.views.cards import open_place, render_digest
+    from tests.test_dashboard import a_tip
+
+    plain = a_tip(State.DISPATCHED, address="团城山公园", district="下陆区")
+    spotted = replace(plain, spot=Spot.PARK_BENCH, spot_text="东侧入口")
+    for lang in ("zh", "en"):
+        text = render_digest([spotted], lang, zoneinfo.ZoneInfo("Asia/Shanghai"))
+        place = open_place(spotted, lang)
+        assert place in text and "东侧入口" in place and t(lang, "spot.park_bench") in place
+        assert place.index("东侧入口") < place.index("下陆区")
+        # A tip without a spot keeps its old line.
+        assert "下陆区 · 团城山公园" in render_digest([plain], lang, zoneinfo.ZoneInfo("UTC"))

@@ -307,7 +307,9 @@ def render_digest(tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo) -> str:
     """Several new tips in one message: a line each; claim one to get its full card."""
     lines = [t(lang, "digest.head", count=len(tips))]
     for tip in tips:
-        if tip.place_label or tip.address:
+        if tip.spot or tip.spot_text:  # the exact spot first, as on the card (issue 13)
+            place = _place(tip, lang)
+        elif tip.place_label or tip.address:
             place = " · ".join(
                 shown_words(p, lang) for p in (tip.district, tip.place_label or tip.address) if p
             )
