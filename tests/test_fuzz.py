@@ -763,8 +763,8 @@ def _catalog_patterns() -> re.Pattern[str]:
         for template in catalog.values():
             parts = re.split(r"\{[a-z_]+\}", template)
             literal = "".join(parts)
-            if len(literal.strip(" ·:：,，.。-—")) < 2:
-                continue  # nothing to recognise it by
+            if len(re.sub(r"[\W_]", "", literal)) < 2:
+                continue  # nothing to recognise it by (e.g. "{place} ({district})", a fragment)
             alternatives.add(".*?".join(re.escape(part) for part in parts))
     ordered = sorted(alternatives, key=len, reverse=True)
     return re.compile("(?:" + "|".join(ordered) + ")", re.DOTALL)

@@ -9,6 +9,7 @@ import datetime as dt
 from telegram.error import RetryAfter
 
 from bot.ratelimit import FloodGuard
+from tests.harness import WAIT_S
 
 
 class Api:
@@ -58,7 +59,7 @@ async def test_a_private_chat_never_waits_behind_a_group_at_its_limit() -> None:
     api = Api(guard)
     group = [asyncio.create_task(api.send(-100, f"card {i}")) for i in range(4)]
     await asyncio.sleep(0.05)
-    await asyncio.wait_for(api.send(42, "received"), timeout=20)
+    await asyncio.wait_for(api.send(42, "received"), timeout=WAIT_S)
     sent = [c[1] for c in api.calls]
     assert "received" in sent and "card 2" not in sent  # the group is still waiting
     for task in group:
@@ -78,7 +79,7 @@ async def test_calls_that_post_nothing_are_never_held() -> None:
     guard = FloodGuard(overall=(1, 30.0), per_group=(1, 30.0), per_private=(1, 30.0))
     api = Api(guard)
     await api.send(7, "first")
-    await asyncio.wait_for(api.send(7, "press", endpoint="answerCallbackQuery"), timeout=5)
+    await asyncio.wait_for(api.send(7, "press", endpoint="answerCallbackQuery"), timeout=WAIT_S)
     assert [c[1] for c in api.calls] == ["first", "press"]
 
 
@@ -88,8 +89,8 @@ async def test_a_429_pauses_only_its_chat_and_is_tried_again() -> None:
     api.refuse["card"] = 1
     card = asyncio.create_task(api.send(-100, "card"))
     await asyncio.sleep(0.1)
-    await asyncio.wait_for(api.send(-200, "other group"), timeout=20)
-    await asyncio.wait_for(api.send(5, "receipt"), timeout=20)
+    await asyncio.wait_for(api.send(-200, "other group"), timeout=WAIT_S)
+    await asyncio.wait_for(api.send(5, "receipt"), timeout=WAIT_S)
     assert [c[1] for c in api.calls] == ["other group", "receipt"]  # the card waits 5 s
     assert await asyncio.wait_for(card, timeout=60) == "card"
     assert [c[1] for c in api.calls][-1] == "card"
