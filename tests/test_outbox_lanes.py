@@ -17,7 +17,8 @@ from bot.i18n import t
 from tests.harness import G1_CHAT, G1_MEMBER, World, world
 
 REPORTER = 830001
-HOLD_S = 4.0  # below the bot's read timeout: a held request still succeeds
+HOLD_S = 60.0  # a last resort (the test releases it): below the read timeout set below
+READ_TIMEOUT = 90.0  # so that a held request still succeeds however slow the machine
 
 
 class HoldGroup:
@@ -57,7 +58,7 @@ async def submit(w: World) -> str:
 async def test_a_hanging_group_message_does_not_hold_up_a_reporters_message(
     tmp_path: Path,
 ) -> None:
-    async with world(tmp_path) as w:
+    async with world(tmp_path, overrides={"read_timeout": READ_TIMEOUT}) as w:
         sender = w.app.bot_data["outbox"]
         await sender.stop()
         code = await submit(w)
@@ -70,13 +71,14 @@ async def test_a_hanging_group_message_does_not_hold_up_a_reporters_message(
             await w.notifier.tell(tx, REPORTER, Msg("chat.user_blocked", {"code": code}))
         await w.until(lambda: len(w.bot_msgs(REPORTER)) > before)
         hold.release.set()
-        # The reporter's message went while the group's card was still hanging.
-        assert hold.reporter_got_while_held == [True]
+        # Every message to the reporter (the notice, and the receipt or the offer to add to
+        # the tip if they had not gone yet) went while the group's card was still hanging.
+        assert hold.reporter_got_while_held and all(hold.reporter_got_while_held)
         await w.wait_card(G1_CHAT, code)
 
 
 async def test_a_card_edit_waits_for_the_card_it_edits(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+    async with world(tmp_path, overrides={"read_timeout": READ_TIMEOUT}) as w:
         sender = w.app.bot_data["outbox"]
         await sender.stop()
         code = await submit(w)
