@@ -34,7 +34,7 @@ from bot.views.field import card_lines as field_lines
 from bot.views.field import eta_rows
 from bot.views.live import card_lines as live_lines
 from bot.views.people import join, label
-from bot.views.places import pin_place, place_line
+from bot.views.places import pin_place, tip_place
 
 DUPLICATES_SHOWN = 10  # possible duplicates listed on a card (nearest first)
 
@@ -60,17 +60,7 @@ def _place(tip: Tip, lang: str, known: tuple[str | None, ...] = ()) -> str:
     """The exact spot first, then the district; with no spot: district, the place's name and
     the typed address. A bare pin: the nearest known place and how far (the map links below
     carry the exact point)."""
-    return place_line(
-        tip.lat,
-        tip.lon,
-        tip.place_label,
-        tip.address,
-        tip.district,
-        tip.spot,
-        tip.spot_text,
-        lang,
-        shown=lambda part: shown_words(part, lang, known),
-    )
+    return tip_place(tip, lang, lambda part: shown_words(part, lang, known))
 
 
 def open_place(tip: Tip, lang: str) -> str:

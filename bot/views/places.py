@@ -8,6 +8,7 @@ from collections.abc import Callable
 from html import escape
 
 from bot.domain.spots import Spot
+from bot.domain.tips import Tip
 from bot.geo import gazetteer
 from bot.i18n import keys, t
 
@@ -77,3 +78,18 @@ def place_line(
     else:
         name = _near_words(near, lat, lon, lang)
     return t(lang, "place.spot_district", place=f"{name} {where}", district=area)
+
+
+def tip_place(tip: Tip, lang: str, shown: Callable[[str], str] = escape) -> str:
+    """A tip's place as :func:`place_line` words it (the card, /open, /mytips, digests)."""
+    return place_line(
+        tip.lat,
+        tip.lon,
+        tip.place_label,
+        tip.address,
+        tip.district,
+        tip.spot,
+        tip.spot_text,
+        lang,
+        shown,
+    )

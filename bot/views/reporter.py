@@ -36,7 +36,7 @@ from bot.geo import gazetteer
 from bot.i18n import keys, t
 from bot.views.callbacks import ReporterButton, ROp
 from bot.views.people import join
-from bot.views.places import place_line, spot_words
+from bot.views.places import place_line, spot_words, tip_place
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -300,17 +300,7 @@ def my_tips(
             )
         )
         if tip.spot or tip.spot_text:  # where exactly, as they said it
-            place = place_line(
-                tip.lat,
-                tip.lon,
-                tip.place_label,
-                tip.address,
-                tip.district,
-                tip.spot,
-                tip.spot_text,
-                lang,
-            )
-            lines.append(t(lang, "mytips.place", place=place))
+            lines.append(t(lang, "mytips.place", place=tip_place(tip, lang)))
         if tip.state in (State.NEW, State.DISPATCHED):
             buttons.append([_b(lang, "btn.withdraw", ROp.WITHDRAW, str(tip.id), code=tip.code)])
         if tip.id in reissuable:
