@@ -346,7 +346,7 @@ def workdir(prefix: str) -> Path:
 
 # -- reporters playing the intake flow ---------------------------------------------------------
 #: The answer pressed at each step (callback data); the review's "send" is pressed by policy.
-STEP_ANSWERS = ("r:seen:now", "r:ppl:1", "r:flagsok", "r:nodesc", "r:nophoto")
+STEP_ANSWERS = ("r:spotok", "r:seen:now", "r:ppl:1", "r:flagsok", "r:nodesc", "r:nophoto")
 SUBMIT = "r:submit"
 
 
