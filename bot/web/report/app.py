@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from bot.config import Config
+from bot.domain.tips import Tip
 from bot.domain.webreport import (
     FormCheck,
     Problem,
@@ -368,6 +369,15 @@ class ReportWeb:
             raise HTTPException(403)
         return service, posted, code, language(request, posted.fields.get("lang"))
 
+    async def _action_on_tip(self, request: Request) -> tuple[WebReportService, Posted, str, Tip]:
+        """A form posted on the status page (its CSRF token checked) by a browser that has
+        opened the tip (its view cookie): the service, the form, the language, the tip."""
+        service, posted, _, lang = await self._posted_action(request)
+        _, tip, seen = await self._viewing(request, service)
+        if tip is None or not seen:
+            raise HTTPException(403)
+        return service, posted, lang, tip
+
     async def open_status(self, request: Request) -> Response:
         service, posted, code, lang = await self._posted_action(request)
         result = await service.open_status(code, posted.fields.get("secret", ""))
@@ -386,19 +396,13 @@ class ReportWeb:
         return response
 
     async def answer(self, request: Request) -> Response:
-        service, posted, _, lang = await self._posted_action(request)
-        _, tip, seen = await self._viewing(request, service)
-        if tip is None or not seen:
-            raise HTTPException(403)
+        service, posted, lang, tip = await self._action_on_tip(request)
         result = await service.answer(tip, posted.fields.get("answer", ""))
         said = t(lang, "web.answered") if result.ok else t(lang, "web.not_open")
         return await self._status_after(request, lang, said)
 
     async def add(self, request: Request) -> Response:
-        service, posted, _, lang = await self._posted_action(request)
-        _, tip, seen = await self._viewing(request, service)
-        if tip is None or not seen:
-            raise HTTPException(403)
+        service, posted, lang, tip = await self._action_on_tip(request)
         photo = None
         if posted.photo_too_large:
             raise HTTPException(413)
@@ -414,10 +418,7 @@ class ReportWeb:
 
     async def still(self, request: Request) -> Response:
         """A button of "still there?" (as the reporter's in Telegram)."""
-        service, posted, _, lang = await self._posted_action(request)
-        _, tip, seen = await self._viewing(request, service)
-        if tip is None or not seen:
-            raise HTTPException(403)
+        service, posted, lang, tip = await self._action_on_tip(request)
         result = await service.still_there(tip, posted.fields.get("answer", ""))
         if result.ok:
             said = t(lang, "still.thanks")
@@ -432,10 +433,7 @@ class ReportWeb:
     async def more(self, request: Request) -> Response:
         """Words for the patrol: after "not found" they reopen the tip, after "still there?"
         they go with the answer."""
-        service, posted, _, lang = await self._posted_action(request)
-        _, tip, seen = await self._viewing(request, service)
-        if tip is None or not seen:
-            raise HTTPException(403)
+        service, posted, lang, tip = await self._action_on_tip(request)
         taken = await service.tell_more(tip, posted.fields.get("words", ""))
         if taken is Taken.WORDS:
             said = t(lang, "still.words_sent", code=tip.code)
