@@ -48,6 +48,7 @@ from bot.configvalues import (
     _RelativeToConfig,
     _resolve_paths,
     _webhook_secret,
+    distinct_sorted,
     is_loopback_host,
 )
 from bot.configvalues import mask_proxy as mask_proxy  # (bot.config's interface)
@@ -278,9 +279,7 @@ class PatrolConfig(_Section):
     @field_validator("reminder_times")
     @classmethod
     def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("a time is listed twice → list each reminder time once")
-        return sorted(value)
+        return distinct_sorted(value, "a time is listed twice → list each reminder time once")
 
 
 class WeatherConfig(_Section):

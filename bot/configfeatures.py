@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.configvalues import distinct_sorted
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,9 +37,7 @@ class FieldConfig(_Section):
     @field_validator("eta_choices")
     @classmethod
     def _distinct(cls, value: list[int]) -> list[int]:
-        if len(set(value)) != len(value):
-            raise ValueError("each choice may appear once → remove the repeated minutes")
-        return sorted(value)
+        return distinct_sorted(value, "each choice may appear once → remove the repeated minutes")
 
 
 class DashboardConfig(_Section):

@@ -45,6 +45,13 @@ def _one_or_more(value: Any) -> Any:
 
 TIMES = Annotated[list[HHMM], BeforeValidator(_one_or_more)]
 
+
+def distinct_sorted(value: list[Any], fix: str) -> list[Any]:
+    """A list whose items may each appear once (``fix``: what to do otherwise), sorted."""
+    if len(set(value)) != len(value):
+        raise ValueError(fix)
+    return sorted(value)
+
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _TOKEN_FIX = "copy the whole token from @BotFather: digits, a colon, then letters and digits"
 
