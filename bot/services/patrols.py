@@ -12,7 +12,7 @@ from bot.db.sql import Tx
 from bot.domain.events import Act, Attempt
 from bot.domain.outbox import Lines, Msg
 from bot.domain.patrol import clean_area, parse_counts
-from bot.domain.roster import Roster
+from bot.domain.roster import Roster, Team
 from bot.domain.tips import Role
 from bot.services.audit import Audit
 from bot.services.clock import StationClock
@@ -68,16 +68,27 @@ class PatrolService:
     def _role(self, user_id: int) -> Role:
         return Role.OFFICER if self.reach.directory.is_officer(user_id) else Role.MEMBER
 
-    async def start(self, chat_id: int, user_id: int, area: str | None) -> Result[PatrolStarted]:
-        """Start the group's patrol. A patrol started without an area takes the area of the
-        next ``/patrol_start AREA``."""
+    async def _logging_team(
+        self, chat_id: int, user_id: int, attempt: Attempt
+    ) -> tuple[Team | None, Refusal | None]:
+        """The patrol group of ``chat_id`` and whether ``user_id`` may log its patrol (one of
+        its members, or an officer); a stranger's attempt is recorded as refused."""
         directory = self.reach.directory
         team = directory.team_by_chat(chat_id)
         if team is None:
-            return refused(Refusal.NOT_A_GROUP)
+            return None, Refusal.NOT_A_GROUP
         if not (team.includes(user_id) or directory.is_officer(user_id)):
-            await self.audit.refused(user_id, Attempt.PATROL_START)
-            return refused(Refusal.NOT_MEMBER, PatrolStarted(team.name))
+            await self.audit.refused(user_id, attempt)
+            return team, Refusal.NOT_MEMBER
+        return team, None
+
+    async def start(self, chat_id: int, user_id: int, area: str | None) -> Result[PatrolStarted]:
+        """Start the group's patrol. A patrol started without an area takes the area of the
+        next ``/patrol_start AREA``."""
+        team, refusal = await self._logging_team(chat_id, user_id, Attempt.PATROL_START)
+        if refusal is not None:
+            return refused(refusal, PatrolStarted(team.name) if team else None)
+        assert team is not None
         area = clean_area(area)
         now = self.clock.now()
         role = self._role(user_id)
@@ -99,13 +110,10 @@ class PatrolService:
         return done(PatrolStarted(team.name))
 
     async def end(self, chat_id: int, user_id: int, args: list[str]) -> Result[PatrolEnded]:
-        directory = self.reach.directory
-        team = directory.team_by_chat(chat_id)
-        if team is None:
-            return refused(Refusal.NOT_A_GROUP)
-        if not (team.includes(user_id) or directory.is_officer(user_id)):
-            await self.audit.refused(user_id, Attempt.PATROL_END)
-            return refused(Refusal.NOT_MEMBER)
+        team, refusal = await self._logging_team(chat_id, user_id, Attempt.PATROL_END)
+        if refusal is not None:
+            return refused(refusal)
+        assert team is not None
         counts = parse_counts(args)
         if counts is None:
             return refused(Refusal.BAD_COUNTS)
