@@ -107,41 +107,62 @@ def _nav(lang: str, here: str, who: str) -> str:
     )
 
 
-def map_page(lang: str, who: str, data: dict) -> str:
-    strings = {key: t(lang, key) for key in MAP_KEYS}
+def _signed_in_page(
+    lang: str,
+    who: str,
+    *,
+    name: str,
+    title: str,
+    css: tuple[str, ...],
+    body: str,
+    data: dict,
+    strings: tuple[str, ...],
+    scripts: tuple[str, ...],
+) -> str:
+    """A page of the signed-in dashboard: its head, the bar (``name`` current), ``body``, the
+    data block with the words its script shows, then its scripts."""
     return (
-        _head(
-            lang,
-            t(lang, "web.dash.title"),
-            (f"{STATIC}/vendor/leaflet/leaflet.css", f"{STATIC}/dashboard/dashboard.css"),
-        )
-        + '<body class="wl-map-page">'
-        + _nav(lang, "map", who)
-        + '<div class="wl-status"><span id="wl-live" class="wl-off"></span>'
-        + '<span id="wl-count"></span></div>'
-        + '<main class="wl-main"><div id="map" role="application"></div>'
-        + '<aside id="wl-panel" hidden></aside></main>'
-        + '<ul id="wl-legend" class="wl-legend"></ul>'
-        + _data_block({**data, "strings": strings})
-        + f'<script src="{STATIC}/vendor/leaflet/leaflet.js"></script>'
-        + f'<script src="{STATIC}/dashboard/map.js"></script>'
+        _head(lang, title, css)
+        + f'<body class="wl-{name}-page">'
+        + _nav(lang, name, who)
+        + body
+        + _data_block({**data, "strings": {key: t(lang, key) for key in strings}})
+        + "".join(f'<script src="{src}"></script>' for src in scripts)
         + "</body></html>"
     )
 
 
+def map_page(lang: str, who: str, data: dict) -> str:
+    return _signed_in_page(
+        lang,
+        who,
+        name="map",
+        title=t(lang, "web.dash.title"),
+        css=(f"{STATIC}/vendor/leaflet/leaflet.css", f"{STATIC}/dashboard/dashboard.css"),
+        body='<div class="wl-status"><span id="wl-live" class="wl-off"></span>'
+        '<span id="wl-count"></span></div>'
+        '<main class="wl-main"><div id="map" role="application"></div>'
+        '<aside id="wl-panel" hidden></aside></main>'
+        '<ul id="wl-legend" class="wl-legend"></ul>',
+        data=data,
+        strings=MAP_KEYS,
+        scripts=(f"{STATIC}/vendor/leaflet/leaflet.js", f"{STATIC}/dashboard/map.js"),
+    )
+
+
 def stats_page(lang: str, who: str, data: dict) -> str:
-    strings = {key: t(lang, key) for key in STATS_KEYS}
-    return (
-        _head(lang, t(lang, "web.dash.stats_title"), (f"{STATIC}/dashboard/dashboard.css",))
-        + '<body class="wl-stats-page">'
-        + _nav(lang, "stats", who)
-        + f'<main class="wl-stats"><h1>{escape(t(lang, "web.dash.stats_title"))}</h1>'
-        + '<div id="wl-periods" class="wl-tabs" role="tablist"></div>'
-        + '<div id="wl-figures"></div></main>'
-        + _data_block({**data, "strings": strings})
-        + f'<script src="{STATIC}/vendor/chartjs/chart.umd.min.js"></script>'
-        + f'<script src="{STATIC}/dashboard/stats.js"></script>'
-        + "</body></html>"
+    return _signed_in_page(
+        lang,
+        who,
+        name="stats",
+        title=t(lang, "web.dash.stats_title"),
+        css=(f"{STATIC}/dashboard/dashboard.css",),
+        body=f'<main class="wl-stats"><h1>{escape(t(lang, "web.dash.stats_title"))}</h1>'
+        '<div id="wl-periods" class="wl-tabs" role="tablist"></div>'
+        '<div id="wl-figures"></div></main>',
+        data=data,
+        strings=STATS_KEYS,
+        scripts=(f"{STATIC}/vendor/chartjs/chart.umd.min.js", f"{STATIC}/dashboard/stats.js"),
     )
 
 
