@@ -15,43 +15,41 @@ from bot.config import Config, ConfigError, load_config, require_token
 EXIT_CONFIG = 2
 #: Another process holds the database (a second `run`, or `restore` while the bot runs).
 EXIT_IN_USE = 3
+CONFIG_HELP = "path to config.toml"
+
+
+def _with_config(sub: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:
+    """A command that reads config.toml (its ``-c/--config``)."""
+    command = sub.add_parser(name, help=help)
+    command.add_argument("-c", "--config", required=True, help=CONFIG_HELP)
+    return command
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="warmline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot (long polling)")
-    run.add_argument("-c", "--config", required=True, help="path to config.toml")
+    run = _with_config(sub, "run", "run the bot (long polling)")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    check = sub.add_parser("check-config", help="validate a config file and show what it means")
-    check.add_argument("-c", "--config", required=True, help="path to config.toml")
-    export = sub.add_parser(
-        "ledger-export", help="write the reward ledger for the finance office (.csv or .xlsx)"
+    _with_config(sub, "check-config", "validate a config file and show what it means")
+    export = _with_config(
+        sub, "ledger-export", "write the reward ledger for the finance office (.csv or .xlsx)"
     )
-    export.add_argument("-c", "--config", required=True, help="path to config.toml")
     export.add_argument("--out", required=True, help="output file: ledger.csv or ledger.xlsx")
-    purge = sub.add_parser(
-        "purge", help="remove personal data of tips closed before a date (keeps statistics)"
+    purge = _with_config(
+        sub, "purge", "remove personal data of tips closed before a date (keeps statistics)"
     )
-    purge.add_argument("-c", "--config", required=True, help="path to config.toml")
     purge.add_argument("--before", required=True, help="a date, YYYY-MM-DD (station time)")
-    reload = sub.add_parser(
-        "reload", help="check config.toml, then have the running bot reload it (SIGHUP)"
-    )
-    reload.add_argument("-c", "--config", required=True, help="path to config.toml")
-    backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
-    backup.add_argument("-c", "--config", required=True, help="path to config.toml")
+    _with_config(sub, "reload", "check config.toml, then have the running bot reload it (SIGHUP)")
+    backup = _with_config(sub, "backup", "copy the database safely while the bot runs")
     backup.add_argument("--out", required=True, help="the backup file to create")
     _add_export_parser(sub)
-    leaflet = sub.add_parser(
-        "leaflet", help="the printable A5 notice with a QR code of the web report form"
+    leaflet = _with_config(
+        sub, "leaflet", "the printable A5 notice with a QR code of the web report form"
     )
-    leaflet.add_argument("-c", "--config", required=True, help="path to config.toml")
     leaflet.add_argument("--out", required=True, help="output file: leaflet.pdf or leaflet.png")
-    restore = sub.add_parser(
-        "restore", help="replace the database with a backup (the bot must be stopped)"
+    restore = _with_config(
+        sub, "restore", "replace the database with a backup (the bot must be stopped)"
     )
-    restore.add_argument("-c", "--config", required=True, help="path to config.toml")
     restore.add_argument("--from", dest="source", required=True, help="the backup file")
     demo = sub.add_parser(
         "demo",
@@ -276,7 +274,7 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     export.add_argument(
         "what", choices=["tips", "events"], help="tips: one row per tip; events: the audit log"
     )
-    export.add_argument("-c", "--config", required=True, help="path to config.toml")
+    export.add_argument("-c", "--config", required=True, help=CONFIG_HELP)
     export.add_argument(
         "--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD"
     )
