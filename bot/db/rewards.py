@@ -131,18 +131,11 @@ class RewardStore:
         )
         return [_reward(r) for r in rows]
 
-    async def update(
-        self,
-        tx: Tx,
-        reward_id: int,
-        *,
-        expect_state: RewardState,
-        expect_version: int,
-        changes: dict[str, Any],
-    ) -> bool:
-        """Compare-and-set, like :meth:`TipStore.update`: two officers never both win."""
+    async def update(self, tx: Tx, reward: Reward, changes: dict[str, Any]) -> bool:
+        """Compare-and-set, like :meth:`TipStore.update` (from ``reward`` as it was read):
+        two officers never both win."""
         return await compare_and_set(
-            tx, "rewards", reward_id, expect_state, expect_version, changes
+            tx, "rewards", reward.id, reward.state, reward.version, changes
         )
 
 

@@ -132,17 +132,10 @@ class TipStore:
         row = await self.db.fetchone("SELECT reporter_id FROM tips WHERE id = ?", (tip_id,))
         return row["reporter_id"] if row else None
 
-    async def update(
-        self,
-        tx: Tx,
-        tip_id: int,
-        *,
-        expect_state: State,
-        expect_version: int,
-        changes: dict[str, Any],
-    ) -> bool:
-        """Compare-and-set: apply ``changes`` only if the tip is still as the caller saw it."""
-        return await compare_and_set(tx, "tips", tip_id, expect_state, expect_version, changes)
+    async def update(self, tx: Tx, tip: Tip, changes: dict[str, Any]) -> bool:
+        """Compare-and-set: apply ``changes`` only if the tip's row is still as ``tip`` was
+        read (its state and version)."""
+        return await compare_and_set(tx, "tips", tip.id, tip.state, tip.version, changes)
 
     async def open(self, group_key: str | None = None) -> list[Tip]:
         sql = f"SELECT * FROM tips WHERE state IN {OPEN_SQL}"

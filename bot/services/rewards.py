@@ -441,9 +441,7 @@ class RewardService:
         tip): compare-and-set its row to ``target`` with ``changes``, its ledger entry, its
         event. False if someone else changed it first (nothing written)."""
         written = {"state": target.value, **changes, "updated_at": now}
-        if not await self.rewards.update(
-            tx, reward.id, expect_state=reward.state, expect_version=reward.version, changes=written
-        ):
+        if not await self.rewards.update(tx, reward, written):
             return False
         amount = reward.amount if amount is None else amount
         await self.ledger.add(
@@ -465,9 +463,7 @@ class RewardService:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """A claim secret checked at the counter: the reward's claim fields, and the event."""
-        await self.rewards.update(
-            tx, reward.id, expect_state=reward.state, expect_version=reward.version, changes=changes
-        )
+        await self.rewards.update(tx, reward, changes)
         role = Role.OFFICER
         await log_reward(self.events, tx, reward, officer, role, act, None, None, now, detail)
 

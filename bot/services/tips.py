@@ -100,9 +100,7 @@ class Tips:
         """Move ``tip`` (as the caller read it) to ``target`` with ``changes``; the tip as it
         is now, or ``None`` if it changed meanwhile (someone else was first: nothing written)."""
         written = {"state": target, **changes, "updated_at": now}
-        if not await self.store.update(
-            tx, tip.id, expect_state=tip.state, expect_version=tip.version, changes=written
-        ):
+        if not await self.store.update(tx, tip, written):
             return None
         await self.events.add(
             tx,
