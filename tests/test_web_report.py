@@ -392,6 +392,48 @@ async def test_a_patrol_question_appears_on_the_status_page_and_the_answer_reach
         assert not any("不该转达" in (m.get("text") or "") for m in w.bot_msgs(G1_CHAT))
 
 
+async def test_every_status_page_action_needs_the_tip_opened_in_this_browser(
+    tmp_path: Path,
+) -> None:
+    """A browser with a good CSRF token for the code but that never gave the secret (no view
+    cookie) is refused each action the status page posts, and nothing is done."""
+    async with world(tmp_path) as w, client(w) as http, client(w) as other:
+        code, secret = await report(w, http)
+        await w.wait_card(G1_CHAT, code)
+        tip = await w.tip_by_code(code)
+        events = len(await w.repo.events.of(tip.id))
+        asking = await other.get(f"/t/{code}")
+        token = CSRF.search(asking.text)
+        assert token  # the secret's page: a token for this browser and this code
+        posts = {
+            "answer": {"answer": "不该转达"},
+            "add": {"words": "不该补充"},
+            "still": {"answer": "here"},
+            "more": {"words": "不该转交"},
+        }
+        w.mark(G1_CHAT)
+        for action, data in posts.items():
+            answer = await other.post(
+                f"/t/{code}/{action}",
+                data={"csrf": token.group(1), **data},
+                files={"photo": ("", b"", "application/octet-stream")},
+            )
+            assert answer.status_code == 403, action
+        await w.idle()
+        assert not any("不该" in (m.get("text") or "") for m in w.bot_msgs(G1_CHAT))
+        assert len(await w.repo.events.of(tip.id)) == events
+        # The same browser, once it has given the secret, may add.
+        status = await open_status(other, code, secret)
+        token = CSRF.search(status.text)
+        assert token and 'id="add-form"' in status.text
+        added = await other.post(
+            f"/t/{code}/add",
+            data={"csrf": token.group(1), "words": "他旁边有一只黄狗"},
+            files={"photo": ("", b"", "application/octet-stream")},
+        )
+        assert t("zh", "web.added") in added.text
+
+
 async def test_the_reporter_adds_words_within_amend_minutes(tmp_path: Path) -> None:
     async with world(tmp_path) as w, client(w) as http:
         code, secret = await report(w, http)
