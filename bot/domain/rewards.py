@@ -83,12 +83,27 @@ def eligibility(
     """
     if outcome is None or not is_verified(outcome):
         return Ineligible.NOT_VERIFIED
-    if claimant.reporter_id is None:
-        return Ineligible.NO_REPORTER
-    if claimant.reporter_is_staff:
-        return Ineligible.STAFF
+    refused = _reporter_rules(claimant.reporter_id, claimant.reporter_is_staff)
+    if refused is not None:
+        return refused
     if first is not None and first.tip_id != claimant.tip_id:
         return Ineligible.DUPLICATE
+    return _period_rules(local_day, campaign, rewards_this_month, monthly_cap)
+
+
+def _reporter_rules(reporter_id: int | None, reporter_is_staff: bool) -> Ineligible | None:
+    """Who may earn: a member of the public who reported it themselves (not the hotline)."""
+    if reporter_id is None:
+        return Ineligible.NO_REPORTER
+    if reporter_is_staff:
+        return Ineligible.STAFF
+    return None
+
+
+def _period_rules(
+    local_day: dt.date, campaign: Campaign, rewards_this_month: int, monthly_cap: int
+) -> Ineligible | None:
+    """When: within the campaign, and under the reporter's monthly cap."""
     if not campaign.contains(local_day):
         return Ineligible.OUTSIDE_CAMPAIGN
     if rewards_this_month >= monthly_cap:
@@ -110,15 +125,9 @@ def prospect(
     gone to look (the outcome and duplicates come later). Only a tip that can earn is given a
     claim secret and told about the reward: never promise what the rules cannot give.
     """
-    if reporter_id is None:
-        return Ineligible.NO_REPORTER
-    if reporter_is_staff:
-        return Ineligible.STAFF
-    if not campaign.contains(local_day):
-        return Ineligible.OUTSIDE_CAMPAIGN
-    if rewards_this_month >= monthly_cap:
-        return Ineligible.MONTHLY_CAP
-    return None
+    return _reporter_rules(reporter_id, reporter_is_staff) or _period_rules(
+        local_day, campaign, rewards_this_month, monthly_cap
+    )
 
 
 #: Why not, told at submission (the others are left unsaid: a hotline tip has no reporter to
