@@ -253,6 +253,13 @@ def chain(profile: PathProfile) -> tuple[list[str], int, int]:
     return lines, len(entries), steps
 
 
+def distinct(profile: PathProfile) -> tuple[int, int]:
+    """How many different service methods and store methods the chain names."""
+    services = {s for e in profile.steps.values() for s in e if not _is_property(s)}
+    stores = {st for e in profile.steps.values() for s in e for st in e[s]}
+    return len(services), len(stores)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-list", action="store_true", help="only the counts and the chain")
@@ -307,9 +314,11 @@ def main() -> int:
             print(f"  {file} ({len(names)}): {', '.join(names)}")
     if not args.no_chain:
         lines, entries, steps = chain(profile)
+        services, stores = distinct(profile)
         print(
             f"\nhandler → service → store: {entries} entries, {steps} steps "
-            f"(each service method and store method counted once per entry)"
+            f"(each service method and store method counted once per entry); "
+            f"{services} different service methods, {stores} different store methods"
         )
         for line in lines:
             print("  " + line)
