@@ -277,7 +277,7 @@ def build_services(
             db, repo.dashboard, repo.tips, repo.media, repo.events, cards, field,
             Escalator(db, repo.tips, repo.events, tips, notifier, naming, reach, clock,
                       config.escalation),
-            audit, reach, clock, config.dashboard, config.escalation, config.web.public_url,
+            audit, reach, clock, config.dashboard, config.web.public_url,
         ),
         web_report=WebReportService(
             db,

@@ -15,13 +15,13 @@ from starlette.responses import Response
 
 from bot.domain.dashboard import (
     AgeBand,
-    Clocks,
     MarkerState,
     csrf_ok,
     csrf_token,
     marker,
     token_hash,
 )
+from bot.domain.schedule import EscalationRules
 from bot.domain.tips import Flag, State, Tip
 from bot.geo.area import HUANGSHI
 from bot.geo.coords import wgs84_to_gcj02
@@ -44,7 +44,9 @@ from tests.harness import (
 from tests.startproc import free_port
 
 T0 = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)
-CLOCKS = Clocks(claim_minutes=10, urgent_claim_minutes=5, scene_minutes=45)
+CLOCKS = EscalationRules(
+    claim_minutes=10, urgent_claim_minutes=5, second_minutes=30, scene_minutes=45
+)
 LINK = re.compile(r"https?://\S+/dashboard/login\?t=[\w-]+")
 
 

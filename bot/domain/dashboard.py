@@ -15,6 +15,7 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.schedule import EscalationRules
 from bot.domain.tips import State, Tip
 
 #: A sign-in link works once, for this long.
@@ -38,15 +39,6 @@ class AgeBand(StrEnum):
 
 
 @dataclass(frozen=True)
-class Clocks:
-    """The escalation times a marker is judged by (``[escalation]``), in minutes."""
-
-    claim_minutes: int
-    urgent_claim_minutes: int
-    scene_minutes: int
-
-
-@dataclass(frozen=True)
 class Marker:
     state: MarkerState
     late: bool
@@ -65,16 +57,18 @@ def age_band(age_minutes: int) -> AgeBand:
     return AgeBand.HOUR if age_minutes < 120 else AgeBand.OLD
 
 
-def marker(tip: Tip, now: dt.datetime, clocks: Clocks, eta: dt.datetime | None = None) -> Marker:
-    """How an open tip shows on the map at ``now``. ``eta``: the arrival time the claimer
-    gave, where the field flow records one (optional)."""
+def marker(
+    tip: Tip, now: dt.datetime, rules: EscalationRules, eta: dt.datetime | None = None
+) -> Marker:
+    """How an open tip shows on the map at ``now``, judged by the escalation rules (overdue
+    when the escalator would repost it). ``eta``: the arrival time the claimer gave, where
+    the field flow records one (optional)."""
     age = tip.age_minutes(now)
     state: MarkerState
     late = False
     if tip.state in (State.NEW, State.DISPATCHED):
-        limit = clocks.urgent_claim_minutes if tip.urgent else clocks.claim_minutes
         waiting = _minutes(now - (tip.dispatched_at or tip.created_at))
-        late = waiting >= limit
+        late = waiting >= rules.claim_limit(tip)
         if tip.urgent:
             state = MarkerState.URGENT
         else:
@@ -88,7 +82,7 @@ def marker(tip: Tip, now: dt.datetime, clocks: Clocks, eta: dt.datetime | None =
         else:
             state = MarkerState.CLAIMED
         claimed = tip.claimed_at or tip.created_at
-        late = _minutes(now - claimed) >= clocks.scene_minutes or (eta is not None and now > eta)
+        late = _minutes(now - claimed) >= rules.scene_minutes or (eta is not None and now > eta)
     return Marker(state, late, age, age_band(age), eta)
 
 

@@ -131,6 +131,10 @@ class EscalationRules:
     second_minutes: int
     scene_minutes: int
 
+    def claim_limit(self, tip: Tip) -> int:
+        """Minutes an unclaimed tip may wait before it is overdue (shorter when urgent)."""
+        return self.urgent_claim_minutes if tip.urgent else self.claim_minutes
+
 
 def escalations_due(
     tip: Tip, now: dt.datetime, rules: EscalationRules, fired: set[str]
@@ -139,8 +143,7 @@ def escalations_due(
     due: list[Level] = []
     if tip.state is State.DISPATCHED and tip.dispatched_at is not None:
         waited = now - tip.dispatched_at
-        first = rules.urgent_claim_minutes if tip.urgent else rules.claim_minutes
-        if waited >= dt.timedelta(minutes=first) and Level.REPOST not in fired:
+        if waited >= dt.timedelta(minutes=rules.claim_limit(tip)) and Level.REPOST not in fired:
             due.append(Level.REPOST)
         if waited >= dt.timedelta(minutes=rules.second_minutes) and Level.WIDEN not in fired:
             due.append(Level.WIDEN)

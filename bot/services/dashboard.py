@@ -15,13 +15,13 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.config import DashboardConfig, EscalationConfig
+from bot.config import DashboardConfig
 from bot.db.dashboard import DashboardStore
 from bot.db.database import Database
 from bot.db.events import EventStore
 from bot.db.messages import MediaStore
 from bot.db.tips import TipStore
-from bot.domain.dashboard import LINK_MINUTES, Clocks, Marker, marker, token_hash
+from bot.domain.dashboard import LINK_MINUTES, Marker, marker, token_hash
 from bot.domain.events import Act, Attempt
 from bot.domain.events import refused as refused_action
 from bot.domain.tips import Action, Outcome, Role, Tip
@@ -88,7 +88,6 @@ class DashboardService:
         reach: Reach,
         clock: StationClock,
         config: DashboardConfig,
-        escalation: EscalationConfig,
         public_url: str,
     ) -> None:
         self.db = db
@@ -103,9 +102,7 @@ class DashboardService:
         self.reach = reach
         self.clock = clock
         self.config = config
-        self.clocks = Clocks(
-            escalation.claim_minutes, escalation.urgent_claim_minutes, escalation.scene_minutes
-        )
+        self.rules = escalator.rules  # a marker is overdue when the escalator says so
         self.public_url = public_url.rstrip("/")
 
     # -- who may sign in -------------------------------------------------------------------
@@ -224,7 +221,7 @@ class DashboardService:
         now = self.clock.now()
         tips = await self.tips.open(None if viewer.role is Role.OFFICER else viewer.group_key)
         return [
-            (tip, marker(tip, now, self.clocks, (etas or {}).get(tip.id) or tip.eta_at))
+            (tip, marker(tip, now, self.rules, (etas or {}).get(tip.id) or tip.eta_at))
             for tip in tips
             if self._sees(viewer, tip)
         ]
@@ -244,7 +241,7 @@ class DashboardService:
             )
         context = await self.cards.context(tip)
         media = await self.media.of(tip.id)
-        return done(TipDetail(tip, context, marker(tip, now, self.clocks), media))
+        return done(TipDetail(tip, context, marker(tip, now, self.rules), media))
 
     async def media_file(self, viewer: Viewer, tip_id: int, media_id: int) -> str | None:
         """The Telegram file id of one of a tip's media, if the viewer may see that tip."""
