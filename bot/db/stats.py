@@ -4,10 +4,12 @@ long to load tip by tip (bench/history.py)."""
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 
 from bot.db import rollups
 from bot.db.database import Database, to_db_time
+from bot.db.histograms import HistogramStore
+from bot.domain.campaign import Leg, Spread
+from bot.domain.histogram import median_minutes, spread_of
 from bot.domain.schedule import TipTally
 
 _COLUMNS = (
@@ -29,19 +31,21 @@ def _window(since: dt.datetime | None, until: dt.datetime) -> tuple[str, tuple]:
 class StatsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.histograms = HistogramStore(db)
 
     async def tally(self, since: dt.datetime | None, until: dt.datetime) -> TipTally:
         """What the summary counts over the tips created in ``[since, until)``: how many,
         by outcome, by supply handed out, and the median minutes to claim and to the scene.
 
         The counts come from the hourly running totals (bot/db/rollups.py) plus the tips of
-        any partial hour at the window's ends; the medians from the tips themselves."""
+        any partial hour at the window's ends; the medians from the duration histograms
+        (bot/db/histograms.py: exact to the 0.1-minute bucket below an hour)."""
         piece = rollups.split(since, until)
         counts = await self._hour_counts(piece)
         for start, end in piece.edges:
             edge = await self._row_counts(*_window(start, end))
             counts = {name: counts[name] + edge[name] for name in counts}
-        where, params = _window(since, until)
+        legs = await self.histograms.legs(since, until, (Leg.REPORT_CLAIM, Leg.REPORT_ARRIVAL))
         outcomes = {
             value: counts[column]
             for value, column in rollups.OUTCOME_COLUMNS.items()
@@ -56,9 +60,28 @@ class StatsStore:
             received=counts["received"],
             outcomes=outcomes,
             supplies=supplies,
-            median_claim=await self._median_minutes("claimed_at", where, params, counts["claimed"]),
-            median_scene=await self._median_minutes("arrived_at", where, params, counts["arrived"]),
+            median_claim=median_minutes(legs[Leg.REPORT_CLAIM]),
+            median_scene=median_minutes(legs[Leg.REPORT_ARRIVAL]),
         )
+
+    async def spreads(self, since: dt.datetime | None, until: dt.datetime) -> dict[Leg, Spread]:
+        """Every response leg's median and p90 over the tips received in ``[since, until)``,
+        from the duration histograms."""
+        return {leg: spread_of(h) for leg, h in (await self.histograms.legs(since, until)).items()}
+
+    async def earlier_attempts(self, since: dt.datetime, until: dt.datetime) -> int:
+        """The ended attempts (each "not found") of the reopened tips received in the window:
+        driven from ``tip_attempts`` (few rows), never from the window's tips."""
+        row = await self.db.fetchone(
+            """SELECT COUNT(*) AS n FROM tip_attempts a CROSS JOIN tips ON tips.id = a.tip_id
+               WHERE tips.created_at >= ? AND tips.created_at < ?""",
+            (to_db_time(since), to_db_time(until)),
+        )
+        return int(row["n"]) if row else 0
+
+    async def align_days(self, shift_minutes: int) -> bool:
+        """See :meth:`HistogramStore.align_days` (run when the station opens)."""
+        return await self.histograms.align_days(shift_minutes)
 
     async def _hour_counts(self, piece: rollups.Split) -> dict[str, int]:
         where, params = rollups.hours_where(piece)
@@ -83,24 +106,3 @@ class StatsStore:
             params,
         )
         return {c: int(row[c] or 0) for c in _COLUMNS}
-
-    async def _median_minutes(
-        self, column: str, where: str, params: tuple, count: int
-    ) -> float | None:
-        """Median of ``column − created_at`` in minutes over ``count`` rows: the database
-        sorts, only the middle one or two values come back. Times are stored as
-        ``YYYY-MM-DDTHH:MM:SS.ffffffZ``: the difference is computed exactly, in microseconds."""
-        if not count:
-            return None
-        micros = (
-            f"(CAST(strftime('%s', {column}) AS INTEGER)"
-            " - CAST(strftime('%s', created_at) AS INTEGER)) * 1000000"
-            f" + CAST(substr({column}, 21, 6) AS INTEGER)"
-            " - CAST(substr(created_at, 21, 6) AS INTEGER)"
-        )
-        rows = await self.db.fetchall(
-            f"""SELECT {micros} AS us FROM tips WHERE {where} AND {column} IS NOT NULL
-                ORDER BY us LIMIT ? OFFSET ?""",
-            (*params, 2 - count % 2, (count - 1) // 2),
-        )
-        return statistics.median(int(r["us"]) / 1_000_000 / 60 for r in rows)
