@@ -50,10 +50,12 @@ def tally(tips: list[Tip], *, bucketed: bool = False) -> TipTally:
             received=len(tips),
             outcomes=outcomes,
             supplies=supplies,
-            median_claim=bucketed_median(t.claimed_at - t.created_at for t in tips
-                                         if t.claimed_at is not None),  # fmt: skip
-            median_scene=bucketed_median(t.arrived_at - t.created_at for t in tips
-                                         if t.arrived_at is not None),  # fmt: skip
+            median_claim=bucketed_median(
+                t.claimed_at - t.created_at for t in tips if t.claimed_at is not None
+            ),
+            median_scene=bucketed_median(
+                t.arrived_at - t.created_at for t in tips if t.arrived_at is not None
+            ),
         )
     return TipTally(
         received=len(tips),
