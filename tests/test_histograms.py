@@ -445,3 +445,56 @@ def test_the_histogram_quantiles_are_those_of_the_bucketed_durations() -> None:
     assert spread_of({}) == Spread()
     with pytest.raises(ValueError):
         spread_of({3: -1})
+
+
+async def test_the_summary_legs_are_those_stats_and_the_dashboard_show(tmp_path: Path) -> None:
+    """On durations of whole tenths of a minute under an hour (each its bucket's value) the
+    summary's legs and located counts equal the campaign figures' (bot/db/campaign_stats.py,
+    exact), with reopened tips' earlier attempts among them."""
+    import zoneinfo
+
+    from bot.domain.campaign import Period, PeriodKey, offset_spans, period_figures, resolutions
+
+    tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+    db = await Database(tmp_path / "s.sqlite3").open()
+    repo = Repo.on(db)
+    rng = random.Random(21)
+    outcomes = ["brought_in", "not_found", "gone", "duplicate", "family", None]
+    try:
+        await _user(db)
+        async with db.write() as tx:
+            for i in range(1, 200):
+                created = T0 + dt.timedelta(seconds=rng.randrange(0, 4 * 86400))
+                claimed = created + dt.timedelta(seconds=6 * rng.randrange(0, 250))
+                arrived = claimed + dt.timedelta(seconds=6 * rng.randrange(0, 300))
+                outcome = rng.choice(outcomes)
+                await tx.execute(
+                    """INSERT INTO tips (code, source, reporter_id, lat, lon, seen, people,
+                           state, outcome, group_key, created_at, updated_at, claimed_at,
+                           arrived_at)
+                       VALUES (?, 'reporter', 1, 30.2, 115.0, 'now', '1', ?, ?, 'g1', ?, ?, ?,
+                           ?)""",
+                    (f"HS-{i:05d}", "closed" if outcome else "claimed", outcome,
+                     to_db_time(created), to_db_time(created), to_db_time(claimed),
+                     to_db_time(arrived) if rng.random() < 0.7 else None),
+                )  # fmt: skip
+                if i % 9 == 0:  # searched before, not found, reopened
+                    await tx.execute(
+                        """INSERT INTO tip_attempts (tip_id, attempt, outcome, closed_at,
+                               reopened_at) VALUES (?, 1, 'not_found', ?, ?)""",
+                        (i, to_db_time(created), to_db_time(created)),
+                    )
+        first = dt.datetime.combine(T0.date(), dt.time(), tzinfo=tz)
+        day = dt.timedelta(days=1)
+        for since, until in ((first, first + day), (first - day, first + 5 * day),
+                             (first + day, first + 2 * day)):  # fmt: skip
+            tallies = await repo.campaign.tallies(since, until, offset_spans(since, until, tz))
+            f = period_figures(Period(PeriodKey.CAMPAIGN, since, until), tallies, 0)
+            assert await repo.stats.spreads(since, until) == f.response
+            assert f.response[Leg.REPORT_CLAIM].count > 10
+            counted = await repo.stats.tally(since, until)
+            earlier = await repo.stats.earlier_attempts(since, until)
+            assert resolutions(counted.received, counted.outcomes, earlier) == f.counts.resolution
+        assert earlier > 0
+    finally:
+        await db.close()
