@@ -167,13 +167,29 @@ async def recount(db: Database, shift_minutes: int) -> dict[str, Counter]:
         ledger[(_day(e["at"], shift_minutes), n)] += 1
         ledger[(_day(e["at"], shift_minutes), y)] += int(e["amount"])
     states = Counter(r["state"] for r in await db.fetchall("SELECT state FROM rewards"))
-    return {"hours": hours, "days": days, "totals": totals, "ledger": ledger, "states": states}
+    counts = Counter()
+    for tip in await _tip_rows(db):
+        day = _day(tip["created_at"], shift_minutes)
+        counts[(day, "received")] += 1
+        counts[(day, "claimed")] += tip["claimed_at"] is not None
+        counts[(day, "arrived")] += tip["arrived_at"] is not None
+        if tip["outcome"]:
+            counts[(day, rollups.OUTCOME_COLUMNS[tip["outcome"]])] += 1
+        for item in filter(None, (tip["supplies"] or "").split(",")):
+            counts[(day, rollups.SUPPLY_COLUMNS[item])] += 1
+    return {"hours": hours, "days": days, "totals": totals, "ledger": ledger, "states": states,
+            "counts": +counts}  # fmt: skip
 
 
 async def kept(db: Database) -> dict[str, Counter]:
     def nonzero(pairs) -> Counter:
         return Counter({k: v for k, v in pairs if v})
 
+    count_columns = ["received", "claimed", "arrived", *rollups.OUTCOME_COLUMNS.values(),
+                     *rollups.SUPPLY_COLUMNS.values()]  # fmt: skip
+    counts = []
+    for r in await db.fetchall(f"SELECT day, {', '.join(count_columns)} FROM tip_days"):
+        counts += [((r["day"], c), int(r[c])) for c in count_columns]
     ledger_columns = [c for pair in rollups.LEDGER_COLUMNS.values() for c in pair]
     ledger = []
     for r in await db.fetchall(f"SELECT day, {', '.join(ledger_columns)} FROM ledger_days"):
@@ -193,6 +209,7 @@ async def kept(db: Database) -> dict[str, Counter]:
         ),
         "ledger": nonzero(ledger),
         "states": nonzero((r[0], r[1]) for r in await db.fetchall("SELECT * FROM reward_states")),
+        "counts": nonzero(counts),
     }
 
 
@@ -359,11 +376,13 @@ async def test_the_migration_fills_them_in_from_the_rows_there_are(tmp_path: Pat
                     await add_entry(tx, rng, i)
         expected = await recount(db, 480)
         assert expected["totals"] and expected["ledger"] and expected["states"]
+        assert expected["counts"]
         fills = [s for s in _split_sql(_migration()) if s.lstrip().startswith("INSERT INTO")]
-        assert len(fills) == 6  # the shift, three levels of legs, the ledger days, the states
+        # The shift, three levels of legs, the tips' and the ledger's days, the states.
+        assert len(fills) == 7
         async with db.write() as tx:
-            for table in ("rollup_days", "leg_hours", "leg_days", "leg_totals", "ledger_days",
-                          "reward_states"):  # fmt: skip
+            for table in ("rollup_days", "leg_hours", "leg_days", "leg_totals", "tip_days",
+                          "ledger_days", "reward_states"):  # fmt: skip
                 await tx.execute(f"DELETE FROM {table}")
             for statement in fills:
                 await tx.execute(statement)

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from bot.db import rollups
 from bot.db.database import Database, to_db_time
+from bot.db.sql import Tx
 from bot.domain.campaign import Leg
 
 Part = tuple[str, tuple]
@@ -39,40 +40,25 @@ class HistogramStore:
         row = await self.db.fetchone("SELECT shift_minutes FROM rollup_days WHERE id = 1")
         return int(row["shift_minutes"]) if row else 0
 
-    async def align_days(self, shift_minutes: int) -> bool:
-        """Key the day tables by station days of this UTC offset (the station's on the
-        campaign's first day); rebuilds them from the tips and the ledger if they used
-        another (once, after the time zone changed). True if they were rebuilt."""
-        async with self.db.write() as tx:
-            row = await (
-                await tx.execute("SELECT shift_minutes FROM rollup_days WHERE id = 1")
-            ).fetchone()
-            if row is not None and int(row[0]) == shift_minutes:
-                return False
-            await tx.execute(
-                "INSERT INTO rollup_days (id, shift_minutes) VALUES (1, ?)"
-                " ON CONFLICT (id) DO UPDATE SET shift_minutes = excluded.shift_minutes",
-                (shift_minutes,),
-            )
-            await tx.execute("DELETE FROM leg_days")
-            await tx.execute(
-                "INSERT INTO leg_days (day, leg, bucket, n)"
-                " SELECT day, leg, bucket, COUNT(*) FROM tip_leg_buckets GROUP BY 1, 2, 3"
-            )
-            await tx.execute("DELETE FROM ledger_days")
-            day = "date(substr(at, 1, 19), ? || ' minutes')"
-            sums = ", ".join(
-                f"SUM(entry IS '{entry}'),"
-                f" SUM(CASE WHEN entry IS '{entry}' THEN amount ELSE 0 END)"
-                for entry in rollups.LEDGER_COLUMNS
-            )
-            columns = ", ".join(c for pair in rollups.LEDGER_COLUMNS.values() for c in pair)
-            await tx.execute(
-                f"INSERT INTO ledger_days (day, {columns}) SELECT {day}, {sums}"
-                " FROM ledger GROUP BY 1",
-                (shift_minutes,),
-            )
-            return True
+    async def realign(self, tx: Tx, shift_minutes: int) -> None:
+        """Key ``leg_days`` and ``ledger_days`` by station days of another UTC offset:
+        rebuilt from the tips and the ledger (:meth:`StatsStore.align_days` decides when)."""
+        await tx.execute("UPDATE rollup_days SET shift_minutes = ? WHERE id = 1", (shift_minutes,))
+        await tx.execute("DELETE FROM leg_days")
+        await tx.execute(
+            "INSERT INTO leg_days (day, leg, bucket, n)"
+            " SELECT day, leg, bucket, COUNT(*) FROM tip_leg_buckets GROUP BY 1, 2, 3"
+        )
+        await tx.execute("DELETE FROM ledger_days")
+        sums = ", ".join(
+            f"SUM(entry IS '{entry}'), SUM(CASE WHEN entry IS '{entry}' THEN amount ELSE 0 END)"
+            for entry in rollups.LEDGER_COLUMNS
+        )
+        columns = ", ".join(c for pair in rollups.LEDGER_COLUMNS.values() for c in pair)
+        await tx.execute(
+            f"INSERT INTO ledger_days (day, {columns}) SELECT {rollups.DAY_OF.format('at')},"
+            f" {sums} FROM ledger GROUP BY 1"
+        )
 
     async def legs(
         self, since: dt.datetime | None, until: dt.datetime, legs: Iterable[Leg] = tuple(Leg)

@@ -71,7 +71,10 @@ def hours_where(piece: Split) -> tuple[str, tuple[str, ...]]:
     return "hour >= ? AND hour < ?", (piece.first_hour, piece.end_hour)
 
 
-# -- station days (migration 0016: ``leg_days``, ``ledger_days``) ------------------------------
+# -- station days (migration 0016: ``tip_days``, ``leg_days``, ``ledger_days``) ---------------
+
+#: The station day (``YYYY-MM-DD``) of a stored time, in SQL, as migration 0016 keys it.
+DAY_OF = "date(substr({}, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes')"
 
 
 def day_start(moment: dt.datetime, shift_minutes: int) -> dt.datetime:

@@ -21,6 +21,22 @@ _COLUMNS = (
 )
 
 
+#: The counts of ``tip_hours``/``tip_days``, counted from the tips themselves.
+_COUNTS = ", ".join(
+    [
+        "COUNT(*) AS received, COUNT(claimed_at) AS claimed, COUNT(arrived_at) AS arrived",
+        *(
+            f"SUM(instr(',' || COALESCE(supplies, '') || ',', ',{value},') > 0) AS {column}"
+            for value, column in rollups.SUPPLY_COLUMNS.items()
+        ),
+        *(
+            f"SUM(outcome IS '{value}') AS {column}"
+            for value, column in rollups.OUTCOME_COLUMNS.items()
+        ),
+    ]
+)
+
+
 def _window(since: dt.datetime | None, until: dt.datetime) -> tuple[str, tuple]:
     """The tips created in ``[since, until)``."""
     if since is None:
@@ -37,14 +53,25 @@ class StatsStore:
         """What the summary counts over the tips created in ``[since, until)``: how many,
         by outcome, by supply handed out, and the median minutes to claim and to the scene.
 
-        The counts come from the hourly running totals (bot/db/rollups.py) plus the tips of
-        any partial hour at the window's ends; the medians from the duration histograms
+        The counts come from the running totals (bot/db/rollups.py) — whole station days,
+        then whole hours at the window's ends, then the tips of a partial hour; the medians
+        from the duration histograms
         (bot/db/histograms.py: exact to the 0.1-minute bucket below an hour)."""
-        piece = rollups.split(since, until)
-        counts = await self._hour_counts(piece)
-        for start, end in piece.edges:
-            edge = await self._row_counts(*_window(start, end))
-            counts = {name: counts[name] + edge[name] for name in counts}
+        counts = dict.fromkeys(_COLUMNS, 0)
+
+        def add(found: dict[str, int]) -> None:
+            for name in counts:
+                counts[name] += found[name]
+
+        days = rollups.day_split(since, until, await self.histograms.shift_minutes())
+        if days.first_day is None or days.first_day < days.end_day:
+            add(await self._sums("tip_days", *rollups.days_where(days)))
+        for start, end in days.edges:
+            piece = rollups.split(start, end)
+            if piece.first_hour is None or piece.first_hour < piece.end_hour:
+                add(await self._sums("tip_hours", *rollups.hours_where(piece)))
+            for a, b in piece.edges:
+                add(await self._row_counts(*_window(a, b)))
         legs = await self.histograms.legs(since, until, (Leg.REPORT_CLAIM, Leg.REPORT_ARRIVAL))
         outcomes = {
             value: counts[column]
@@ -80,29 +107,32 @@ class StatsStore:
         return int(row["n"]) if row else 0
 
     async def align_days(self, shift_minutes: int) -> bool:
-        """See :meth:`HistogramStore.align_days` (run when the station opens)."""
-        return await self.histograms.align_days(shift_minutes)
+        """Key the day tables (``tip_days``, ``leg_days``, ``ledger_days``) by station days of
+        this UTC offset — the station's on the campaign's first day; run when the station
+        opens. If they used another (the time zone changed: once), they are rebuilt from the
+        rows, in one transaction. True if they were."""
+        async with self.db.write() as tx:
+            row = await (
+                await tx.execute("SELECT shift_minutes FROM rollup_days WHERE id = 1")
+            ).fetchone()
+            if int(row[0]) == shift_minutes:
+                return False
+            await self.histograms.realign(tx, shift_minutes)
+            await tx.execute("DELETE FROM tip_days")
+            await tx.execute(
+                f"INSERT INTO tip_days (day, {', '.join(_COLUMNS)})"
+                f" SELECT {rollups.DAY_OF.format('created_at')} AS d, {_COUNTS}"
+                " FROM tips GROUP BY d"
+            )
+            return True
 
-    async def _hour_counts(self, piece: rollups.Split) -> dict[str, int]:
-        where, params = rollups.hours_where(piece)
+    async def _sums(self, table: str, where: str, params: tuple) -> dict[str, int]:
+        """The counts of the whole hours (``tip_hours``) or days (``tip_days``) selected."""
         sums = ", ".join(f"COALESCE(SUM({c}), 0) AS {c}" for c in _COLUMNS)
-        row = await self.db.fetchone(f"SELECT {sums} FROM tip_hours WHERE {where}", params)
+        row = await self.db.fetchone(f"SELECT {sums} FROM {table} WHERE {where}", params)
         return {c: int(row[c]) for c in _COLUMNS}
 
     async def _row_counts(self, where: str, params: tuple) -> dict[str, int]:
         """The same counts as ``tip_hours`` holds, counted from the tips (a partial hour)."""
-        supplies = ", ".join(
-            f"SUM(instr(',' || COALESCE(supplies, '') || ',', ',{value},') > 0) AS {column}"
-            for value, column in rollups.SUPPLY_COLUMNS.items()
-        )
-        outcomes = ", ".join(
-            f"SUM(outcome = '{value}') AS {column}"
-            for value, column in rollups.OUTCOME_COLUMNS.items()
-        )
-        row = await self.db.fetchone(
-            f"""SELECT COUNT(*) AS received, COUNT(claimed_at) AS claimed,
-                       COUNT(arrived_at) AS arrived, {supplies}, {outcomes}
-                FROM tips WHERE {where}""",
-            params,
-        )
+        row = await self.db.fetchone(f"SELECT {_COUNTS} FROM tips WHERE {where}", params)
         return {c: int(row[c] or 0) for c in _COLUMNS}

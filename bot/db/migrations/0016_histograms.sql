@@ -1,6 +1,7 @@
 -- Duration histograms and station days for a long campaign (issue 16, bench/history.py):
 -- the summary's medians and p90s read counts per duration bucket instead of every tip's
--- times, and the ledger totals read one row per station day. Kept by triggers in the
+-- times, and its counts and the ledger totals read one row per station day (beside the
+-- hourly rows of 0015, which the ends of a window still use). Kept by triggers in the
 -- transaction that changes the rows (a rolled back transaction leaves them as they were),
 -- filled in here from the rows there are. tests/test_histograms.py checks them against a
 -- full recount.
@@ -116,6 +117,128 @@ BEGIN
     INSERT INTO leg_totals (leg, bucket, n)
         SELECT leg, bucket, 1 FROM tip_leg_buckets WHERE tip_id = NEW.id
         ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+
+-- The counts of tip_hours (0015) by station day too: a campaign's counts read ~110 rows.
+CREATE TABLE tip_days (
+    day TEXT PRIMARY KEY,  -- station day (rollup_days)
+    received INTEGER NOT NULL DEFAULT 0,
+    claimed INTEGER NOT NULL DEFAULT 0,
+    arrived INTEGER NOT NULL DEFAULT 0,
+    o_brought_in INTEGER NOT NULL DEFAULT 0,
+    o_hospital INTEGER NOT NULL DEFAULT 0,
+    o_supplies_only INTEGER NOT NULL DEFAULT 0,
+    o_family INTEGER NOT NULL DEFAULT 0,
+    o_not_found INTEGER NOT NULL DEFAULT 0,
+    o_gone INTEGER NOT NULL DEFAULT 0,
+    o_duplicate INTEGER NOT NULL DEFAULT 0,
+    o_invalid INTEGER NOT NULL DEFAULT 0,
+    s_coat INTEGER NOT NULL DEFAULT 0,
+    s_quilt INTEGER NOT NULL DEFAULT 0,
+    s_food INTEGER NOT NULL DEFAULT 0,
+    s_drink INTEGER NOT NULL DEFAULT 0,
+    s_hotline_card INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO tip_days (day, received, claimed, arrived, o_brought_in, o_hospital, o_supplies_only, o_family, o_not_found, o_gone, o_duplicate, o_invalid, s_coat, s_quilt, s_food, s_drink, s_hotline_card)
+SELECT date(substr(created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes'), SUM(1),
+    SUM((tips.claimed_at IS NOT NULL)),
+    SUM((tips.arrived_at IS NOT NULL)),
+    SUM((tips.outcome IS 'brought_in')),
+    SUM((tips.outcome IS 'hospital')),
+    SUM((tips.outcome IS 'supplies_only')),
+    SUM((tips.outcome IS 'family')),
+    SUM((tips.outcome IS 'not_found')),
+    SUM((tips.outcome IS 'gone')),
+    SUM((tips.outcome IS 'duplicate')),
+    SUM((tips.outcome IS 'invalid')),
+    SUM((instr(',' || COALESCE(tips.supplies, '') || ',', ',coat,') > 0)),
+    SUM((instr(',' || COALESCE(tips.supplies, '') || ',', ',quilt,') > 0)),
+    SUM((instr(',' || COALESCE(tips.supplies, '') || ',', ',food,') > 0)),
+    SUM((instr(',' || COALESCE(tips.supplies, '') || ',', ',drink,') > 0)),
+    SUM((instr(',' || COALESCE(tips.supplies, '') || ',', ',hotline_card,') > 0))
+FROM tips GROUP BY 1;
+CREATE TRIGGER tip_days_insert AFTER INSERT ON tips
+BEGIN
+    INSERT OR IGNORE INTO tip_days (day) VALUES (date(substr(NEW.created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes'));
+    UPDATE tip_days SET
+        received = received + 1,
+        claimed = claimed + (NEW.claimed_at IS NOT NULL),
+        arrived = arrived + (NEW.arrived_at IS NOT NULL),
+        o_brought_in = o_brought_in + (NEW.outcome IS 'brought_in'),
+        o_hospital = o_hospital + (NEW.outcome IS 'hospital'),
+        o_supplies_only = o_supplies_only + (NEW.outcome IS 'supplies_only'),
+        o_family = o_family + (NEW.outcome IS 'family'),
+        o_not_found = o_not_found + (NEW.outcome IS 'not_found'),
+        o_gone = o_gone + (NEW.outcome IS 'gone'),
+        o_duplicate = o_duplicate + (NEW.outcome IS 'duplicate'),
+        o_invalid = o_invalid + (NEW.outcome IS 'invalid'),
+        s_coat = s_coat + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',coat,') > 0),
+        s_quilt = s_quilt + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',quilt,') > 0),
+        s_food = s_food + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',food,') > 0),
+        s_drink = s_drink + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',drink,') > 0),
+        s_hotline_card = s_hotline_card + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',hotline_card,') > 0)
+    WHERE day = date(substr(NEW.created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes');
+END;
+CREATE TRIGGER tip_days_delete AFTER DELETE ON tips
+BEGIN
+    UPDATE tip_days SET
+        received = received - 1,
+        claimed = claimed - (OLD.claimed_at IS NOT NULL),
+        arrived = arrived - (OLD.arrived_at IS NOT NULL),
+        o_brought_in = o_brought_in - (OLD.outcome IS 'brought_in'),
+        o_hospital = o_hospital - (OLD.outcome IS 'hospital'),
+        o_supplies_only = o_supplies_only - (OLD.outcome IS 'supplies_only'),
+        o_family = o_family - (OLD.outcome IS 'family'),
+        o_not_found = o_not_found - (OLD.outcome IS 'not_found'),
+        o_gone = o_gone - (OLD.outcome IS 'gone'),
+        o_duplicate = o_duplicate - (OLD.outcome IS 'duplicate'),
+        o_invalid = o_invalid - (OLD.outcome IS 'invalid'),
+        s_coat = s_coat - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',coat,') > 0),
+        s_quilt = s_quilt - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',quilt,') > 0),
+        s_food = s_food - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',food,') > 0),
+        s_drink = s_drink - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',drink,') > 0),
+        s_hotline_card = s_hotline_card - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',hotline_card,') > 0)
+    WHERE day = date(substr(OLD.created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes');
+END;
+CREATE TRIGGER tip_days_update AFTER UPDATE OF created_at, claimed_at, arrived_at, outcome, supplies ON tips
+BEGIN
+    UPDATE tip_days SET
+        received = received - 1,
+        claimed = claimed - (OLD.claimed_at IS NOT NULL),
+        arrived = arrived - (OLD.arrived_at IS NOT NULL),
+        o_brought_in = o_brought_in - (OLD.outcome IS 'brought_in'),
+        o_hospital = o_hospital - (OLD.outcome IS 'hospital'),
+        o_supplies_only = o_supplies_only - (OLD.outcome IS 'supplies_only'),
+        o_family = o_family - (OLD.outcome IS 'family'),
+        o_not_found = o_not_found - (OLD.outcome IS 'not_found'),
+        o_gone = o_gone - (OLD.outcome IS 'gone'),
+        o_duplicate = o_duplicate - (OLD.outcome IS 'duplicate'),
+        o_invalid = o_invalid - (OLD.outcome IS 'invalid'),
+        s_coat = s_coat - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',coat,') > 0),
+        s_quilt = s_quilt - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',quilt,') > 0),
+        s_food = s_food - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',food,') > 0),
+        s_drink = s_drink - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',drink,') > 0),
+        s_hotline_card = s_hotline_card - (instr(',' || COALESCE(OLD.supplies, '') || ',', ',hotline_card,') > 0)
+    WHERE day = date(substr(OLD.created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes');
+    INSERT OR IGNORE INTO tip_days (day) VALUES (date(substr(NEW.created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes'));
+    UPDATE tip_days SET
+        received = received + 1,
+        claimed = claimed + (NEW.claimed_at IS NOT NULL),
+        arrived = arrived + (NEW.arrived_at IS NOT NULL),
+        o_brought_in = o_brought_in + (NEW.outcome IS 'brought_in'),
+        o_hospital = o_hospital + (NEW.outcome IS 'hospital'),
+        o_supplies_only = o_supplies_only + (NEW.outcome IS 'supplies_only'),
+        o_family = o_family + (NEW.outcome IS 'family'),
+        o_not_found = o_not_found + (NEW.outcome IS 'not_found'),
+        o_gone = o_gone + (NEW.outcome IS 'gone'),
+        o_duplicate = o_duplicate + (NEW.outcome IS 'duplicate'),
+        o_invalid = o_invalid + (NEW.outcome IS 'invalid'),
+        s_coat = s_coat + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',coat,') > 0),
+        s_quilt = s_quilt + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',quilt,') > 0),
+        s_food = s_food + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',food,') > 0),
+        s_drink = s_drink + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',drink,') > 0),
+        s_hotline_card = s_hotline_card + (instr(',' || COALESCE(NEW.supplies, '') || ',', ',hotline_card,') > 0)
+    WHERE day = date(substr(NEW.created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes');
 END;
 
 -- The ledger by station day (beside ledger_hours of 0015): a campaign's totals read ~110 rows.
