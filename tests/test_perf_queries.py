@@ -1,5 +1,6 @@
 """The database-side aggregates (daily summary, ledger totals) give exactly what the Python
-versions give over the same rows: counts, outcomes, supplies, medians to the microsecond."""
+versions give over the same rows: counts, outcomes, supplies, and the medians of the
+durations as the histograms bucket them (bot/domain/histogram.py)."""
 
 from __future__ import annotations
 
