@@ -106,9 +106,12 @@ async def change_tip(tx, rng: random.Random, tip_id: int) -> None:
         await tx.execute(
             "UPDATE tips SET claimed_at = NULL, arrived_at = NULL WHERE id = ?", (tip_id,)
         )
-    elif what == 3:  # a change that moves no moment
-        await tx.execute("UPDATE tips SET outcome = 'brought_in', state = 'closed' WHERE id = ?",
-                         (tip_id,))  # fmt: skip
+    elif what == 3:  # a change that moves no moment (though it writes them again)
+        await tx.execute(
+            """UPDATE tips SET outcome = 'brought_in', state = 'closed', claimed_at = claimed_at,
+                   arrived_at = arrived_at WHERE id = ?""",
+            (tip_id,),
+        )
     else:  # a moment and the arrival time moved at once
         await tx.execute(
             "UPDATE tips SET created_at = ?, arrived_at = NULL WHERE id = ?",

@@ -76,6 +76,7 @@ INSERT INTO leg_totals (leg, bucket, n)
 SELECT leg, bucket, SUM(n) FROM leg_hours GROUP BY 1, 2;
 
 CREATE TRIGGER tip_legs_insert AFTER INSERT ON tips
+WHEN NEW.claimed_at IS NOT NULL OR NEW.arrived_at IS NOT NULL
 BEGIN
     INSERT INTO leg_hours (hour, leg, bucket, n)
         SELECT hour, leg, bucket, 1 FROM tip_leg_buckets WHERE tip_id = NEW.id
@@ -88,6 +89,7 @@ BEGIN
         ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 CREATE TRIGGER tip_legs_delete BEFORE DELETE ON tips
+WHEN OLD.claimed_at IS NOT NULL OR OLD.arrived_at IS NOT NULL
 BEGIN
     UPDATE leg_hours SET n = n - 1
         WHERE (hour, leg, bucket) IN (SELECT hour, leg, bucket FROM tip_leg_buckets WHERE tip_id = OLD.id);
@@ -96,8 +98,13 @@ BEGIN
     UPDATE leg_totals SET n = n - 1
         WHERE (leg, bucket) IN (SELECT leg, bucket FROM tip_leg_buckets WHERE tip_id = OLD.id);
 END;
--- An update: its old legs out before it, its new legs in after it.
+-- An update that moves a moment: its old legs out before it, its new legs in after it.
+-- (The WHEN clauses only skip what would change nothing: a tip without legs, or a moment
+-- written again as it was.)
 CREATE TRIGGER tip_legs_unset BEFORE UPDATE OF created_at, claimed_at, arrived_at ON tips
+WHEN (OLD.claimed_at IS NOT NULL OR OLD.arrived_at IS NOT NULL)
+    AND (OLD.created_at IS NOT NEW.created_at OR OLD.claimed_at IS NOT NEW.claimed_at
+        OR OLD.arrived_at IS NOT NEW.arrived_at)
 BEGIN
     UPDATE leg_hours SET n = n - 1
         WHERE (hour, leg, bucket) IN (SELECT hour, leg, bucket FROM tip_leg_buckets WHERE tip_id = OLD.id);
@@ -107,6 +114,9 @@ BEGIN
         WHERE (leg, bucket) IN (SELECT leg, bucket FROM tip_leg_buckets WHERE tip_id = OLD.id);
 END;
 CREATE TRIGGER tip_legs_set AFTER UPDATE OF created_at, claimed_at, arrived_at ON tips
+WHEN (NEW.claimed_at IS NOT NULL OR NEW.arrived_at IS NOT NULL)
+    AND (OLD.created_at IS NOT NEW.created_at OR OLD.claimed_at IS NOT NEW.claimed_at
+        OR OLD.arrived_at IS NOT NEW.arrived_at)
 BEGIN
     INSERT INTO leg_hours (hour, leg, bucket, n)
         SELECT hour, leg, bucket, 1 FROM tip_leg_buckets WHERE tip_id = NEW.id
@@ -201,6 +211,9 @@ BEGIN
     WHERE day = date(substr(OLD.created_at, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes');
 END;
 CREATE TRIGGER tip_days_update AFTER UPDATE OF created_at, claimed_at, arrived_at, outcome, supplies ON tips
+WHEN OLD.created_at IS NOT NEW.created_at OR OLD.claimed_at IS NOT NEW.claimed_at
+        OR OLD.arrived_at IS NOT NEW.arrived_at
+    OR OLD.outcome IS NOT NEW.outcome OR OLD.supplies IS NOT NEW.supplies
 BEGIN
     UPDATE tip_days SET
         received = received - 1,
