@@ -13,16 +13,13 @@ tips there are.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 
 from bot.db import rollups
 from bot.db.database import Database, to_db_time
 from bot.db.sql import Tx
-from bot.domain.campaign import Leg, Spread, ranks_needed
-from bot.domain.histogram import spread_at
+from bot.domain.campaign import Leg
 
-#: A statement giving rows (leg, bucket, n) and its parameters.
 Part = tuple[str, tuple]
 
 
@@ -66,13 +63,14 @@ class HistogramStore:
     async def legs(
         self, since: dt.datetime | None, until: dt.datetime, legs: Iterable[Leg] = tuple(Leg)
     ) -> dict[Leg, dict[int, int]]:
-        """``leg → {bucket: tips}`` of the tips received in ``[since, until)``: the whole
-        histograms (for a check or an export; the summary needs only :meth:`spreads`)."""
+        """``leg → {bucket: tips}`` of the tips received in ``[since, until)``."""
         wanted = tuple(legs)
         found: dict[Leg, dict[int, int]] = {leg: {} for leg in wanted}
         if not wanted:
             return found
-        union, params = await self._union(since, until, wanted)
+        parts = await self._parts(since, until, wanted)
+        union = " UNION ALL ".join(sql for sql, _ in parts)
+        params = tuple(p for _, part_params in parts for p in part_params)
         rows = await self.db.fetchall(
             f"SELECT leg, bucket, SUM(n) AS n FROM ({union}) GROUP BY leg, bucket"
             " HAVING SUM(n) != 0",
@@ -81,57 +79,6 @@ class HistogramStore:
         for r in rows:
             found[Leg(r["leg"])][int(r["bucket"])] = int(r["n"])
         return found
-
-    async def spreads(
-        self, since: dt.datetime | None, until: dt.datetime, legs: Iterable[Leg] = tuple(Leg)
-    ) -> dict[Leg, Spread]:
-        """Each leg's median and p90 over the tips received in ``[since, until)`` — what
-        :func:`bot.domain.histogram.spread_of` gives on :meth:`legs`, with only the buckets at
-        the ranks the quantiles need leaving the database (like campaign_stats' ranks)."""
-        wanted = tuple(legs)
-        if not wanted:
-            return {}
-        union, params = await self._union(since, until, wanted)
-        counts = {
-            Leg(r["leg"]): int(r["n"])
-            for r in await self.db.fetchall(
-                f"SELECT leg, SUM(n) AS n FROM ({union}) GROUP BY leg", params
-            )
-        }
-        ranks = [[leg.value, rank] for leg in wanted for rank in ranks_needed(counts.get(leg, 0))]
-        at: dict[Leg, dict[int, int]] = {leg: {} for leg in wanted}
-        if ranks:
-            rows = await self.db.fetchall(
-                # Each bucket's range of ranks [upto − n, upto) in its leg's sorted durations;
-                # the wanted ranks joined to the bucket holding them.
-                f"""WITH h AS MATERIALIZED (
-                        SELECT leg, bucket, SUM(n) AS n FROM ({union}) GROUP BY leg, bucket
-                        HAVING SUM(n) != 0
-                    ),
-                    c AS MATERIALIZED (
-                        SELECT leg, bucket, n,
-                               SUM(n) OVER (PARTITION BY leg ORDER BY bucket
-                                            ROWS UNBOUNDED PRECEDING) AS upto
-                        FROM h
-                    ),
-                    want AS MATERIALIZED (
-                        SELECT value ->> 0 AS leg, value ->> 1 AS r FROM json_each(?)
-                    )
-                    SELECT want.leg AS leg, want.r AS r, c.bucket AS bucket FROM want
-                    JOIN c ON c.leg = want.leg AND c.upto - c.n <= want.r AND want.r < c.upto""",
-                (*params, json.dumps(ranks)),
-            )
-            for r in rows:
-                at[Leg(r["leg"])][int(r["r"])] = int(r["bucket"])
-        return {leg: spread_at(counts.get(leg, 0), at[leg]) for leg in wanted}
-
-    async def _union(
-        self, since: dt.datetime | None, until: dt.datetime, legs: tuple[Leg, ...]
-    ) -> tuple[str, tuple]:
-        """The parts as one statement (rows: leg, bucket, n) and its parameters."""
-        parts = await self._parts(since, until, legs)
-        union = " UNION ALL ".join(sql for sql, _ in parts)
-        return union, tuple(p for _, part_params in parts for p in part_params)
 
     async def _parts(
         self, since: dt.datetime | None, until: dt.datetime, legs: tuple[Leg, ...]

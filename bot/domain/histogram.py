@@ -63,8 +63,8 @@ def bucket_micros(bucket: int) -> int:
     raise AssertionError("unreachable")
 
 
-def _buckets_at(histogram: Histogram, ranks: Iterable[int]) -> dict[int, int]:
-    """The buckets holding the given 0-based ranks of the sorted durations."""
+def _values_at(histogram: Histogram, ranks: Iterable[int]) -> dict[int, int]:
+    """The bucket values at the given 0-based ranks of the sorted durations."""
     wanted = sorted(set(ranks))
     found: dict[int, int] = {}
     below = 0  # durations in the buckets already passed
@@ -72,7 +72,7 @@ def _buckets_at(histogram: Histogram, ranks: Iterable[int]) -> dict[int, int]:
     for bucket in sorted(b for b, n in histogram.items() if n):
         below += histogram[bucket]
         while i < len(wanted) and wanted[i] < below:
-            found[wanted[i]] = bucket
+            found[wanted[i]] = bucket_micros(bucket)
             i += 1
         if i == len(wanted):
             break
@@ -86,16 +86,15 @@ def _count(histogram: Histogram) -> int:
     return n
 
 
-def spread_at(n: int, buckets: Mapping[int, int]) -> Spread:
-    """A leg's median and p90 (minutes) from its count and the bucket at each rank
-    :func:`bot.domain.campaign.ranks_needed` names (rank → bucket)."""
-    return spread(n, {rank: bucket_micros(bucket) for rank, bucket in buckets.items()})
-
-
 def spread_of(histogram: Histogram) -> Spread:
-    """A leg's median and p90 (minutes) and its count, from its whole histogram."""
+    """A leg's median and p90 (minutes) and its count, from its histogram."""
     n = _count(histogram)
-    return spread_at(n, _buckets_at(histogram, ranks_needed(n)))
+    return spread(n, _values_at(histogram, ranks_needed(n)))
+
+
+def median_minutes(histogram: Histogram) -> float | None:
+    """The median (minutes, unrounded) of a leg's bucketed durations; None without any."""
+    return spread_of(histogram).median
 
 
 def day_shift_minutes(tz: dt.tzinfo, day: dt.date) -> int:
