@@ -76,8 +76,9 @@ class HistogramStore:
             " HAVING SUM(n) != 0",
             params,
         )
-        for r in rows:
-            found[Leg(r["leg"])][int(r["bucket"])] = int(r["n"])
+        by_value = {leg.value: found[leg] for leg in wanted}
+        for leg, bucket, n in rows:  # up to a few thousand rows: no per-row lookups by name
+            by_value[leg][bucket] = n
         return found
 
     async def _parts(
