@@ -18,7 +18,8 @@ Timed (median of many runs, warm cache), through the bot's own code on an aiosql
 connection, as the bot runs it:
   * duplicate lookup near a point: Repo.open_tips_in_box + dedup.nearby (6 h window, 250 m)
   * /open: Repo.open_tips()
-  * the daily summary: ScheduleService.figures_for for yesterday and for campaign-to-date
+  * the daily summary: ScheduleService.figures_for for yesterday and for campaign-to-date,
+    and the whole text the officers get (Summary.text: both blocks with their response legs)
   * ledger totals: RewardService.movements_between for today, this month and the campaign
 Every SQL statement they run is shown with its EXPLAIN QUERY PLAN at 1M.
 
@@ -374,6 +375,14 @@ async def measure(path: Path, runs: int, budget_s: float, only: str = "") -> dic
         async def summary_campaign() -> int:
             return (await summary.figures_for(campaign, today_start)).received
 
+        async def summary_text() -> int:
+            # What the officers get: both blocks, each with its response legs (median and
+            # p90) and located counts, the rewards now and the revisits' line.
+            await summary.text(today)
+            return received_to_date
+
+        received_to_date = await summary_campaign()
+
         def ledger(name: str):
             async def run() -> int:
                 moves = movements_from_sums(await repo.ledger.sums(*periods[name]))
@@ -386,6 +395,7 @@ async def measure(path: Path, runs: int, budget_s: float, only: str = "") -> dic
             "/open (every open tip)": open_list,
             "summary: yesterday": summary_yesterday,
             "summary: campaign to date": summary_campaign,
+            "whole summary text (both blocks with their legs)": summary_text,
             "ledger totals: today": ledger("today"),
             "ledger totals: this month": ledger("month"),
             "ledger totals: campaign": ledger("campaign"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.repo import Repo
+from bot.domain.histogram import day_shift_minutes
 from bot.domain.roster import Directory, Roster, Team
 from bot.geo.area import ServiceArea
 from bot.geo.geocoder import Geocoder
@@ -83,10 +84,11 @@ async def open_station(config: Config, clock: Clock = utc_now) -> Station:
     closes ``station.db``. The bot and the maintenance commands (bot/cli.py) both start here."""
     db = await Database(config.station.database).open()
     repo = Repo.on(db)
+    station_clock = StationClock(config.station.timezone, clock)
+    # The running totals' station days follow the configured time zone (issue 16).
+    await repo.stats.align_days(day_shift_minutes(station_clock.tz, config.campaign.start))
     reach = await Reach(directory_from(config), repo.chats, db).load()
-    return Station(
-        config, db, repo, StationClock(config.station.timezone, clock), reach, roster_from(config)
-    )
+    return Station(config, db, repo, station_clock, reach, roster_from(config))
 
 
 @asynccontextmanager

@@ -231,7 +231,6 @@ def build_services(
             config.summary,
             config.campaign,
             config.patrol,
-            campaign_stats=repo.campaign,
             more=(revisits.summary_text,),
             chart=lambda: campaign_chart(campaign, language),
         ),

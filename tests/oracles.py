@@ -12,13 +12,26 @@ from collections.abc import Iterable
 
 from bot.db.database import Database, to_db_time
 from bot.db.tips import tip_of
+from bot.domain.histogram import bucket_micros, bucket_of
 from bot.domain.rewards import Movements, movements_from_sums
 from bot.domain.schedule import TipTally
 from bot.domain.tips import Tip
 
 
-def tally(tips: list[Tip]) -> TipTally:
-    """What the daily summary counts over these tips."""
+def bucketed_micros(duration: dt.timedelta) -> int:
+    """A duration as the duration histograms count it: its bucket's value (microseconds)."""
+    return bucket_micros(bucket_of(duration // dt.timedelta(microseconds=1)))
+
+
+def bucketed_median(durations: Iterable[dt.timedelta]) -> float | None:
+    """The median minutes of these durations, each counted as its bucket's value."""
+    values = [bucketed_micros(d) for d in durations]
+    return statistics.median(values) / 60_000_000 if values else None
+
+
+def tally(tips: list[Tip], *, bucketed: bool = False) -> TipTally:
+    """What the daily summary counts over these tips; ``bucketed``: the medians as the
+    duration histograms count them (what the bot shows), else exact."""
     outcomes: dict[str, int] = {}
     supplies: dict[str, int] = {}
     for tip in tips:
@@ -32,6 +45,18 @@ def tally(tips: list[Tip]) -> TipTally:
     scene = [
         (t.arrived_at - t.created_at).total_seconds() / 60 for t in tips if t.arrived_at is not None
     ]
+    if bucketed:
+        return TipTally(
+            received=len(tips),
+            outcomes=outcomes,
+            supplies=supplies,
+            median_claim=bucketed_median(
+                t.claimed_at - t.created_at for t in tips if t.claimed_at is not None
+            ),
+            median_scene=bucketed_median(
+                t.arrived_at - t.created_at for t in tips if t.arrived_at is not None
+            ),
+        )
     return TipTally(
         received=len(tips),
         outcomes=outcomes,

@@ -8,8 +8,9 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db import rollups
 from bot.db.database import Database, from_db_time, to_db_time
+from bot.db.histograms import HistogramStore
+from bot.db.ledger_totals import ledger_sums
 from bot.db.sql import Tx, compare_and_set, marks
 from bot.domain.rewards import PayMethod, Reward, RewardState
 
@@ -109,8 +110,9 @@ class RewardStore:
         return [_reward(r) for r in rows]
 
     async def count(self, state: RewardState) -> int:
+        # A running count (migration 0016), kept by triggers on rewards.
         row = await self.db.fetchone(
-            "SELECT COUNT(*) AS n FROM rewards WHERE state = ?", (state.value,)
+            "SELECT n FROM reward_states WHERE state = ?", (state.value,)
         )
         return int(row["n"]) if row else 0
 
@@ -198,32 +200,11 @@ class LedgerStore:
         """``entry → (count, sum of amounts)`` of the ledger entries in ``[since, until)``,
         summed by the database (the same entries :meth:`entries` lists).
 
-        The whole hours come from the running totals (bot/db/rollups.py), the partial hours
-        at the ends from the entries themselves."""
-        if until is None:
-            until = _NO_END
-        piece = rollups.split(since, until)
-        where, params = rollups.hours_where(piece)
-        sums = ", ".join(
-            f"COALESCE(SUM({n}), 0) AS {n}, COALESCE(SUM({y}), 0) AS {y}"
-            for n, y in rollups.LEDGER_COLUMNS.values()
-        )
-        row = await self.db.fetchone(f"SELECT {sums} FROM ledger_hours WHERE {where}", params)
-        found = {
-            entry: (int(row[n]), int(row[y])) for entry, (n, y) in rollups.LEDGER_COLUMNS.items()
-        }
-        for start, end in piece.edges:
-            where, params = _between("at", start, end)
-            rows = await self.db.fetchall(
-                "SELECT entry, COUNT(*) AS n, SUM(amount) AS total FROM ledger WHERE 1 = 1"
-                + where
-                + " GROUP BY entry",
-                tuple(params),
-            )
-            for r in rows:
-                n, total = found.get(r["entry"], (0, 0))
-                found[r["entry"]] = (n + int(r["n"]), total + int(r["total"]))
-        return {entry: pair for entry, pair in found.items() if pair[0]}
+        Read from the running totals by station day and hour (bot/db/ledger_totals.py)."""
+        return await ledger_sums(self.db, since, until or _NO_END, await self.shift_minutes())
+
+    async def shift_minutes(self) -> int:
+        return await HistogramStore(self.db).shift_minutes()
 
     async def last(self, reward_id: int, entry: str) -> dict[str, Any] | None:
         row = await self.db.fetchone(

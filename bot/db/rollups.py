@@ -69,3 +69,59 @@ def hours_where(piece: Split) -> tuple[str, tuple[str, ...]]:
     if piece.first_hour is None:
         return "hour < ?", (piece.end_hour,)
     return "hour >= ? AND hour < ?", (piece.first_hour, piece.end_hour)
+
+
+# -- station days (migration 0016: ``tip_days``, ``leg_days``, ``ledger_days``) ---------------
+
+#: The station day (``YYYY-MM-DD``) of a stored time, in SQL, as migration 0016 keys it.
+DAY_OF = "date(substr({}, 1, 19), (SELECT shift_minutes FROM rollup_days) || ' minutes')"
+
+
+def day_start(moment: dt.datetime, shift_minutes: int) -> dt.datetime:
+    """The start (UTC) of the station day holding ``moment``: days of the stored UTC times
+    shifted by ``shift_minutes``, as SQLite's ``date(t, '<shift> minutes')`` counts them."""
+    shift = dt.timedelta(minutes=shift_minutes)
+    local = moment.astimezone(dt.UTC) + shift
+    return local.replace(hour=0, minute=0, second=0, microsecond=0) - shift
+
+
+def day_key(start: dt.datetime, shift_minutes: int) -> str:
+    return (start.astimezone(dt.UTC) + dt.timedelta(minutes=shift_minutes)).date().isoformat()
+
+
+@dataclass(frozen=True)
+class DaySplit:
+    """``[since, until)`` as whole station days ``[first_day, end_day)`` (keys; none when
+    ``first_day >= end_day``) and the pieces left at its ends, to be read by the hour
+    (:func:`split`)."""
+
+    first_day: str | None  # None: from the beginning
+    end_day: str
+    edges: list[tuple[dt.datetime | None, dt.datetime]]
+
+
+def day_split(since: dt.datetime | None, until: dt.datetime, shift_minutes: int) -> DaySplit:
+    end = day_start(until, shift_minutes)
+    edges: list[tuple[dt.datetime | None, dt.datetime]] = []
+    if since is None:
+        first = None
+    else:
+        start = day_start(since, shift_minutes)
+        if start < since:
+            start += dt.timedelta(days=1)
+        if start >= end:  # no whole day inside: the window is read by the hour
+            key = day_key(end, shift_minutes)
+            return DaySplit(key, key, [(since, until)])
+        if since < start:
+            edges.append((since, start))
+        first = day_key(start, shift_minutes)
+    if end < until:
+        edges.append((end, until))
+    return DaySplit(first, day_key(end, shift_minutes), edges)
+
+
+def days_where(piece: DaySplit) -> tuple[str, tuple[str, ...]]:
+    """The ``WHERE`` condition (and parameters) of the whole days of a day split."""
+    if piece.first_day is None:
+        return "day < ?", (piece.end_day,)
+    return "day >= ? AND day < ?", (piece.first_day, piece.end_day)

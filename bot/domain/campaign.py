@@ -220,7 +220,7 @@ class Counts:
 def counts(cells: Iterable[Cell], earlier_attempts: int = 0) -> Counts:
     """Fold cells (of one group) into counts; ``earlier_attempts``: the searches of the
     group's reopened tips before their current one (each ended "not found")."""
-    received = urgent = open_ = withdrawn = located = missed = duplicates = 0
+    received = urgent = open_ = withdrawn = 0
     outcomes: dict[str, int] = {}
     for cell in cells:
         received += cell.n
@@ -234,28 +234,33 @@ def counts(cells: Iterable[Cell], earlier_attempts: int = 0) -> Counts:
             continue
         outcome = Outcome(cell.outcome)
         outcomes[outcome.value] = outcomes.get(outcome.value, 0) + cell.n
-        if outcome in VERIFIED_OUTCOMES:
-            located += cell.n
-        elif outcome in MISSED_OUTCOMES:
-            missed += cell.n
-        elif outcome is Outcome.DUPLICATE:
-            duplicates += cell.n
     return Counts(
         received=received,
         urgent=urgent,
         open=open_,
         withdrawn=withdrawn,
         outcomes=dict(sorted(outcomes.items())),
-        resolution={
-            Unit.TIP: Resolution(Unit.TIP, received, located, missed),
-            # A duplicate's incident is counted by the tip it was merged into (which holds
-            # the incident's outcome): a tip merged into another is no incident of its own.
-            Unit.INCIDENT: Resolution(Unit.INCIDENT, received - duplicates, located, missed),
-            Unit.ATTEMPT: Resolution(
-                Unit.ATTEMPT, received + earlier_attempts, located, missed + earlier_attempts
-            ),
-        },
+        resolution=resolutions(received, outcomes, earlier_attempts),
     )
+
+
+def resolutions(
+    received: int, outcomes: dict[str, int], earlier_attempts: int = 0
+) -> dict[Unit, Resolution]:
+    """Per unit, located and not found among ``received`` tips with these outcomes (outcome
+    → tips) and ``earlier_attempts`` earlier searches of reopened ones."""
+    located = sum(n for o, n in outcomes.items() if Outcome(o) in VERIFIED_OUTCOMES)
+    missed = sum(n for o, n in outcomes.items() if Outcome(o) in MISSED_OUTCOMES)
+    duplicates = outcomes.get(Outcome.DUPLICATE.value, 0)
+    return {
+        Unit.TIP: Resolution(Unit.TIP, received, located, missed),
+        # A duplicate's incident is counted by the tip it was merged into (which holds the
+        # incident's outcome): a tip merged into another is no incident of its own.
+        Unit.INCIDENT: Resolution(Unit.INCIDENT, received - duplicates, located, missed),
+        Unit.ATTEMPT: Resolution(
+            Unit.ATTEMPT, received + earlier_attempts, located, missed + earlier_attempts
+        ),
+    }
 
 
 # Quantiles are taken as the "inclusive" (linear interpolation) method — the one of

@@ -8,15 +8,21 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.config import CampaignConfig, PatrolConfig, SummaryConfig
-from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.database import Database
 from bot.db.rewards import LedgerStore, RewardStore
 from bot.db.schedule import PatrolStore, ScheduleStore
 from bot.db.stats import StatsStore
-from bot.domain.campaign import Period, PeriodFigures, PeriodKey, Unit, offset_spans, period_figures
+from bot.domain.campaign import Leg, Resolution, Spread, Unit, resolutions
 from bot.domain.outbox import Lines, Listing, Msg, Text
 from bot.domain.rewards import LedgerEntry, RewardState
-from bot.domain.schedule import Figures, figures, in_window, parse_hhmm, patrols_required
+from bot.domain.schedule import (
+    Figures,
+    TipTally,
+    figures,
+    in_window,
+    parse_hhmm,
+    patrols_required,
+)
 from bot.domain.tips import Outcome, Supply
 from bot.i18n import keys
 from bot.services.clock import StationClock
@@ -46,14 +52,10 @@ class Summary:
         config: SummaryConfig,
         campaign: CampaignConfig,
         patrol: PatrolConfig,
-        campaign_stats: CampaignStatsStore | None = None,
         chart: ChartSource | None = None,
         *,
         more: tuple[Callable[[dt.datetime, dt.datetime], Awaitable[Text]], ...] = (),
     ) -> None:
-        #: The campaign's figures (bot/domain/campaign.py): the response legs' median and p90,
-        #: located vs not found per attempt and per incident.
-        self.campaign_stats = campaign_stats
         self.db = db
         self.chart = chart
         self.stats = stats
@@ -122,6 +124,11 @@ class Summary:
         return bool(await self.patrols.between(start, end))
 
     async def figures_for(self, since: dt.datetime | None, until: dt.datetime) -> Figures:
+        return (await self._figures(since, until))[0]
+
+    async def _figures(
+        self, since: dt.datetime | None, until: dt.datetime
+    ) -> tuple[Figures, TipTally]:
         # Counted by the database: a campaign's history is far too long to load tip by tip.
         tips = await self.stats.tally(since, until)
         patrols = await self.patrols.between(since or dt.datetime(2000, 1, 1, tzinfo=dt.UTC), until)
@@ -131,7 +138,7 @@ class Summary:
         paid_n, paid_yuan = ledger.get(LedgerEntry.PAID, (0, 0))
         reversed_n, reversed_yuan = ledger.get(LedgerEntry.REVERSAL, (0, 0))
         pending = await self.rewards.count(RewardState.PENDING)
-        return figures(
+        shown = figures(
             tips,
             supplies,
             patrols_logged=len(patrols),
@@ -146,6 +153,7 @@ class Summary:
             rewards_paid=paid_n - reversed_n,
             rewards_paid_yuan=paid_yuan + reversed_yuan,
         )
+        return shown, tips
 
     async def text(self, day: dt.date) -> Text:
         """Yesterday (relative to ``day``) and campaign-to-date."""
@@ -153,14 +161,16 @@ class Summary:
         today_start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
         yesterday_start = today_start - dt.timedelta(days=1)
         campaign_start = dt.datetime.combine(self.campaign.start, dt.time(), tzinfo=tz)
-        yesterday = await self.figures_for(yesterday_start, today_start)
-        to_date = await self.figures_for(campaign_start, today_start)
+        yesterday, yesterday_tips = await self._figures(yesterday_start, today_start)
+        to_date, to_date_tips = await self._figures(campaign_start, today_start)
         head = Msg("summary.head", {"day": (day - dt.timedelta(days=1)).isoformat()})
         blocks = (
             await self._with_legs(
-                _block(yesterday, "summary.yesterday"), yesterday_start, today_start
+                _block(yesterday, "summary.yesterday"), yesterday_tips, yesterday_start, today_start
             ),
-            await self._with_legs(_block(to_date, "summary.campaign"), campaign_start, today_start),
+            await self._with_legs(
+                _block(to_date, "summary.campaign"), to_date_tips, campaign_start, today_start
+            ),
         )
         # The rewards' state now, once and labelled as such (the blocks above count what
         # happened in their period): a finance officer must not add them up.
@@ -174,18 +184,22 @@ class Summary:
         more = [await lines(yesterday_start, today_start) for lines in self.more]
         return Lines((head, Lines(blocks, gap=True), now, *more))
 
-    async def _with_legs(self, block: Msg, since: dt.datetime, until: dt.datetime) -> Text:
-        """The block, and under it the response legs and the located counts of the same
-        tips, from the campaign's figures (the chart, /stats and the dashboard count alike)."""
-        if self.campaign_stats is None:
-            return block
-        spans = offset_spans(since, until, self.clock.tz)
-        tallies = await self.campaign_stats.tallies(since, until, spans)
-        f = period_figures(Period(PeriodKey.CAMPAIGN, since, until), tallies, 0)
-        return Lines((block, *_legs_and_found(f)))
+    async def _with_legs(
+        self, block: Msg, tips: TipTally, since: dt.datetime, until: dt.datetime
+    ) -> Text:
+        """The block, and under it the response legs (median and p90, from the duration
+        histograms) and the located counts of the same tips — as the chart, /stats and the
+        dashboard count them (bot/domain/campaign.py), without reading every tip."""
+        response = await self.stats.spreads(since, until)
+        earlier = await self.stats.earlier_attempts(since, until)
+        return Lines(
+            (block, *_legs_and_found(response, resolutions(tips.received, tips.outcomes, earlier)))
+        )
 
 
-def _legs_and_found(f: PeriodFigures) -> tuple[Msg, Msg]:
+def _legs_and_found(
+    response: dict[Leg, Spread], resolution: dict[Unit, Resolution]
+) -> tuple[Msg, Msg]:
     legs = tuple(
         Msg(
             "summary.field_leg",
@@ -196,11 +210,11 @@ def _legs_and_found(f: PeriodFigures) -> tuple[Msg, Msg]:
                 "count": spread.count,
             },
         )
-        for leg, spread in f.response.items()
+        for leg, spread in response.items()
         if spread.count and spread.median is not None and spread.p90 is not None
     )
-    attempts = f.counts.resolution[Unit.ATTEMPT]
-    incidents = f.counts.resolution[Unit.INCIDENT]
+    attempts = resolution[Unit.ATTEMPT]
+    incidents = resolution[Unit.INCIDENT]
     found = Msg(
         "summary.field_found",
         {
