@@ -9,8 +9,8 @@ default). In order:
 
 1. An officer signs in through the real link flow (`/dashboard` to the bot privately, the
    one-time link opened) and keeps the map open the way `map.js` does: the event stream
-   (`/dashboard/events`) connected, and on each `change` event one `api/map` fetch — an event
-   arriving while a fetch is under way is dropped, as `map.js`'s `refresh()` drops it.
+   (`/dashboard/events`) connected, and on each `change` event one `api/map` fetch, one at a
+   time — events arriving while a fetch is under way bring one more when it ends (`map.js`).
 2. **Form submit latency**: phones open `/report/` (a fresh cookie, the CSRF/form token of
    the page), wait out the form's minimum fill time (4 s) and POST the form at
    ``--form-rate`` per second for ``--seconds`` (multipart, as a browser sends it). Latency:
@@ -134,7 +134,7 @@ def sign_in(emu: BenchEmulator, base: str) -> httpx.Client:
 
 class Dashboard(threading.Thread):
     """The map page, as map.js runs it: the event stream, and one api/map fetch per change
-    event (none while one is under way)."""
+    event — one at a time: events during a fetch bring one more fetch when it ends."""
 
     def __init__(self, http: httpx.Client) -> None:
         super().__init__(name="bench-dashboard", daemon=True)
@@ -147,7 +147,9 @@ class Dashboard(threading.Thread):
         self.last_count = 0  # open tips in the last map fetched
         self.errors: list[str] = []
         self.connected = threading.Event()
-        self._loading = threading.Lock()
+        self._state = threading.Lock()
+        self._busy = False
+        self._again: float | None = None  # an event came during a fetch (its time)
         self._halt = threading.Event()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="bench-map")
 
@@ -175,9 +177,12 @@ class Dashboard(threading.Thread):
     def _on_change(self, at: float) -> None:
         self.events += 1
         self.connected.set()
-        if not self._loading.acquire(blocking=False):
-            self.dropped += 1
-            return
+        with self._state:
+            if self._busy:  # map.js: one more fetch when this one ends
+                self.dropped += 1
+                self._again = self._again or at
+                return
+            self._busy = True
         self._pool.submit(self._refresh, at)
 
     def _refresh(self, event_at: float) -> None:
@@ -193,8 +198,11 @@ class Dashboard(threading.Thread):
                 self.first_seen.setdefault(tip["code"], (event_at, shown))
         except Exception as exc:
             self.errors.append(repr(exc))
-        finally:
-            self._loading.release()
+        with self._state:
+            again, self._again = self._again, None
+            self._busy = again is not None
+        if again is not None:
+            self._pool.submit(self._refresh, again)
 
     def stop(self) -> None:
         self._halt.set()
@@ -385,7 +393,7 @@ def main() -> int:
         f"live: {len(live)} tips at {args.live_rate}/s, {len(shown)} with a code; dashboard: "
         f"{board.events} events, {board.fetches} map fetches (p50 "
         f"{pct(board.fetch_ms, 50):.0f} ms, max {max(board.fetch_ms, default=0):.0f}), "
-        f"{board.dropped} events dropped during a fetch, {board.last_count} open tips on the last "
+        f"{board.dropped} events came during a fetch, {board.last_count} open tips on the last "
         f"map; RSS idle (signed in, stream open) {rss_idle:.1f} MB; load before {load_before}; "
         f"posts late (form page slow) {phones.late}; phone errors {phones.failures[:2]}\n"
     )
