@@ -33,6 +33,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -68,6 +69,7 @@ SUBMIT_P99_TARGET_MS = 200.0
 LIVE_TARGET_S = 1.0
 FILL_S = 4.3  # the form's minimum fill time is 4 s (bot/web/report/app.py), with a margin
 OPEN_LEAD_S = 1.5  # a phone opens the form this much before that (the page may come slowly)
+_TLS = ssl.create_default_context()  # made once (httpx would make one per client); unused on http
 LINK = re.compile(r"https?://\S+/dashboard/login\?t=[\w-]+")
 FORM_TOKEN = re.compile(r'name="form" value="([^"]+)"')
 CODE = re.compile(r"\bHS-\d{4,}\b")
@@ -231,28 +233,22 @@ class Phones:
         self.late = 0  # posts sent later than scheduled (their form page came late)
 
     def _client(self) -> httpx.Client:
-        http = getattr(self._local, "http", None)
-        if http is None:
-            http = httpx.Client(base_url=self.base, trust_env=False, timeout=60.0)
-            self._local.http = http
-        http.cookies.clear()  # a new phone
-        return http
+        """A new phone's browser: no cookie, no connection of its own yet."""
+        return httpx.Client(base_url=self.base, trust_env=False, timeout=60.0, verify=_TLS)
 
     def _address(self) -> str:
         with self._lock:
             n = self._next_address = self._next_address + 1
         return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
-    def warm(self, n: int) -> None:
-        """Open a client in every worker before measuring."""
-        list(self.pool.map(lambda _: self._client(), range(n)))
-
     def submit_at(self, post_at: float, point: tuple[float, float]) -> Sent | None:
+        http = self._client()
         try:
-            http = self._client()
             headers = {"X-Forwarded-For": self._address(), "Accept-Language": "zh-CN"}
             _sleep_until(post_at - FILL_S - OPEN_LEAD_S)
-            page = http.get("/report/", headers=headers)
+            # (Connection: close — the phone's POST, seconds later, opens its own connection,
+            # never one the server is closing for being idle.)
+            page = http.get("/report/", headers={**headers, "Connection": "close"})
             served = time.monotonic()  # the token's time is at most this
             token = FORM_TOKEN.search(page.text)
             if page.status_code != 200 or token is None:
@@ -284,6 +280,8 @@ class Phones:
         except Exception as exc:
             self.failures.append(repr(exc))
             return None
+        finally:
+            http.close()
 
     def run(self, rate: float, seconds: float, rng: random.Random) -> list[Sent | None]:
         t0 = time.monotonic() + FILL_S + OPEN_LEAD_S + 0.5
@@ -345,7 +343,6 @@ def main() -> int:
             board.start()
             wait_until(board.connected.is_set, 30, "the event stream")
             phones = Phones(base, workers=int(max(args.form_rate, args.live_rate) * 8) + 16)
-            phones.warm(phones.pool._max_workers)
             phones.run(2.0, 5.0, rng)  # warm-up: 10 tips
             time.sleep(2.0)
             wait_for_quiet()
@@ -383,6 +380,7 @@ def main() -> int:
         if not (s and s.code):
             statuses[key] = statuses.get(key, 0) + 1
     shown = [s for s in live if s and s.code]
+    live_rejects = len(live) - len(shown)
     to_event = [(board.first_seen[s.code][0] - s.at) for s in shown]
     to_map = [(board.first_seen[s.code][1] - s.at) for s in shown]
     (work / "web-results.json").write_text(
@@ -390,12 +388,13 @@ def main() -> int:
     )
     print(
         f"form: {len(form)} posts at {args.form_rate}/s, {rejects} rejected {statuses or ''}; "
-        f"live: {len(live)} tips at {args.live_rate}/s, {len(shown)} with a code; dashboard: "
+        f"live: {len(live)} tips at {args.live_rate}/s, {live_rejects} without a code; dashboard: "
         f"{board.events} events, {board.fetches} map fetches (p50 "
         f"{pct(board.fetch_ms, 50):.0f} ms, max {max(board.fetch_ms, default=0):.0f}), "
         f"{board.dropped} events came during a fetch, {board.last_count} open tips on the last "
         f"map; RSS idle (signed in, stream open) {rss_idle:.1f} MB; load before {load_before}; "
-        f"posts late (form page slow) {phones.late}; phone errors {phones.failures[:2]}\n"
+        f"posts late (form page slow) {phones.late}; transport errors {len(phones.failures)} "
+        f"{phones.failures[:2]}\n"
     )
     p = [pct(submit_ms, q) for q in (50, 95, 99)]
     e = [pct(to_event, q) for q in (50, 95, 99)]
