@@ -169,3 +169,73 @@ async def fill(page, code: str) -> str:
         "node => getComputedStyle(node).fill"
     )
 
+
+
+async def test_a_change_while_the_map_is_loading_is_shown_too(tmp_path: Path) -> None:
+    """map.js fetches the map once per change event, and not twice at once: an event that
+    arrives while a fetch is under way must bring one more fetch when it ends — that fetch
+    may have read the tips before the change (here: held until the next tip's event is in)."""
+    require_chromium()
+    import asyncio
+
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    async with dashboard_world(tmp_path) as w:
+        await submit_tip(w, REPORTER, where=CENTRE)
+        await w.idle()
+        link = await link_for(w)
+        fetched, release = asyncio.Event(), asyncio.Event()
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                page = await (await browser.new_context()).new_page()
+                await page.goto(link)
+                markers = page.locator("path[data-code]")
+                await expect(markers).to_have_count(1)
+                await expect(page.locator("#wl-live")).to_have_class("wl-on")
+                # A second stream of the same events, counted by the test.
+                await page.evaluate(
+                    "window.__changes = 0; new EventSource('events')"
+                    ".addEventListener('change', () => { window.__changes += 1; })"
+                )
+                await changes_past(page, 0)
+
+                async def held(route) -> None:  # answered by the server now, shown later
+                    if fetched.is_set():  # the fetches after the held one go through
+                        await route.continue_()
+                        return
+                    fetched.set()
+                    response = await route.fetch()
+                    await release.wait()
+                    await route.fulfill(response=response)
+
+                await page.route("**/dashboard/api/map", held)
+                await submit_tip(w, STRANGER, where=(30.2100, 115.0500))
+                await asyncio.wait_for(fetched.wait(), TIMEOUT_MS / 1000)
+                await w.idle()
+                seen = await page.evaluate("window.__changes")
+                third = await submit_tip(w, REPORTER, where=(30.1900, 115.0300))
+                await w.idle()
+                # The third tip's event is in (while the second's fetch is still held).
+                await changes_past(page, seen)
+                release.set()
+                await expect(markers).to_have_count(3)
+                await expect(page.locator(f'path[data-code="{third}"]')).to_have_count(1)
+            finally:
+                release.set()
+                await browser.close()
+
+
+async def changes_past(page, seen: int) -> None:
+    """Until the test's own event stream has counted more than ``seen`` change events (polled:
+    the page's CSP allows no evaluated strings, so no wait_for_function)."""
+    import asyncio
+
+    for _ in range(int(TIMEOUT_MS / 50)):
+        if await page.evaluate("window.__changes") > seen:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no change event past {seen}")

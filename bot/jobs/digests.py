@@ -15,6 +15,7 @@ from bot.db.outbox import OutboxItem, OutboxStore
 from bot.db.tips import TipStore
 from bot.domain.outbox import Kind, MessageKind
 from bot.domain.tips import Tip
+from bot.jobs.edits import edit_text
 from bot.services.clock import StationClock
 from bot.views.cards import DIGEST_MAX, digest_keyboard, render_digest
 
@@ -118,13 +119,8 @@ class Digests:
             if (tip := await self.tips.get(tip_id)) is not None
         ]
         lang = await self.card_language(chat)
+        text, keyboard = render_digest(tips, lang, self.clock.tz), digest_keyboard(tips, lang)
         try:
-            await self.bot.edit_message_text(
-                render_digest(tips, lang, self.clock.tz),
-                chat_id=chat,
-                message_id=message_id,
-                reply_markup=digest_keyboard(tips, lang),
-            )
+            await edit_text(self.bot, chat, message_id, text, keyboard)
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.warning("digest %s/%s could not be edited: %s", chat, message_id, exc)
+            log.warning("digest %s/%s could not be edited: %s", chat, message_id, exc)

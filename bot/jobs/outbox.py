@@ -48,6 +48,7 @@ from bot.domain.outbox import (
 from bot.domain.tips import Tip
 from bot.domain.webreport import WEB_PHOTO
 from bot.jobs.digests import Digests
+from bot.jobs.edits import edit_text
 from bot.jobs.lanes import Lane, Pass
 from bot.jobs.revisit_cards import RevisitCards
 from bot.jobs.tasks import cancel
@@ -499,12 +500,7 @@ class OutboxSender:
                 rendered[lang] = await self._render(tip, lang)
             text, keyboard = rendered[lang]
             try:
-                await self.bot.edit_message_text(
-                    text,
-                    chat_id=message.chat_id,
-                    message_id=message.message_id,
-                    reply_markup=keyboard,
-                )
+                await edit_text(self.bot, message.chat_id, message.message_id, text, keyboard)
             except Forbidden as exc:
                 # The bot may no longer write there (removed from the group): the other
                 # copies (an officer's) must still be edited.
@@ -512,8 +508,6 @@ class OutboxSender:
                 continue
             except (BadRequest, ChatMigrated) as exc:
                 reason = str(exc).lower()
-                if "not modified" in reason:
-                    continue
                 if (
                     isinstance(exc, ChatMigrated)
                     or "not found" in reason

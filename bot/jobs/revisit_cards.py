@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot
-from telegram.error import BadRequest
 
 from bot.db.database import Database
 from bot.db.revisits import RevisitStore
 from bot.db.tips import TipStore
 from bot.domain.outbox import RevisitEdit, RevisitPost
 from bot.domain.revisits import Revisit
+from bot.jobs.edits import edit_text
 from bot.services.clock import StationClock
 from bot.services.people import Naming
 from bot.services.reach import Reach
@@ -82,13 +82,4 @@ class RevisitCards:
         if rendered is None:
             return
         text, keyboard = rendered
-        try:
-            await self.bot.edit_message_text(
-                text,
-                chat_id=revisit.chat_id,
-                message_id=revisit.message_id,
-                reply_markup=keyboard,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
+        await edit_text(self.bot, revisit.chat_id, revisit.message_id, text, keyboard)

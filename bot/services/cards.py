@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
@@ -95,15 +96,23 @@ class CardService:
         self.live = live
 
     async def context(self, tip: Tip) -> CardContext:
-        events = await self.events.of(tip.id)
+        # The reads that need nothing but the tip at once (each is a round trip to the
+        # database's thread; on a busy event loop every wait is a turn in the queue), then
+        # the two that need the events.
+        events, evidence, known, arrival, amendments, live, dup_codes = await asyncio.gather(
+            self.events.of(tip.id),
+            self.media.evidence_count(tip.id),
+            self.people.reporter_identity(tip.id),
+            self.field_facts(tip) if self.field_facts else _nothing(),
+            self.amendments.of(tip.id) if self.amendments else _nothing(),
+            self.live.card_facts(tip) if self.live is not None else _nothing(),
+            self.tips.codes([tip.duplicate_of]) if tip.duplicate_of else _nothing(),
+        )
         actor_ids = [e["actor_id"] for e in events if e["actor_id"] is not None]
-        names = await self.naming.people([*actor_ids, tip.claimed_by, tip.closed_by])
-        duplicates: list[tuple[str, int]] = []
-        for event in events:
-            if event["action"] == Action.DISPATCH and event["detail"]:
-                pairs = json.loads(event["detail"]).get("duplicates", [])
-                codes = await self.tips.codes(other for other, _ in pairs)
-                duplicates = [(codes[o], int(m)) for o, m in pairs if o in codes]
+        names, duplicates = await asyncio.gather(
+            self.naming.people([*actor_ids, tip.claimed_by, tip.closed_by]),
+            self._duplicates(events),
+        )
         timeline = [
             TimelineEntry(
                 at=from_db_time(e["at"]) or tip.created_at,
@@ -114,22 +123,30 @@ class CardService:
             for e in events
             if e["action"] in TIMELINE
         ]
-        dup_of = None
-        if tip.duplicate_of:
-            dup_of = (await self.tips.codes([tip.duplicate_of])).get(tip.duplicate_of)
         return CardContext(
             group_name=self.reach.directory.team_name(tip.group_key),
             claimer=names.get(tip.claimed_by) if tip.claimed_by else None,
             closer=names.get(tip.closed_by) if tip.closed_by else None,
             duplicates=duplicates,
-            duplicate_of=dup_of,
-            evidence=await self.media.evidence_count(tip.id),
+            duplicate_of=dup_codes.get(tip.duplicate_of) if dup_codes else None,
+            evidence=evidence,
             timeline=timeline,
-            reporter_known=await self.people.reporter_identity(tip.id),
-            arrival=await self.field_facts(tip) if self.field_facts else None,
-            amendments=await self.amendments.of(tip.id) if self.amendments else [],
-            live=await self.live.card_facts(tip) if self.live is not None else None,
+            reporter_known=known,
+            arrival=arrival,
+            amendments=amendments or [],
+            live=live,
         )
+
+    async def _duplicates(self, events: list) -> list[tuple[str, int]]:
+        """The open tips nearby when the tip was dispatched, as its dispatch event recorded
+        them: (code, metres)."""
+        duplicates: list[tuple[str, int]] = []
+        for event in events:
+            if event["action"] == Action.DISPATCH and event["detail"]:
+                pairs = json.loads(event["detail"]).get("duplicates", [])
+                codes = await self.tips.codes(other for other, _ in pairs)
+                duplicates = [(codes[o], int(m)) for o, m in pairs if o in codes]
+        return duplicates
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:
         """Open tips near this one (for the 'duplicate of…' picker), nearest first."""
@@ -141,3 +158,8 @@ class CardService:
         )
         codes = await self.tips.codes(i for i, _ in near)
         return [(i, codes[i]) for i, _ in near if i in codes]
+
+
+async def _nothing() -> None:
+    """A read not made (its feature is off), as a result to gather with the others."""
+    return None

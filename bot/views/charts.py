@@ -17,16 +17,18 @@ import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
-
-from matplotlib import font_manager, rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from typing import TYPE_CHECKING
 
 from bot.domain.campaign import Leg, PeriodFigures, PeriodKey, Unit, rolling_share
 from bot.i18n import keys, t
 from bot.services.campaign import CampaignFigures
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib (and numpy under it) is imported where a chart is drawn, not with this module:
+# it is ~50 MB of the bot's memory and a good part of its start-up time, and a chart is drawn
+# once a day and on /stats (issue 16: the web server's footprint and cold start).
 
 FONT_FILE = "WarmlineSansSC-Regular.otf"
 #: The PNG's size in pixels: 16:9, legible on a phone held upright and on a desk.
@@ -54,6 +56,8 @@ def font_path() -> Path:
 @cache
 def font_family() -> str:
     """Register the shipped font with matplotlib by its path; its family name."""
+    from matplotlib import font_manager
+
     path = str(font_path())
     font_manager.fontManager.addfont(path)
     return font_manager.FontProperties(fname=path).get_name()
@@ -118,6 +122,11 @@ def _totals(figures: PeriodFigures, lang: str) -> list[str]:
 
 
 def _draw(figures: PeriodFigures, lang: str) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
     fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.08, right=0.91, top=0.80, bottom=0.31)
@@ -205,6 +214,8 @@ def _draw(figures: PeriodFigures, lang: str) -> Figure:
 
 def draw(figures: PeriodFigures, lang: str) -> Figure:
     """The chart, drawn (for tests: its texts and their fonts can be inspected)."""
+    from matplotlib import rc_context
+
     with _lock, rc_context(_style()):
         fig = _draw(figures, lang)
         fig.canvas.draw()
@@ -214,6 +225,8 @@ def draw(figures: PeriodFigures, lang: str) -> Figure:
 def render(figures: PeriodFigures, lang: str) -> bytes:
     """The chart of ``figures`` (the campaign's, for the daily summary) as a PNG of
     ``WIDTH`` × ``HEIGHT`` pixels, labelled in ``lang`` from the catalogs."""
+    from matplotlib import rc_context
+
     with _lock, rc_context(_style()):
         fig = _draw(figures, lang)
         out = io.BytesIO()

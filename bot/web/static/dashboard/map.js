@@ -110,9 +110,12 @@
     document.body.setAttribute("data-tips", String(data.tips.length));
   }
 
+  // One fetch at a time; a change event that comes while one is under way (which may have
+  // read the tips before that change) brings one more fetch when it ends.
   var loading = null;
+  var again = false;
   function refresh() {
-    if (loading) { return loading; }
+    if (loading) { again = true; return loading; }
     loading = fetch("api/map", { credentials: "same-origin" }).then(function (answer) {
       if (answer.status === 401) { window.location.reload(); return null; }
       return answer.json();
@@ -123,7 +126,10 @@
       if (openId !== null) { openTip(openId, true); }
       document.body.setAttribute("data-version", String(Date.now()));
     }).catch(function () { /* the stream's reconnect refreshes again */ })
-      .then(function () { loading = null; });
+      .then(function () {
+        loading = null;
+        if (again) { again = false; refresh(); }
+      });
     return loading;
   }
 
