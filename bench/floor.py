@@ -59,6 +59,7 @@ TARGET = 2.5  # issue 16 target 4: the intake ≤ 2.5× the echo bot's CPU per u
 HELP_TARGET = 1.5  # … and a command such as /help ≤ 1.5×
 UPDATES_PER_TIP = 2 + len(STEP_ANSWERS)  # location, each step's press, submit
 ECHO_UPDATES = 2000
+READY_S = 120.0  # a bound on a cold start on a busy machine, not a measure
 HELP_UPDATES = 1000  # 10 per person: under the flood guard's 20 in 10 s
 
 
@@ -116,7 +117,7 @@ def run_echo(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> 
         work / "echo.log",
     )
     try:
-        wait_ready(emu, bot.started_at, bot)
+        wait_ready(emu, bot.started_at, bot, timeout=READY_S)
         loop = EchoUsers(emu, users)
         loop.start()
         # Warm-up: one message per user.
@@ -158,7 +159,7 @@ def run_help(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> 
         "help",
     )
     try:
-        wait_ready(emu, bot.started_at, bot)
+        wait_ready(emu, bot.started_at, bot, timeout=READY_S)
         loop = EchoUsers(emu, users, "/help")
         loop.start()
         loop.feed(1)  # warm-up: one each (the user rows are written once)
@@ -224,7 +225,7 @@ def run_warmline(
     flows = Reporters(emu)
     flows.start()
     try:
-        wait_ready(emu, bot.started_at, bot)
+        wait_ready(emu, bot.started_at, bot, timeout=READY_S)
         # Warm-up: 20 tips from 20 other reporters, cards included.
         for user in warm:
             flows.start_flow(Flow(user, *random_point(rng)))
