@@ -111,66 +111,51 @@ def api_calls(emu: BenchEmulator, since: float, until: float) -> tuple[int, int]
 
 
 def run_echo(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> dict:
-    per_user = updates // len(users)
     bot = BotProcess(
         [sys.executable, str(ROOT / "bench" / "echo_bot.py"), emu.token, emu.base_url],
         work / "echo.log",
     )
-    try:
-        wait_ready(emu, bot.started_at, bot, timeout=READY_S)
-        loop = EchoUsers(emu, users)
-        loop.start()
-        # Warm-up: one message per user.
-        loop.feed(1)
-        wait_until(lambda: loop.echoed >= len(users), 60, "echo warm-up")
-        time.sleep(0.3)
-        wait_for_quiet()
-        load_at = load()
-        cpu0, me0, t0 = bot.cpu(), self_cpu(), time.monotonic()
-        loop.echoed = 0
-        loop.feed(per_user)
-        wait_until(lambda: loop.echoed >= per_user * len(users), 300, "echoes", poll=0.002)
-        cpu1, me1, t1 = bot.cpu(), self_cpu(), time.monotonic()
-        loop.stop()
-        n = per_user * len(users)
-        calls, polls = api_calls(emu, t0, t1)
-        return {
-            "calls": calls,
-            "polls": polls,
-            "bot": "echo (PTB floor)",
-            "updates": n,
-            "cpu_s": cpu1 - cpu0,
-            "per_update_ms": (cpu1 - cpu0) / n * 1000,
-            "wall_s": t1 - t0,
-            "bench_cpu_s": me1 - me0,
-            "load": load_at,
-        }
-    finally:
-        bot.stop()
+    return closed_loop(emu, bot, users, updates // len(users), "echo (PTB floor)", None, 0.3)
 
 
 def run_help(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> dict:
     """warmline answering ``/help`` (one command update, one reply): its floor for a command,
-    measured like the echo bot (closed loop; fewer per user than the flood guard's 20 in 10 s)."""
-    per_user = max(1, updates // len(users))
+    measured like the echo bot (closed loop; fewer per user than the flood guard's 20 in 10 s,
+    and its window let pass after the warm-up)."""
     bot = start_warmline(
         warmline_config(emu, work / f"help-{users[0]}.sqlite3", rate_limiter=False),
         work,
         "help",
     )
+    return closed_loop(
+        emu, bot, users, max(1, updates // len(users)), "warmline /help", "/help", 11
+    )
+
+
+def closed_loop(
+    emu: BenchEmulator,
+    bot: BotProcess,
+    users: list[int],
+    per_user: int,
+    name: str,
+    text: str | None,
+    settle_s: float,
+) -> dict:
+    """``bot``'s CPU for ``per_user`` texts from each of ``users``, each sent when the answer
+    to the previous one came (after a warm-up of one each and ``settle_s`` seconds)."""
     try:
         wait_ready(emu, bot.started_at, bot, timeout=READY_S)
-        loop = EchoUsers(emu, users, "/help")
+        loop = EchoUsers(emu, users, text)
         loop.start()
-        loop.feed(1)  # warm-up: one each (the user rows are written once)
-        wait_until(lambda: loop.echoed >= len(users), 60, "/help warm-up")
-        time.sleep(11)  # past the flood guard's window
+        loop.feed(1)  # warm-up: one each (warmline writes each user's row once)
+        wait_until(lambda: loop.echoed >= len(users), 60, f"{name} warm-up")
+        time.sleep(settle_s)
         wait_for_quiet()
         load_at = load()
         cpu0, me0, t0 = bot.cpu(), self_cpu(), time.monotonic()
         loop.echoed = 0
         loop.feed(per_user)
-        wait_until(lambda: loop.echoed >= per_user * len(users), 300, "/help answers", poll=0.002)
+        wait_until(lambda: loop.echoed >= per_user * len(users), 300, name, poll=0.002)
         cpu1, me1, t1 = bot.cpu(), self_cpu(), time.monotonic()
         loop.stop()
         n = per_user * len(users)
@@ -178,7 +163,7 @@ def run_help(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> 
         return {
             "calls": calls,
             "polls": polls,
-            "bot": "warmline /help",
+            "bot": name,
             "updates": n,
             "cpu_s": cpu1 - cpu0,
             "per_update_ms": (cpu1 - cpu0) / n * 1000,
