@@ -16,10 +16,16 @@ made are read from the emulator's request log.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from telegram import InlineKeyboardMarkup
 
+from bot.domain.draft import Draft, NoneOfThese, SetSeen, SkipPhoto, SpotBack, Step
+from bot.domain.tips import Seen
+from bot.i18n import t
+from bot.views import reporter as rv
 from tests.harness import (
     CENTRE,
     G1_CHAT,
@@ -150,3 +156,27 @@ async def test_a_stale_press_costs_two_calls(tmp_path: Path) -> None:
         again = w.press_data(REPORTER, REPORTER, hub["message_id"], data[-1])
         assert await c.calls_of(again) == [ANSWER, SEND]
         assert tr("zh", "ask.seen") in w.bot_msgs(REPORTER)[-1]["text"]
+
+
+async def test_the_record_kept_on_a_pressed_message() -> None:
+    """View level: the answers a message shows are kept (as HTML), "back" takes back the
+    "✓ other" it undoes, the review replaces the record, the 📍 question cannot ride on an
+    edit, and a loop of presses cannot grow the message without bound."""
+    draft = Draft(user_id=REPORTER, step=Step.SEEN, lat=30.2, lon=115.04, place_label="A<B")
+    placed = "✓ " + t("zh", "place.chosen") + " A&lt;B"
+    people = replace(draft, step=Step.PEOPLE)
+    text, markup = rv.next_question(placed, SetSeen(Seen.NOW), people, "zh")
+    assert text == placed + "\n✓ " + t("zh", "seen.now") + "\n\n" + t("zh", "ask.people")
+    assert isinstance(markup, InlineKeyboardMarkup)
+    other = "✓ " + t("zh", "spot.other")
+    spot = replace(draft, step=Step.SPOT)
+    text, _ = rv.next_question(placed + "\n" + other + "\n\nx", SpotBack(), spot, "zh")
+    assert rv.record(text) == [placed]
+    review, _ = rv.next_question(placed, SkipPhoto(), replace(draft, step=Step.REVIEW), "zh")
+    assert rv.record(review) == [] and review == rv.review(replace(draft, step=Step.REVIEW), "zh")
+    assert rv.next_question(placed, NoneOfThese(), replace(draft, step=Step.LOCATION), "zh") is None
+    none = placed + "\n✓ " + t("zh", "place.none")
+    assert rv.answered(placed, NoneOfThese(), draft, "zh") == none
+    shown = "\n".join([other] * 20) + "\n\nx"
+    text, _ = rv.next_question(shown, SetSeen(Seen.NOW), people, "zh")
+    assert len(rv.record(text)) == 8

@@ -503,7 +503,7 @@ async def _begin_amend(
 async def _not_an_answer(
     update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, question_id: int
 ) -> None:
-    """ "This was not an answer": the patrol is told; back to the report in progress, or a
+    """"This was not an answer": the patrol is told; back to the report in progress, or a
     new one."""
     svc = services(context)
     query = update.callback_query
