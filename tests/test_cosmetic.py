@@ -7,7 +7,8 @@ that makes the pressed message the next question is not cosmetic: when it fails,
 comes as a new message — which is what these runs wait for. The emulator fails every one of
 them — 5xx, a long flood wait, "query is too old", or no answer in time — while a reporter
 goes through a whole report (typed address, every step, a toggle, submit) and a patrol member
-claims the card. Every step must still be saved and followed by its next question, with no error logged and no "something went wrong".
+claims the card. Every step must still be saved and followed by its next question, with no
+error logged and no "something went wrong".
 """
 
 from __future__ import annotations
