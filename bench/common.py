@@ -140,13 +140,15 @@ class BotMessage:
     kind: str
     text: str | None
     data: list[str]  # callback data of its inline buttons
+    edited: bool = False  # an edit of a message sent before (a press's next question)
 
 
 class BenchEmulator(BotApiEmulator):
     """The project's emulator, plus:
 
     * every message the bot sends is pushed to ``bot_messages_q`` with the monotonic time at
-      which its request reached the emulator (the time ``requests`` logs);
+      which its request reached the emulator (the time ``requests`` logs), and so is every
+      edit of one (``edited``: a button press makes the pressed message the next question);
     * ``queued_at()`` tells, right after a ``press_button``/``send_*`` call, when that update
       was queued for the bot.
     """
@@ -168,17 +170,25 @@ class BenchEmulator(BotApiEmulator):
     def _store(self, rec):  # type: ignore[override]
         rec = super()._store(rec)
         if rec.from_bot:
-            data = [
-                b["callback_data"]
-                for row in (rec.markup or {}).get("inline_keyboard", [])
-                for b in row
-                if "callback_data" in b
-            ]
-            at = getattr(self._tls, "received", None) or time.monotonic()
-            self.bot_messages_q.put(
-                BotMessage(at, rec.chat_id, rec.message_id, rec.kind, rec.text, data)
-            )
+            self._push(rec, edited=False)
         return rec
+
+    def _set_markup(self, rec, markup):  # type: ignore[override]
+        message = super()._set_markup(rec, markup)  # the last part of every edit
+        self._push(rec, edited=True)
+        return message
+
+    def _push(self, rec, *, edited: bool) -> None:
+        data = [
+            b["callback_data"]
+            for row in (rec.markup or {}).get("inline_keyboard", [])
+            for b in row
+            if "callback_data" in b
+        ]
+        at = getattr(self._tls, "received", None) or time.monotonic()
+        self.bot_messages_q.put(
+            BotMessage(at, rec.chat_id, rec.message_id, rec.kind, rec.text, data, edited)
+        )
 
     def _queue(self, body: dict) -> int:
         update_id = super()._queue(body)
@@ -484,6 +494,8 @@ class Reporters(threading.Thread):
         if flow is None:
             self.other.append(m)
             return
+        if m.edited and not m.data:
+            return  # a pressed message recorded as answered (no question on it)
         for answer in STEP_ANSWERS:
             if answer in m.data:
                 self._press(flow.user, m.message_id, answer)
@@ -526,6 +538,8 @@ class Reporters(threading.Thread):
             self.on_finish(flow)
 
     def _on_group(self, m: BotMessage) -> None:
+        if m.edited:
+            return  # a card refreshed: no new message in the group
         if m.chat_id != self.group_chat:
             self.other.append(m)
             return

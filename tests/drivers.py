@@ -6,6 +6,8 @@ card that appears in their group (claim → arrive → brought in, with its conf
 retry like people do when the bot goes quiet (it was killed, or Telegram lost a reply): press
 the button again, or /cancel and start the report over; press an unanswered button again.
 The drivers only poll the emulator, so they work with a bot in this process or another one.
+A press makes the pressed message the next question (an edit), a typed answer gets a new
+message: the drivers look for the next question in both.
 """
 
 from __future__ import annotations
@@ -122,10 +124,19 @@ class People:
     def bot_after(self, chat: int, mark: int) -> list[dict]:
         return [m for m in self.emu.bot_messages(chat) if m["message_id"] > mark]
 
-    def prompt_after(self, chat: int, mark: int, data: str) -> dict | None:
-        """The bot's latest message after ``mark`` that shows a button with ``data``."""
+    def prompt_after(
+        self, chat: int, mark: int, data: str, pressed: dict | None = None
+    ) -> dict | None:
+        """The bot's latest message after ``mark`` that shows a button with ``data``; else
+        the ``pressed`` message if it does now (a press makes it the next question)."""
         found = [m for m in self.bot_after(chat, mark) if data in buttons(m)]
-        return found[-1] if found else None
+        if found:
+            return found[-1]
+        if pressed is not None:
+            current = self.emu.message(chat, pressed["message_id"])
+            if data in buttons(current):
+                return current
+        return None
 
     def told(self, user: int, mark: int = 0) -> set[str]:
         """Tip codes the bot gave ``user`` (after message ``mark``)."""
@@ -180,10 +191,12 @@ class People:
             if tries:
                 self.represses += 1
             self.emu.press_button(user, user, prompt["message_id"], data)
-            found = await poll(lambda: self.prompt_after(user, mark, following), self.step_timeout)
+            found = await poll(
+                lambda: self.prompt_after(user, mark, following, prompt), self.step_timeout
+            )
             if found:
                 return found
-        return await poll(lambda: self.prompt_after(user, mark, following), 0.5)
+        return await poll(lambda: self.prompt_after(user, mark, following, prompt), 0.5)
 
     async def cancel(self, user: int) -> None:
         """Start over, as a user would after the bot went quiet: /cancel until it answers."""

@@ -157,6 +157,10 @@ class World:
     app: Any
     db_path: Path
     marks: dict[int, int] = field(default_factory=dict)
+    #: Per chat, how many times each bot message had been edited when last looked at: a press
+    #: makes the pressed message the next question (an edit), so :meth:`next_bot` follows
+    #: edits made after the mark as well as new messages.
+    edits_seen: dict[int, dict[int, int]] = field(default_factory=dict)
 
     @property
     def web_url(self) -> str:
@@ -210,8 +214,11 @@ class World:
         return self.emu.bot_messages(chat_id)
 
     def mark(self, chat_id: int) -> None:
-        """Remember how many bot messages a chat has, to wait for the next ones."""
-        self.marks[chat_id] = len(self.bot_msgs(chat_id))
+        """Remember how many bot messages a chat has and how often each was edited, to wait
+        for the next ones (a new message, or one edited into the next question)."""
+        messages = self.bot_msgs(chat_id)
+        self.marks[chat_id] = len(messages)
+        self.edits_seen[chat_id] = {m["message_id"]: len(m["edits"]) for m in messages}
 
     async def next_bot(
         self,
@@ -219,12 +226,23 @@ class World:
         contains: str | None = None,
         timeout: float = WAIT_S,  # noqa: ASYNC109
     ) -> dict:
-        """The first bot message after the mark (that contains ``contains``)."""
+        """The first bot message after the mark (that contains ``contains``); else an older
+        one edited since the mark that does (the pressed message made the next question)."""
         start = self.marks.get(chat_id, 0)
+        seen = self.edits_seen.setdefault(chat_id, {})
+
+        def fits(message: dict) -> bool:
+            return contains is None or contains in (message.get("text") or "")
 
         def found() -> dict | None:
-            for message in self.bot_msgs(chat_id)[start:]:
-                if contains is None or contains in (message.get("text") or ""):
+            messages = self.bot_msgs(chat_id)
+            for message in messages[start:]:
+                if fits(message):
+                    return message
+            for message in messages[:start]:
+                edited = len(message["edits"]) > seen.get(message["message_id"], 0)
+                # (with buttons: an older message merely losing its buttons is no question)
+                if edited and message.get("reply_markup") and fits(message):
                     return message
             return None
 
@@ -232,10 +250,21 @@ class World:
             message = await self.emu.until(found, timeout=timeout)
         except TimeoutError:
             texts = [m.get("text") for m in self.bot_msgs(chat_id)[start:]]
+            edited = [
+                m.get("text")
+                for m in self.bot_msgs(chat_id)[:start]
+                if len(m["edits"]) > seen.get(m["message_id"], 0)
+            ]
             raise AssertionError(
-                f"no bot message with {contains!r} in {chat_id}: {texts}"
+                f"no bot message with {contains!r} in {chat_id}: {texts} (edited: {edited})"
             ) from None
-        self.marks[chat_id] = self.bot_msgs(chat_id).index(message) + 1
+        seen[message["message_id"]] = len(message["edits"])
+        index = next(
+            i
+            for i, m in enumerate(self.bot_msgs(chat_id))
+            if m["message_id"] == message["message_id"]
+        )
+        self.marks[chat_id] = max(start, index + 1)
         return message
 
     async def until(self, predicate: Callable[[], Any], timeout: float = WAIT_S) -> Any:  # noqa: ASYNC109
@@ -457,6 +486,13 @@ async def pass_spot(w: World, user: int, *, lang: str = "zh", spot: str | None =
     key = "btn.spot_more" if spot is not None else "btn.spot_skip"
     await w.press(user, user, w.message(user, hub["message_id"]), tr(lang, key))
     return hub
+
+
+def asked(record: list[str] | tuple[str, ...], question: str) -> str:
+    """What a pressed message of the report shows once it has become the next question (as
+    the chat shows it): the record of the answers given on it ("✓ 刚刚看到"), a blank line,
+    the next question (plain text)."""
+    return "\n".join(record) + "\n\n" + question if record else question
 
 
 def review_head(lang: str) -> str:

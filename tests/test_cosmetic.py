@@ -2,11 +2,13 @@
 
 Cosmetic calls are the ones that only decorate what a handler has already done: answering a
 pressed button's callback query (the spinner, a toast), a chat action ("finding the place…"),
-and editing the pressed message (the "✓ your answer" echo, taking the buttons off, redrawing
-the flag buttons). The emulator fails every one of them — 5xx, a long flood wait, "query is
-too old", or no answer in time — while a reporter goes through a whole report (typed address,
-every step, a toggle, submit) and a patrol member claims the card. Every step must still be
-saved and followed by its next question, with no error logged and no "something went wrong".
+and editing the pressed message (taking the buttons off, redrawing the flag buttons). The edit
+that makes the pressed message the next question is not cosmetic: when it fails, the question
+comes as a new message — which is what these runs wait for. The emulator fails every one of
+them — 5xx, a long flood wait, "query is too old", or no answer in time — while a reporter
+goes through a whole report (typed address, every step, a toggle, submit) and a patrol member
+claims the card. Every step must still be saved and followed by its next question, with no
+error logged and no "something went wrong".
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from tests.harness import (
     STRANGER,
     World,
     answer_questions,
+    asked,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     pass_spot,
     plain,
@@ -49,12 +50,15 @@ CIHU = (30.2030, 115.0480)  # 磁湖 in the offline gazetteer
 
 
 async def pick_place(w: World, user: int, confirm: dict, label: str) -> None:
-    """Press "yes, here" on the place question and wait for the next question."""
+    """Press "yes, here" on the place question and wait for the next question: the pressed
+    message itself, the choice recorded on it above the exact-spot question and its buttons."""
     answer = await w.press(user, user, confirm, tr("zh", "btn.place_yes", label=label))
     assert answer["text"] is None  # answered silently: the chat shows the result
     chosen = "✓ " + tr("zh", "place.chosen") + f" {label}"
-    echo = await w.until(lambda: w.message(user, confirm["message_id"])["text"] == chosen)
-    assert w.buttons(w.message(user, confirm["message_id"])) == [] and echo
+    expected = asked([chosen], tr("zh", "ask.spot"))
+    echo = await w.until(lambda: w.message(user, confirm["message_id"])["text"] == expected)
+    buttons = w.buttons(w.message(user, confirm["message_id"]))
+    assert buttons[0] == tr("zh", "btn.send_now") and echo
 
 
 # -- typed addresses ------------------------------------------------------------------------
@@ -381,10 +385,11 @@ async def test_stale_reporter_button_changes_nothing(tmp_path: Path) -> None:
         seen = await w.next_bot(REPORTER, tr("zh", "ask.seen"))
         buttons = seen["reply_markup"]["inline_keyboard"]
         await w.press(REPORTER, REPORTER, seen, tr("zh", "seen.now"))
-        await w.next_bot(REPORTER, tr("zh", "ask.people"))
-        await w.until(lambda: w.message(REPORTER, seen["message_id"])["edit_date"])
-        answered = w.message(REPORTER, seen["message_id"])
-        assert answered["text"] == "✓ " + tr("zh", "seen.now") and w.buttons(answered) == []
+        answered = await w.next_bot(REPORTER, tr("zh", "ask.people"))
+        assert answered["message_id"] == seen["message_id"]  # the pressed message, edited
+        record = ["✓ " + tr("zh", "spot.skipped"), "✓ " + tr("zh", "seen.now")]
+        assert answered["text"] == asked(record, tr("zh", "ask.people"))
+        assert w.buttons(answered) == [tr("zh", f"people.{p.value}") for p in People]
         before = await w.repo.drafts.get(REPORTER)
 
         # The "seen" buttons pressed again (an old client, a double tap): stale, nothing changes.

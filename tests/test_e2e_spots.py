@@ -22,6 +22,7 @@ from tests.harness import (
     REPORTER_EN,
     World,
     answer_questions,
+    asked,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     review_head,
     send_review,
@@ -107,7 +108,7 @@ async def test_pin_next_to_the_station_review_card_mytips_and_open_name_it_with_
         assert draft.step is Step.SPOT
         assert (draft.spot, draft.spot_text) == (Spot.PARK_BENCH, "东侧出站口")
         await w.press(user, user, again, tr(lang, "btn.spot_more"))  # the full path
-        echo = "✓ " + tr(lang, "spot.chosen", spot=chosen)
+        echo = asked(["✓ " + tr(lang, "spot.chosen", spot=chosen)], tr(lang, "ask.seen"))
         await w.until(lambda: w.message(user, again["message_id"])["text"] == echo)
 
         review = await answer_questions_from_seen(w, user, lang)

@@ -49,6 +49,7 @@ from tests.harness import (
     REPORTER_EN,
     FakeClock,
     World,
+    asked,
     cast,
     clean_log,  # noqa: F401 - the fixture, used by pytestmark
     config_text,
@@ -171,12 +172,14 @@ async def test_fr10_every_way_of_settling_the_place_removes_the_location_keyboar
 # -- item 11: the flags step asks a question and every answered step echoes it ---------------
 
 
-async def _answered(w: World, user: int, prompt: dict, expected: str) -> None:
-    """The prompt was replaced by the record of the answer, without buttons."""
+async def _answered(w: World, user: int, prompt: dict, record: list[str], question: str) -> None:
+    """The pressed prompt became the next question: the record of the answers given on it
+    (this one last), then ``question`` with its buttons."""
+    expected = asked(record, question)
 
     def done() -> bool:
         message = w.message(user, prompt["message_id"])
-        return message["text"] == expected and not w.buttons(message)
+        return message["text"] == expected and bool(w.buttons(message))
 
     try:
         await w.until(done)
@@ -189,31 +192,39 @@ async def _walk_with_echoes(
 ) -> None:
     w.mark(user)
     w.emu.send_location(user, *STATION_PIN)
-    await pass_spot(w, user, lang=lang)
+    hub = await pass_spot(w, user, lang=lang)
+    record = ["✓ " + tr(lang, "spot.skipped")]
     ask = await w.next_bot(user, tr(lang, "ask.seen"))
+    assert ask["message_id"] == hub["message_id"]  # the pressed message, edited
     await w.press(user, user, ask, tr(lang, "seen.now"))
-    await _answered(w, user, ask, "✓ " + tr(lang, "seen.now"))
+    record.append("✓ " + tr(lang, "seen.now"))
+    await _answered(w, user, ask, record, tr(lang, "ask.people"))
     ask = await w.next_bot(user, tr(lang, "ask.people"))
     await w.press(user, user, ask, tr(lang, "people.1"))
-    await _answered(w, user, ask, "✓ " + tr(lang, "people.1"))
+    record.append("✓ " + tr(lang, "people.1"))
+    await _answered(w, user, ask, record, tr(lang, "ask.flags"))
 
     ask = await w.next_bot(user, tr(lang, "ask.flags"))
     # A question, not a dangling "choose several, then tap Done:".
-    question = plain(ask["text"]).strip()
+    question = plain(ask["text"]).split("\n\n")[-1].strip()
     assert not question.endswith((":", "：")), question
     assert ("？" if lang == "zh" else "?") in question, question
     for flag in flags:
         await w.press(user, user, w.message(user, ask["message_id"]), tr(lang, f"flag.{flag}"))
     await w.press(user, user, w.message(user, ask["message_id"]), tr(lang, "btn.flags_done"))
-    await _answered(w, user, ask, flags_echo)
+    record.append(flags_echo)
+    await _answered(w, user, ask, record, tr(lang, "ask.description"))
 
     ask = await w.next_bot(user, tr(lang, "ask.description"))
     await w.press(user, user, ask, tr(lang, "btn.skip"))
-    await _answered(w, user, ask, "✓ " + tr(lang, "description.skipped"))
+    record.append("✓ " + tr(lang, "description.skipped"))
+    await _answered(w, user, ask, record, tr(lang, "ask.photo"))
     ask = await w.next_bot(user, tr(lang, "ask.photo"))
     await w.press(user, user, ask, tr(lang, "btn.skip"))
-    await _answered(w, user, ask, "✓ " + tr(lang, "photo.skipped"))
+    # The review shows every answer itself (the record gives way to it).
     review = await w.next_bot(user, review_head(lang))
+    assert review["message_id"] == hub["message_id"]
+    assert not review["text"].startswith("✓"), review["text"]
     await send_review(w, user, review, lang=lang)
 
 

@@ -104,12 +104,15 @@ class Chat:
         self.emu = emu
         self.user = user
         self.mark = 0
+        self.edits_seen: dict[int, int] = {}  # message id → its edits when last returned
 
     def texts(self) -> list[str]:
         return [m.get("text") or "" for m in self.emu.bot_messages(self.user)]
 
     async def next(self, contains: str, timeout: float = 60.0) -> dict:  # noqa: ASYNC109
-        """The first bot message after the mark containing ``contains`` (moves the mark)."""
+        """The first bot message after the mark containing ``contains`` (moves the mark);
+        else one returned before and edited since into a question that does (a press makes
+        the pressed message the next question)."""
         start = self.mark
 
         def found() -> dict | None:
@@ -117,6 +120,12 @@ class Chat:
             for i, message in enumerate(messages[start:], start):
                 if contains in (message.get("text") or ""):
                     self.mark = i + 1
+                    self.edits_seen[message["message_id"]] = len(message["edits"])
+                    return message
+            for message in messages[:start]:
+                edited = len(message["edits"]) > self.edits_seen.get(message["message_id"], 0)
+                if edited and message.get("reply_markup") and contains in (message["text"] or ""):
+                    self.edits_seen[message["message_id"]] = len(message["edits"])
                     return message
             return None
 

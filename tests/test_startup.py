@@ -640,8 +640,9 @@ def test_fr02_outage_while_running_loses_nothing(tmp_path: Path) -> None:
             ):
                 if data != "r:spotok":
                     emu.press_button(REPORTER, REPORTER, step, data)
+                # The next question: the pressed message itself (edited) or a later one.
                 nxt = wait_until(
-                    lambda f=following, s=step: prompt_with(emu, REPORTER, f, s), BOUND_S
+                    lambda f=following, s=step: prompt_with(emu, REPORTER, f, s - 1), BOUND_S
                 )
                 assert nxt, (data, bot.tail())
                 step = nxt["message_id"]

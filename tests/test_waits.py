@@ -36,7 +36,7 @@ ALLOWED = {
     ("test_emulator.py", "start_polling(poll_interval=0.0, timeout=1)"): "PTB's long-poll length",
     ("drivers.py", "asyncio.wait({task}, timeout=1.0)"): "until_done's check interval",
     ("drivers.py", "self.told(user, mark), 1.0)"): "retry window: then start over with /cancel",
-    ("drivers.py", "self.prompt_after(user, mark, following), 0.5)"): "retry window (last look)",
+    ("drivers.py", "following, prompt), 0.5)"): "retry window (last look)",
     ("test_geocoder.py", "timeout=0.2"): "the geocoder's own timeout, under test",
     ("test_geocoder.py", "timeout=0)"): "a setting the loader refuses, under test",
     ("test_timeouts.py", "read_timeout=1.0"): "the transport's timeout, under test",

@@ -64,15 +64,15 @@ _HARMLESS_EDIT_ERRORS = (
 )
 
 
-async def edit_pressed(query: CallbackQuery, text: str | None = None, markup=None) -> None:
+async def edit_pressed(query: CallbackQuery, text: str | None = None, markup=None) -> bool:
     """Edit the message a button was on (its text, or else only its buttons); see
     ``edit_shown``."""
     if query.message is None or not query.message.is_accessible:
-        return
-    await edit_shown(query.message, text, markup)
+        return False
+    return await edit_shown(query.message, text, markup)
 
 
-async def edit_shown(message: Message, text: str | None = None, markup=None) -> None:
+async def edit_shown(message: Message, text: str | None = None, markup=None) -> bool:
     """Edit a message the bot sent (its text, or else only its buttons).
 
     Cosmetic: handlers save the change first, so an edit that cannot be made must never stop
@@ -81,6 +81,9 @@ async def edit_shown(message: Message, text: str | None = None, markup=None) -> 
     timeouts, a flood wait) after the transport's retries. The old buttons may then stay; a
     press on them gets the current step's prompt. A refusal that means a bug of ours (say,
     bad HTML) is logged as an error, and the handler still goes on.
+
+    True if the message shows it now (edited, or it already did: "not modified"); False if
+    it may not (a caller whose edit carries the next question then sends it anew).
     """
     message_id = message.message_id
     try:
@@ -89,14 +92,18 @@ async def edit_shown(message: Message, text: str | None = None, markup=None) -> 
         else:
             await message.edit_text(text, reply_markup=markup)
     except BadRequest as exc:
-        if any(reason in str(exc).lower() for reason in _HARMLESS_EDIT_ERRORS):
+        reason = str(exc).lower()
+        if any(harmless in reason for harmless in _HARMLESS_EDIT_ERRORS):
             log.info("left message %s as it was: %s", message_id, exc)
-        else:
-            log.error("could not edit message %s (carrying on): %s", message_id, exc)
+            return "not modified" in reason
+        log.error("could not edit message %s (carrying on): %s", message_id, exc)
+        return False
     except TelegramError as exc:
         log.warning(
             "could not edit message %s (%s: %s); carrying on", message_id, type(exc).__name__, exc
         )
+        return False
+    return True
 
 
 def is_private(update: Update) -> bool:

@@ -6,7 +6,7 @@ and renders the next prompt. Any message at any step gets a reply that fits the 
 
 from __future__ import annotations
 
-from telegram import Message, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import replay
@@ -182,7 +182,12 @@ async def _answer_message(
         # Show the best match back as a pin, then ask whether that is the place.
         lat, lon, label = draft.candidates[0]
         address = (draft.address or "")[:100]
-        await update.effective_chat.send_venue(lat, lon, title=label[:100], address=address)
+        # The 📍 keyboard goes with it: a press of "that is the place" then makes its message
+        # the next question in one edit, which cannot carry a reply-keyboard removal ("none of
+        # these" asks for the place again with the keyboard).
+        await update.effective_chat.send_venue(
+            lat, lon, title=label[:100], address=address, reply_markup=ReplyKeyboardRemove()
+        )
     elif taken.cut:
         limit = svc.config.reporting.description_max_chars
         await reply(update, t(lang, "description.cut", limit=limit))
@@ -398,25 +403,37 @@ async def _answer_press(
     if taken.refusal is not None:  # NO_SUCH_PLACE: a place the draft does not offer
         await send_prompt(update, draft, lang)
         return
+    if isinstance(event, ToggleFlag) and draft.step is Step.FLAGS:
+        await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))  # ticked or not
+    elif not await _ask_in_pressed(update, event, draft, lang):
+        # The next question needs a reply keyboard (the 📍 button again, after "none of
+        # these"), which an edit cannot carry: the answer stays on the pressed message and
+        # the question comes as a new one.
+        await edit_pressed(query, rv.answered(_shown(query), event, draft, lang))
+        await send_prompt(update, draft, lang)
     if isinstance(event, ToggleFlag):
-        if draft.step is Step.SPOT:  # the message after the place: the same message again
-            await edit_pressed(query, rv.spot_prompt(draft, lang), rv.spot_keyboard(draft, lang))
-        else:
-            await edit_pressed(query, markup=rv.flags_keyboard(draft, lang))
         assert taken.before is not None
         if is_urgent(draft.flags) and not is_urgent(taken.before.flags):
+            # Its own message, on purpose: the 120/110 advice stays in the chat.
             await reply(update, t(lang, "urgent.advice"))
-        return
-    if isinstance(event, ChooseSpot) and draft.step is Step.SPOT:
-        # A choice made, "send now" and "more details" stay one tap away on that message.
-        await edit_pressed(query, rv.spot_prompt(draft, lang), rv.spot_keyboard(draft, lang))
-        return
-    await edit_pressed(query, rv.echo(event, draft, lang))
-    if isinstance(event, Choose):
-        # The place is settled: the 📍 keyboard goes now, as after a pin (an edit cannot
-        # carry a reply-keyboard removal, so it rides on this short confirmation).
-        await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
-    await send_prompt(update, draft, lang)
+
+
+def _shown(query: CallbackQuery) -> str | None:
+    """The pressed message's text as HTML (its record of answers is kept), if it has one."""
+    message = query.message
+    return message.text_html if message is not None and message.is_accessible else None
+
+
+async def _ask_in_pressed(update: Update, event: Event, draft: Draft, lang: str) -> bool:
+    """Make the pressed message the next question (its answers kept, this one added) in one
+    edit; if that edit cannot be made (the message is gone or too old, Telegram failing), the
+    question comes as a new message. False: the question cannot ride on an edit."""
+    question = rv.next_question(_shown(update.callback_query), event, draft, lang)
+    if question is None:
+        return False
+    if not await edit_pressed(update.callback_query, *question):
+        await reply(update, *question)
+    return True
 
 
 async def _submit(
@@ -450,7 +467,7 @@ async def _submit(
     # restart). Only then are the review's buttons taken off (cosmetic).
     await svc.reports.send_receipt(result.value)
     if before is not None:  # the message after the place reads as a record of the spot
-        await edit_pressed(query, rv.echo(SendNow(), before, lang))
+        await edit_pressed(query, rv.answered(_shown(query), SendNow(), before, lang))
     else:
         await edit_pressed(query)
 

@@ -151,6 +151,7 @@ class Drill:
         user = tip.reporter.user_id
         self.stage.add_reporter(tip.reporter)
         after = self._last_id(user)
+        place = None
         if tip.address is not None:
             self.emu.send_text(user, tip.address)
             place = self._wait_button(user, after, t(LANG, "btn.place_none"))
@@ -165,38 +166,41 @@ class Drill:
                 raise ValueError("a drill tip needs a place or an address")
             p = gazetteer.get(tip.place)
             self.emu.send_location(user, *shifted(p.lat, p.lon, *tip.offset_m))
-        # The message after the place: the exact spot (or none), then the full path.
+        # The message after the place: the exact spot (or none), then the full path. A press
+        # makes the pressed message the next question (an edit); a typed answer gets a new one.
         more = t(LANG, "btn.spot_more" if tip.spot else "btn.spot_skip")
-        hub = self._wait_button(user, after, t(LANG, "btn.spot_skip"))
+        hub = self._wait_button(user, after, t(LANG, "btn.spot_skip"), place)
         if tip.spot:
             self._press(user, hub, t(LANG, keys.SPOT[Spot(tip.spot)]))
-            hub = self._wait_button(user, hub["message_id"] - 1, more)  # the choice ticked
+            hub = self._wait_button(user, hub["message_id"], more, hub)  # the choice ticked
         self._press(user, hub, more)
-        after = hub["message_id"]
         seen_label = t(LANG, keys.SEEN[Seen(tip.seen)])
-        seen = self._wait_button(user, after, seen_label)
+        seen = self._wait_button(user, hub["message_id"], seen_label, hub)
         self._press(user, seen, seen_label)
         people_label = t(LANG, keys.PEOPLE[People(tip.people)])
-        people = self._wait_button(user, seen["message_id"], people_label)
+        people = self._wait_button(user, seen["message_id"], people_label, seen)
         self._press(user, people, people_label)
-        flags = self._wait_button(user, people["message_id"], t(LANG, "btn.flags_done"))
+        flags = self._wait_button(user, people["message_id"], t(LANG, "btn.flags_done"), people)
         for flag in tip.flags:
             self._press(user, flags, t(LANG, keys.FLAG[Flag(flag)]))
         self._press(user, flags, t(LANG, "btn.flags_done"))
         skip = t(LANG, "btn.skip")
-        ask_description = self._wait_button(user, flags["message_id"], skip)
+        description = t(LANG, "ask.description").split("\n")[0]
+        ask_description = self._wait_button(user, flags["message_id"], skip, flags, description)
         self._sleep(self.pause)
         if tip.description:
             self.emu.send_text(user, tip.description)
         else:
             self._press(user, ask_description, skip)
-        ask_photo = self._wait_button(user, ask_description["message_id"], skip)
+        ask_photo = self._wait_button(
+            user, ask_description["message_id"], skip, ask_description, t(LANG, "ask.photo")
+        )
         self._sleep(self.pause)
         if tip.photo:
             self.emu.send_photo(user, static_bytes(SAMPLE_PHOTO))
         else:
             self._press(user, ask_photo, skip)
-        review = self._wait_button(user, ask_photo["message_id"], t(LANG, "btn.submit"))
+        review = self._wait_button(user, ask_photo["message_id"], t(LANG, "btn.submit"), ask_photo)
         self._press(user, review, t(LANG, "btn.submit"))
         done = self._wait(
             lambda: next(
@@ -231,15 +235,28 @@ class Drill:
         messages = self.emu.transcript(chat)
         return messages[-1]["message_id"] if messages else 0
 
-    def _wait_button(self, chat: int, after: int, label: str) -> dict:
-        """The first bot message after ``after`` with a button whose text contains ``label``."""
+    def _wait_button(
+        self,
+        chat: int,
+        after: int,
+        label: str,
+        pressed: dict | None = None,
+        text: str | None = None,
+    ) -> dict:
+        """The first bot message after ``after`` — or the ``pressed`` one, made the next
+        question — with a button whose text contains ``label`` (and ``text`` in it)."""
+        mine = pressed["message_id"] if pressed is not None else None
 
         def found() -> dict | None:
             for message in self.emu.bot_messages(chat):
-                if message["message_id"] > after and any(
-                    label in button.get("text", "")
-                    for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
-                    for button in row
+                if (
+                    (message["message_id"] > after or message["message_id"] == mine)
+                    and (text is None or text in (message.get("text") or ""))
+                    and any(
+                        label in button.get("text", "")
+                        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                        for button in row
+                    )
                 ):
                     return message
             return None

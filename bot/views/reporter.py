@@ -280,6 +280,56 @@ def echo(event: Event, draft: Draft, lang: str) -> str | None:
     return None
 
 
+#: What an answered question's record line opens with (:func:`choice_echo`).
+_RECORD = "✓ "
+#: At most this many record lines are kept in one message (a loop of "other" / "back"
+#: cannot grow it past Telegram's length limit; the review shows everything anyway).
+_RECORD_MAX = 8
+
+
+def record(shown_html: str | None) -> list[str]:
+    """The record lines a message of the report opens with (its answers so far, as HTML)."""
+    lines: list[str] = []
+    for line in (shown_html or "").split("\n"):
+        if not line.startswith(_RECORD):
+            break
+        lines.append(line)
+    return lines
+
+
+def _recorded(shown_html: str | None, event: Event, draft: Draft, lang: str) -> list[str]:
+    """The record lines a pressed message keeps, with this press's answer added."""
+    lines = record(shown_html)
+    if isinstance(event, SpotBack) and lines[-1:] == [echo(ChooseSpot(Spot.OTHER), draft, lang)]:
+        lines = lines[:-1]  # the "✓ other" that "back" takes back
+    answer = echo(event, draft, lang)
+    if answer is not None:
+        lines.append(answer)
+    return lines[-_RECORD_MAX:]
+
+
+def answered(shown_html: str | None, event: Event, draft: Draft, lang: str) -> str | None:
+    """The pressed message as a record only (the next question comes as a new message, or
+    the report was sent); None: nothing to record (only its buttons go)."""
+    return "\n".join(_recorded(shown_html, event, draft, lang)) or None
+
+
+def next_question(
+    shown_html: str | None, event: Event, draft: Draft, lang: str
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The pressed message of the report as the next question, in one edit: the answers it
+    showed, this press's answer (:func:`echo`), then the prompt of ``draft``'s step with its
+    buttons. None when that prompt cannot ride on an edit (it carries a reply keyboard: the
+    📍 button asked again): the caller then sends it as a new message."""
+    text, markup = prompt(draft, lang)
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return None
+    if draft.step is Step.REVIEW:
+        return text, markup  # the review shows every answer itself
+    lines = _recorded(shown_html, event, draft, lang)
+    return ("\n".join(lines) + "\n\n" + text if lines else text), markup
+
+
 def my_tips(
     tips: list[Tip], lang: str, tz: zoneinfo.ZoneInfo, reissuable: frozenset[int] = frozenset()
 ) -> tuple[str, InlineKeyboardMarkup | None]:
