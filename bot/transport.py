@@ -48,10 +48,8 @@ import asyncio
 import contextlib
 import contextvars
 import datetime as dt
-import importlib.util
 import json
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -59,18 +57,6 @@ from typing import Any
 import httpx
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
-
-
-def _skip_missing_sniffio() -> None:
-    """httpcore asks ``import sniffio`` on every lock it sets up (several per request) to
-    learn the async library; with sniffio not installed (anyio 4 no longer brings it) each ask
-    scans ``sys.path`` again and fails — ~10% of the intake's CPU in cProfile. Marked missing
-    once, the import fails at once, with the same answer ("asyncio")."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]  # "not installed", cached
-
-
-_skip_missing_sniffio()
 
 log = logging.getLogger(__name__)
 
