@@ -7,7 +7,7 @@ migration). Times: the whole `warmline export` command (CLI in-process: read, ro
 for each format over the whole campaign, and `bot.views.charts.render` of the campaign's
 figures (after `CampaignFigures.figures`, timed apart).
 
-    /work/venv/bin/python bench/exports.py [--sizes 10000,100000] [--runs 3]
+    .venv/bin/python bench/exports.py [--sizes 10000,100000] [--runs 3]
 """
 
 from __future__ import annotations

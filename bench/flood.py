@@ -20,7 +20,7 @@ p50/p95/max, and submit → the reporter's receipt. A run that has not drained a
 --max-drain seconds stops there; what is still queued is reported with a projection at the
 per-group limit.
 
-    /work/venv/bin/python bench/flood.py [--tips 500] [--seconds 60] [--max-drain 300]
+    .venv/bin/python bench/flood.py [--tips 500] [--seconds 60] [--max-drain 300]
                                          [--limiter ptb|smooth] [--only digest|nodigest]
 """
 

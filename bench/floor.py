@@ -15,7 +15,7 @@ way as the echo bot (one command update, one reply): the floor of a command.
 Config: production defaults, except the rate limiter is off (the card stream would otherwise
 wait out Telegram's 20 messages/minute per group) and digests are off (every tip gets its card).
 
-    /work/venv/bin/python bench/floor.py [--rounds 2] [--concurrency 100]
+    .venv/bin/python bench/floor.py [--rounds 2] [--concurrency 100]
 """
 
 from __future__ import annotations

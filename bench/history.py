@@ -23,7 +23,7 @@ connection, as the bot runs it:
   * ledger totals: RewardService.movements_between for today, this month and the campaign
 Every SQL statement they run is shown with its EXPLAIN QUERY PLAN at 1M.
 
-    /work/venv/bin/python bench/history.py [--sizes 10000,100000,1000000] [--runs 25]
+    .venv/bin/python bench/history.py [--sizes 10000,100000,1000000] [--runs 25]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ statement), on a database file with WAL, as in production. CPU time of the whole
 (a quiet night: every getUpdates brings one update — the worst case) and of 10 (a burst).
 Target: ≤ 0.3 ms per update.
 
-    /work/venv/bin/python bench/inbound.py [--updates 5000]
+    .venv/bin/python bench/inbound.py [--updates 5000]
 """
 
 from __future__ import annotations

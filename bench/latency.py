@@ -14,7 +14,7 @@ in to the end); cold start is process start → the bot's first getUpdates at th
 median of 5 starts on an existing database (a restart) and of 5 on a fresh one (first start,
 migrations included).
 
-    /work/venv/bin/python bench/latency.py [--rate 20] [--seconds 60] [--reporters 200]
+    .venv/bin/python bench/latency.py [--rate 20] [--seconds 60] [--reporters 200]
 """
 
 from __future__ import annotations

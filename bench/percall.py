@@ -5,7 +5,7 @@ emulator, which runs in this process's other threads; the CPU time of the callin
 (``time.thread_time``) per call is reported. warmline handles up to 64 updates at once, the
 echo bot one: this shows what that concurrency costs per call.
 
-    /work/venv/bin/python bench/percall.py [--calls 1500]
+    .venv/bin/python bench/percall.py [--calls 1500]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Where warmline spends its time per update: the floor benchmark's intake (285 tips, cards
 included) with the bot's event loop profiled (cProfile by default, or pyinstrument).
 
-    /work/venv/bin/python bench/profile_intake.py [--profiler cprofile|pyinstrument] [--top 40]
+    .venv/bin/python bench/profile_intake.py [--profiler cprofile|pyinstrument] [--top 40]
 
 Prints the top functions by cumulative and by own time (cProfile) or the call tree
 (pyinstrument); the raw profile is kept in the printed folder.
