@@ -519,6 +519,8 @@ class Reporters(threading.Thread):
                 flow.received_at = m.at
                 self._finish(flow)
                 return
+            if m.data:
+                return  # buttons: the offer to add to the tip, which may overtake the receipt
             flow.refused = m.text  # e.g. too many tips in an hour
             self._finish(flow)
 

@@ -77,6 +77,35 @@ async def test_submit_commits_tip_event_and_card_together(deps: Kit) -> None:
     assert await deps.repo.drafts.get(501) is None
 
 
+async def test_a_persons_messages_go_in_order_whoever_sends_them(deps: Kit) -> None:
+    # The receipt is sent at once by the reporter's handler (deliver_now), outside the chat's
+    # lane; while it is in flight, the offer written after it must not be claimed by the
+    # lane (it overtook the receipt under load, bench/latency.py). Groups are not held: a
+    # digest claims several of a group's cards in one go.
+    tip_id = await submit_tip(deps)
+    outbox = deps.repo.outbox
+    receipt, offer, card = await outbox.due(NOW)
+    assert (receipt.chat_id, offer.chat_id, card.chat_id) == (501, 501, -1001)
+    async with deps.station.db.write() as tx:
+        assert await outbox.claim(tx, receipt.id)  # in flight
+    assert [i.id for i in await outbox.due(NOW)] == [card.id]  # the offer waits
+    async with deps.station.db.write() as tx:
+        assert not await outbox.claim(tx, offer.id)  # a lane that fetched it earlier
+        assert await outbox.claim(tx, card.id)  # another chat: not held
+    async with deps.station.db.write() as tx:
+        await outbox.done(tx, receipt.id, NOW)
+    assert [i.id for i in await outbox.due(NOW)] == [offer.id]
+    async with deps.station.db.write() as tx:
+        assert await outbox.claim(tx, offer.id)
+    # A group's items are claimed together (a digest), even with an earlier one in flight.
+    for user in (502, 503):
+        await submit_tip(deps, user_id=user, lat=30.21 + user / 10_000)
+    cards = [i for i in await outbox.due(NOW) if i.chat_id is not None and i.chat_id < 0]
+    assert len(cards) == 2 and tip_id not in {i.tip_id for i in cards}
+    async with deps.station.db.write() as tx:
+        assert [await outbox.claim(tx, i.id) for i in cards] == [True, True]
+
+
 async def test_a_failed_transaction_leaves_nothing(deps: Kit) -> None:
     with pytest.raises(RuntimeError):
         async with deps.station.db.write() as tx:

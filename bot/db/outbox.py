@@ -25,6 +25,16 @@ _SCRUBBED = (
 )
 
 
+#: A message to a person is held while an earlier one to them is in flight: the receipt is
+#: sent at once by the reporter's own handler (``deliver_now``), outside the chat's lane, and
+#: what was written after it (the offer to add) must not overtake it. Groups are not held
+#: (their lane is the only sender; a digest claims several of a group's cards at once).
+#: The subquery reads the few 'sending' rows (index outbox_due).
+_NOT_BEHIND_IN_FLIGHT = """(outbox.chat_id IS NULL OR outbox.chat_id < 0 OR NOT EXISTS (
+    SELECT 1 FROM outbox AS earlier WHERE earlier.status = 'sending'
+        AND earlier.chat_id = outbox.chat_id AND earlier.id < outbox.id))"""
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
@@ -103,8 +113,8 @@ class OutboxStore:
         behind a backlog of group cards (a group takes ~20 messages a minute). ``skip``:
         ids the sender already holds."""
         rows = await self.db.fetchall(
-            """SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ?
-                   AND id NOT IN (SELECT value FROM json_each(?))
+            f"""SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ?
+                   AND id NOT IN (SELECT value FROM json_each(?)) AND {_NOT_BEHIND_IN_FLIGHT}
                ORDER BY CASE WHEN chat_id > 0 THEN 0 ELSE 1 END, id LIMIT ?""",
             (to_db_time(now), json.dumps(list(skip)), limit),
         )
@@ -127,9 +137,15 @@ class OutboxStore:
 
     async def claim(self, tx: Tx, item_id: int) -> bool:
         """Mark an item as being sent. From then on nothing coalesces into it: a change that
-        comes while it is in flight gets an edit of its own."""
+        comes while it is in flight gets an edit of its own. False if it is not pending, or
+        if it is to a person and an earlier message to them is still in flight: their
+        messages go in the order they were written, whoever sends them (the receipt sent at
+        once by the reporter's handler, the offer after it by the sender's lane); it is due
+        again once that one is done."""
         cur = await tx.execute(
-            "UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'pending'", (item_id,)
+            f"""UPDATE outbox SET status = 'sending'
+                WHERE id = ? AND status = 'pending' AND {_NOT_BEHIND_IN_FLIGHT}""",
+            (item_id,),
         )
         return cur.rowcount == 1
 
