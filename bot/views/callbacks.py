@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from bot.domain.revisits import RevisitOutcome
 from bot.domain.spots import Spot
@@ -41,6 +42,24 @@ OP_ACTIONS: dict[TipOp, Action] = {
 
 _TIP = re.compile(r"^tip:([a-z]{2,8}):(\d{1,9})(?::([a-z_]{1,16}))?(?::(\d{1,9}))?$")
 _MAX_ID = 999_999_999
+_Op = TypeVar("_Op", bound=StrEnum)
+
+
+def _head(pattern: re.Pattern[str], data: str | None, ops: type[_Op]) -> tuple[_Op, list]:
+    """A button's operation and the rest of its fields, as ``pattern``'s groups; raises
+    ValueError if the data does not match or names no operation of ``ops`` (forged)."""
+    match = pattern.fullmatch(data or "")
+    if not match:
+        raise ValueError("no match")
+    op_text, *rest = match.groups()
+    return ops(op_text), rest
+
+
+def _row_id(text: str | None) -> int:
+    """A row id carried by a button (1…_MAX_ID); raises ValueError otherwise (forged)."""
+    if text is None or not text.isdigit() or not 0 < int(text) <= _MAX_ID:
+        raise ValueError("not a row id")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -62,18 +81,10 @@ class TipButton:
 
 
 def parse_tip(data: str | None) -> TipButton | None:
-    if not data:
-        return None
-    match = _TIP.fullmatch(data)
-    if not match:
-        return None
-    op_text, id_text, word, number_text = match.groups()
     try:
-        op = TipOp(op_text)
+        op, (id_text, word, number_text) = _head(_TIP, data, TipOp)
+        tip_id = _row_id(id_text)
     except ValueError:
-        return None
-    tip_id = int(id_text)
-    if not 0 < tip_id <= _MAX_ID:
         return None
     outcome = None
     if word is not None and word != "n":
@@ -157,14 +168,8 @@ _ARGS = {
 
 
 def parse_reporter(data: str | None) -> ReporterButton | None:
-    if not data:
-        return None
-    match = _R.fullmatch(data)
-    if not match:
-        return None
-    op_text, arg = match.groups()
     try:
-        op = ROp(op_text)
+        op, (arg,) = _head(_R, data, ROp)
     except ValueError:
         return None
     if op in _ARGS:
@@ -172,9 +177,11 @@ def parse_reporter(data: str | None) -> ReporterButton | None:
     if op is ROp.PLACE:
         return ReporterButton(op, arg) if arg in {"0", "1", "2", "none"} else None
     if op in (ROp.WITHDRAW, ROp.SECRET, ROp.NOT_ANSWER, ROp.AMEND):
-        return (
-            ReporterButton(op, arg) if arg and arg.isdigit() and 0 < int(arg) <= _MAX_ID else None
-        )
+        try:
+            _row_id(arg)
+        except ValueError:
+            return None
+        return ReporterButton(op, arg)
     return ReporterButton(op) if arg is None else None
 
 
@@ -205,18 +212,10 @@ class RewardButton:
 
 
 def parse_reward(data: str | None) -> RewardButton | None:
-    if not data:
-        return None
-    match = _RW.fullmatch(data)
-    if not match:
-        return None
-    op_text, id_text, method = match.groups()
     try:
-        op = RwOp(op_text)
+        op, (id_text, method) = _head(_RW, data, RwOp)
+        reward_id = _row_id(id_text)
     except ValueError:
-        return None
-    reward_id = int(id_text)
-    if not 0 < reward_id <= _MAX_ID:
         return None
     if op is RwOp.METHOD:
         return RewardButton(op, reward_id, method) if method in _METHODS else None
@@ -262,16 +261,12 @@ class RevisitButton:
 
 
 def parse_revisit(data: str | None) -> RevisitButton | None:
-    match = _RV.fullmatch(data or "")
-    if not match:
-        return None
-    op_text, id_text, outcome_text = match.groups()
     try:
-        op = RvOp(op_text)
+        op, (id_text, outcome_text) = _head(_RV, data, RvOp)
+        revisit_id = _row_id(id_text)
         outcome = RevisitOutcome(outcome_text) if outcome_text else None
     except ValueError:
         return None
-    revisit_id = int(id_text)
-    if not 0 < revisit_id <= _MAX_ID or (op is RvOp.CLOSE) != (outcome is not None):
+    if (op is RvOp.CLOSE) != (outcome is not None):
         return None
     return RevisitButton(op, revisit_id, outcome)
