@@ -23,7 +23,7 @@ from bot.domain.tips import Tip
 from bot.domain.webreport import WEB_REPORTER_BASE, RateLimit, is_web_reporter
 from bot.i18n import t
 from bot.services.maintenance import purge
-from bot.views.places import place_line
+from bot.views.places import tip_place
 from bot.web.report.guard import CSP
 from tests.harness import CENTRE, G1_CHAT, G1_MEMBER, OFFICER, OUTSIDE, WAIT_S, World, world
 from tests.test_e2e_rewards import close_as, officer_says
@@ -101,16 +101,7 @@ async def report(w: World, http: httpx.AsyncClient, **over: str) -> tuple[str, s
 
 def spot_line(tip: Tip) -> str:
     """The place line of a tip's card, as for a Telegram tip (bot/views/places.py)."""
-    return place_line(
-        tip.lat,
-        tip.lon,
-        tip.place_label,
-        tip.address,
-        tip.district,
-        tip.spot,
-        tip.spot_text,
-        "zh",
-    )
+    return tip_place(tip, "zh")
 
 
 async def tips_count(w: World) -> int:

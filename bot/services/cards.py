@@ -140,13 +140,13 @@ class CardService:
     async def _duplicates(self, events: list) -> list[tuple[str, int]]:
         """The open tips nearby when the tip was dispatched, as its dispatch event recorded
         them: (code, metres)."""
-        duplicates: list[tuple[str, int]] = []
-        for event in events:
-            if event["action"] == Action.DISPATCH and event["detail"]:
-                pairs = json.loads(event["detail"]).get("duplicates", [])
-                codes = await self.tips.codes(other for other, _ in pairs)
-                duplicates = [(codes[o], int(m)) for o, m in pairs if o in codes]
-        return duplicates
+        dispatches = [e for e in events if e["action"] == Action.DISPATCH and e["detail"]]
+        if not dispatches:
+            return []
+        # The latest dispatch (a tip sent again records its list again) is what the card shows.
+        pairs = json.loads(dispatches[-1]["detail"]).get("duplicates", [])
+        codes = await self.tips.codes(other for other, _ in pairs)
+        return [(codes[o], int(m)) for o, m in pairs if o in codes]
 
     async def duplicate_candidates(self, tip: Tip) -> list[tuple[int, str]]:
         """Open tips near this one (for the 'duplicate of…' picker), nearest first."""
