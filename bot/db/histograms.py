@@ -86,29 +86,26 @@ class HistogramStore:
     ) -> list[Part]:
         """The statements whose rows (leg, bucket, n) add up to the window's histograms."""
         legs_sql, legs_params = _legs_in(legs)
-        days = rollups.day_split(since, until, await self.shift_minutes())
+        window = rollups.layers(since, until, await self.shift_minutes())
         parts: list[Part] = []
-        if days.first_day is None or days.first_day < days.end_day:
-            parts += await self._days(days, legs_sql, legs_params)
-        for start, end in days.edges:
-            hours = rollups.split(start, end)
-            if hours.first_hour is None or hours.first_hour < hours.end_hour:
-                where, params = rollups.hours_where(hours)
-                parts.append(
-                    (
-                        f"SELECT leg, bucket, n FROM leg_hours WHERE {where} AND {legs_sql}",
-                        (*params, *legs_params),
-                    )
+        if window.days is not None:
+            parts += await self._days(window.days, legs_sql, legs_params)
+        for hours in window.hours:
+            where, params = rollups.hours_where(hours)
+            parts.append(
+                (
+                    f"SELECT leg, bucket, n FROM leg_hours WHERE {where} AND {legs_sql}",
+                    (*params, *legs_params),
                 )
-            for a, b in hours.edges:
-                where, params = _created(a, b)
-                parts.append(
-                    (
-                        "SELECT leg, bucket, 1 AS n FROM tip_leg_buckets"
-                        f" WHERE {where} AND {legs_sql}",
-                        (*params, *legs_params),
-                    )
+            )
+        for a, b in window.rows:
+            where, params = _created(a, b)
+            parts.append(
+                (
+                    f"SELECT leg, bucket, 1 AS n FROM tip_leg_buckets WHERE {where} AND {legs_sql}",
+                    (*params, *legs_params),
                 )
+            )
         if not parts:  # nothing to read: an empty window
             parts.append(("SELECT NULL AS leg, NULL AS bucket, 0 AS n WHERE 0", ()))
         return parts

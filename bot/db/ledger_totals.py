@@ -27,22 +27,20 @@ async def ledger_sums(
             count, total = found[entry]
             found[entry] = (count + int(row[n]), total + int(row[y]))
 
-    days = rollups.day_split(since, until, shift_minutes)
-    if days.first_day is None or days.first_day < days.end_day:
-        where, params = rollups.days_where(days)
+    window = rollups.layers(since, until, shift_minutes)
+    if window.days is not None:
+        where, params = rollups.days_where(window.days)
         add(await db.fetchone(f"SELECT {_SUMS} FROM ledger_days WHERE {where}", params))
-    for start, end in days.edges:
-        hours = rollups.split(start, end)
-        if hours.first_hour is None or hours.first_hour < hours.end_hour:
-            where, params = rollups.hours_where(hours)
-            add(await db.fetchone(f"SELECT {_SUMS} FROM ledger_hours WHERE {where}", params))
-        for a, b in hours.edges:
-            rows = await db.fetchall(
-                "SELECT entry, COUNT(*) AS n, SUM(amount) AS total FROM ledger"
-                " WHERE at >= ? AND at < ? GROUP BY entry",
-                (to_db_time(a) if a else "", to_db_time(b)),
-            )
-            for r in rows:
-                count, total = found.get(r["entry"], (0, 0))
-                found[r["entry"]] = (count + int(r["n"]), total + int(r["total"]))
+    for hours in window.hours:
+        where, params = rollups.hours_where(hours)
+        add(await db.fetchone(f"SELECT {_SUMS} FROM ledger_hours WHERE {where}", params))
+    for a, b in window.rows:
+        rows = await db.fetchall(
+            "SELECT entry, COUNT(*) AS n, SUM(amount) AS total FROM ledger"
+            " WHERE at >= ? AND at < ? GROUP BY entry",
+            (to_db_time(a) if a else "", to_db_time(b)),
+        )
+        for r in rows:
+            count, total = found.get(r["entry"], (0, 0))
+            found[r["entry"]] = (count + int(r["n"]), total + int(r["total"]))
     return {entry: pair for entry, pair in found.items() if pair[0]}

@@ -125,3 +125,26 @@ def days_where(piece: DaySplit) -> tuple[str, tuple[str, ...]]:
     if piece.first_day is None:
         return "day < ?", (piece.end_day,)
     return "day >= ? AND day < ?", (piece.first_day, piece.end_day)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """``[since, until)`` as the running totals read it: its whole station days (None: none),
+    the whole UTC hours left at its ends, and the partial hours left, read from the rows."""
+
+    days: DaySplit | None
+    hours: list[Split]
+    rows: list[tuple[dt.datetime | None, dt.datetime]]
+
+
+def layers(since: dt.datetime | None, until: dt.datetime, shift_minutes: int) -> Layers:
+    days = day_split(since, until, shift_minutes)
+    hours: list[Split] = []
+    rows: list[tuple[dt.datetime | None, dt.datetime]] = []
+    for start, end in days.edges:
+        piece = split(start, end)
+        if piece.first_hour is None or piece.first_hour < piece.end_hour:
+            hours.append(piece)
+        rows += piece.edges
+    whole = days.first_day is None or days.first_day < days.end_day
+    return Layers(days if whole else None, hours, rows)

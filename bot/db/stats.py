@@ -63,15 +63,13 @@ class StatsStore:
             for name in counts:
                 counts[name] += found[name]
 
-        days = rollups.day_split(since, until, await self.histograms.shift_minutes())
-        if days.first_day is None or days.first_day < days.end_day:
-            add(await self._sums("tip_days", *rollups.days_where(days)))
-        for start, end in days.edges:
-            piece = rollups.split(start, end)
-            if piece.first_hour is None or piece.first_hour < piece.end_hour:
-                add(await self._sums("tip_hours", *rollups.hours_where(piece)))
-            for a, b in piece.edges:
-                add(await self._row_counts(*_window(a, b)))
+        window = rollups.layers(since, until, await self.histograms.shift_minutes())
+        if window.days is not None:
+            add(await self._sums("tip_days", *rollups.days_where(window.days)))
+        for hours in window.hours:
+            add(await self._sums("tip_hours", *rollups.hours_where(hours)))
+        for a, b in window.rows:
+            add(await self._row_counts(*_window(a, b)))
         legs = await self.histograms.legs(since, until, (Leg.REPORT_CLAIM, Leg.REPORT_ARRIVAL))
         outcomes = {
             value: counts[column]
