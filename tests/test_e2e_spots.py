@@ -289,13 +289,14 @@ async def test_the_full_path_still_asks_the_spot(tmp_path: Path) -> None:
 
 
 async def _submitted(w: World, user: int, lang: str) -> tuple[str, dict]:
-    """A tip by "send now" and the offer to add to it."""
+    """A tip by "send now" and the offer to add to it: the receipt carries it (its words
+    under the code, its button)."""
     w.mark(user)
     w.emu.send_location(user, *NEAR_STATION)
     hub = await the_hub(w, user, lang)
-    code = await send_now(w, user, hub, lang)
+    code, offer = await press_send_now(w, user, hub, lang)
     minutes = w.config.reporting.amend_minutes
-    offer = await w.next_bot(user, tr(lang, "amend.offer", minutes=minutes))
+    assert tr(lang, "amend.offer", minutes=minutes) in offer["text"]
     assert w.buttons(offer) == [tr(lang, "btn.amend")]
     return code, offer
 
@@ -359,6 +360,9 @@ async def test_adding_to_a_submitted_tip_updates_its_card_then_closes_politely(
         closed = tr(lang, "amend.too_late", minutes=30, hotline=HOTLINE)
         await w.next_bot(user, closed)
         assert HOTLINE in closed
+        # The offer is over: its button goes; the receipt it rides on keeps its words.
+        after = w.message(user, offer["message_id"])
+        assert w.buttons(after) == [] and after["text"] == offer["text"]
         assert await w.repo.drafts.get(user) is None
         before = (await w.wait_card(G1_CHAT, code))["text"]
         await w.settle()
@@ -388,8 +392,8 @@ async def test_the_card_never_shows_the_reporters_identity_in_a_spot_or_an_addit
         await the_hub(w, REPORTER, "zh")
         w.emu.send_text(REPORTER, "小梅 13912345678 门口")  # their own name and a phone
         hub = await w.next_bot(REPORTER, spot_head("zh"))
-        code = await send_now(w, REPORTER, hub, "zh")
-        offer = await w.next_bot(REPORTER, tr("zh", "amend.offer", minutes=30))
+        code, offer = await press_send_now(w, REPORTER, hub, "zh")  # the receipt offers
+        assert tr("zh", "amend.offer", minutes=30) in offer["text"]
         await w.press(REPORTER, REPORTER, offer, tr("zh", "btn.amend"))
         await w.next_bot(REPORTER, tr("zh", "amend.ask_code", code=code).split("\n")[0])
         w.emu.send_text(REPORTER, "我是小梅 li_xiaomei_courier 电话 13912345678")

@@ -2,12 +2,13 @@
 
 A press costs at most two calls: the answer to the press (the client's spinner) and one edit
 that makes the pressed message the next question, the answer kept on it. The exceptions, each
-said in README's reporter flow: "send" (and "send now") — four: the receipt is its own
-message (from the outbox row written with the tip), the pressed one keeps a record, and the
-offer to add follows (an inline keyboard, which the receipt's reply-keyboard removal cannot
-share a message with); "none of these" — three: the place is asked again with the 📍 reply
-keyboard, which an edit cannot carry; the one flag press that makes the report urgent —
-three: the 120/110 advice is its own message, on purpose, so that it stays in the chat.
+said in README's reporter flow: "send" (and "send now") — three: the receipt is its own
+message (from the outbox row written with the tip, delivered once) and carries the offer to
+add (its words and button: the 📍 keyboard went with the place, so there is no removal for
+it to carry), and the pressed one keeps a record; "none of these" — three: the place is
+asked again with the 📍 reply keyboard, which an edit cannot carry; the one flag press that
+makes the report urgent — three: the 120/110 advice is its own message, on purpose, so that
+it stays in the chat.
 
 A count, not a timing: each press is handled to the end (``World.idle``) before the calls it
 made are read from the emulator's request log.
@@ -79,6 +80,17 @@ class Counter:
         ]
 
 
+def assert_receipt_offers(w: World, user: int, lang: str = "zh", minutes: int = 30) -> dict:
+    """The reporter's last message is the receipt, with the offer to add under it (its words
+    and its one button), and no 📍 keyboard is left in the chat."""
+    receipt = w.bot_msgs(user)[-1]
+    text = receipt["text"] or ""
+    assert "HS-" in text and text.endswith(tr(lang, "amend.offer", minutes=minutes)), text
+    assert w.buttons(receipt) == [tr(lang, "btn.amend")]
+    assert w.emu.reply_keyboard(user) is None
+    return receipt
+
+
 async def test_every_press_of_the_full_path_costs_at_most_two_calls(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         c = Counter(w, REPORTER)
@@ -101,11 +113,12 @@ async def test_every_press_of_the_full_path_costs_at_most_two_calls(tmp_path: Pa
         assert await c.press(hub, tr("zh", "btn.skip")) == [ANSWER, EDIT]  # no words
         assert await c.press(hub, tr("zh", "btn.skip")) == [ANSWER, EDIT]  # no photo
         assert review_head("zh") in w.message(REPORTER, hub["message_id"])["text"]
-        # "Send": the receipt is its own message, the review's buttons go, and the outbox
-        # sends the offer to add (its order against the edit is the sender's).
+        # "Send": the receipt is its own message and carries the offer to add; the review's
+        # buttons go.
         sent = await c.press(hub, tr("zh", "btn.submit"))
-        assert sorted(sent) == sorted([ANSWER, SEND, MARKUP, SEND])
+        assert sorted(sent) == sorted([ANSWER, SEND, MARKUP])
         await w.wait_card(G1_CHAT, "HS-")
+        assert_receipt_offers(w, REPORTER)
 
         # The urgent flags made the report urgent (the advice), on the message after the
         # place and at the flags question; every other press: two calls at most.
@@ -133,10 +146,11 @@ async def test_the_place_buttons_and_send_now(tmp_path: Path) -> None:
         # "That is the place": the pressed message is the exact-spot question.
         assert await c.press(confirm, tr("zh", "btn.place_yes", label="黄石站")) == [ANSWER, EDIT]
         assert spot_head("zh") in w.message(REPORTER, confirm["message_id"])["text"]
-        # "Send now": the receipt, the pressed message as a record (the place and the spot),
-        # and the offer to add.
+        # "Send now": the receipt with the offer to add, and the pressed message as a record
+        # (the place and the spot).
         sent = await c.press(confirm, tr("zh", "btn.send_now"))
-        assert sorted(sent) == sorted([ANSWER, SEND, EDIT, SEND])
+        assert sorted(sent) == sorted([ANSWER, SEND, EDIT])
+        assert_receipt_offers(w, REPORTER)
         chosen = "✓ " + tr("zh", "place.chosen") + " 黄石站"
         recorded = "\n".join((chosen, "✓ " + tr("zh", "spot.skipped")))
         assert w.message(REPORTER, confirm["message_id"])["text"] == recorded

@@ -39,6 +39,7 @@ class DraftStore:
             spot=Spot(data["spot"]) if data.get("spot") else None,
             spot_text=data.get("spot_text"),
             amend_of=data.get("amend_of"),
+            keyboard_left=bool(data.get("keyboard_left")),
         )
 
     async def save(self, tx: Tx, draft: Draft, now: dt.datetime) -> None:
@@ -58,6 +59,8 @@ class DraftStore:
             "spot_text": draft.spot_text,
             "amend_of": draft.amend_of,
         }
+        if draft.keyboard_left:
+            data["keyboard_left"] = True
         await tx.execute(
             """INSERT INTO drafts (user_id, source, step, data, updated_at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT(user_id) DO UPDATE SET source = excluded.source, step = excluded.step,

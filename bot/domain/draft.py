@@ -424,6 +424,9 @@ class Draft:
     #: AMEND: the submitted tip the additions go to (description, photo and flags are then
     #: the one addition pending, applied by the service and cleared).
     amend_of: int | None = None
+    #: The 📍 reply keyboard's removal may not have reached the chat (sending it failed): the
+    #: receipt carries the removal then, and the offer to add comes as its own message.
+    keyboard_left: bool = False
 
     @staticmethod
     def after(step: Step) -> Step:

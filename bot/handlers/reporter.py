@@ -6,6 +6,8 @@ and renders the next prompt. Any message at any step gets a reply that fits the 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
@@ -169,6 +171,13 @@ async def _answer_message(
     if refusal is Refusal.SPOT_BAD:
         if not taken.replayed:
             await reply(update, t(lang, "spot.bad", limit=SPOT_MAX_CHARS))
+    elif refusal is Refusal.PLACED and isinstance(event, Pin):
+        # A pin once the place is settled: the 📍 keyboard has no use any more and goes with
+        # the answer. On a replay after a crash, the pin of the draft's place is the one that
+        # settled it, and its answer (the keyboard's removal) may never have been sent.
+        settled = taken.replayed and (event.lat, event.lon) == (draft.lat, draft.lon)
+        said = t(lang, "location.ok" if settled else "location.already")
+        await _keyboard_off(update, context, reply(update, said, ReplyKeyboardRemove()))
     elif refusal is not None:
         # WRONG_KIND / PLACED. On a replay after a crash this message moved the draft past
         # the step it fits the first time (every step saves absolute values and moves on), so
@@ -177,7 +186,8 @@ async def _answer_message(
             key = _SAID.get(refusal) or keys.WRONG[draft.step]
             await reply(update, t(lang, key))
     elif isinstance(event, Pin):
-        await reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
+        said = reply(update, t(lang, "location.ok"), ReplyKeyboardRemove())
+        await _keyboard_off(update, context, said)
     elif isinstance(event, Address):
         # Show the best match back as a pin, then ask whether that is the place.
         lat, lon, label = draft.candidates[0]
@@ -185,15 +195,28 @@ async def _answer_message(
         # The 📍 keyboard goes with it: a press of "that is the place" then makes its message
         # the next question in one edit, which cannot carry a reply-keyboard removal ("none of
         # these" asks for the place again with the keyboard).
-        await update.effective_chat.send_venue(
+        shown = update.effective_chat.send_venue(
             lat, lon, title=label[:100], address=address, reply_markup=ReplyKeyboardRemove()
         )
+        await _keyboard_off(update, context, shown)
     elif taken.cut:
         limit = svc.config.reporting.description_max_chars
         await reply(update, t(lang, "description.cut", limit=limit))
     elif isinstance(event, Photo):
         await reply(update, t(lang, "photo.ok"))
     await send_prompt(update, draft, lang)
+
+
+async def _keyboard_off(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, sending: Awaitable[object]
+) -> None:
+    """Send a message that removes the 📍 keyboard. If it fails, the draft remembers that the
+    keyboard may still show, so that the receipt removes it (then the error goes on as any)."""
+    try:
+        await sending
+    except Exception:
+        await services(context).reports.keyboard_not_removed(update.effective_user.id)
+        raise
 
 
 #: What a refusal says, where it is one message (WRONG_KIND: the step's own "wrong.<step>").

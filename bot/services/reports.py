@@ -162,6 +162,12 @@ class ReportService:
             await self.drafts.delete(tx, user_id)
         return existed
 
+    async def keyboard_not_removed(self, user_id: int) -> None:
+        """Sending the 📍 keyboard's removal failed: the report's receipt will carry it."""
+        draft = await self.draft(user_id)
+        if draft is not None and not draft.keyboard_left:
+            await self.save(replace(draft, keyboard_left=True))
+
     @property
     def limits(self) -> Limits:
         return Limits(description_max=self.reporting.description_max_chars)
@@ -357,26 +363,32 @@ class ReportService:
             tip = await self.store.get(tip_id)  # inside the transaction: the row as written
             assert tip is not None
             # The receipt is an outbox notice written with the tip: a crash between this
-            # commit and the reply cannot lose the code nor the claim secret.
+            # commit and the reply cannot lose the code nor the claim secret. In a chat it
+            # carries the offer to add (its words and button): the 📍 keyboard went when the
+            # place was settled or shown back, so the receipt has no removal to carry —
+            # unless that removal may not have reached the chat (``keyboard_left``): then
+            # the receipt takes it and the offer follows as its own message.
+            minutes = self.reporting.amend_minutes
+            can_add = reporter_id is not None and self.amender is not None and minutes > 0
+            offer = Msg("amend.offer", {"minutes": minutes}) if can_add else None
+            carried = offer is not None and draft.source is Source.REPORTER
+            carried = carried and not draft.keyboard_left
+            text = self._receipt(draft, tip, team.name, prospect, secret)
             receipt = await self.notifier.tell(
                 tx,
                 draft.user_id,
-                self._receipt(draft, tip, team.name, prospect, secret),
+                Lines((text, offer), gap=True) if carried and offer else text,
                 tip_id=tip_id,
-                keyboard=Keyboard.REMOVE,  # no 📍 keyboard outlives the report
+                keyboard=None if carried else Keyboard.REMOVE,  # no 📍 keyboard outlives it
                 secret=secret,
+                amend_button=carried,
                 now=now,
             )
-            minutes = self.reporting.amend_minutes
-            if reporter_id is not None and self.amender is not None and minutes > 0:
-                # After the receipt: the way to add words, a photo or flags for a while.
+            if offer is not None and not carried:
+                # After the receipt: the way to add words, a photo or flags for a while (a
+                # web reporter's page has its own form and does not show this one).
                 await self.notifier.tell(
-                    tx,
-                    draft.user_id,
-                    Msg("amend.offer", {"minutes": minutes}),
-                    tip_id=tip_id,
-                    amend_button=True,
-                    now=now,
+                    tx, draft.user_id, offer, tip_id=tip_id, amend_button=True, now=now
                 )
             await replay.record(tx, "submit", tip_id)
         return done(Submitted(tip, duplicates, secret, receipt, prospect))

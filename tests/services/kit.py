@@ -122,6 +122,17 @@ class Kit:
         return keys
 
 
+def keys_of(notice: Notice) -> list[str]:
+    """Every catalog key of a notice's text, in reading order."""
+
+    def walk(text: object) -> list[str]:
+        if isinstance(text, Lines):
+            return [key for part in text.parts for key in walk(part)]
+        return [text.key] if isinstance(text, Msg) else []
+
+    return walk(notice.text)
+
+
 def first_key(notice: Notice) -> str:
     text = notice.text
     while isinstance(text, Lines):

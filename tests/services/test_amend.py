@@ -7,13 +7,13 @@ import datetime as dt
 from pathlib import Path
 
 from bot.domain.events import Act
-from bot.domain.outbox import CardEdit, Notice
+from bot.domain.outbox import CardEdit, Keyboard, Notice
 from bot.domain.spots import Spot
 from bot.domain.tips import Flag, Outcome, State
 from bot.services.amend import Additions, Amender
 from bot.services.maintenance import purge
 from bot.services.result import Refusal
-from tests.services.kit import G1_CHAT, REPORTER, REPORTER2, kit
+from tests.services.kit import G1_CHAT, REPORTER, REPORTER2, keys_of, kit
 
 
 async def test_words_a_flag_and_a_photo_are_added_with_event_card_and_photo(
@@ -83,6 +83,10 @@ async def test_amend_minutes_zero_turns_it_off(tmp_path: Path) -> None:
     async with kit(tmp_path, "[reporting]\namend_minutes = 0\n") as k:
         tip = await k.report()
         assert await k.told(REPORTER) == ["submit.received"]  # no offer
+        (receipt,) = [i.message for i in await k.queued(REPORTER)]
+        assert isinstance(receipt, Notice) and "amend.offer" not in keys_of(receipt)
+        # No button to carry: the receipt takes off any 📍 keyboard left, as it always did.
+        assert not receipt.amend_button and receipt.keyboard is Keyboard.REMOVE
         result = await k.services.amend.amend(tip.id, Amender(REPORTER), Additions(words="x"))
         assert result.refusal is Refusal.TOO_LATE
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.domain.events import Act
-from bot.domain.outbox import CardEdit, CardPost, Kind
+from bot.domain.outbox import CardEdit, CardPost, Kind, Notice
 from bot.domain.tips import Action, Flag, Outcome, State
 from bot.services.result import Refusal
 from tests.services.kit import (
@@ -18,6 +18,7 @@ from tests.services.kit import (
     OFFICER,
     REPORTER,
     STRANGER,
+    keys_of,
     kit,
 )
 
@@ -38,8 +39,13 @@ async def test_a_new_tip_is_written_once_complete(tmp_path: Path) -> None:
         # Its card for the on-duty group and the receipt, queued in the same transaction.
         cards = await k.queued(G1_CHAT)
         assert [type(i.message) for i in cards] == [CardPost]
-        # ... and, after the receipt, the way to add to the tip for a while.
-        assert await k.told(REPORTER) == ["submit.received", "amend.offer"]
+        # ... the receipt carrying the way to add to the tip for a while: its words and its
+        # button, in one message (the 📍 keyboard went with the place: nothing to remove).
+        assert await k.told(REPORTER) == ["submit.received"]
+        (receipt,) = [i.message for i in await k.queued(REPORTER)]
+        assert isinstance(receipt, Notice)
+        assert keys_of(receipt)[-1] == "amend.offer"
+        assert receipt.amend_button and receipt.keyboard is None
         assert await k.repo.drafts.get(REPORTER) is None
 
 
@@ -54,7 +60,9 @@ async def test_an_urgent_tip_says_so_from_its_flags(tmp_path: Path) -> None:
     async with kit(tmp_path) as k:
         tip = await k.report(flags=frozenset({Flag.CHILD}))
         assert tip.urgent
-        assert await k.told(REPORTER) == ["submit.received_urgent", "amend.offer"]
+        assert await k.told(REPORTER) == ["submit.received_urgent"]
+        (receipt,) = [i.message for i in await k.queued(REPORTER)]
+        assert isinstance(receipt, Notice) and keys_of(receipt)[-1] == "amend.offer"
         assert not (await k.report(user=502, where=(30.25, 115.10))).urgent
 
 
