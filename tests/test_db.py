@@ -93,18 +93,18 @@ async def test_a_persons_messages_go_in_order_whoever_sends_them(deps: Kit) -> N
     rows = await deps.station.db.fetchall(
         "SELECT id FROM outbox WHERE chat_id = 501 AND status = 'pending' ORDER BY id"
     )
-    offer = await outbox.item(rows[0]["id"])  # the first thing said to them after the receipt
-    assert offer is not None and first_key(offer.message) == "notice.claimed"
+    later = await outbox.item(rows[0]["id"])  # the first thing said to them after the receipt
+    assert later is not None and first_key(later.message) == "notice.claimed"
     assert 501 not in {i.chat_id for i in await outbox.due(NOW)}  # what follows waits
     async with deps.station.db.write() as tx:
         assert await outbox.claim(tx, card.id)  # another chat: not held
     async with deps.station.db.write() as tx:
-        assert not await outbox.claim(tx, offer.id)  # a lane that fetched it earlier
+        assert not await outbox.claim(tx, later.id)  # a lane that fetched it earlier
     async with deps.station.db.write() as tx:
         await outbox.done(tx, receipt.id, NOW)
-    assert offer.id in [i.id for i in await outbox.due(NOW)]
+    assert later.id in [i.id for i in await outbox.due(NOW)]
     async with deps.station.db.write() as tx:
-        assert await outbox.claim(tx, offer.id)
+        assert await outbox.claim(tx, later.id)
     # A group's items are claimed together (a digest), even with an earlier one in flight.
     for user in (502, 503):
         await submit_tip(deps, user_id=user, lat=30.21 + user / 10_000)

@@ -527,6 +527,7 @@ async def test_fr06_secret_lives_only_until_its_receipt_is_delivered(tmp_path: P
         receipt = await w.next_bot(REPORTER, submitted.tip.code)
         assert _secret(receipt) == secret
         assert tr("zh", "submit.received", code=submitted.tip.code) in receipt["text"]
+        assert receipt["text"].endswith(tr("zh", "amend.offer", minutes=30))  # its offer
         await w.idle()
         # Delivered: the plaintext is gone; only the salted hash remains, and it matches.
         assert await _everywhere(w, secret) == []
@@ -540,7 +541,7 @@ async def test_fr06_secret_lives_only_until_its_receipt_is_delivered(tmp_path: P
         rows = await w.station.db.fetchall(
             "SELECT status FROM outbox WHERE chat_id = ?", (REPORTER_EN,)
         )
-        assert [r["status"] for r in rows] == ["failed", "failed"]  # the receipt, the offer
+        assert [r["status"] for r in rows] == ["failed"]  # the receipt (the offer on it)
 
 
 async def test_fr06_receipt_survives_failed_sends_and_a_restart_exactly_once(

@@ -71,8 +71,8 @@ async def test_a_hanging_group_message_does_not_hold_up_a_reporters_message(
             await w.notifier.tell(tx, REPORTER, Msg("chat.user_blocked", {"code": code}))
         await w.until(lambda: len(w.bot_msgs(REPORTER)) > before)
         hold.release.set()
-        # Every message to the reporter (the notice, and the receipt or the offer to add to
-        # the tip if they had not gone yet) went while the group's card was still hanging.
+        # Every message to the reporter (the notice, and the receipt with its offer to add to
+        # the tip if it had not gone yet) went while the group's card was still hanging.
         assert hold.reporter_got_while_held and all(hold.reporter_got_while_held)
         await w.wait_card(G1_CHAT, code)
 

@@ -27,7 +27,8 @@ _SCRUBBED = (
 
 #: A message to a person is held while an earlier one to them is in flight: the receipt is
 #: sent at once by the reporter's own handler (``deliver_now``), outside the chat's lane, and
-#: what was written after it (the offer to add) must not overtake it. Groups are not held
+#: what was written after it (a claim at once; the offer to add, when it is not on the
+#: receipt) must not overtake it. Groups are not held
 #: (their lane is the only sender; a digest claims several of a group's cards at once).
 #: The subquery reads the few 'sending' rows (index outbox_due).
 _NOT_BEHIND_IN_FLIGHT = """(outbox.chat_id IS NULL OR outbox.chat_id < 0 OR NOT EXISTS (
@@ -140,7 +141,7 @@ class OutboxStore:
         comes while it is in flight gets an edit of its own. False if it is not pending, or
         if it is to a person and an earlier message to them is still in flight: their
         messages go in the order they were written, whoever sends them (the receipt sent at
-        once by the reporter's handler, the offer after it by the sender's lane); it is due
+        once by the reporter's handler, what follows it by the sender's lane); it is due
         again once that one is done."""
         cur = await tx.execute(
             f"""UPDATE outbox SET status = 'sending'
