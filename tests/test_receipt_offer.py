@@ -18,13 +18,18 @@ import pytest
 
 from bot.db.journal import JournalStore
 from bot.domain.draft import Step
+from bot.domain.tips import Action, Outcome
+from bot.i18n import t
+from bot.sandbox.emulator import BotApiEmulator
 from bot.transport import MAX_TRIES
 from tests.harness import (
     CENTRE,
     G1_CHAT,
+    G1_MEMBER,
     OFFICER,
     REPORTER,
     REPORTER_EN,
+    FakeClock,
     World,
     answer_questions,
     send_review,
@@ -263,8 +268,6 @@ def _failed(w: World) -> bool:
 
 async def test_a_pin_replayed_after_a_crash_takes_the_keyboard_off(tmp_path: Path) -> None:
     db_path = tmp_path / "warmline.sqlite3"
-    from bot.sandbox.emulator import BotApiEmulator
-
     emu = BotApiEmulator().start()
     try:
         async with world(tmp_path, emu=emu, db_path=db_path) as w:
@@ -314,3 +317,57 @@ async def test_a_pin_once_the_place_is_settled_takes_the_keyboard_off(tmp_path: 
         await w.next_bot(REPORTER, tr("zh", "location.already"))
         assert w.emu.reply_keyboard(REPORTER) is None
         assert (await w.repo.drafts.get(REPORTER)).step is Step.SPOT
+
+
+async def test_the_offer_on_the_receipt_after_a_restart_when_closed_and_while_busy(
+    tmp_path: Path,
+) -> None:
+    emu = BotApiEmulator().start()
+    db_path = tmp_path / "warmline.sqlite3"
+    clock = FakeClock()
+    try:
+        async with world(tmp_path, emu=emu, db_path=db_path, clock=clock) as w:
+            await keyboard_shown(w, REPORTER)
+            w.emu.send_location(REPORTER, *CENTRE)
+            first = await send_now_from_hub(w, REPORTER)
+            receipt = assert_receipt_offers(w, REPORTER)
+            w.emu.send_location(REPORTER, 30.21, 115.05)
+            second = await send_now_from_hub(w, REPORTER)
+            later = assert_receipt_offers(w, REPORTER)
+            await w.idle()
+        async with world(tmp_path, emu=emu, db_path=db_path, clock=clock) as w:
+            # After a restart the receipt's button still opens the additions to its tip.
+            w.mark(REPORTER)
+            await w.press(REPORTER, REPORTER, receipt, tr("zh", "btn.amend"))
+            await w.next_bot(REPORTER, tr("zh", "amend.ask_code", code=first).split("\n")[0])
+            # While a report is in progress, the button says so and asks its question again;
+            # the receipt keeps its words and its button.
+            await w.press(REPORTER, REPORTER, w.bot_msgs(REPORTER)[-1], tr("zh", "btn.amend_done"))
+            await w.next_bot(REPORTER, tr("zh", "amend.done"))
+            w.emu.send_location(REPORTER, 30.22, 115.06)
+            await w.next_bot(REPORTER, spot_head("zh"))
+            answer = await w.press(REPORTER, REPORTER, later, tr("zh", "btn.amend"))
+            assert answer is not None and answer.get("text") == t("zh", "amend.busy")
+            await w.next_bot(REPORTER, spot_head("zh"))
+            assert w.message(REPORTER, later["message_id"])["text"] == later["text"]
+            assert w.buttons(w.message(REPORTER, later["message_id"])) == [tr("zh", "btn.amend")]
+            w.emu.send_text(REPORTER, "/cancel")
+            await w.idle()
+            # A stale offer (its tip closed since): "closed to additions", the button goes,
+            # the receipt (its code) stays as it was.
+            tip = await w.tip_by_code(second)
+            assert tip is not None
+            for action, extra in ((Action.CLAIM, {}), (Action.ARRIVE, {})):
+                assert (await w.services.field.act(tip.id, action, G1_MEMBER, **extra)).ok
+            closed = await w.services.field.act(
+                tip.id, Action.CLOSE, G1_MEMBER, outcome=Outcome.BROUGHT_IN
+            )
+            assert closed.ok
+            w.mark(REPORTER)
+            await w.press(REPORTER, REPORTER, later, tr("zh", "btn.amend"))
+            await w.next_bot(REPORTER, tr("zh", "amend.closed", hotline="0714-0000000"))
+            shown = w.message(REPORTER, later["message_id"])
+            assert shown["text"] == later["text"] and second in shown["text"]
+            assert w.buttons(shown) == []
+    finally:
+        emu.stop()
