@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bot.db.webreports import WebReportStore
+from bot.domain.draft import Source
 from bot.domain.events import Act
 from bot.domain.outbox import CardEdit, Keyboard, Notice
 from bot.domain.spots import Spot
 from bot.domain.tips import Flag, Outcome, State
+from bot.domain.webreport import web_reporter_id
 from bot.services.amend import Additions, Amender
 from bot.services.maintenance import purge
 from bot.services.result import Refusal
@@ -106,3 +109,16 @@ async def test_purge_drops_the_typed_spot_and_the_added_words(tmp_path: Path) ->
         assert purged.spot is Spot.OTHER and purged.spot_text is None  # the kind stays
         assert [(a.words, a.photo) for a in await k.repo.amendments.of(tip.id)] == [(None, True)]
         assert await k.repo.media.of(tip.id) == []
+
+
+async def test_a_web_reporters_receipt_stays_the_page_notice_it_was(tmp_path: Path) -> None:
+    """The receipt carries the offer in a chat only: a web reporter's status page shows the
+    receipt by its key (and offers additions by its own form), so it stays a plain
+    "received" — no keyboard, no button, no claim secret in the notice."""
+    async with kit(tmp_path) as k:
+        user = web_reporter_id(1)
+        tip = await k.report(user=user, source=Source.WEB)
+        notices = await WebReportStore(k.station.db).notices(tip.id)
+        assert [n.payload["notice"]["key"] for n in notices] == ["submit.received", "amend.offer"]
+        assert all(set(n.payload) == {"notice"} for n in notices)
+        assert await k.queued(user) == []  # nothing for Telegram
