@@ -33,10 +33,6 @@ def _legs_in(legs: tuple[Leg, ...]) -> tuple[str, tuple]:
     return f"leg IN ({', '.join('?' for _ in legs)})", tuple(leg.value for leg in legs)
 
 
-def _days_between(first: str, end: str) -> int:
-    return max(0, (dt.date.fromisoformat(end) - dt.date.fromisoformat(first)).days)
-
-
 class HistogramStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -111,10 +107,22 @@ class HistogramStore:
 
     async def _window(self, since: dt.datetime | None, until: dt.datetime) -> _Window:
         layers = rollups.layers(since, until, await self.shift_minutes())
-        complement = False
-        if layers.days is not None:
-            complement = await self._fewer_outside(layers.days)
-        return _Window(layers, complement)
+        if layers.days is None:
+            return _Window(layers, False, (), ())
+        row = await self.db.fetchone(
+            "SELECT (SELECT MIN(day) FROM leg_days) AS lo, (SELECT MAX(day) FROM leg_days) AS hi"
+        )
+        if row is None or row["lo"] is None or row["hi"] is None:
+            return _Window(layers, False, (), ())
+        lo, hi = dt.date.fromisoformat(row["lo"]), dt.date.fromisoformat(row["hi"])
+        days = layers.days
+        first = max(lo, dt.date.fromisoformat(days.first_day) if days.first_day else lo)
+        end = dt.date.fromisoformat(days.end_day)
+        after = hi + dt.timedelta(days=1)
+        inside = _dates(first, min(end, after))
+        outside = _dates(lo, min(first, after)) + _dates(max(end, lo), after)
+        # Whichever reads fewer days: the whole days directly, or the totals less the others.
+        return _Window(layers, len(outside) < len(inside), tuple(inside), tuple(outside))
 
     async def _read(
         self, window: _Window, legs: tuple[Leg, ...], level: _Level
@@ -135,16 +143,11 @@ class HistogramStore:
         self, window: _Window, legs: tuple[Leg, ...], chosen: dict[Leg, set[int]]
     ) -> tuple[dict[str, dict[int, int]], dict[str, dict[int, int]]]:
         """The window's blocks and the buckets of the chosen blocks, in one statement."""
-        ranges, range_params = [], []
-        for leg, blocks in chosen.items():
-            for block in sorted(blocks):
-                ranges.append("(leg = ? AND bucket >= ? AND bucket < ?)")
-                range_params += [leg.value, *block_range(block)]
-        only = (f"({' OR '.join(ranges)})", tuple(range_params))
+        ranges = [(leg, *block_range(b)) for leg, blocks in chosen.items() for b in sorted(blocks)]
         parts = [(f"SELECT 0 AS kind, * FROM ({sql})", params)
                  for sql, params in _parts(window, legs, _BLOCKS)]  # fmt: skip
         parts += [(f"SELECT 1 AS kind, * FROM ({sql})", params)
-                  for sql, params in _parts(window, tuple(chosen), _BUCKETS, only)]  # fmt: skip
+                  for sql, params in _bucket_parts(window, ranges)]  # fmt: skip
         rows = await self.db.fetchall(
             f"SELECT kind, leg, k, SUM(n) AS n FROM ({_union(parts)}) GROUP BY kind, leg, k"
             " HAVING SUM(n) != 0",
@@ -155,26 +158,17 @@ class HistogramStore:
             found[kind].setdefault(leg, {})[key] = n
         return found
 
-    async def _fewer_outside(self, days: rollups.DaySplit) -> bool:
-        """Whether the whole days are fewer rows read as the totals less the days outside
-        them than directly."""
-        row = await self.db.fetchone(
-            "SELECT (SELECT MIN(day) FROM leg_days) AS lo, (SELECT MAX(day) FROM leg_days) AS hi"
-        )
-        lo, hi = (row["lo"], row["hi"]) if row else (None, None)
-        if lo is None or hi is None:
-            return False
-        end_after = (dt.date.fromisoformat(hi) + dt.timedelta(days=1)).isoformat()
-        first = days.first_day or lo
-        inside = _days_between(max(first, lo), min(days.end_day, end_after))
-        outside = _days_between(lo, max(first, lo)) + _days_between(days.end_day, end_after)
-        return outside < inside
+
+def _dates(first: dt.date, end: dt.date) -> list[str]:
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((end - first).days)]
 
 
 @dataclass(frozen=True)
 class _Window:
     layers: rollups.Layers
     complement: bool  # its whole days as the totals less the days outside them
+    inside: tuple[str, ...]  # the whole days with counts (keys), when it has whole days
+    outside: tuple[str, ...]  # the days with counts before and after them
 
 
 @dataclass(frozen=True)
@@ -200,20 +194,26 @@ def _parts(
     window: _Window, legs: tuple[Leg, ...], level: _Level, only: Part = ("1", ())
 ) -> list[Part]:
     """The statements whose rows (leg, k, n) add up to the window's counts at ``level``
-    (``only``: a condition on the buckets, for the bucket level)."""
+    (``only``: a condition on the buckets of the hours and tips at the window's ends)."""
     legs_sql, legs_params = _legs_in(legs)
-    where_legs = f"{legs_sql} AND {only[0]}"
-    legs_params = (*legs_params, *only[1])
     parts: list[Part] = []
     layers = window.layers
     if layers.days is not None:
-        parts += _days(layers.days, window.complement, level, where_legs, legs_params)
+        parts += _days(layers.days, window.complement, level, legs_sql, legs_params)
+    parts += _ends(layers, level.of_bucket, f"{legs_sql} AND {only[0]}", (*legs_params, *only[1]))
+    if not parts:  # nothing to read: an empty window
+        parts.append(("SELECT NULL AS leg, NULL AS k, 0 AS n WHERE 0", ()))
+    return parts
+
+
+def _ends(layers: rollups.Layers, key: str, where_legs: str, legs_params: tuple) -> list[Part]:
+    """The whole hours and the tips of partial hours at a window's ends."""
+    parts: list[Part] = []
     for hours in layers.hours:
         where, params = rollups.hours_where(hours)
         parts.append(
             (
-                f"SELECT leg, {level.of_bucket} AS k, n FROM leg_hours WHERE {where}"
-                f" AND {where_legs}",
+                f"SELECT leg, {key} AS k, n FROM leg_hours WHERE {where} AND {where_legs}",
                 (*params, *legs_params),
             )
         )
@@ -221,18 +221,16 @@ def _parts(
         where, params = _created(a, b)
         parts.append(
             (
-                f"SELECT leg, {level.of_bucket} AS k, 1 AS n FROM tip_leg_buckets WHERE {where}"
+                f"SELECT leg, {key} AS k, 1 AS n FROM tip_leg_buckets WHERE {where}"
                 f" AND {where_legs}",
                 (*params, *legs_params),
             )
         )
-    if not parts:  # nothing to read: an empty window
-        parts.append(("SELECT NULL AS leg, NULL AS k, 0 AS n WHERE 0", ()))
     return parts
 
 
 def _days(
-    days: rollups.DaySplit, complement: bool, level: _Level, where_legs: str, legs_params: tuple
+    days: rollups.DaySplit, complement: bool, level: _Level, legs_sql: str, legs_params: tuple
 ) -> list[Part]:
     """The whole days: read directly, or as the totals less the days outside."""
     k = f"{level.column} AS k"
@@ -240,25 +238,55 @@ def _days(
         where, params = rollups.days_where(days)
         return [
             (
-                f"SELECT leg, {k}, n FROM {level.days} WHERE {where} AND {where_legs}",
+                f"SELECT leg, {k}, n FROM {level.days} WHERE {where} AND {legs_sql}",
                 (*params, *legs_params),
             )
         ]
-    totals = f"SELECT leg, {k}, n FROM {level.totals} WHERE {where_legs}"
+    totals = f"SELECT leg, {k}, n FROM {level.totals} WHERE {legs_sql}"
     parts: list[Part] = [(totals, legs_params)]
     if days.first_day is not None:
         parts.append(
             (
-                f"SELECT leg, {k}, -n AS n FROM {level.days} WHERE day < ? AND {where_legs}",
+                f"SELECT leg, {k}, -n AS n FROM {level.days} WHERE day < ? AND {legs_sql}",
                 (days.first_day, *legs_params),
             )
         )
     parts.append(
         (
-            f"SELECT leg, {k}, -n AS n FROM {level.days} WHERE day >= ? AND {where_legs}",
+            f"SELECT leg, {k}, -n AS n FROM {level.days} WHERE day >= ? AND {legs_sql}",
             (days.end_day, *legs_params),
         )
     )
+    return parts
+
+
+def _bucket_parts(window: _Window, ranges: list[tuple[Leg, int, int]]) -> list[Part]:
+    """The statements whose rows (leg, bucket, n) are the window's counts of the buckets in
+    ``ranges`` (leg, first, end): each range of each day one index lookup, the few rows it
+    returns, not every row of the days."""
+    parts: list[Part] = []
+    layers = window.layers
+    for leg, first, end in ranges:
+        one = ("leg = ? AND bucket >= ? AND bucket < ?", (leg.value, first, end))
+        if layers.days is not None and window.complement:
+            parts.append((f"SELECT leg, bucket AS k, n FROM leg_totals WHERE {one[0]}", one[1]))
+        days, sign = (window.outside, "-") if window.complement else (window.inside, "")
+        if layers.days is not None and days:
+            marks = ", ".join("?" for _ in days)
+            parts.append(
+                (
+                    f"SELECT leg, bucket AS k, {sign}n AS n FROM leg_days"
+                    f" WHERE day IN ({marks}) AND {one[0]}",
+                    (*days, *one[1]),
+                )
+            )
+    if ranges:
+        terms = " OR ".join("(leg = ? AND bucket >= ? AND bucket < ?)" for _ in ranges)
+        params = tuple(p for leg, first, end in ranges for p in (leg.value, first, end))
+        legs_sql, legs_params = _legs_in(tuple(dict.fromkeys(leg for leg, _, _ in ranges)))
+        parts += _ends(layers, "bucket", f"{legs_sql} AND ({terms})", (*legs_params, *params))
+    if not parts:
+        parts.append(("SELECT NULL AS leg, NULL AS k, 0 AS n WHERE 0", ()))
     return parts
 
 
