@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db.database import Database, to_db_time
+from bot.db.database import Database, from_db_time, to_db_time
 from bot.db.repo import Repo
 from bot.domain.campaign import Leg, Spread
 from bot.domain.histogram import (
@@ -23,7 +23,11 @@ from bot.domain.histogram import (
     BUCKETS,
     block_of,
     block_range,
+    day_shift_minutes,
     plan,
+    plan_in_segments,
+    segment_bounds,
+    segment_of,
     spread_in_blocks,
     spread_of,
 )
@@ -97,6 +101,31 @@ def test_buckets_from_another_state_of_the_counts_are_refused() -> None:
         plan({3: -1})
 
 
+def test_segments_keep_the_chosen_blocks_and_count_the_others_between_them() -> None:
+    rng = random.Random(174)
+    for _ in range(1000):
+        histogram = _random_histogram(rng)
+        blocks = _blocks(histogram)
+        chosen = plan(blocks)
+        bounds = segment_bounds(chosen.blocks)
+        keys = [segment_of(b, bounds) for b in range(BLOCKS)]
+        assert keys == sorted(keys)  # in the blocks' order
+        assert all(keys[c] == 2 * c + 1 and keys.count(keys[c]) == 1 for c in chosen.blocks)
+        segments: Counter = Counter()
+        for block, n in blocks.items():
+            segments[segment_of(block, bounds)] += n
+        assert plan_in_segments(segments) == chosen
+        # The counts changed so that a rank wanted is outside the chosen blocks: refused.
+        if chosen.blocks:
+            later = dict(histogram)
+            outside = [b for b in range(BUCKETS) if block_of(b) not in chosen.blocks]
+            later[outside[-1]] = later.get(outside[-1], 0) + 2 * chosen.count + 2
+            moved: Counter = Counter()
+            for block, n in _blocks(later).items():
+                moved[segment_of(block, bounds)] += n
+            assert plan_in_segments(moved) is None
+
+
 # -- through the store ------------------------------------------------------------------------
 
 
@@ -135,46 +164,59 @@ def _day() -> tuple[dt.datetime, dt.datetime]:
 
 
 class Writes:
-    """Runs a write that moves the quantiles before chosen reads of the store, as another
-    task committing between the two reads of :meth:`HistogramStore.spreads` would."""
+    """Before chosen reads of the store, moves every tip's claim and arrival — to minutes
+    after its arrival, then to half a day, and back: the quantiles move to other blocks each
+    time, as when another task commits between the two reads of ``spreads``."""
 
-    def __init__(self, db: Database, rng: random.Random, before: set[int]) -> None:
-        self.db, self.rng, self.before = db, rng, before
-        self.calls = 0
+    def __init__(self, db: Database, before: set[int]) -> None:
+        self.db, self.before = db, before
+        self.calls = self.writes = 0
         self.read = db.fetchall
 
     async def fetchall(self, sql: str, params: tuple | dict = ()):
         self.calls += 1
         if self.calls in self.before:
-            # As many tips as there were, far slower: the median moves to other blocks.
-            row = await self.db.fetchone("SELECT COUNT(*) AS n FROM tips")
-            await _tips(self.db, self.rng, int(row["n"]) + 1, (600, 900))
+            self.writes += 1
+            minutes = 700 if self.writes % 2 else 2
+            async with self.db.write() as tx:
+                rows = await (await tx.execute("SELECT id, created_at FROM tips")).fetchall()
+                for tip_id, created in rows:
+                    claimed = from_db_time(created) + dt.timedelta(minutes=minutes + tip_id % 7)
+                    arrived = claimed + dt.timedelta(minutes=minutes)
+                    await tx.execute(
+                        "UPDATE tips SET claimed_at = ?, arrived_at = ? WHERE id = ?",
+                        (to_db_time(claimed), to_db_time(arrived), tip_id),
+                    )
         return await self.read(sql, params)
 
 
-@pytest.mark.parametrize("before", [{2}, {2, 3, 4, 5}])
+@pytest.mark.parametrize("before", [{2}, {2, 3, 4, 5, 6, 7}])
 async def test_a_change_between_the_reads_gives_the_quantiles_of_one_state(
     tmp_path: Path, before: set[int]
 ) -> None:
-    """{2}: tips committed between the blocks read and the buckets read — the blocks are
-    chosen again from the second read's state. Every read: after three tries, the one
-    statement of every bucket."""
+    """{2}: tips committed between the blocks read and the buckets read — the second read's
+    segments show it, and the blocks are read and chosen again. Before every read: after
+    three tries, the one statement of every bucket."""
     db, repo = await _open(tmp_path)
     rng = random.Random(172)
     try:
         await _tips(db, rng, 60, (0.5, 40))
         since, until = _day()
         store = repo.stats.histograms
-        writes = Writes(db, rng, before)
+        writes = Writes(db, before)
         db.fetchall = writes.fetchall  # type: ignore[method-assign]
         try:
             shown = await store.spreads(since, until)
         finally:
             db.fetchall = writes.read  # type: ignore[method-assign]
-        assert writes.calls == (3 if before == {2} else 5)  # 1 blocks, 3 × both, the whole
+        # {2}: blocks, both; blocks, both. Else three times blocks and both, then the whole.
+        assert writes.calls == (4 if before == {2} else 7)
         now = {leg: spread_of(h) for leg, h in (await store.legs(since, until)).items()}
         assert shown == now
-        assert shown[Leg.REPORT_CLAIM].count > 120  # the tips written in between are in it
+        assert writes.writes == len(before) and shown[Leg.REPORT_CLAIM].count == 60
+        # The state the last write left: claims 2 or 700 minutes (+ 0–6) after the report.
+        median = shown[Leg.REPORT_CLAIM].median
+        assert median is not None and 2 <= median % 698 <= 8
     finally:
         await db.close()
 
@@ -210,5 +252,54 @@ async def test_a_quantile_reads_a_bounded_number_of_rows(tmp_path: Path) -> None
         # The blocks in use twice, and at most four blocks' buckets per leg.
         assert blocks_read <= 2 * blocks + len(Leg) * 4 * BLOCK
         assert sum(rows) == in_use > 1200 and blocks_read < in_use / 3, (blocks_read, in_use)
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize(("zone", "seed"), [("Asia/Shanghai", 175), ("America/New_York", 176)])
+async def test_on_random_windows_the_blocks_take_two_reads(
+    tmp_path: Path, zone: str, seed: int
+) -> None:
+    """Nothing changing: the blocks, then the segments and buckets — two statements, never
+    the fallback — and the whole histogram's quantiles, on windows with partial hours and
+    days, whole days read directly and as the totals less the others, and in a zone whose
+    summer days are read by the hour."""
+    import zoneinfo
+
+    from tests.test_histograms import add_tip, change_tip, windows
+
+    tz = zoneinfo.ZoneInfo(zone)
+    db, repo = await _open(tmp_path)
+    rng = random.Random(seed)
+    try:
+        await repo.stats.align_days(day_shift_minutes(tz, T0.date()))
+        async with db.write() as tx:
+            for i in range(1, 400):
+                await add_tip(tx, rng, i)
+                if rng.random() < 0.5:
+                    await change_tip(tx, rng, rng.randint(1, i))
+        store = repo.stats.histograms
+        read = db.fetchall
+        calls = 0
+
+        async def counting(sql: str, params: tuple | dict = ()):
+            nonlocal calls
+            calls += 1
+            return await read(sql, params)
+
+        checked = 0
+        for a, b in windows(rng, tz) * 2:
+            whole = await store.legs(a, b)
+            calls = 0
+            db.fetchall = counting  # type: ignore[method-assign]
+            try:
+                shown = await store.spreads(a, b)
+            finally:
+                db.fetchall = read  # type: ignore[method-assign]
+            assert shown == {leg: spread_of(h) for leg, h in whole.items()}, (a, b)
+            if any(whole.values()):
+                assert calls == 2, (a, b)
+                checked += 1
+        assert checked > 20
     finally:
         await db.close()

@@ -24,7 +24,15 @@ from bot.db import rollups
 from bot.db.database import Database, to_db_time
 from bot.db.sql import Tx
 from bot.domain.campaign import Leg, Spread
-from bot.domain.histogram import BLOCK, block_range, plan, spread_in_blocks, spread_of
+from bot.domain.histogram import (
+    BLOCK,
+    block_range,
+    plan,
+    plan_in_segments,
+    segment_bounds,
+    spread_in_blocks,
+    spread_of,
+)
 
 Part = tuple[str, tuple]
 
@@ -82,26 +90,27 @@ class HistogramStore:
         :func:`spread_of` of :meth:`legs` — from the blocks (0017) and the buckets of the few
         blocks holding the ranks wanted, not from every bucket in use.
 
-        The second read sums the blocks again, in the same statement as those buckets, so the
-        quantiles come from one state of the counts even if a tip changed between the reads
-        (then the blocks are chosen again from that state)."""
+        The second read also sums the blocks again, by segment (each chosen block, and the
+        blocks between them: :func:`segment_bounds`), in the same statement as those buckets:
+        the quantiles come from one state of the counts even if a tip changed between the
+        reads (then the blocks are chosen again)."""
         wanted = tuple(legs)
         if not wanted:
             return {}
-        window = await self._window(since, until)
-        blocks = await self._read(window, wanted, _BLOCKS)
         for _ in range(3):
-            plans = {leg: plan(blocks.get(leg.value, {})) for leg in wanted}
-            chosen = {leg: p.blocks for leg, p in plans.items() if p.blocks}
-            if not chosen:
+            window = await self._window(since, until)
+            blocks = await self._read(window, wanted, _BLOCKS)
+            chosen = {leg: plan(blocks.get(leg.value, {})).blocks for leg in wanted}
+            if not any(chosen.values()):
                 return {leg: Spread() for leg in wanted}
-            blocks, buckets = await self._read_both(window, wanted, chosen)
-            again = {leg: plan(blocks.get(leg.value, {})) for leg in wanted}
-            if all(again[leg].blocks <= chosen.get(leg, set()) for leg in wanted):
-                shown = {leg: spread_in_blocks(again[leg], buckets.get(leg.value, {}))
-                         for leg in wanted}  # fmt: skip
-                if all(s is not None for s in shown.values()):
-                    return shown  # type: ignore[return-value]
+            segments, buckets = await self._read_both(window, wanted, chosen)
+            plans = {leg: plan_in_segments(segments.get(leg.value, {})) for leg in wanted}
+            shown = {
+                leg: None if p is None else spread_in_blocks(p, buckets.get(leg.value, {}))
+                for leg, p in plans.items()
+            }
+            if all(s is not None for s in shown.values()):
+                return shown  # type: ignore[return-value]
         # Counts changing under every attempt (a burst of writes): the one-statement read.
         return {leg: spread_of(h) for leg, h in (await self.legs(since, until, wanted)).items()}
 
@@ -142,9 +151,11 @@ class HistogramStore:
     async def _read_both(
         self, window: _Window, legs: tuple[Leg, ...], chosen: dict[Leg, set[int]]
     ) -> tuple[dict[str, dict[int, int]], dict[str, dict[int, int]]]:
-        """The window's blocks and the buckets of the chosen blocks, in one statement."""
+        """The window's counts by segment of the chosen blocks, and the buckets of the chosen
+        blocks, in one statement."""
         ranges = [(leg, *block_range(b)) for leg, blocks in chosen.items() for b in sorted(blocks)]
-        parts = [(f"SELECT 0 AS kind, * FROM ({sql})", params)
+        case, case_params = _segments(legs, chosen)
+        parts = [(f"SELECT 0 AS kind, leg, {case} AS k, n FROM ({sql})", (*case_params, *params))
                  for sql, params in _parts(window, legs, _BLOCKS)]  # fmt: skip
         parts += [(f"SELECT 1 AS kind, * FROM ({sql})", params)
                   for sql, params in _bucket_parts(window, ranges)]  # fmt: skip
@@ -157,6 +168,16 @@ class HistogramStore:
         for kind, leg, key, n in rows:
             found[kind].setdefault(leg, {})[key] = n
         return found
+
+
+def _segments(legs: tuple[Leg, ...], chosen: dict[Leg, set[int]]) -> tuple[str, tuple]:
+    """The SQL of :func:`segment_of` for the rows (leg, k = block) of each leg."""
+    sql, params = "CASE leg", []
+    for leg in legs:
+        bounds = segment_bounds(chosen.get(leg, set()))
+        sql += " WHEN ? THEN CASE" + " WHEN k < ? THEN ?" * len(bounds) + " END"
+        params += [leg.value, *(p for bound in bounds for p in bound)]
+    return sql + " END", tuple(params)
 
 
 def _dates(first: dt.date, end: dt.date) -> list[str]:

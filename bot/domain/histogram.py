@@ -155,6 +155,36 @@ def plan(blocks: Histogram) -> BlockPlan:
     return BlockPlan(n, ranks, sizes)
 
 
+def segment_bounds(chosen: Iterable[int]) -> list[tuple[int, int]]:
+    """How to count a leg's blocks so that its chosen blocks can be checked without reading
+    every block again: ``(end, key)`` pairs, in order — a block below ``end`` (and not below
+    the previous pair's) counts under ``key``. A chosen block ``c`` is a segment of its own,
+    key ``2c + 1``; the blocks before it (after the previous chosen one) are key ``2c``; the
+    blocks after the last chosen one are key ``2 · BLOCKS``."""
+    bounds: list[tuple[int, int]] = []
+    for block in sorted(set(chosen)):
+        bounds += [(block, 2 * block), (block + 1, 2 * block + 1)]
+    return [*bounds, (BLOCKS, 2 * BLOCKS)]
+
+
+def segment_of(block: int, bounds: list[tuple[int, int]]) -> int:
+    return next(key for end, key in bounds if block < end)
+
+
+def plan_in_segments(segments: Histogram) -> BlockPlan | None:
+    """A leg's :class:`BlockPlan` from its counts per segment (:func:`segment_bounds`), if
+    every rank wanted is in a chosen block; None if one is elsewhere (the counts changed
+    since the blocks were chosen)."""
+    by_key = plan(segments)
+    if any(key % 2 == 0 for key in by_key.blocks):
+        return None
+    return BlockPlan(
+        by_key.count,
+        {rank: ((key - 1) // 2, within) for rank, (key, within) in by_key.ranks.items()},
+        {(key - 1) // 2: n for key, n in by_key.sizes.items()},
+    )
+
+
 def spread_in_blocks(chosen: BlockPlan, buckets: Histogram) -> Spread | None:
     """The leg's median and p90 from the buckets of its chosen blocks (``bucket → count``;
     others are ignored) — the same as :func:`spread_of` over the whole histogram the blocks
