@@ -188,8 +188,10 @@ def _dates(first: dt.date, end: dt.date) -> list[str]:
 class _Window:
     layers: rollups.Layers
     complement: bool  # its whole days as the totals less the days outside them
-    inside: tuple[str, ...]  # the whole days with counts (keys), when it has whole days
-    outside: tuple[str, ...]  # the days with counts before and after them
+    # Its whole days that may have counts (from the first to the last day of leg_days), and
+    # those days outside it: keys listed for the index lookups of the buckets read.
+    inside: tuple[str, ...]
+    outside: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -211,17 +213,14 @@ def _union(parts: list[Part]) -> str:
     return " UNION ALL ".join(sql for sql, _ in parts)
 
 
-def _parts(
-    window: _Window, legs: tuple[Leg, ...], level: _Level, only: Part = ("1", ())
-) -> list[Part]:
-    """The statements whose rows (leg, k, n) add up to the window's counts at ``level``
-    (``only``: a condition on the buckets of the hours and tips at the window's ends)."""
+def _parts(window: _Window, legs: tuple[Leg, ...], level: _Level) -> list[Part]:
+    """The statements whose rows (leg, k, n) add up to the window's counts at ``level``."""
     legs_sql, legs_params = _legs_in(legs)
     parts: list[Part] = []
     layers = window.layers
     if layers.days is not None:
         parts += _days(layers.days, window.complement, level, legs_sql, legs_params)
-    parts += _ends(layers, level.of_bucket, f"{legs_sql} AND {only[0]}", (*legs_params, *only[1]))
+    parts += _ends(layers, level.of_bucket, legs_sql, legs_params)
     if not parts:  # nothing to read: an empty window
         parts.append(("SELECT NULL AS leg, NULL AS k, 0 AS n WHERE 0", ()))
     return parts
