@@ -5,9 +5,10 @@ missing; the event log is not seeded there, so the events export is timed on wha
 Each run copies the cached file first (an export opens the database, which applies any newer
 migration). Times: the whole `warmline export` command (CLI in-process: read, rows, write)
 for each format over the whole campaign, and `bot.views.charts.render` of the campaign's
-figures (after `CampaignFigures.figures`, timed apart).
+figures (after `CampaignFigures.figures` — all three periods, as `/stats` — and
+`CampaignFigures.chart` — what the chart draws, as the daily summary — timed apart).
 
-    .venv/bin/python bench/exports.py [--sizes 10000,100000] [--runs 3]
+    .venv/bin/python bench/exports.py [--sizes 10000,100000] [--runs 3] [--no-exports]
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _median(samples: list[float]) -> str:
     return f"{statistics.median(samples):.2f} s"
 
 
-async def _figures(path: Path):
+async def _figures(path: Path, chart: bool = False):
     db = await Database(path).open()
     try:
         figures = CampaignFigures(
@@ -53,6 +54,8 @@ async def _figures(path: Path):
             reminder_times=["09:00", "20:00"],
             clock=lambda: NOW,
         )
+        if chart:
+            return await figures.chart(NOW)
         return (await figures.figures(NOW))[PeriodKey.CAMPAIGN]
     finally:
         await db.close()
@@ -62,6 +65,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-exports", action="store_true", help="only the chart's figures")
     args = parser.parse_args()
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
@@ -75,7 +79,7 @@ def main() -> int:
                 f'[station]\ndatabase = "{path}"\n{CONFIG}',
                 encoding="utf-8",
             )
-            for what in ("tips", "events"):
+            for what in () if args.no_exports else ("tips", "events"):
                 for suffix in (".csv", ".xlsx", ".geojson"):
                     out = work / f"{what}{suffix}"
                     samples = []
@@ -93,7 +97,12 @@ def main() -> int:
             started = time.perf_counter()
             figures = asyncio.run(_figures(path))
             took = time.perf_counter() - started
-            rows.append([n, "campaign figures", "", "", f"{took:.2f} s", load()])
+            rows.append([n, "campaign figures (all periods)", "", "", f"{took:.2f} s", load()])
+            started = time.perf_counter()
+            chart = asyncio.run(_figures(path, chart=True))
+            took = time.perf_counter() - started
+            rows.append([n, "the chart's figures (chart)", "", "", f"{took:.2f} s", load()])
+            assert charts.render(chart, "zh") == charts.render(figures, "zh")  # the same chart
             samples = []
             for _ in range(args.runs):
                 started = time.perf_counter()

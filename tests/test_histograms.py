@@ -1,10 +1,12 @@
-"""The duration histograms, station-day ledger totals and reward counts of migration 0016
-always equal a full recount from the rows (each tip's durations bucketed by
-bot/domain/histogram.py, in Python): after a random mix of new tips, claims, releases,
-arrivals, purges, ledger entries with reversals and deletes, with transactions rolled back
-half-way; through the stores on random windows with partial hours and days, for the default
-station offset and for others; when the migration fills them in; and when the day tables are
-re-aligned to another offset."""
+"""The duration histograms (and their blocks, migration 0017), station-day ledger totals and
+reward counts of migration 0016 always equal a full recount from the rows (each tip's
+durations bucketed by bot/domain/histogram.py, in Python): after a random mix of new tips,
+claims, releases, arrivals, purges, ledger entries with reversals and deletes, with
+transactions rolled back half-way; through the stores on random windows with partial hours
+and days, for the default station offset and for others; when the migrations fill them in;
+and when the day tables are re-aligned to another offset. The quantiles read through the
+blocks are those of the whole histogram on the same random windows (more:
+tests/test_histogram_blocks.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from bot.domain.campaign import Leg, Spread, ranks_needed, spread
 from bot.domain.histogram import (
     BUCKETS,
     FINE_LIMIT_MICROS,
+    block_of,
     bucket_micros,
     bucket_of,
     day_shift_minutes,
@@ -180,8 +183,13 @@ async def recount(db: Database, shift_minutes: int) -> dict[str, Counter]:
             counts[(day, rollups.OUTCOME_COLUMNS[tip["outcome"]])] += 1
         for item in filter(None, (tip["supplies"] or "").split(",")):
             counts[(day, rollups.SUPPLY_COLUMNS[item])] += 1
+    day_blocks, total_blocks = Counter(), Counter()
+    for (day, leg, bucket), n in days.items():
+        day_blocks[(day, leg, block_of(bucket))] += n
+    for (leg, bucket), n in totals.items():
+        total_blocks[(leg, block_of(bucket))] += n
     return {"hours": hours, "days": days, "totals": totals, "ledger": ledger, "states": states,
-            "counts": +counts}  # fmt: skip
+            "counts": +counts, "day_blocks": day_blocks, "total_blocks": total_blocks}  # fmt: skip
 
 
 async def kept(db: Database) -> dict[str, Counter]:
@@ -213,6 +221,14 @@ async def kept(db: Database) -> dict[str, Counter]:
         "ledger": nonzero(ledger),
         "states": nonzero((r[0], r[1]) for r in await db.fetchall("SELECT * FROM reward_states")),
         "counts": nonzero(counts),
+        "day_blocks": nonzero(
+            ((r[0], r[1], r[2]), r[3])
+            for r in await db.fetchall("SELECT day, leg, block, n FROM leg_day_blocks")
+        ),
+        "total_blocks": nonzero(
+            ((r[0], r[1]), r[2])
+            for r in await db.fetchall("SELECT leg, block, n FROM leg_total_blocks")
+        ),
     }
 
 
@@ -261,7 +277,11 @@ async def assert_equal_to_recount(db: Database, repo: Repo, rng: random.Random, 
     shift = await repo.stats.histograms.shift_minutes()
     assert await kept(db) == await recount(db, shift)
     for a, b in windows(rng, tz):
-        assert await repo.stats.spreads(a, b) == await expected_spreads(db, a, b), (a, b)
+        shown = await repo.stats.spreads(a, b)
+        assert shown == await expected_spreads(db, a, b), (a, b)
+        # Through the blocks, exactly what the whole histogram gives.
+        whole = await repo.stats.histograms.legs(a, b)
+        assert shown == {leg: spread_of(h) for leg, h in whole.items()}, (a, b)
         assert await repo.stats.tally(a, b) == tally(
             await tips_created_between(db, a, b), bucketed=True
         )
@@ -335,6 +355,7 @@ async def test_histograms_equal_a_recount_after_a_random_mix(
         assert any(k[0] == "report_arrival" for k in counted["totals"])
         assert any(k[1] == "y_reversal" for k in counted["ledger"])  # reversals among them
         assert max(b for _, b in counted["totals"]) >= 1980  # the coarse buckets were used
+        assert len(counted["total_blocks"]) < len(counted["totals"])  # blocks of many buckets
     finally:
         await db.close()
 
@@ -362,8 +383,12 @@ async def test_a_rolled_back_transaction_leaves_the_histograms_unchanged(tmp_pat
         await db.close()
 
 
-def _migration() -> str:
-    return resources.files("bot.db").joinpath("migrations/0016_histograms.sql").read_text("utf-8")
+def _migration(name: str = "0016_histograms") -> str:
+    return resources.files("bot.db").joinpath(f"migrations/{name}.sql").read_text("utf-8")
+
+
+def _fills(name: str) -> list[str]:
+    return [s for s in _split_sql(_migration(name)) if s.lstrip().startswith("INSERT INTO")]
 
 
 async def test_the_migration_fills_them_in_from_the_rows_there_are(tmp_path: Path) -> None:
@@ -379,15 +404,23 @@ async def test_the_migration_fills_them_in_from_the_rows_there_are(tmp_path: Pat
                     await add_entry(tx, rng, i)
         expected = await recount(db, 480)
         assert expected["totals"] and expected["ledger"] and expected["states"]
-        assert expected["counts"]
-        fills = [s for s in _split_sql(_migration()) if s.lstrip().startswith("INSERT INTO")]
+        assert expected["counts"] and expected["day_blocks"] and expected["total_blocks"]
         # The shift, three levels of legs, the tips' and the ledger's days, the states.
-        assert len(fills) == 7
+        assert len(_fills("0016_histograms")) == 7
         async with db.write() as tx:
             for table in ("rollup_days", "leg_hours", "leg_days", "leg_totals", "tip_days",
-                          "ledger_days", "reward_states"):  # fmt: skip
+                          "ledger_days", "reward_states", "leg_day_blocks",
+                          "leg_total_blocks"):  # fmt: skip
                 await tx.execute(f"DELETE FROM {table}")
-            for statement in fills:
+            for statement in _fills("0016_histograms"):  # 0017's triggers make the blocks
+                await tx.execute(statement)
+        assert await kept(db) == expected
+        # 0017 fills the blocks in from the buckets 0016 counted.
+        assert len(_fills("0017_histogram_blocks")) == 2
+        async with db.write() as tx:
+            await tx.execute("DELETE FROM leg_day_blocks")
+            await tx.execute("DELETE FROM leg_total_blocks")
+            for statement in _fills("0017_histogram_blocks"):
                 await tx.execute(statement)
         assert await kept(db) == expected
     finally:

@@ -76,18 +76,28 @@ class CampaignStatsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def tallies(self, since: dt.datetime, until: dt.datetime, spans: list[Span]) -> Tallies:
+    async def tallies(
+        self,
+        since: dt.datetime,
+        until: dt.datetime,
+        spans: list[Span],
+        groupings: tuple[Grouping, ...] = tuple(Grouping),
+        with_legs: tuple[Grouping, ...] | None = None,
+    ) -> Tallies:
         """Everything :func:`bot.domain.campaign.period_figures` needs for the tips received
-        in ``[since, until)``."""
+        in ``[since, until)`` — or only the ``groupings`` given, and the response legs (the
+        per-tip sorts) only of those in ``with_legs`` (default: all of them)."""
         window = [to_db_time(since), to_db_time(until)]
         cells: dict[Grouping, list[Cell]] = {}
         leg_counts: dict[Grouping, dict[tuple[str, Leg], int]] = {}
         ranked: dict[Grouping, list[Ranked]] = {}
         earlier: dict[Grouping, dict[str, int]] = {}
-        for grouping in Grouping:
+        for grouping in groupings:
             key, key_params = _key(grouping, spans)
             cells[grouping] = await self._cells(key, key_params, window)
             earlier[grouping] = await self._earlier_attempts(key, key_params, window)
+            if with_legs is not None and grouping not in with_legs:
+                continue
             leg_counts[grouping] = await self._leg_counts(key, key_params, window)
             ranked[grouping] = await self._ranked(key, key_params, window, leg_counts[grouping])
         return Tallies(

@@ -9,7 +9,6 @@ from bot.db import rollups
 from bot.db.database import Database, to_db_time
 from bot.db.histograms import HistogramStore
 from bot.domain.campaign import Leg, Spread
-from bot.domain.histogram import median_minutes, spread_of
 from bot.domain.schedule import TipTally
 
 _COLUMNS = (
@@ -70,7 +69,9 @@ class StatsStore:
             add(await self._sums("tip_hours", *rollups.hours_where(hours)))
         for a, b in window.rows:
             add(await self._row_counts(*_window(a, b)))
-        legs = await self.histograms.legs(since, until, (Leg.REPORT_CLAIM, Leg.REPORT_ARRIVAL))
+        legs = await self.histograms.spreads(
+            since, until, (Leg.REPORT_CLAIM, Leg.REPORT_ARRIVAL)
+        )
         outcomes = {
             value: counts[column]
             for value, column in rollups.OUTCOME_COLUMNS.items()
@@ -85,14 +86,14 @@ class StatsStore:
             received=counts["received"],
             outcomes=outcomes,
             supplies=supplies,
-            median_claim=median_minutes(legs[Leg.REPORT_CLAIM]),
-            median_scene=median_minutes(legs[Leg.REPORT_ARRIVAL]),
+            median_claim=legs[Leg.REPORT_CLAIM].median,
+            median_scene=legs[Leg.REPORT_ARRIVAL].median,
         )
 
     async def spreads(self, since: dt.datetime | None, until: dt.datetime) -> dict[Leg, Spread]:
         """Every response leg's median and p90 over the tips received in ``[since, until)``,
         from the duration histograms."""
-        return {leg: spread_of(h) for leg, h in (await self.histograms.legs(since, until)).items()}
+        return await self.histograms.spreads(since, until)
 
     async def earlier_attempts(self, since: dt.datetime, until: dt.datetime) -> int:
         """The ended attempts (each "not found") of the reopened tips received in the window:

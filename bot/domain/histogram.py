@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from bot.domain.campaign import Spread, ranks_needed, spread
 
@@ -92,14 +93,114 @@ def spread_of(histogram: Histogram) -> Spread:
     return spread(n, _values_at(histogram, ranks_needed(n)))
 
 
-def median_minutes(histogram: Histogram) -> float | None:
-    """The median (minutes, unrounded) of a leg's bucketed durations; None without any."""
-    return spread_of(histogram).median
-
-
 def day_shift_minutes(tz: dt.tzinfo, day: dt.date) -> int:
     """The UTC offset (minutes) the day tables key station days by: the station's at noon on
     ``day`` (the campaign's first day), so a zone with daylight saving time keeps one key."""
     offset = dt.datetime.combine(day, dt.time(12), tzinfo=tz).utcoffset()
     assert offset is not None
     return int(offset.total_seconds() // 60)
+
+
+# -- blocks: the buckets in runs of BLOCK (migration 0017) -------------------------------------
+#
+# A quantile over a window is found in two short reads instead of one long one: the counts
+# per block (at most BLOCKS per leg) say which block holds each rank the quantile needs and
+# the rank within it; then only those blocks' buckets (at most BLOCK each) are read.
+
+#: Buckets per block: bucket ``b`` is in block ``b // BLOCK`` (as 0017's triggers key them).
+BLOCK = 16
+BLOCKS = -(-BUCKETS // BLOCK)
+
+
+def block_of(bucket: int) -> int:
+    return bucket // BLOCK
+
+
+def block_range(block: int) -> tuple[int, int]:
+    """The buckets ``[first, end)`` of a block."""
+    return block * BLOCK, min(BUCKETS, (block + 1) * BLOCK)
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """Where one leg's quantiles lie, from its counts per block: how many durations, and for
+    each rank the median and the p90 need, its block and its rank within that block."""
+
+    count: int
+    ranks: dict[int, tuple[int, int]]  # rank → (block, rank within the block)
+    sizes: dict[int, int]  # block → its count, for the blocks in ``ranks``
+
+    @property
+    def blocks(self) -> set[int]:
+        return {block for block, _ in self.ranks.values()}
+
+
+def plan(blocks: Histogram) -> BlockPlan:
+    """One leg's :class:`BlockPlan` from its ``block → count``."""
+    n = _count(blocks)
+    wanted = ranks_needed(n)
+    ranks: dict[int, tuple[int, int]] = {}
+    sizes: dict[int, int] = {}
+    below = 0
+    i = 0
+    for block in sorted(b for b, c in blocks.items() if c):
+        size = blocks[block]
+        while i < len(wanted) and wanted[i] < below + size:
+            ranks[wanted[i]] = (block, wanted[i] - below)
+            sizes[block] = size
+            i += 1
+        below += size
+        if i == len(wanted):
+            break
+    return BlockPlan(n, ranks, sizes)
+
+
+def segment_bounds(chosen: Iterable[int]) -> list[tuple[int, int]]:
+    """How to count a leg's blocks so that its chosen blocks can be checked without reading
+    every block again: ``(end, key)`` pairs, in order — a block below ``end`` (and not below
+    the previous pair's) counts under ``key``. A chosen block ``c`` is a segment of its own,
+    key ``2c + 1``; the blocks before it (after the previous chosen one) are key ``2c``; the
+    blocks after the last chosen one are key ``2 · BLOCKS``."""
+    bounds: list[tuple[int, int]] = []
+    for block in sorted(set(chosen)):
+        bounds += [(block, 2 * block), (block + 1, 2 * block + 1)]
+    return [*bounds, (BLOCKS, 2 * BLOCKS)]
+
+
+def segment_of(block: int, bounds: list[tuple[int, int]]) -> int:
+    return next(key for end, key in bounds if block < end)
+
+
+def plan_in_segments(segments: Histogram) -> BlockPlan | None:
+    """A leg's :class:`BlockPlan` from its counts per segment (:func:`segment_bounds`), if
+    every rank wanted is in a chosen block; None if one is elsewhere (the counts changed
+    since the blocks were chosen)."""
+    by_key = plan(segments)
+    if any(key % 2 == 0 for key in by_key.blocks):
+        return None
+    return BlockPlan(
+        by_key.count,
+        {rank: ((key - 1) // 2, within) for rank, (key, within) in by_key.ranks.items()},
+        {(key - 1) // 2: n for key, n in by_key.sizes.items()},
+    )
+
+
+def spread_in_blocks(chosen: BlockPlan, buckets: Histogram) -> Spread | None:
+    """The leg's median and p90 from the buckets of its chosen blocks (``bucket → count``;
+    others are ignored) — the same as :func:`spread_of` over the whole histogram the blocks
+    were counted from. None if those buckets do not add up to the blocks' counts (they were
+    read from another state of the counts)."""
+    if chosen.count == 0:
+        return Spread()
+    inside: dict[int, dict[int, int]] = {block: {} for block in chosen.sizes}
+    for bucket, n in buckets.items():
+        if n and block_of(bucket) in inside:
+            inside[block_of(bucket)][bucket] = n
+    if any(_count(h) != chosen.sizes[b] for b, h in inside.items()):
+        return None
+    values: dict[int, int] = {}
+    for block, histogram in inside.items():
+        wanted = {r: within for r, (b, within) in chosen.ranks.items() if b == block}
+        found = _values_at(histogram, wanted.values())
+        values.update({rank: found[within] for rank, within in wanted.items()})
+    return spread(chosen.count, values)

@@ -8,7 +8,15 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 
 from bot.db.campaign_stats import CampaignStatsStore
-from bot.domain.campaign import PeriodFigures, PeriodKey, offset_spans, period_figures, periods
+from bot.domain.campaign import (
+    Grouping,
+    Period,
+    PeriodFigures,
+    PeriodKey,
+    offset_spans,
+    period_figures,
+    periods,
+)
 from bot.domain.schedule import parse_hhmm, patrols_required
 
 
@@ -33,17 +41,39 @@ class CampaignFigures:
     async def figures(self, now: dt.datetime | None = None) -> dict[PeriodKey, PeriodFigures]:
         """Each period's figures as they stand at ``now`` (default: the clock)."""
         local = (now or self.clock()).astimezone(self.tz)
-        result: dict[PeriodKey, PeriodFigures] = {}
-        for period in periods(local, self.campaign_start, self.campaign_end):
-            spans = offset_spans(period.since, period.until, self.tz)
-            tallies = await self.store.tallies(period.since, period.until, spans)
-            # Required so far: a reminder later today asks for nothing yet.
-            required = patrols_required(
-                period.since,
-                max(period.since, min(period.until, local)),
-                self.reminder_times,
-                self.campaign_start,
-                self.campaign_end,
-            )
-            result[period.key] = period_figures(period, tallies, required)
-        return result
+        return {
+            period.key: await self._figures(period, local)
+            for period in periods(local, self.campaign_start, self.campaign_end)
+        }
+
+    async def chart(self, now: dt.datetime | None = None) -> PeriodFigures:
+        """The campaign's figures as the chart draws them (bot/views/charts.py): the same as
+        ``figures()[PeriodKey.CAMPAIGN]`` in its counts, its response legs and its days'
+        counts; ``by_district`` is empty, the hours are empty and the days carry no legs
+        (the chart draws none of them), which spares the other two periods and the per-tip
+        sorts by day, hour and district."""
+        local = (now or self.clock()).astimezone(self.tz)
+        campaign = periods(local, self.campaign_start, self.campaign_end)[-1]
+        assert campaign.key is PeriodKey.CAMPAIGN
+        return await self._figures(campaign, local, (Grouping.ALL, Grouping.DAY), (Grouping.ALL,))
+
+    async def _figures(
+        self,
+        period: Period,
+        local: dt.datetime,
+        groupings: tuple[Grouping, ...] = tuple(Grouping),
+        with_legs: tuple[Grouping, ...] | None = None,
+    ) -> PeriodFigures:
+        spans = offset_spans(period.since, period.until, self.tz)
+        tallies = await self.store.tallies(
+            period.since, period.until, spans, groupings, with_legs
+        )
+        # Required so far: a reminder later today asks for nothing yet.
+        required = patrols_required(
+            period.since,
+            max(period.since, min(period.until, local)),
+            self.reminder_times,
+            self.campaign_start,
+            self.campaign_end,
+        )
+        return period_figures(period, tallies, required)

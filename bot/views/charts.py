@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.domain.campaign import Leg, PeriodFigures, PeriodKey, Unit, rolling_share
+from bot.domain.campaign import Leg, PeriodFigures, Unit, rolling_share
 from bot.i18n import keys, t
 from bot.services.campaign import CampaignFigures
 
@@ -242,7 +242,7 @@ _last: dict[str, tuple[str, bytes]] = {}
 async def campaign_chart(service: CampaignFigures, lang: str) -> bytes:
     """The campaign's chart as it stands now (the daily summary, `/stats`), drawn off the
     event loop: a render takes about a second."""
-    figures = (await service.figures())[PeriodKey.CAMPAIGN]
+    figures = await service.chart()
     key = repr(figures)
     cached = _last.get(lang)
     if cached is not None and cached[0] == key:
