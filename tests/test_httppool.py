@@ -95,6 +95,10 @@ async def test_requests_fill_the_first_pool_first_and_reuse_its_connections(serv
         assert [a.status_code for a in again] == [200] * 7
         assert held.connections == 10
         assert transport.in_flight() == [0, 0, 0]
+    # PTB builds a new client on the same transport after a shutdown (HTTPXRequest.initialize).
+    async with httpx.AsyncClient(transport=transport) as client:
+        assert (await client.get(url)).text == "ok"
+    assert transport.in_flight() == [0, 0, 0]
 
 
 async def test_never_more_connections_than_the_limit(server) -> None:
