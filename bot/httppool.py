@@ -1,7 +1,7 @@
 """The Bot API's connections: one pool of N, kept as small pools of at most :data:`SHARD`.
 
-httpcore's connection pool walks *all* its connections twice per request (on sending it and
-again on releasing its connection): a keep-alive check of each idle connection — two system
+httpcore's connection pool walks *all* its connections at least twice per request (on queuing
+it and again on releasing its connection): a keep-alive check of each idle connection — two system
 calls (``getpeername``, ``poll``) and a fresh attribute table — and, for each idle one, a
 count over the whole list again. With warmline's pool of ``max_concurrent_updates + 8``
 connections, kept open after a busy minute, that walk cost more CPU per update than
