@@ -118,7 +118,21 @@ def run_echo(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> 
     return closed_loop(emu, bot, users, updates // len(users), "echo (PTB floor)", None, 0.3)
 
 
-def run_help(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> dict:
+def profiled_head(profile: tuple[str, Path] | None) -> list[str] | None:
+    """The command that starts warmline with ``profile`` = (cprofile|pyinstrument, output)
+    switched on and off by signals (bench/profiled_bot.py); None: plain ``warmline run``."""
+    if not profile:
+        return None
+    return [sys.executable, str(ROOT / "bench" / "profiled_bot.py"), profile[0], str(profile[1])]
+
+
+def run_help(
+    emu: BenchEmulator,
+    users: list[int],
+    updates: int,
+    work: Path,
+    profile: tuple[str, Path] | None = None,
+) -> dict:
     """warmline answering ``/help`` (one command update, one reply): its floor for a command,
     measured like the echo bot (closed loop; fewer per user than the flood guard's 20 in 10 s,
     and its window let pass after the warm-up)."""
@@ -126,9 +140,10 @@ def run_help(emu: BenchEmulator, users: list[int], updates: int, work: Path) -> 
         warmline_config(emu, work / f"help-{users[0]}.sqlite3", rate_limiter=False),
         work,
         "help",
+        profiled_head(profile),
     )
     return closed_loop(
-        emu, bot, users, max(1, updates // len(users)), "warmline /help", "/help", 11
+        emu, bot, users, max(1, updates // len(users)), "warmline /help", "/help", 11, profile
     )
 
 
@@ -140,9 +155,11 @@ def closed_loop(
     name: str,
     text: str | None,
     settle_s: float,
+    profile: tuple[str, Path] | None = None,
 ) -> dict:
     """``bot``'s CPU for ``per_user`` texts from each of ``users``, each sent when the answer
-    to the previous one came (after a warm-up of one each and ``settle_s`` seconds)."""
+    to the previous one came (after a warm-up of one each and ``settle_s`` seconds);
+    ``profile``: the bot runs under bench/profiled_bot.py, profiled while measured."""
     try:
         wait_ready(emu, bot.started_at, bot, timeout=READY_S)
         loop = EchoUsers(emu, users, text)
@@ -152,12 +169,18 @@ def closed_loop(
         time.sleep(settle_s)
         wait_for_quiet()
         load_at = load()
+        if profile:
+            bot.proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.2)
         cpu0, me0, t0 = bot.cpu(), self_cpu(), time.monotonic()
         loop.echoed = 0
         loop.feed(per_user)
         wait_until(lambda: loop.echoed >= per_user * len(users), 300, name, poll=0.002)
         cpu1, me1, t1 = bot.cpu(), self_cpu(), time.monotonic()
         loop.stop()
+        if profile:
+            bot.proc.send_signal(signal.SIGUSR2)
+            wait_until(profile[1].with_suffix(".done").exists, 120, "the profile")
         n = per_user * len(users)
         calls, polls = api_calls(emu, t0, t1)
         return {
@@ -187,14 +210,7 @@ def run_warmline(
     rng = random.Random(7)
     warm, measured = reporters[:20], reporters[20:]
     db = work / f"floor-{reporters[0]}.sqlite3"
-    head = None
-    if profile:
-        head = [
-            sys.executable,
-            str(ROOT / "bench" / "profiled_bot.py"),
-            profile[0],
-            str(profile[1]),
-        ]
+    head = profiled_head(profile)
     bot = start_warmline(
         warmline_config(
             emu,

@@ -35,6 +35,7 @@ from bot.geo.geocoder import Geocoder
 from bot.handlers import common, dashboard, field_extras, guards, officer, patrol, reporter, rewards
 from bot.handlers import followup as followup_handlers
 from bot.handlers.processor import PerUserUpdateProcessor
+from bot.httppool import sharded_client_kwargs
 from bot.i18n import LANGUAGES
 from bot.inbound import InboundJournal, InboundRequest
 from bot.jobs import ticker
@@ -100,7 +101,16 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
-        .request(RetryingRequest(connection_pool_size=pool, status=status, **proxy, **timeouts))
+        .request(
+            RetryingRequest(
+                connection_pool_size=pool,
+                status=status,
+                **proxy,
+                **timeouts,
+                # The pool kept as small ones: httpcore's walk per request (bot/httppool.py).
+                httpx_kwargs=sharded_client_kwargs(pool, config.telegram.proxy or None),
+            )
+        )
         .get_updates_request(
             InboundRequest(journal, connection_pool_size=1, status=status, **proxy)
         )
