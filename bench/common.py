@@ -328,13 +328,18 @@ class BotProcess:
 
 
 def start_warmline(
-    config_text: str, workdir: Path, name: str = "warmline", head: list[str] | None = None
+    config_text: str,
+    workdir: Path,
+    name: str = "warmline",
+    head: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> BotProcess:
-    """``warmline run -c CONFIG`` (or ``head + ["-c", CONFIG]``) as a subprocess."""
+    """``warmline run -c CONFIG`` (or ``head + ["-c", CONFIG]``) as a subprocess (``env``:
+    variables set beside this process's)."""
     config = workdir / f"{name}.toml"
     config.write_text(config_text, encoding="utf-8")
     head = head or [sys.executable, "-m", "bot", "run"]
-    return BotProcess([*head, "-c", str(config)], workdir / f"{name}.log")
+    return BotProcess([*head, "-c", str(config)], workdir / f"{name}.log", env=env)
 
 
 def wait_ready(emu: BenchEmulator, since: float, bot: BotProcess, timeout: float = 30.0) -> float:

@@ -19,10 +19,18 @@ default). In order:
    ``--seconds``; for each tip, from its POST's start to (a) the event that triggered the map
    fetch which first showed it, and (b) that fetch's answer read — what the officer sees.
 4. **RSS** of the bot process every second from 10 s into phase 2 to the end of phase 3.
-5. **Cold start**: process start → `/healthz` answers 200 (the web server listening and the
-   Bot API reached), restarts on the existing database, median of ``--starts``.
+5. **Cold start**: process start → `/healthz` answers 200 (the web server listening, the
+   Bot API reached, the database open), restarts on the existing database, median of
+   ``--starts``; the bot's CPU at that moment beside each. Twice: with every module's bytecode
+   compiled, as `pip install` leaves an installed warmline (the production case), and with the
+   bot's own modules compiled from source at each start, as a source checkout runs when
+   ``PYTHONDONTWRITEBYTECODE`` is set (this machine's environment sets it; the runs before
+   2026-12-01 evening measured that case only). Each case has its own bytecode folder
+   (``PYTHONPYCACHEPREFIX``), filled by one start that is not counted; the checkout is not
+   written to.
 
     .venv/bin/python bench/web.py [--form-rate 10] [--live-rate 20] [--seconds 60] [--starts 5]
+    .venv/bin/python bench/web.py --only cold [--starts 5]   # the cold starts alone
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import ssl
 import sys
@@ -46,6 +55,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    BOT_ROOT,
     OFFICER,
     BenchEmulator,
     BotProcess,
@@ -58,6 +68,7 @@ from common import (
     table,
     verdict,
     wait_for_quiet,
+    wait_ready,
     wait_until,
     warmline_config,
     workdir,
@@ -306,19 +317,79 @@ def sample_rss(bot: BotProcess, stop: threading.Event, samples: list[float]) -> 
             return
 
 
-def cold_starts(emu: BenchEmulator, work: Path, n: int) -> list[float]:
-    """Process start → /healthz 200, restarts on the existing database."""
-    times = []
-    for i in range(n):
+#: The two bytecode cases of the cold start (see the module docstring).
+BYTECODE = {
+    "compiled": "every module's bytecode compiled (as `pip install` leaves it)",
+    "source": "the bot's modules compiled at each start (PYTHONDONTWRITEBYTECODE, no bytecode)",
+}
+
+
+@dataclass
+class ColdStart:
+    wall_s: float  # process start → /healthz 200
+    cpu_s: float  # the bot's CPU (user + system) when /healthz answered 200
+    poll_s: float  # process start → its first getUpdates (receiving updates)
+
+
+def cold_starts(emu: BenchEmulator, work: Path, n: int, bytecode: str) -> list[ColdStart]:
+    """Process start → /healthz 200, restarts on the existing database; one start before
+    them (not counted) fills this case's bytecode folder (and creates the database if new)."""
+    prefix = work / f"pycache-{bytecode}"
+    env = {"PYTHONPYCACHEPREFIX": str(prefix), "PYTHONDONTWRITEBYTECODE": ""}
+    starts = []
+    for i in range(n + 1):
         port = free_port()
         config = web_config(emu, work / "web.sqlite3", port)
-        bot = start_warmline(config, work, f"cold-{i}")
+        bot = start_warmline(config, work, f"cold-{bytecode}-{i}", env=env)
         try:
             at = wait_healthy(f"http://127.0.0.1:{port}", bot)
-            times.append(at - bot.started_at)
+            cpu = bot.cpu()
+            polled = wait_ready(emu, bot.started_at, bot)
+            if i:
+                starts.append(ColdStart(at - bot.started_at, cpu, polled - bot.started_at))
         finally:
             bot.stop()
-    return times
+        if i == 0 and bytecode == "source":
+            # The libraries keep their bytecode (pip compiled them); the bot's own is dropped
+            # and never written again.
+            shutil.rmtree(prefix / BOT_ROOT.resolve().relative_to("/") / "bot", ignore_errors=True)
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return starts
+
+
+def cold_rows(cold: dict[str, list[ColdStart]], load_cold: str) -> list[list[str]]:
+    rows = []
+    for bytecode, starts in cold.items():
+        walls = [s.wall_s for s in starts]
+        rows.append(
+            [
+                f"cold start → /healthz 200, restart, {BYTECODE[bytecode]} (median of "
+                f"{len(starts)}: {', '.join(f'{x:.2f}' for x in walls)}; the bot's CPU by then "
+                f"{', '.join(f'{s.cpu_s:.2f}' for s in starts)} s; its first getUpdates "
+                f"{', '.join(f'{s.poll_s:.2f}' for s in starts)} s)",
+                f"{median(walls):.2f} s (CPU {median([s.cpu_s for s in starts]):.2f} s; "
+                f"polling {median([s.poll_s for s in starts]):.2f} s)",
+                f"≤ {COLD_TARGET_S} s",
+                verdict(median(walls) <= COLD_TARGET_S),
+                load_cold,
+            ]
+        )
+    return rows
+
+
+def only_cold(starts: int) -> int:
+    """``--only cold``: the cold starts alone, on a database the first start creates."""
+    work = workdir("web-cold")
+    with BenchEmulator() as emu:
+        cast(emu, 0)
+        wait_for_quiet()
+        load_cold = load()
+        cold = {bytecode: cold_starts(emu, work, starts, bytecode) for bytecode in BYTECODE}
+        load_after = load()
+    print(f"bot: {BOT_ROOT}")
+    print(table(["measure", "result", "target", "", "load 1/5/15"], cold_rows(cold, load_cold)))
+    print(f"\nload at the end {load_after}; logs and databases: {work}")
+    return 0
 
 
 def main() -> int:
@@ -327,7 +398,12 @@ def main() -> int:
     parser.add_argument("--live-rate", type=float, default=20.0, help="tips per second (live)")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument(
+        "--only", choices=["cold"], help="cold: only the cold starts (phase 5), no load phases"
+    )
     args = parser.parse_args()
+    if args.only == "cold":
+        return only_cold(args.starts)
     work = workdir("web")
     rng = random.Random(7)
     with BenchEmulator() as emu:
@@ -369,7 +445,7 @@ def main() -> int:
             bot.stop()
         wait_for_quiet()
         load_cold = load()
-        cold = cold_starts(emu, work, args.starts)
+        cold = {bytecode: cold_starts(emu, work, args.starts, bytecode) for bytecode in BYTECODE}
 
     ok = [s for s in form if s and s.code]
     submit_ms = [s.ms for s in ok]
@@ -429,14 +505,7 @@ def main() -> int:
             verdict(bool(rss) and max(rss) <= RSS_TARGET_MB),
             load_live,
         ],
-        [
-            f"cold start → /healthz 200, restart (median of {len(cold)}: "
-            f"{', '.join(f'{x:.2f}' for x in cold)})",
-            f"{median(cold):.2f} s",
-            f"≤ {COLD_TARGET_S} s",
-            verdict(median(cold) <= COLD_TARGET_S),
-            load_cold,
-        ],
+        *cold_rows(cold, load_cold),
     ]
     print(table(["measure", "result", "target", "", "load 1/5/15"], rows))
     print(f"\nlogs and databases: {work}")

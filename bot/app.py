@@ -4,10 +4,12 @@ creates the services in ``post_init`` and closes them in ``post_stop`` / ``post_
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zoneinfo
 from dataclasses import dataclass
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
@@ -16,7 +18,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -96,6 +98,10 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
     # [telegram] proxy for every Bot API and file request; empty: httpx reads the
     # environment's HTTPS_PROXY / ALL_PROXY / NO_PROXY itself.
     proxy = {"proxy": config.telegram.proxy} if config.telegram.proxy else {}
+    # One TLS context for both clients (each would load the CA bundle itself, ~40 ms of CPU
+    # at start); httpx's own default: certifi's roots, or SSL_CERT_FILE / SSL_CERT_DIR.
+    tls = httpx.create_ssl_context()
+    http = {**proxy, "httpx_kwargs": {"verify": tls}}
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -108,12 +114,13 @@ def build_application(config: Config, overrides: Overrides | None = None) -> App
                 **proxy,
                 **timeouts,
                 # The pool kept as small ones: httpcore's walk per request (bot/httppool.py).
-                httpx_kwargs=sharded_client_kwargs(pool, config.telegram.proxy or None),
+                httpx_kwargs={
+                    "verify": tls,
+                    **sharded_client_kwargs(pool, config.telegram.proxy or None, tls),
+                },
             )
         )
-        .get_updates_request(
-            InboundRequest(journal, connection_pool_size=1, status=status, **proxy)
-        )
+        .get_updates_request(InboundRequest(journal, connection_pool_size=1, status=status, **http))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -384,23 +391,39 @@ def _commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:
 
 
 async def set_command_menus(app: Application, config: Config) -> None:
-    """Each person sees only their own commands (per scope, in zh and en)."""
+    """Each person sees only their own commands (per scope, in zh and en). The first menu is
+    set alone — if the API went away since getMe that is one line, not one per menu — and the
+    others at once: one round trip instead of seven more before the bot polls (issue 16,
+    the cold start; Telegram is a few hundred ms away from a station behind a proxy)."""
     menus: list[tuple[tuple[str, ...], object]] = [
         (REPORTER_COMMANDS, BotCommandScopeAllPrivateChats()),
         *[(GROUP_COMMANDS, BotCommandScopeChat(g.chat_id)) for g in config.groups],
         *[(OFFICER_COMMANDS, BotCommandScopeChat(o)) for o in config.officers.user_ids],
     ]
-    for names, scope in menus:
-        for lang in LANGUAGES:
-            # The station's language is the default menu; the other one by language code.
-            code = None if lang == config.station.language else lang
-            try:
-                await app.bot.set_my_commands(
-                    _commands(names, lang), scope=scope, language_code=code
-                )
-            except NetworkError as exc:  # the API went away: one line, not one per menu
-                log.warning("could not set the command menus (%s); they stay as they were", exc)
-                return
-            except TelegramError as exc:  # a convenience: never block start-up on it
-                # (e.g. an officer who has not opened a chat with the bot yet)
-                log.warning("could not set the command menu for %s: %s", scope, exc)
+    # The station's language is the default menu; the other one by language code.
+    calls = [
+        (names, scope, lang, None if lang == config.station.language else lang)
+        for names, scope in menus
+        for lang in LANGUAGES
+    ]
+    gone = await _set_menu(app, *calls[0])
+    if gone is None:
+        outcomes = await asyncio.gather(*(_set_menu(app, *call) for call in calls[1:]))
+        gone = next((exc for exc in outcomes if exc is not None), None)
+    if gone is not None:  # the API went away: one line, not one per menu
+        log.warning("could not set the command menus (%s); they stay as they were", gone)
+
+
+async def _set_menu(
+    app: Application, names: tuple[str, ...], scope: object, lang: str, code: str | None
+) -> NetworkError | None:
+    """One menu; the error if the API could not be reached (the caller says it once)."""
+    try:
+        await app.bot.set_my_commands(_commands(names, lang), scope=scope, language_code=code)
+    except TelegramError as exc:
+        if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+            return exc  # no answer
+        # Answered but refused (e.g. an officer who has not opened a chat with the bot yet;
+        # PTB's BadRequest is a NetworkError): a convenience, never blocks start-up.
+        log.warning("could not set the command menu for %s: %s", scope, exc)
+    return None

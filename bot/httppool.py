@@ -25,6 +25,7 @@ leaves the client as PTB builds it (one pool), so that rule stays httpx's.
 from __future__ import annotations
 
 import math
+import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -61,10 +62,18 @@ class _Released(httpx.AsyncByteStream):
 class ShardedTransport(httpx.AsyncBaseTransport):
     """``size`` connections as ``ceil(size / SHARD)`` pools (see the module docstring)."""
 
-    def __init__(self, size: int, *, proxy: Any = None, shard: int = SHARD) -> None:
+    def __init__(
+        self,
+        size: int,
+        *,
+        proxy: Any = None,
+        shard: int = SHARD,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         count = max(1, math.ceil(size / shard))
         per = [size // count + (1 if i < size % count else 0) for i in range(count)]
-        ssl_context = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
+        if ssl_context is None:
+            ssl_context = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
         self._pools = [
             httpx.AsyncHTTPTransport(
                 verify=ssl_context, limits=httpx.Limits(max_connections=n), proxy=proxy
@@ -118,13 +127,17 @@ def environment_proxies() -> bool:
     return any(found.get(scheme) for scheme in ("http", "https", "all"))
 
 
-def sharded_client_kwargs(size: int, proxy: Any = None) -> dict[str, Any]:
+def sharded_client_kwargs(
+    size: int, proxy: Any = None, ssl_context: ssl.SSLContext | None = None
+) -> dict[str, Any]:
     """``httpx_kwargs`` for PTB's HTTPXRequest: the client's connections through a
-    :class:`ShardedTransport` of ``size`` (``proxy``: the configured one, else none); empty
+    :class:`ShardedTransport` of ``size`` (``proxy``: the configured one, else none;
+    ``ssl_context``: the TLS context its pools share, else a new one of httpx's); empty
     (PTB's own client, one pool) for a pool of at most :data:`SHARD` or where the
     environment names a proxy."""
     if size <= SHARD or (proxy is None and environment_proxies()):
         return {}
     # A transport of the client's own: httpx then reads no proxy from the environment, as
     # it does not when one is configured; the configured one is the transport's.
-    return {"transport": ShardedTransport(size, proxy=proxy), "proxy": None}
+    transport = ShardedTransport(size, proxy=proxy, ssl_context=ssl_context)
+    return {"transport": transport, "proxy": None}

@@ -218,9 +218,14 @@ async def serving(
     stop = stop or asyncio.Event()
     web: WebServer | None = app.bot_data.get("web")
     try:
-        if web is not None:
-            await web.start()
-        await connect(app, stop)
+        # The web server binds while getMe is on its way (issue 16: the cold start); it is
+        # listening (or retrying its port in the background) before the start goes on.
+        listening = asyncio.ensure_future(web.start()) if web is not None else None
+        try:
+            await connect(app, stop)
+        finally:
+            if listening is not None:
+                await listening
         if app.post_init:
             await app.post_init(app)
         await app.start()

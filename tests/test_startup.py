@@ -1199,4 +1199,67 @@ async def test_fr02_command_menus_give_up_quietly_when_the_api_goes_away(
     ]
 
 
+MENUS_CONFIG = MINIMAL_GROUP + """
+[officers]
+user_ids = [520001, 520002]
+"""
+
+
+async def test_command_menus_after_the_first_are_set_at_once() -> None:
+    """Issue 16 (cold start): one round trip for the menus after the first, not one each
+    before the bot polls. Each fake call waits until all the others are under way too, so
+    menus set one after another never finish (the bound is a deadlock's, not a speed's)."""
+    import types
+
+    from bot.app import set_command_menus
+
+    config = parse_config(MENUS_CONFIG, PATH_FOR_UNITS, env={})
+    total = 2 * (1 + len(config.groups) + len(config.officers.user_ids))  # zh and en each
+    calls: list[tuple[object, str | None]] = []
+    all_under_way = asyncio.Event()
+
+    async def set_my_commands(commands: Any, *, scope: Any, language_code: str | None) -> None:
+        calls.append((scope, language_code))
+        if len(calls) == total:
+            all_under_way.set()
+        if len(calls) > 1:  # the first menu is set alone
+            await all_under_way.wait()
+
+    app = types.SimpleNamespace(bot=types.SimpleNamespace(set_my_commands=set_my_commands))
+    await asyncio.wait_for(set_command_menus(app, config), BOUND_S)
+    assert len(calls) == total == len(set(calls))
+
+
+async def test_a_menu_telegram_refuses_is_one_line_and_the_others_are_set(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An officer who never opened a chat with the bot: Telegram answers "chat not found"
+    (PTB's BadRequest, a NetworkError subclass) — that menu's line, not "the API went away",
+    and every other menu is still set."""
+    import types
+
+    from telegram import BotCommandScopeChat
+    from telegram.error import BadRequest
+
+    from bot.app import set_command_menus
+
+    config = parse_config(MENUS_CONFIG, PATH_FOR_UNITS, env={})
+    set_ok: list[tuple[object, str | None]] = []
+
+    async def set_my_commands(commands: Any, *, scope: Any, language_code: str | None) -> None:
+        if isinstance(scope, BotCommandScopeChat) and scope.chat_id == 520001:
+            raise BadRequest("Chat not found")
+        set_ok.append((scope, language_code))
+
+    app = types.SimpleNamespace(bot=types.SimpleNamespace(set_my_commands=set_my_commands))
+    caplog.set_level(logging.WARNING, logger="bot.app")
+    await set_command_menus(app, config)
+    assert len(set_ok) == 2 * 3  # private chats, the group, the other officer; zh and en
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    assert len(lines) == 2 and all(
+        line.startswith("could not set the command menu for") and "Chat not found" in line
+        for line in lines
+    ), lines
+
+
 PATH_FOR_UNITS = "/srv/warmline/config.toml"

@@ -22,6 +22,7 @@ Every point lies inside :data:`bot.geo.area.HUANGSHI` (a test checks it).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -243,7 +244,12 @@ def _index(place: Place) -> tuple[_Norm, ...]:
     return tuple(seen.values())
 
 
-_INDEX: tuple[tuple[Place, tuple[_Norm, ...]], ...] = tuple((p, _index(p)) for p in PLACES)
+@functools.cache
+def _places_index() -> tuple[tuple[Place, tuple[_Norm, ...]], ...]:
+    """Every place with its normalised names: built at the first search, not at import (the
+    bot's cold start, issue 16)."""
+    return tuple((p, _index(p)) for p in PLACES)
+
 
 # A query contained in a name must be at least this long to count ("站" alone is noise).
 _MIN_REVERSE_CJK = 2
@@ -287,7 +293,7 @@ def search(query: str, limit: int = 5) -> list[Place]:
     if not q.compact:
         return []
     scored: list[tuple[tuple[int, int, int, int], int, Place]] = []
-    for position, (place, names) in enumerate(_INDEX):
+    for position, (place, names) in enumerate(_places_index()):
         key = _score(q, names, place.kind == "landmark")
         if key is not None:
             scored.append((key, position, place))

@@ -3,6 +3,8 @@
 * geopy's synchronous :class:`~geopy.geocoders.Nominatim` (its default urllib adapter, which
   honours the usual ``*_proxy`` / ``no_proxy`` environment variables) runs in a worker
   thread via :func:`asyncio.to_thread`, so the event loop never blocks on the network.
+  geopy is imported and its client made at the first lookup that asks Nominatim (in that
+  thread), not when the bot starts (issue 16: the cold start).
 * At most one request per ``min_interval`` seconds (default 1 s, Nominatim's usage policy)
   across every caller of one :class:`Geocoder`: an :class:`asyncio.Lock` plus a monotonic
   clock. Requests are also never concurrent. Keep one instance per process.
@@ -27,8 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-from geopy.geocoders import Nominatim
+from typing import TYPE_CHECKING, Any
 
 from bot.geo import gazetteer
 from bot.geo.area import ServiceArea
@@ -40,6 +41,9 @@ __all__ = [
     "GeocodeResult",
     "Geocoder",
 ]
+
+if TYPE_CHECKING:
+    from geopy.geocoders import Nominatim
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +173,16 @@ class Geocoder:
         self._lock = asyncio.Lock()
         self._last_request: float | None = None
         self._down_until: float | None = None
+        # Nominatim's client, made at the first lookup that needs it (see _client).
         self._nominatim: Nominatim | None = None
+        self._nominatim_options: dict[str, Any] | None = None
         if provider == "nominatim":
-            self._nominatim = Nominatim(
-                domain=domain, scheme=scheme, user_agent=user_agent, timeout=timeout
-            )
+            self._nominatim_options = {
+                "domain": domain,
+                "scheme": scheme,
+                "user_agent": user_agent,
+                "timeout": timeout,
+            }
 
     # ------------------------------------------------------------------ public API
 
@@ -186,7 +195,7 @@ class Geocoder:
         query = query.strip()
         if not query or len(query) > MAX_QUERY_LENGTH:
             return GeocodeLookup(results=[], fell_back=False)
-        if self._nominatim is None:
+        if self._nominatim_options is None:
             return GeocodeLookup(results=self._offline(query, language), fell_back=False)
 
         key = _cache_key(query, language)
@@ -250,11 +259,10 @@ class Geocoder:
 
     async def _fetch(self, query: str, language: str) -> list[GeocodeResult] | None:
         """Ask Nominatim; the in-area results, or None when the request failed."""
-        assert self._nominatim is not None
         await self._wait_for_slot()
         try:
             locations = await asyncio.to_thread(
-                self._nominatim.geocode,
+                self._lookup,
                 query,
                 exactly_one=False,
                 limit=RESULT_LIMIT,
@@ -272,6 +280,18 @@ class Geocoder:
                 exc,
             )
             return None
+
+    def _lookup(self, query: str, **params: Any) -> object:
+        """geopy's (blocking) geocode, in a worker thread; one at a time (``self._lock``)."""
+        return self._client().geocode(query, **params)
+
+    def _client(self) -> Nominatim:
+        if self._nominatim is None:
+            from geopy.geocoders import Nominatim  # local: only a lookup online needs geopy
+
+            assert self._nominatim_options is not None
+            self._nominatim = Nominatim(**self._nominatim_options)
+        return self._nominatim
 
     def _parse(self, locations: object) -> list[GeocodeResult]:
         if not locations:

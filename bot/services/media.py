@@ -3,13 +3,13 @@
 Photos sent the normal way are re-encoded by Telegram without metadata; a JPEG sent as a
 *file* arrives byte for byte, EXIF and all. We decode it, apply its orientation, and encode a
 fresh image with no metadata at all; only that clean copy is ever forwarded.
+
+Pillow is imported at the first image, not when the bot starts (issue 16: the cold start).
 """
 
 from __future__ import annotations
 
 import io
-
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 2560  # the size Telegram itself keeps for photos
@@ -23,6 +23,8 @@ def strip_metadata(data: bytes) -> bytes:
     """A clean JPEG of the image in ``data`` (EXIF, XMP, ICC, comments all dropped)."""
     if len(data) > MAX_IMAGE_BYTES:
         raise NotAnImage("image too large")
+    from PIL import Image, ImageOps, UnidentifiedImageError  # local: see the module docstring
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
