@@ -421,11 +421,9 @@ class Draft:
     photo_unique_id: str | None = None
     spot: Spot | None = None  # the exact spot's quick choice (OTHER: only typed)
     spot_text: str | None = None  # the exact spot as typed
-    #: AMEND: the submitted tip the additions go to (description, photo and flags are then
-    #: the one addition pending, applied by the service and cleared).
+    #: AMEND: the tip the additions go to (words, photo, flags: the one addition pending).
     amend_of: int | None = None
-    #: The 📍 reply keyboard's removal may not have reached the chat (sending it failed): the
-    #: receipt carries the removal then, and the offer to add comes as its own message.
+    #: The 📍 keyboard's removal failed to send: the receipt carries it (and the offer apart).
     keyboard_left: bool = False
 
     @staticmethod
