@@ -113,7 +113,14 @@ def run_demo(
         return 1
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
-        # `kill` (SIGTERM) stops as cleanly as Ctrl-C.
+        # Ctrl-C and `kill` (SIGTERM) stop cleanly at any moment from here on (a
+        # KeyboardInterrupt could land before the wait below and skip the stop); a second
+        # Ctrl-C interrupts as usual.
+        def stopping(*_: object) -> None:
+            stop.set()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        signal.signal(signal.SIGINT, stopping)
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     kept = "kept" if database else "deleted at exit; --db PATH keeps it"
     on_duty = demo.group(demo.on_duty())
