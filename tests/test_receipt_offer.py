@@ -234,13 +234,7 @@ def failing(text: str) -> Callable[[str, dict], tuple[int, dict] | None]:
 async def test_a_removal_that_could_not_be_sent_is_made_by_the_receipt(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         await keyboard_shown(w, REPORTER)
-        # Telegram fails the pin's answer, which carries the keyboard's removal.
-        w.emu.fault = failing(tr("zh", "location.ok"))
-        w.emu.send_location(REPORTER, *CENTRE)
-        await w.until(lambda: _failed(w), timeout=30)
-        await w.idle()
-        w.emu.fault = None
-        assert w.emu.reply_keyboard(REPORTER) is not None
+        await pin_whose_answer_fails(w)
         draft = await w.repo.drafts.get(REPORTER)
         assert draft.step is Step.SPOT and draft.keyboard_left
         # The reporter goes on (typed words say where) and sends it: the receipt takes the
@@ -257,6 +251,17 @@ async def test_a_removal_that_could_not_be_sent_is_made_by_the_receipt(tmp_path:
         assert "HS-" in receipt["text"] and w.buttons(receipt) == []
         assert offer["text"] == tr("zh", "amend.offer", minutes=30)
         assert w.buttons(offer) == [tr("zh", "btn.amend")]
+
+
+async def pin_whose_answer_fails(w: World) -> None:
+    """The reporter sends the pin and Telegram fails every try of its answer, which carries
+    the 📍 keyboard's removal: the keyboard still shows."""
+    w.emu.fault = failing(tr("zh", "location.ok"))
+    w.emu.send_location(REPORTER, *CENTRE)
+    await w.until(lambda: _failed(w), timeout=30)
+    await w.idle()
+    w.emu.fault = None
+    assert w.emu.reply_keyboard(REPORTER) is not None
 
 
 def _failed(w: World) -> bool:
@@ -304,12 +309,7 @@ async def test_a_pin_replayed_after_a_crash_takes_the_keyboard_off(tmp_path: Pat
 async def test_a_pin_once_the_place_is_settled_takes_the_keyboard_off(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         await keyboard_shown(w, REPORTER)
-        w.emu.fault = failing(tr("zh", "location.ok"))
-        w.emu.send_location(REPORTER, *CENTRE)
-        await w.until(lambda: _failed(w), timeout=30)
-        await w.idle()
-        w.emu.fault = None
-        assert w.emu.reply_keyboard(REPORTER) is not None
+        await pin_whose_answer_fails(w)
         # The reporter sends the pin again (the keyboard invites it): "already have it", and
         # the keyboard goes with that answer.
         w.mark(REPORTER)

@@ -6,6 +6,7 @@ change hook. The demo runs in-process on free ports; everyone in it is invented.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -435,10 +436,11 @@ def test_drill_stops_when_asked(demo: Demo) -> None:
 # -- the command -------------------------------------------------------------------------------
 
 
-def test_warmline_demo_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    database = tmp_path / "kept.sqlite3"
+@contextlib.contextmanager
+def _demo(database: Path) -> Iterator[subprocess.Popen]:
+    """``warmline demo`` as a process (killed if it is still running at the end)."""
     process = subprocess.Popen(
-        # -X faulthandler: if it does not stop, SIGABRT prints every thread's stack (below).
+        # -X faulthandler: if it does not stop, SIGABRT prints every thread's stack (_stopped).
         [
             *(sys.executable, "-X", "faulthandler", "-m", "bot", "demo"),
             *("--port", "0", "--no-browser", "--db", str(database)),
@@ -450,6 +452,27 @@ def test_warmline_demo_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _stopped(process: subprocess.Popen) -> tuple[str, str]:
+    """Its output once it has stopped after Ctrl-C; a failure with every thread's stack if it
+    has not within 120 s."""
+    try:
+        return process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        out, err = process.communicate(timeout=60)
+        pytest.fail(f"not stopped 120 s after Ctrl-C; stdout {out!r}; stderr:\n{err[-20000:]}")
+
+
+def test_warmline_demo_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    database = tmp_path / "kept.sqlite3"
+    with _demo(database) as process:
         url = None
         lines = []
         deadline = time.monotonic() + 120
@@ -465,16 +488,7 @@ def test_warmline_demo_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         state = httpx.get(url + "api/state", timeout=WAIT_S).json()
         assert len(state["people"]) == len(CAST)
         process.send_signal(signal.SIGINT)  # Ctrl-C
-        try:
-            out, err = process.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGABRT)
-            out, err = process.communicate(timeout=60)
-            pytest.fail(f"not stopped 120 s after Ctrl-C; stdout {out!r}; stderr:\n{err[-20000:]}")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        out, err = _stopped(process)
     assert process.returncode == 0, err
     assert "stopped." in out
     assert "Traceback" not in err
@@ -486,27 +500,12 @@ def test_ctrl_c_just_as_the_address_is_printed_still_stops_cleanly(tmp_path: Pat
     # the demo's wait and skip its stop (exit status -2; about 1 start in 4 on a busy
     # machine). A race, so five starts: each must stop as Ctrl-C later does.
     for attempt in range(5):
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "bot", "demo", "--port", "0", "--no-browser"),
-                *("--db", str(tmp_path / f"d{attempt}.sqlite3")),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-        try:
+        with _demo(tmp_path / f"d{attempt}.sqlite3") as process:
             while line := process.stdout.readline():
                 if "web chat :" in line:
                     process.send_signal(signal.SIGINT)
                     break
-            out, err = process.communicate(timeout=120)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            out, err = _stopped(process)
         assert process.returncode == 0, (attempt, err)
         assert "stopped." in out
         assert "Traceback" not in err
