@@ -257,3 +257,32 @@ async def test_a_private_database_has_one_connection(tmp_path: Path) -> None:
         await file_db.close()
     assert got == on_file
     assert got[PeriodKey.CAMPAIGN].counts.received > 0
+
+
+async def test_closed_while_the_analytics_connection_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """close() while the first heavy read is opening its connection: that read is refused
+    (the database is not open) and the connection it opened is closed, not left behind."""
+    db = await Database(tmp_path / "a.sqlite3").open()
+    opening, go_on = asyncio.Event(), asyncio.Event()
+    opened: list[aiosqlite.Connection] = []
+    real = Database._open_reader
+
+    async def slow(self: Database) -> aiosqlite.Connection:
+        opening.set()
+        await go_on.wait()
+        conn = await real(self)
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(Database, "_open_reader", slow)
+    read = asyncio.create_task(db.fetchall("SELECT 1", heavy=True))
+    await within(opening.wait())
+    await db.close()
+    go_on.set()
+    with pytest.raises(RuntimeError, match="not open"):
+        await within(read)
+    assert len(opened) == 1
+    with pytest.raises(ValueError):  # closed again at once
+        await opened[0].execute("SELECT 1")
