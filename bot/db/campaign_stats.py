@@ -7,6 +7,9 @@ themselves, so a long campaign costs the bot a few sorts, not memory.
 Station days and hours come from the stored UTC times shifted by the station's UTC offset,
 span by span (:func:`bot.domain.campaign.offset_spans`), so a zone with daylight saving time
 is grouped by its own clock too.
+
+Every read here is per tip (seconds on a long campaign), so each is ``heavy=True``: on the
+database's analytics connection, never in the way of the bot's other reads.
 """
 
 from __future__ import annotations
@@ -115,6 +118,7 @@ class CampaignStatsStore:
                 WHERE created_at >= ? AND created_at < ?
                 GROUP BY k, state, outcome, urgent""",
             (*key_params, *window),
+            heavy=True,
         )
         return [Cell(r["k"], r["state"], r["outcome"], bool(r["urgent"]), r["n"]) for r in rows]
 
@@ -127,6 +131,7 @@ class CampaignStatsStore:
                 JOIN tip_attempts a ON a.tip_id = tips.id
                 WHERE tips.created_at >= ? AND tips.created_at < ? GROUP BY k""",
             (*key_params, *window),
+            heavy=True,
         )
         return {r["k"]: int(r["n"]) for r in rows}
 
@@ -141,6 +146,7 @@ class CampaignStatsStore:
             f"""SELECT {key} AS k, {present} FROM tips
                 WHERE created_at >= ? AND created_at < ? GROUP BY k""",
             (*key_params, *window),
+            heavy=True,
         )
         return {(r["k"], leg): int(r[leg.value]) for r in rows for leg in Leg if r[leg.value]}
 
@@ -177,6 +183,7 @@ class CampaignStatsStore:
                     SELECT sorted.k, sorted.r, sorted.us FROM want
                     JOIN sorted ON sorted.k = want.k AND sorted.r = want.r""",
                 (*key_params, *key_params, *window, json.dumps(pairs, ensure_ascii=False)),
+                heavy=True,
             )
             found += [Ranked(r["k"], leg, r["r"], int(r["us"])) for r in rows]
         return found
@@ -185,6 +192,7 @@ class CampaignStatsStore:
         row = await self.db.fetchone(
             "SELECT COUNT(*) AS n FROM patrols WHERE started_at >= ? AND started_at < ?",
             tuple(window),
+            heavy=True,
         )
         return int(row["n"]) if row else 0
 
@@ -200,5 +208,6 @@ class CampaignStatsStore:
                WHERE tips.created_at >= ? AND tips.created_at < ?
                GROUP BY rewards.state""",
             tuple(window),
+            heavy=True,
         )
         return {r["state"]: (int(r["n"]), int(r["total"] or 0)) for r in rows}

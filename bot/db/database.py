@@ -11,6 +11,12 @@ the writer connection, so it sees that transaction's own changes.
 
 A third, synchronous connection serves :meth:`Database.write_one` (single hot statements, run
 on the event loop's thread) — under the same lock, so there is still one writer at a time.
+
+Heavy reads — per-tip analytics (the campaign's figures behind ``/stats``, the dashboard's
+numbers and the summary's chart: seconds of SQL on a long campaign) and exports — ask for
+``heavy=True`` and run on a read connection of their own, opened on first use: aiosqlite runs
+one statement at a time per connection, so on the shared reader they would hold up every
+other read of the bot (a reporter's next step, the duplicate lookup, a card) until done.
 """
 
 from __future__ import annotations
@@ -112,6 +118,8 @@ class Database:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._analytics: aiosqlite.Connection | None = None  # see analytics(); on first use
+        self._analytics_opening: asyncio.Lock | None = None
         self._inline: sqlite3.Connection | None = None  # see write_one
         self._lock: asyncio.Lock | None = None  # created in open(), on the running loop
 
@@ -130,12 +138,9 @@ class Database:
         if self.path == ":memory:":
             self._reader = self._conn  # one private database: nothing to share
         else:
-            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-            self._reader.row_factory = aiosqlite.Row
-            await self._reader.execute("PRAGMA busy_timeout=5000")
-            await self._reader.execute("PRAGMA foreign_keys=ON")
-            await self._reader.execute("PRAGMA query_only=ON")
+            self._reader = await self._open_reader()
         self._lock = asyncio.Lock()
+        self._analytics_opening = asyncio.Lock()
         try:
             await self.migrate()
         except BaseException:
@@ -151,10 +156,26 @@ class Database:
             self._inline = inline
         return self
 
+    async def _open_reader(self) -> aiosqlite.Connection:
+        """A read-only connection: committed data only (WAL: beside the writer)."""
+        reader = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            reader.row_factory = aiosqlite.Row
+            await reader.execute("PRAGMA busy_timeout=5000")
+            await reader.execute("PRAGMA foreign_keys=ON")
+            await reader.execute("PRAGMA query_only=ON")
+        except BaseException:
+            await reader.close()
+            raise
+        return reader
+
     async def close(self) -> None:
         if self._inline is not None:
             self._inline.close()
             self._inline = None
+        if self._analytics is not None:
+            analytics, self._analytics = self._analytics, None
+            await analytics.close()
         if self._reader is not None and self._reader is not self._conn:
             await self._reader.close()
         self._reader = None
@@ -320,15 +341,42 @@ class Database:
             raise RuntimeError("database is not open")
         return self._reader
 
+    async def analytics(self) -> aiosqlite.Connection:
+        """The connection of heavy reads (``heavy=True``): a read-only one of its own, opened
+        on first use (start-up opens nothing more) and closed by :meth:`close`. Inside
+        :meth:`write` it is the writer, as for every read; for a private (in-memory)
+        database, whose reader is the writer, it is that one connection."""
+        if _IN_WRITE.get() is not None or self._reader is self._conn:
+            return self._read_conn()
+        if self._analytics is None:
+            if self._reader is None or self._analytics_opening is None:
+                raise RuntimeError("database is not open")
+            async with self._analytics_opening:  # two first heavy reads open one connection
+                if self._analytics is None:
+                    analytics = await self._open_reader()
+                    if self._reader is None:  # closed while it was being opened
+                        await analytics.close()
+                        raise RuntimeError("database is not open")
+                    self._analytics = analytics
+        return self._analytics
+
     # Each read runs and finishes in one call on the connection's thread. A cursor left open
     # across an await (execute, then fetch later) keeps the reader's read transaction, and so
     # its snapshot, open while other tasks read: a task could then miss a row it had just
     # committed (seen under load: a submitted tip not found right after its commit).
-    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        return list(await self._read_conn().execute_fetchall(sql, params))
+    # ``heavy=True``: a per-tip analytics read or an export, on its own connection
+    # (:meth:`analytics`) so that it never holds up the bot's other reads.
+    async def fetchall(
+        self, sql: str, params: tuple | dict = (), *, heavy: bool = False
+    ) -> list[aiosqlite.Row]:
+        conn = await self.analytics() if heavy else self._read_conn()
+        return list(await conn.execute_fetchall(sql, params))
 
-    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        rows = await self._read_conn().execute_fetchall(sql, params)
+    async def fetchone(
+        self, sql: str, params: tuple | dict = (), *, heavy: bool = False
+    ) -> aiosqlite.Row | None:
+        conn = await self.analytics() if heavy else self._read_conn()
+        rows = await conn.execute_fetchall(sql, params)
         return next(iter(rows), None)
 
 

@@ -3,7 +3,8 @@
 The column lists are explicit: no reporter id, no officer who logged a hotline call, no claim
 secret ever leaves through here (a ``SELECT *`` would carry any column added later too). The
 reporter's name, username and phone are read under ``scrub_*`` names for one use only: to be
-removed from the free text beside them (bot/domain/open311.py ``redact``).
+removed from the free text beside them (bot/domain/open311.py ``redact``). Both reads are
+whole periods of rows: ``heavy=True`` (the analytics connection).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class ExportStore:
                WHERE t.created_at >= ? AND t.created_at < ?
                ORDER BY t.created_at, t.id""",
             (to_db_time(since), to_db_time(until)),
+            heavy=True,
         )
         return [dict(r) for r in rows]
 
@@ -56,5 +58,6 @@ class ExportStore:
                WHERE e.at >= ? AND e.at < ?
                ORDER BY e.id""",
             (to_db_time(since), to_db_time(until)),
+            heavy=True,
         )
         return [dict(r) for r in rows]
