@@ -319,15 +319,15 @@ class Recorder:
     def install(self, db: Database) -> None:
         fetchall, fetchone = db.fetchall, db.fetchone
 
-        async def rec_fetchall(sql: str, params: tuple | dict = ()):
+        async def rec_fetchall(sql: str, params: tuple | dict = (), *, heavy: bool = False):
             if self.on:
                 self.statements.append((sql, params))
-            return await fetchall(sql, params)
+            return await fetchall(sql, params, heavy=heavy)
 
-        async def rec_fetchone(sql: str, params: tuple | dict = ()):
+        async def rec_fetchone(sql: str, params: tuple | dict = (), *, heavy: bool = False):
             if self.on:
                 self.statements.append((sql, params))
-            return await fetchone(sql, params)
+            return await fetchone(sql, params, heavy=heavy)
 
         db.fetchall, db.fetchone = rec_fetchall, rec_fetchone  # type: ignore[method-assign]
 
