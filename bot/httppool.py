@@ -30,7 +30,10 @@ import urllib.request
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpcore
 import httpx
+
+from bot.netbackend import AsyncioBackend
 
 #: Connections per small pool: the walk per request stays ~8 connections long.
 SHARD = 8
@@ -74,9 +77,13 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         per = [size // count + (1 if i < size % count else 0) for i in range(count)]
         if ssl_context is None:
             ssl_context = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
+        self.backend = AsyncioBackend()
         self._pools = [
-            httpx.AsyncHTTPTransport(
-                verify=ssl_context, limits=httpx.Limits(max_connections=n), proxy=proxy
+            on_backend(
+                httpx.AsyncHTTPTransport(
+                    verify=ssl_context, limits=httpx.Limits(max_connections=n), proxy=proxy
+                ),
+                self.backend,
             )
             for n in per
         ]
@@ -119,6 +126,25 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for pool in self._pools:
             await pool.aclose()
+
+
+def on_backend(
+    transport: httpx.AsyncHTTPTransport, backend: httpcore.AsyncNetworkBackend
+) -> httpx.AsyncHTTPTransport:
+    """``transport`` with its connections made by ``backend`` (bot/netbackend.py).
+
+    httpx 0.28 has no public way to give its transport a network backend; httpcore's pools
+    take one (``network_backend=``), and every connection a pool opens — direct, through an
+    HTTP proxy, or a SOCKS one — is made by the pool's ``_network_backend``. So this sets that
+    attribute of the pool httpx built (its ``_pool``), keeping every other setting of
+    httpx's as it is. Both names are private: tests/test_httppool.py checks that
+    connections really are made by ``backend`` (and fails here, not in production, if an
+    upgrade renames them)."""
+    pool = transport._pool
+    if not hasattr(pool, "_network_backend"):
+        raise RuntimeError("httpcore's pool has no _network_backend: see bot/httppool.py")
+    pool._network_backend = backend
+    return transport
 
 
 def environment_proxies() -> bool:
