@@ -17,6 +17,9 @@ connections only when every connection it has is busy, as one pool does. Same li
 timeouts (a pool timeout is a wait for a connection of a full transport, when all are full),
 same proxy, same TLS settings: one SSL context for all.
 
+Every pool makes its connections on :class:`bot.netbackend.AsyncioBackend` (plain asyncio
+instead of httpcore's anyio backend: less CPU per Bot API call) through :func:`on_backend`.
+
 Where the environment names a proxy (``HTTPS_PROXY``, ``ALL_PROXY``…) httpx resolves it per
 address (with ``NO_PROXY``) only for its own transports: :func:`sharded_client_kwargs` then
 leaves the client as PTB builds it (one pool), so that rule stays httpx's.
