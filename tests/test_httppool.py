@@ -20,7 +20,7 @@ from bot.app import build_application
 from bot.config import parse_config
 from bot.httppool import SHARD, ShardedTransport, on_backend, sharded_client_kwargs
 from bot.netbackend import AsyncioBackend, AsyncioStream
-from tests.harness import config_text
+from tests.harness import WAIT_S, config_text
 from tests.proxies import ConnectProxy, Socks5Proxy
 
 
@@ -198,7 +198,7 @@ async def test_the_backend_makes_the_connections_and_reuses_them(server) -> None
     held, url = server
     held.gate.set()
     transport = ShardedTransport(16)
-    async with httpx.AsyncClient(transport=transport) as client:
+    async with httpx.AsyncClient(transport=transport, timeout=WAIT_S) as client:
         for _ in range(5):
             assert (await client.get(url)).text == "ok"
     assert held.connections == 1 and held.requests == 5  # one keep-alive connection
@@ -228,7 +228,7 @@ async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
     url = await held.start()
     try:
         transport = ShardedTransport(16)
-        async with httpx.AsyncClient(transport=transport) as client:
+        async with httpx.AsyncClient(transport=transport, timeout=WAIT_S) as client:
             for n in range(1, 4):
                 assert (await client.get(url)).text == "ok"
                 await until(lambda n=n: held.open == n, "the server closed its connection")
@@ -245,17 +245,17 @@ async def test_a_close_the_loop_has_not_read_yet_is_still_seen() -> None:
     url = await held.start()
     port = int(url.rsplit(":", 1)[1].strip("/"))
     try:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=10)
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=WAIT_S)
         assert isinstance(stream, AsyncioStream)
         assert stream.get_extra_info("is_readable") is False  # open, nothing sent
         stream._transport.pause_reading()  # the loop reads nothing more from it
-        await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
+        await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=WAIT_S)
         await until(lambda: held.open == 1, "the server closed its connection")
         assert not stream._connection.buffer and not stream._connection.eof
         assert stream.get_extra_info("is_readable") is True  # the kernel has the answer, EOF
         stream._transport.resume_reading()
         data = b""
-        while chunk := await stream.read(65536, timeout=10):
+        while chunk := await stream.read(65536, timeout=WAIT_S):
             data += chunk
         assert data.endswith(b"ok")
         assert stream.get_extra_info("is_readable") is True  # ended: the next read is b""
@@ -263,7 +263,7 @@ async def test_a_close_the_loop_has_not_read_yet_is_still_seen() -> None:
         assert peer == ("127.0.0.1", port) and stream.get_extra_info("server_addr") is peer
         await stream.aclose()
         with pytest.raises(httpcore.ReadError):
-            await stream.read(10, timeout=1)
+            await stream.read(10, timeout=WAIT_S)
     finally:
         await held.stop()
 
@@ -275,19 +275,20 @@ async def test_connect_and_read_timeouts_and_errors_are_httpx_ones(tls_pair) -> 
     port = silent.sockets[0].getsockname()[1]
     transport = ShardedTransport(16, ssl_context=tls_pair[1])
     try:
-        async with httpx.AsyncClient(transport=transport) as client:
+        async with httpx.AsyncClient(transport=transport, timeout=WAIT_S) as client:
             with pytest.raises(httpx.ConnectTimeout):
                 await client.get(f"https://127.0.0.1:{port}/", timeout=httpx.Timeout(0.3))
             # A plain connection that gets no answer: the read timeout.
             with pytest.raises(httpx.ReadTimeout):
-                await client.get(f"http://127.0.0.1:{port}/", timeout=httpx.Timeout(5, read=0.3))
+                plain = f"http://127.0.0.1:{port}/"
+                await client.get(plain, timeout=httpx.Timeout(WAIT_S, read=0.3))
             # Nobody listening: a connect error.
             closed = socket.socket()
             closed.bind(("127.0.0.1", 0))
             free = closed.getsockname()[1]
             closed.close()
             with pytest.raises(httpx.ConnectError):
-                await client.get(f"http://127.0.0.1:{free}/", timeout=httpx.Timeout(5))
+                await client.get(f"http://127.0.0.1:{free}/", timeout=httpx.Timeout(WAIT_S))
         assert transport.in_flight() == [0, 0]
         assert transport.backend.connects == 2  # the two that reached the silent server
     finally:
@@ -301,12 +302,12 @@ async def test_tls_with_the_shared_context_and_keep_alive(tls_pair) -> None:
     held.gate.set()
     transport = ShardedTransport(16, ssl_context=client_tls)
     try:
-        async with httpx.AsyncClient(transport=transport) as client:
+        async with httpx.AsyncClient(transport=transport, timeout=WAIT_S) as client:
             for _ in range(3):
                 assert (await client.get(url)).text == "ok"
             # Not trusted by a context without the test authority: a connect error.
             other = ShardedTransport(16, ssl_context=ssl.create_default_context())
-            async with httpx.AsyncClient(transport=other) as untrusting:
+            async with httpx.AsyncClient(transport=other, timeout=WAIT_S) as untrusting:
                 with pytest.raises(httpx.ConnectError):
                     await untrusting.get(url)
         # 3 on one TLS connection (the refused handshake never reached the server's handler).
@@ -326,14 +327,14 @@ async def test_through_an_http_connect_proxy_and_a_socks5_proxy(tls_pair) -> Non
     try:
         # HTTP CONNECT (httpx tunnels only https targets): TLS over the tunnel.
         tunnelled = ShardedTransport(16, proxy=connect.url("http"), ssl_context=client_tls)
-        async with httpx.AsyncClient(transport=tunnelled) as client:
+        async with httpx.AsyncClient(transport=tunnelled, timeout=WAIT_S) as client:
             for _ in range(2):
                 assert (await client.get(secure_url)).text == "ok"
         assert connect.tunnels == 1 and secure.connections == 1
         assert tunnelled.backend.connects == 1
         # SOCKS5, to a plain and a TLS target.
         socksed = ShardedTransport(16, proxy=socks.url("socks5"), ssl_context=client_tls)
-        async with httpx.AsyncClient(transport=socksed) as client:
+        async with httpx.AsyncClient(transport=socksed, timeout=WAIT_S) as client:
             for _ in range(2):
                 assert (await client.get(plain_url)).text == "ok"
             assert (await client.get(secure_url)).text == "ok"
