@@ -17,6 +17,9 @@ connections only when every connection it has is busy, as one pool does. Same li
 timeouts (a pool timeout is a wait for a connection of a full transport, when all are full),
 same proxy, same TLS settings: one SSL context for all.
 
+Every pool makes its connections on :class:`bot.netbackend.AsyncioBackend` (plain asyncio
+instead of httpcore's anyio backend: less CPU per Bot API call) through :func:`on_backend`.
+
 Where the environment names a proxy (``HTTPS_PROXY``, ``ALL_PROXY``…) httpx resolves it per
 address (with ``NO_PROXY``) only for its own transports: :func:`sharded_client_kwargs` then
 leaves the client as PTB builds it (one pool), so that rule stays httpx's.
@@ -30,7 +33,10 @@ import urllib.request
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpcore
 import httpx
+
+from bot.netbackend import AsyncioBackend
 
 #: Connections per small pool: the walk per request stays ~8 connections long.
 SHARD = 8
@@ -74,9 +80,13 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         per = [size // count + (1 if i < size % count else 0) for i in range(count)]
         if ssl_context is None:
             ssl_context = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
+        self.backend = AsyncioBackend()
         self._pools = [
-            httpx.AsyncHTTPTransport(
-                verify=ssl_context, limits=httpx.Limits(max_connections=n), proxy=proxy
+            on_backend(
+                httpx.AsyncHTTPTransport(
+                    verify=ssl_context, limits=httpx.Limits(max_connections=n), proxy=proxy
+                ),
+                self.backend,
             )
             for n in per
         ]
@@ -119,6 +129,25 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for pool in self._pools:
             await pool.aclose()
+
+
+def on_backend(
+    transport: httpx.AsyncHTTPTransport, backend: httpcore.AsyncNetworkBackend
+) -> httpx.AsyncHTTPTransport:
+    """``transport`` with its connections made by ``backend`` (bot/netbackend.py).
+
+    httpx 0.28 has no public way to give its transport a network backend; httpcore's pools
+    take one (``network_backend=``), and every connection a pool opens — direct, through an
+    HTTP proxy, or a SOCKS one — is made by the pool's ``_network_backend``. So this sets that
+    attribute of the pool httpx built (its ``_pool``), keeping every other setting of
+    httpx's as it is. Both names are private: tests/test_httppool.py checks that
+    connections really are made by ``backend`` (and fails here, not in production, if an
+    upgrade renames them)."""
+    pool = transport._pool
+    if not hasattr(pool, "_network_backend"):
+        raise RuntimeError("httpcore's pool has no _network_backend: see bot/httppool.py")
+    pool._network_backend = backend
+    return transport
 
 
 def environment_proxies() -> bool:
