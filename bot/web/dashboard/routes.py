@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -32,7 +34,7 @@ from bot.views.charts import font_path
 from bot.views.dashboard import card_text, marker_words, state_words, timeline
 from bot.views.people import label
 from bot.web.dashboard import security
-from bot.web.dashboard.feed import ChangeFeed, change_events
+from bot.web.dashboard.feed import ChangeFeed
 from bot.web.dashboard.mapdata import (
     MapLayers,
     Projection,
@@ -275,11 +277,24 @@ def create_dashboard(
         if store is not None:
             feed.watch(store)
 
-        async def signed_in() -> bool:
-            return await s.dashboard.viewer(token) is not None
+        async def stream() -> AsyncIterator[str]:
+            seen = feed.version
+            yield f"retry: 2000\nevent: change\ndata: {json.dumps({'v': seen})}\n\n"
+            while True:
+                now = await feed.wait(seen, KEEPALIVE_S)
+                if await s.dashboard.viewer(token) is None:
+                    yield "event: signed_out\ndata: {}\n\n"
+                    return
+                if now != seen:
+                    seen = now
+                    await asyncio.sleep(0.2)  # a burst of commits: one refresh
+                    seen = feed.version
+                    yield f"event: change\ndata: {json.dumps({'v': seen})}\n\n"
+                else:
+                    yield ": keep-alive\n\n"
 
         return StreamingResponse(
-            change_events(feed, signed_in, KEEPALIVE_S),
+            stream(),
             media_type="text/event-stream",
             headers={"X-Accel-Buffering": "no"},
         )
