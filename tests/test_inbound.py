@@ -38,6 +38,7 @@ from tests.harness import (
     CENTRE,
     G1_CHAT,
     G1_MEMBER,
+    G2_CHAT,
     OFFICER,
     REPORTER,
     REPORTER_EN,
@@ -255,8 +256,15 @@ async def test_fr07_sigkill_mid_handler_replays_the_update_once(tmp_path: Path) 
         receipt = await chat.next("HS-")
         assert count(db_path, "SELECT COUNT(*) FROM tips") == 1
         code = receipt["text"].split("HS-")[1][:4]
+        # This bot runs on the real clock, so the card goes to the group the roster has on duty
+        # today (g1 and g2 take turns at 08:30): it is looked for in every group, once in all.
         cards = await poll(
-            lambda: [m for m in emu.bot_messages(G1_CHAT) if f"HS-{code}" in (m.get("text") or "")],
+            lambda: [
+                m
+                for group in (G1_CHAT, G2_CHAT)
+                for m in emu.bot_messages(group)
+                if f"HS-{code}" in (m.get("text") or "")
+            ],
             60,
         )
         assert cards and len(cards) == 1, cards
