@@ -16,26 +16,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import io
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import zoneinfo
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import load, table
-from history import CONFIG, NOW, database
+from history import CONFIG, NOW, campaign_figures, database
 
 from bot.cli import main as cli_main
-from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.database import Database
 from bot.domain.campaign import PeriodKey
-from bot.services.campaign import CampaignFigures
 from bot.views import charts
 
 
@@ -46,14 +42,7 @@ def _median(samples: list[float]) -> str:
 async def _figures(path: Path, chart: bool = False):
     db = await Database(path).open()
     try:
-        figures = CampaignFigures(
-            CampaignStatsStore(db),
-            tz=zoneinfo.ZoneInfo("Asia/Shanghai"),
-            campaign_start=dt.date(2026, 11, 21),
-            campaign_end=dt.date(2027, 3, 15),
-            reminder_times=["09:00", "20:00"],
-            clock=lambda: NOW,
-        )
+        figures = campaign_figures(db)
         if chart:
             return await figures.chart(NOW)
         return (await figures.figures(NOW))[PeriodKey.CAMPAIGN]

@@ -37,6 +37,7 @@ import sqlite3
 import statistics
 import sys
 import time
+import zoneinfo
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,12 +46,14 @@ from common import load, table, verdict
 
 from bot.app import build_services
 from bot.config import parse_config
+from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.database import Database
 from bot.db.repo import Repo
 from bot.domain import dedup
 from bot.domain.rewards import ledger_periods, movements_from_sums
 from bot.geo.area import HUANGSHI
 from bot.geo.geocoder import Geocoder
+from bot.services.campaign import CampaignFigures
 from bot.services.clock import StationClock
 from bot.services.reach import Reach
 from bot.station import Station, directory_from, roster_from
@@ -330,6 +333,19 @@ class Recorder:
             return await fetchone(sql, params, heavy=heavy)
 
         db.fetchall, db.fetchone = rec_fetchall, rec_fetchone  # type: ignore[method-assign]
+
+
+def campaign_figures(db: Database) -> CampaignFigures:
+    """The campaign's figures (`/stats`, the dashboard's numbers, the chart) on a seeded
+    database, as the station's configuration has them, at :data:`NOW`."""
+    return CampaignFigures(
+        CampaignStatsStore(db),
+        tz=zoneinfo.ZoneInfo("Asia/Shanghai"),
+        campaign_start=START.date(),
+        campaign_end=dt.date(2027, 3, 15),
+        reminder_times=["09:00", "20:00"],
+        clock=lambda: NOW,
+    )
 
 
 async def measure(path: Path, runs: int, budget_s: float, only: str = "") -> dict:

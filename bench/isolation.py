@@ -29,19 +29,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import zoneinfo
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BOT_ROOT, load, table
-from history import NOW, database, point
+from history import NOW, campaign_figures, database, point
 
-from bot.db.campaign_stats import CampaignStatsStore
 from bot.db.database import Database
 from bot.db.repo import Repo
 from bot.domain import dedup
-from bot.services.campaign import CampaignFigures
 
 RADIUS_M = 250
 WINDOW = dt.timedelta(hours=6)
@@ -82,14 +79,7 @@ async def measure(path: Path, seconds: float, pace_s: float) -> list[list[str]]:
     db = await Database(path).open()
     try:
         repo = Repo.on(db)
-        figures = CampaignFigures(
-            CampaignStatsStore(db),
-            tz=zoneinfo.ZoneInfo("Asia/Shanghai"),
-            campaign_start=dt.date(2026, 11, 21),
-            campaign_end=dt.date(2027, 3, 15),
-            reminder_times=["09:00", "20:00"],
-            clock=lambda: NOW,
-        )
+        figures = campaign_figures(db)
         await steps(repo, 1.0, pace_s, random.Random(1))  # warm the cache
         idle_load = load()
         idle = await steps(repo, seconds, pace_s, random.Random(2))

@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import select
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -51,6 +51,18 @@ _HAPPY_EYEBALLS_S = 0.25
 def _expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
+
+
+async def _settle(waiter: asyncio.Future[None], timeout: float | None) -> None:
+    """``waiter``'s outcome, or :class:`TimeoutError` once ``timeout`` seconds have passed
+    (one ``call_later`` timer, no cancel scope)."""
+    loop = asyncio.get_running_loop()
+    timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+    try:
+        await waiter
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 class _Connection(asyncio.Protocol):
@@ -112,26 +124,18 @@ class _Connection(asyncio.Protocol):
                 waiter.set_exception(exc)
 
     async def wait_readable(self, timeout: float | None) -> None:
-        loop = asyncio.get_running_loop()
-        waiter = self._read_waiter = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        self._read_waiter = asyncio.get_running_loop().create_future()
         try:
-            await waiter
+            await _settle(self._read_waiter, timeout)
         finally:
             self._read_waiter = None
-            if timer is not None:
-                timer.cancel()
 
     async def wait_writable(self, timeout: float | None) -> None:
-        loop = asyncio.get_running_loop()
-        waiter = self._write_waiter = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        self._write_waiter = asyncio.get_running_loop().create_future()
         try:
-            await waiter
+            await _settle(self._write_waiter, timeout)
         finally:
             self._write_waiter = None
-            if timer is not None:
-                timer.cancel()
 
     @property
     def can_write(self) -> bool:
@@ -282,27 +286,17 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        connection = _Connection()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, _ = await loop.create_connection(
-                    lambda: connection,
-                    host,
-                    port,
-                    local_addr=None if local_address is None else (local_address, 0),
-                    happy_eyeballs_delay=_HAPPY_EYEBALLS_S,
-                )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(exc) from exc
-        except OSError as exc:  # refused, unreachable, the name unknown (socket.gaierror)
-            raise httpcore.ConnectError(exc) from exc
-        self.connects += 1
-        try:
-            _apply(transport, socket_options)
-        except OSError as exc:
-            transport.close()
-            raise httpcore.ConnectError(exc) from exc
-        return AsyncioStream(transport, connection)  # type: ignore[arg-type]
+        return await self._connect(
+            lambda protocol: loop.create_connection(
+                protocol,
+                host,
+                port,
+                local_addr=None if local_address is None else (local_address, 0),
+                happy_eyeballs_delay=_HAPPY_EYEBALLS_S,
+            ),
+            timeout,
+            socket_options,
+        )
 
     async def connect_unix_socket(
         self,
@@ -311,10 +305,22 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
+        return await self._connect(
+            lambda protocol: loop.create_unix_connection(protocol, path), timeout, socket_options
+        )
+
+    async def _connect(
+        self,
+        open_with: Callable[[Callable[[], _Connection]], Awaitable[tuple[Any, Any]]],
+        timeout: float | None,
+        socket_options: Iterable[Any] | None,
+    ) -> httpcore.AsyncNetworkStream:
+        """A connection opened by ``open_with`` (given the protocol's factory), its failures
+        as httpcore's: a timeout, or an OSError (refused, unreachable, the name unknown)."""
         connection = _Connection()
         try:
             async with asyncio.timeout(timeout):
-                transport, _ = await loop.create_unix_connection(lambda: connection, path)
+                transport, _ = await open_with(lambda: connection)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(exc) from exc
         except OSError as exc:
@@ -325,7 +331,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         except OSError as exc:
             transport.close()
             raise httpcore.ConnectError(exc) from exc
-        return AsyncioStream(transport, connection)  # type: ignore[arg-type]
+        return AsyncioStream(transport, connection)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
